@@ -1,0 +1,86 @@
+"""Users, each with one role and, where the role has one, its scope."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OFFICE = "office", _("国务院扶贫办")
+    WORKING_GROUP = "working_group", _("考核工作组")
+    LEAD_REVIEWER = "lead_reviewer", _("牵头部门考核工作小组")
+    ORG_DEPARTMENT = "org_department", _("中央组织部")
+    MILITARY_INSPECTOR = "military_inspector", _("中央军委政治工作部")
+    UNIT = "unit", _("中央单位")
+    PROVINCE = "province", _("省级扶贫部门")
+    LEADING_GROUP = "leading_group", _("国务院扶贫开发领导小组")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDITOR = "auditor", _("安全审计员")
+
+
+# The scope field each scoped role needs; a role not listed has none.
+ROLE_SCOPE = {
+    Role.LEAD_REVIEWER: "lead_department",
+    Role.UNIT: "unit",
+    Role.PROVINCE: "province",
+}
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    unit = models.ForeignKey(
+        "directory.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    province = models.ForeignKey(
+        "directory.Province", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
+    lead_department = models.ForeignKey(
+        "directory.LeadDepartment", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
+    is_liaison = models.BooleanField(_("联络员"), default=False)
+    post = models.CharField(_("职务"), max_length=100, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                name="user_scope_matches_role",
+                condition=(
+                    models.Q(role="unit", unit__isnull=False, province__isnull=True,
+                             lead_department__isnull=True)
+                    | models.Q(role="province", province__isnull=False, unit__isnull=True,
+                               lead_department__isnull=True)
+                    | models.Q(role="lead_reviewer", lead_department__isnull=False,
+                               unit__isnull=True, province__isnull=True)
+                    | (~models.Q(role__in=["unit", "province", "lead_reviewer"])
+                       & models.Q(unit__isnull=True, province__isnull=True,
+                                  lead_department__isnull=True))
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def clean(self):
+        super().clean()
+        needed = ROLE_SCOPE.get(self.role)
+        for field in ("unit", "province", "lead_department"):
+            has = getattr(self, f"{field}_id") is not None
+            if field == needed and not has:
+                raise ValidationError({field: _("该角色必须指定所属范围。")})
+            if field != needed and has:
+                raise ValidationError({field: _("该角色不应指定此范围。")})
+        if self.is_liaison and self.role != Role.LEAD_REVIEWER:
+            raise ValidationError({"is_liaison": _("只有牵头部门考核工作小组成员可以担任联络员。")})
+
+    @property
+    def scope_label(self) -> str:
+        scope = self.unit or self.province or self.lead_department
+        return str(scope) if scope else ""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "kaohe.audit"
+    verbose_name = "审计日志"
+
+    def ready(self):
+        from kaohe.audit import receivers  # noqa: F401 - connects the login signals

@@ -1,0 +1,107 @@
+"""Progress of a round, counted in a fixed number of queries whatever the number of units."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+
+from kaohe.directory.models import Category, Pairing, Unit
+from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+
+
+@dataclass
+class StepProgress:
+    step: object
+    done: int | None
+    total: int | None
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return round(100 * (self.done or 0) / self.total)
+
+
+def step_progress(round_, units, province=None) -> list[StepProgress]:
+    """Done / total per step, counted only over the units (and province) the viewer may see."""
+    units = units.filter(active=True)
+    pairings = Pairing.objects.filter(round=round_, unit__in=units)
+    reports = ProvincialReport.objects.filter(round=round_, unit__in=units,
+                                              status=ReportStatus.SUBMITTED)
+    if province is not None:
+        pairings = pairings.filter(county__province=province)
+        reports = reports.filter(province=province)
+    counts = {
+        "self_report": (
+            SelfReport.objects.filter(round=round_, unit__in=units,
+                                      status=ReportStatus.SUBMITTED).count(),
+            units.count(),
+        ),
+        "provincial_report": (
+            reports.count(),
+            pairings.values("county__province_id", "unit_id").distinct().count(),
+        ),
+    }
+    return [StepProgress(step, *counts.get(step.code, (None, None))) for step in round_.steps.all()]
+
+
+def category_progress(round_, units=None):
+    """Per category: units, self-reports submitted and in draft, provincial reports."""
+    units = units if units is not None else Unit.objects.all()
+    units = units.filter(active=True)
+    submitted = SelfReport.objects.filter(round=round_, status=ReportStatus.SUBMITTED)
+    drafts = SelfReport.objects.filter(round=round_).exclude(status=ReportStatus.SUBMITTED)
+    rows = (
+        Category.objects.filter(units__in=units).distinct()
+        .annotate(
+            unit_count=Count("units", filter=Q(units__in=units), distinct=True),
+            submitted=Count("units__self_reports",
+                            filter=Q(units__self_reports__in=submitted, units__in=units),
+                            distinct=True),
+            drafts=Count("units__self_reports",
+                         filter=Q(units__self_reports__in=drafts, units__in=units),
+                         distinct=True),
+        )
+        .select_related("lead_department")
+        .order_by("order")
+    )
+    result = []
+    for cat in rows:
+        cat.not_started = cat.unit_count - cat.submitted - cat.drafts
+        result.append(cat)
+    return result
+
+
+def unit_progress(round_, units):
+    """Units with their self-report status and provincial reports submitted / expected."""
+    report = SelfReport.objects.filter(round=round_, unit=OuterRef("pk"))
+    expected = (
+        Pairing.objects.filter(round=round_, unit=OuterRef("pk"))
+        .values("unit").annotate(n=Count("county__province", distinct=True)).values("n")
+    )
+    received = (
+        ProvincialReport.objects.filter(round=round_, unit=OuterRef("pk"),
+                                        status=ReportStatus.SUBMITTED)
+        .values("unit").annotate(n=Count("pk")).values("n")
+    )
+    return units.annotate(
+        self_report_status=Subquery(report.values("status")[:1]),
+        self_report_submitted_at=Subquery(report.values("submitted_at")[:1]),
+        provinces_expected=Subquery(expected),
+        provinces_received=Subquery(received),
+        has_pairing=Exists(Pairing.objects.filter(round=round_, unit=OuterRef("pk"))),
+    )
+
+
+def province_reports(round_, province):
+    """The central units working in a province, with the province's report status on each."""
+    unit_ids = Pairing.objects.filter(round=round_, county__province=province).values("unit_id")
+    status = ProvincialReport.objects.filter(round=round_, province=province, unit=OuterRef("pk"))
+    counties = (
+        Pairing.objects.filter(round=round_, county__province=province, unit=OuterRef("pk"))
+        .values("unit").annotate(n=Count("pk")).values("n")
+    )
+    return (
+        Unit.objects.filter(pk__in=unit_ids).select_related("category")
+        .annotate(report_status=Subquery(status.values("status")[:1]),
+                  county_count=Subquery(counties))
+    )

@@ -1,0 +1,122 @@
+"""One home page per role: what is due, by when, and what is done."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from kaohe.accounts.models import Role, User
+from kaohe.audit.models import AuditEntry
+from kaohe.dashboard import selectors
+from kaohe.directory.selectors import units_visible_to
+from kaohe.rounds.selectors import current_round
+from kaohe.submissions.models import ReportStatus, SelfReport
+
+PAGE_SIZE = 50
+_OVERVIEW_ROLES = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
+
+
+@login_not_required
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def home(request):
+    user = request.user
+    round_ = current_round()
+    context = {"round": round_, "steps": [], "role_label": user.get_role_display()}
+    if round_ is not None:
+        visible = units_visible_to(user, round=round_)
+        province = user.province if user.role == Role.PROVINCE else None
+        context["steps"] = [
+            p for p in selectors.step_progress(round_, visible, province)
+            if user.role in _OVERVIEW_ROLES or p.step.actor in _actors_for(user.role)
+        ]
+    if user.role in _OVERVIEW_ROLES:
+        template = "dashboard/home_overview.html"
+        context.update(_overview(request, round_))
+    elif user.role in {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR, Role.ORG_DEPARTMENT}:
+        template = "dashboard/home_reviewer.html"
+        context.update(_reviewer(request, round_))
+    elif user.role == Role.UNIT:
+        template = "dashboard/home_unit.html"
+        context.update(_unit(request, round_))
+    elif user.role == Role.PROVINCE:
+        template = "dashboard/home_province.html"
+        context["units"] = (
+            selectors.province_reports(round_, user.province) if round_ else []
+        )
+    else:
+        template = "dashboard/home_admin.html"
+        context.update(_admin(request))
+    return render(request, template, context)
+
+
+def _actors_for(role):
+    return {
+        Role.UNIT: {"unit"},
+        Role.PROVINCE: {"province"},
+        Role.LEAD_REVIEWER: {"unit", "lead_reviewer"},
+        Role.MILITARY_INSPECTOR: {"unit", "lead_reviewer"},
+        Role.ORG_DEPARTMENT: {"unit", "lead_reviewer"},
+    }.get(role, set())
+
+
+def _overview(request, round_):
+    if round_ is None:
+        return {}
+    units = units_visible_to(request.user, round=round_)
+    categories = selectors.category_progress(round_, units)
+    chart = {
+        "categories": [c.name for c in categories],
+        "submitted": [c.submitted for c in categories],
+        "drafts": [c.drafts for c in categories],
+        "not_started": [c.not_started for c in categories],
+        "labels": {"submitted": _("已提交"), "drafts": _("填报中"), "not_started": _("未开始")},
+    }
+    status = request.GET.get("status", "")
+    unit_rows = selectors.unit_progress(round_, units)
+    if status == "none":
+        unit_rows = unit_rows.filter(self_report_status__isnull=True)
+    elif status in ReportStatus.values:
+        unit_rows = unit_rows.filter(self_report_status=status)
+    page = Paginator(unit_rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "categories": categories,
+        "chart": chart,
+        "page": page,
+        "status": status,
+        "status_choices": [("none", _("未开始")), *ReportStatus.choices],
+    }
+
+
+def _reviewer(request, round_):
+    if round_ is None:
+        return {}
+    units = units_visible_to(request.user, round=round_)
+    categories = selectors.category_progress(round_, units)
+    page = Paginator(selectors.unit_progress(round_, units), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return {"categories": categories, "page": page}
+
+
+def _unit(request, round_):
+    unit = request.user.unit
+    if round_ is None:
+        return {"unit": unit}
+    report = SelfReport.objects.filter(round=round_, unit=unit).first()
+    pairings = unit.pairings.filter(round=round_).select_related("county", "county__province")
+    return {"unit": unit, "report": report, "pairings": pairings}
+
+
+def _admin(request):
+    context = {
+        "role_counts": User.objects.values("role").annotate(n=Count("pk")).order_by("role"),
+        "role_names": dict(Role.choices),
+    }
+    if request.user.role == Role.AUDITOR:
+        context["recent"] = AuditEntry.objects.order_by("-id")[:10]
+    return context

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from kaohe.demo.builder import DEMO_PASSWORD, build_demo, demo_accounts
+from kaohe.lib import clock
+
+
+class Command(BaseCommand):
+    help = "Load the 2017 round and a demo of 310 synthetic central units (keeps existing data)."
+
+    def handle(self, *args, **options):
+        created = build_demo(today=clock.today())
+        if created:
+            self.stdout.write(self.style.SUCCESS("演示数据已创建 (demo data created)."))
+        else:
+            self.stdout.write("演示数据已存在，保留现有数据 (demo data exists and was kept).")
+        self.stdout.write("")
+        self.stdout.write(f"演示账户 (demo accounts), 密码 password: {DEMO_PASSWORD}")
+        for account in demo_accounts():
+            self.stdout.write(f"  {account.username:<28} {account.role_label}  {account.scope}")

@@ -1,0 +1,145 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kaohe.accounts.capabilities import (
+    MANAGE_DIRECTORY,
+    VIEW_COUNTIES,
+    VIEW_UNITS,
+    capability_required,
+    has_capability,
+)
+from kaohe.audit.services import log_action
+from kaohe.directory import importing, services
+from kaohe.directory.forms import DesignationForm, ImportForm
+from kaohe.directory.models import Category, Pairing
+from kaohe.directory.selectors import (
+    counties_visible_to,
+    get_county_for_user,
+    get_unit_for_user,
+    pairings_visible_to,
+    provinces_visible_to,
+    units_visible_to,
+)
+from kaohe.rounds.selectors import current_round
+
+PAGE_SIZE = 50
+
+
+@capability_required(VIEW_UNITS)
+def unit_list(request):
+    round_ = current_round()
+    units = units_visible_to(request.user, round=round_).annotate(
+        county_count=Count("pairings", filter=Q(pairings__round=round_))
+    ).order_by("category__order", "code")
+    categories = Category.objects.filter(pk__in=units.values("category_id"))
+    category = request.GET.get("category", "")
+    if category:
+        units = units.filter(category__code=category)
+    query = request.GET.get("q", "").strip()
+    if query:
+        units = units.filter(Q(name__contains=query) | Q(code__icontains=query))
+    page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "directory/unit_list.html", {
+        "page": page, "categories": categories, "category": category, "q": query,
+        "round": round_,
+    })
+
+
+@capability_required(VIEW_UNITS)
+def unit_detail(request, pk):
+    round_ = current_round()
+    unit = get_unit_for_user(request.user, pk, round=round_)
+    pairings = pairings_visible_to(request.user, round=round_).filter(unit=unit)
+    log_action("directory.unit.viewed", actor=request.user, target=unit)
+    return render(request, "directory/unit_detail.html",
+                  {"unit": unit, "pairings": pairings, "round": round_})
+
+
+@capability_required(VIEW_COUNTIES)
+def county_list(request):
+    counties = counties_visible_to(request.user)
+    provinces = provinces_visible_to(request.user)
+    province = request.GET.get("province", "")
+    if province:
+        counties = counties.filter(province__code=province)
+    deep = request.GET.get("deep", "")
+    if deep == "1":
+        counties = counties.filter(Q(three_areas=True) | Q(province_designated=True))
+    query = request.GET.get("q", "").strip()
+    if query:
+        counties = counties.filter(Q(name__contains=query) | Q(code__startswith=query))
+    page = Paginator(counties, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "directory/county_list.html", {
+        "page": page, "provinces": provinces, "province": province, "deep": deep, "q": query,
+    })
+
+
+@capability_required(VIEW_COUNTIES)
+def county_detail(request, pk):
+    county = get_county_for_user(request.user, pk)
+    round_ = current_round()
+    units = units_visible_to(request.user, round=round_)
+    pairings = Pairing.objects.filter(round=round_, county=county, unit__in=units).select_related(
+        "unit", "unit__category"
+    )
+    can_manage = has_capability(request.user, MANAGE_DIRECTORY)
+    form = DesignationForm(initial={"designated": county.province_designated,
+                                    "note": county.designation_note})
+    return render(request, "directory/county_detail.html", {
+        "county": county, "pairings": pairings, "form": form, "can_manage": can_manage,
+    })
+
+
+@capability_required(MANAGE_DIRECTORY)
+@require_POST
+def county_designation(request, pk):
+    county = get_county_for_user(request.user, pk)
+    form = DesignationForm(request.POST)
+    if form.is_valid():
+        services.county_set_designated(
+            county=county, designated=form.cleaned_data["designated"],
+            note=form.cleaned_data["note"], actor=request.user,
+        )
+        messages.success(request, _("已更新%(county)s的深度贫困县认定。") % {"county": county.name})
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("directory:county_detail", pk=county.pk)
+
+
+@capability_required(MANAGE_DIRECTORY)
+@require_http_methods(["GET", "POST"])
+def import_view(request):
+    round_ = current_round()
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = importing.import_units_and_pairings(
+            data=upload.read(), round=round_, actor=request.user, file_name=upload.name[:200]
+        )
+        if result.ok:
+            messages.success(request, _(
+                "导入完成：新增单位%(uc)s个，更新%(uu)s个；新增结对%(pc)s条，移除%(pr)s条。"
+            ) % {"uc": result.units_created, "uu": result.units_updated,
+                 "pc": result.pairings_created, "pr": result.pairings_removed})
+            return redirect("directory:import")
+    status = 400 if result is not None and not result.ok else 200
+    return render(request, "directory/import.html",
+                  {"form": form, "result": result, "round": round_}, status=status)
+
+
+@capability_required(MANAGE_DIRECTORY)
+def import_template_view(request):
+    response = HttpResponse(
+        importing.import_template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''units-pairings-template.xlsx"
+    return response

@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from kaohe.dashboard import views as dashboard_views
+
+urlpatterns = [
+    path("", dashboard_views.home, name="home"),
+    path("healthz", dashboard_views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("kaohe.accounts.urls")),
+    # The language switch is on the login page, so it must work before signing in.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("rounds/", include("kaohe.rounds.urls")),
+    path("directory/", include("kaohe.directory.urls")),
+    path("audit/", include("kaohe.audit.urls")),
+]

@@ -1,0 +1,56 @@
+"""A person signs in through the login page and sees the home page of their role."""
+
+import datetime
+
+import pytest
+
+from kaohe.demo.builder import DEMO_PASSWORD, build_demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(transactional_db, settings):
+    settings.KAOHE_TODAY = "2017-12-20"
+    build_demo(today=datetime.date(2017, 12, 20))
+
+
+def _sign_in(page, live_server, username):
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    assert page.locator("h1").inner_text() == "中央单位定点扶贫工作考核系统"
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_office_signs_in_and_sees_the_round_overview_with_its_chart(
+    demo, live_server, page, screenshot
+):
+    _sign_in(page, live_server, "office")
+    assert page.url == f"{live_server.url}/"
+    assert "考核工作总览" in page.locator("h1").inner_text()
+    assert page.get_by_text("分类别自评报告进度").is_visible()
+    # ECharts draws into a canvas inside the chart container once its script has loaded.
+    page.wait_for_selector("#category-chart canvas")
+    assert page.locator("table").first.get_by_text("单位自评").is_visible()
+    screenshot("office-home")
+
+
+def test_unit_signs_in_and_sees_its_own_home_page(demo, live_server, page, screenshot):
+    _sign_in(page, live_server, "u0136")
+    heading = page.locator("h1").inner_text()
+    assert heading.startswith("示例")
+    assert "本单位自评报告" in page.content()
+    assert "考核工作总览" not in page.content()
+    screenshot("unit-home")
+
+
+def test_wrong_password_shows_a_chinese_error(demo, live_server, page, screenshot):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "office")
+    page.fill("#id_password", "wrong-password")
+    page.click("button[type=submit]")
+    assert page.get_by_text("用户名或密码不正确，请重新输入。").is_visible()
+    screenshot("login-error")

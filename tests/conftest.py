@@ -1,0 +1,90 @@
+"""Shared fixtures: the 2017 round, a small directory and one persona per role.
+
+Personas follow healthchecks' alice/bob: for each scoped role there is also an outsider
+of the same role in another unit, province or category, who must see nothing of the first.
+"""
+
+import pytest
+
+from kaohe.accounts.models import Role, User
+from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Unit
+from kaohe.directory.services import reference_data_load
+from kaohe.rounds.services import load_plan_data, round_create_from_plan
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def plan():
+    return load_plan_data()
+
+
+@pytest.fixture
+def round_2017(db, plan):
+    reference_data_load(plan=plan)
+    return round_create_from_plan(data=plan)
+
+
+@pytest.fixture
+def world(round_2017):
+    """Two units in two categories (different lead departments) in two provinces, an army unit."""
+    party = Category.objects.get(code="party_organs")
+    enterprises = Category.objects.get(code="enterprises")
+    military = Category.objects.get(code="military")
+    guizhou_county = County.objects.filter(province__name="贵州省").order_by("code").first()
+    yunnan_county = County.objects.filter(province__name="云南省").order_by("code").first()
+    unit_a = Unit.objects.create(code="A001", name="测试单位甲", category=party)
+    unit_b = Unit.objects.create(code="B001", name="测试单位乙", category=enterprises)
+    army = Unit.objects.create(code="M001", name="测试部队", category=military)
+    Pairing.objects.create(round=round_2017, unit=unit_a, county=guizhou_county)
+    Pairing.objects.create(round=round_2017, unit=unit_b, county=yunnan_county)
+    Pairing.objects.create(round=round_2017, unit=army, county=yunnan_county)
+    return {
+        "round": round_2017, "unit_a": unit_a, "unit_b": unit_b, "army": army,
+        "county_a": guizhou_county, "county_b": yunnan_county,
+        "province_a": guizhou_county.province, "province_b": yunnan_county.province,
+        "lead_a": party.lead_department, "lead_b": enterprises.lead_department,
+    }
+
+
+def make_user(username, role, **scope):
+    user = User(username=username, role=role, full_name=username, **scope)
+    user.set_password(PASSWORD)
+    user.full_clean()
+    user.save()
+    return user
+
+
+@pytest.fixture
+def personas(world):
+    """username -> user, one per role, plus same-role outsiders (suffix _b)."""
+    return {
+        "office": make_user("office", Role.OFFICE),
+        "working_group": make_user("wg", Role.WORKING_GROUP),
+        "leading_group": make_user("leader", Role.LEADING_GROUP),
+        "org_department": make_user("org", Role.ORG_DEPARTMENT),
+        "military_inspector": make_user("mil", Role.MILITARY_INSPECTOR),
+        "lead_reviewer": make_user("lead_a", Role.LEAD_REVIEWER, lead_department=world["lead_a"],
+                                   is_liaison=True),
+        "lead_reviewer_b": make_user("lead_b", Role.LEAD_REVIEWER,
+                                     lead_department=world["lead_b"]),
+        "unit": make_user("unit_a", Role.UNIT, unit=world["unit_a"]),
+        "unit_b": make_user("unit_b", Role.UNIT, unit=world["unit_b"]),
+        "province": make_user("prov_a", Role.PROVINCE, province=world["province_a"]),
+        "province_b": make_user("prov_b", Role.PROVINCE, province=world["province_b"]),
+        "system_admin": make_user("sys", Role.SYSTEM_ADMIN),
+        "security_admin": make_user("sec", Role.SECURITY_ADMIN),
+        "auditor": make_user("aud", Role.AUDITOR),
+    }
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+__all__ = ["PASSWORD", "LeadDepartment", "make_user"]

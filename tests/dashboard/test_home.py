@@ -1,0 +1,161 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from kaohe.directory.models import Category, County, Pairing, Unit
+from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+
+
+@pytest.fixture
+def progress(world):
+    round_ = world["round"]
+    SelfReport.objects.create(round=round_, unit=world["unit_a"], status=ReportStatus.SUBMITTED,
+                              submitted_at=timezone.now())
+    SelfReport.objects.create(round=round_, unit=world["unit_b"], status=ReportStatus.DRAFT)
+    ProvincialReport.objects.create(round=round_, province=world["province_a"],
+                                    unit=world["unit_a"], status=ReportStatus.SUBMITTED,
+                                    submitted_at=timezone.now())
+    return world
+
+
+@pytest.mark.django_db
+def test_office_home_shows_progress_per_step_category_and_unit(client, personas, progress):
+    client.force_login(personas["office"])
+    response = client.get(reverse("home"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "考核工作总览" in html
+    # 1 of 3 active units has submitted its self-report; 1 of 3 provincial reports is in.
+    steps = {p.step.code: p for p in response.context["steps"]}
+    assert (steps["self_report"].done, steps["self_report"].total) == (1, 3)
+    assert (steps["provincial_report"].done, steps["provincial_report"].total) == (1, 3)
+    cats = {c.code: c for c in response.context["categories"]}
+    assert (cats["party_organs"].submitted, cats["party_organs"].not_started) == (1, 0)
+    assert (cats["enterprises"].drafts, cats["enterprises"].submitted) == (1, 0)
+    chart = response.context["chart"]
+    assert chart["submitted"][chart["categories"].index("中央直属机关")] == 1
+    assert 'id="category-chart"' in html
+    assert "测试单位甲" in html and "测试单位乙" in html
+
+
+@pytest.mark.django_db
+def test_office_can_filter_units_by_report_status(client, personas, progress):
+    client.force_login(personas["office"])
+    html = client.get(reverse("home"), {"status": "submitted"}).content.decode()
+    assert "测试单位甲" in html
+    assert "测试单位乙" not in html
+    html = client.get(reverse("home"), {"status": "none"}).content.decode()
+    assert "测试部队" in html and "测试单位甲" not in html
+
+
+@pytest.mark.django_db
+def test_unit_home_shows_only_its_own_report_and_counties(client, personas, progress):
+    client.force_login(personas["unit_b"])
+    html = client.get(reverse("home")).content.decode()
+    assert "测试单位乙" in html
+    assert "填报中" in html
+    assert progress["county_b"].name in html
+    assert "测试单位甲" not in html
+    assert progress["county_a"].name not in html
+
+
+@pytest.mark.django_db
+def test_province_home_lists_units_working_in_the_province_only(client, personas, progress):
+    client.force_login(personas["province_b"])
+    html = client.get(reverse("home")).content.decode()
+    assert "测试单位乙" in html and "测试部队" in html
+    assert "测试单位甲" not in html
+
+
+@pytest.mark.django_db
+def test_lead_department_home_counts_only_its_category(client, personas, progress):
+    client.force_login(personas["lead_reviewer"])
+    response = client.get(reverse("home"))
+    html = response.content.decode()
+    assert [c.code for c in response.context["categories"]] == ["party_organs"]
+    assert "测试单位甲" in html and "测试单位乙" not in html
+
+
+@pytest.mark.django_db
+def test_auditor_home_shows_recent_audit_entries_and_admins_do_not(client, personas, progress):
+    client.force_login(personas["auditor"])
+    assert "最近的审计记录" in client.get(reverse("home")).content.decode()
+    client.force_login(personas["system_admin"])
+    html = client.get(reverse("home")).content.decode()
+    assert "最近的审计记录" not in html
+    assert "各角色账户数" in html
+
+
+@pytest.mark.django_db
+def test_deadline_status_follows_the_domain_clock(client, personas, progress, settings):
+    client.force_login(personas["unit"])
+    settings.KAOHE_TODAY = "2017-12-20"
+    html = client.get(reverse("home")).content.decode()
+    assert "剩 11 天" in html
+    assert "2017年12月20日" in html  # the demo banner names the simulated day
+    settings.KAOHE_TODAY = "2018-01-02"
+    assert "已截止" in client.get(reverse("home")).content.decode()
+
+
+def _add_units(world, n):
+    category = Category.objects.get(code="party_organs")
+    counties = list(County.objects.order_by("code")[:n])
+    start = Unit.objects.count()
+    units = Unit.objects.bulk_create(
+        Unit(code=f"X{start + i:05d}", name=f"扩展单位{start + i}", category=category)
+        for i in range(n)
+    )
+    Pairing.objects.bulk_create(
+        Pairing(round=world["round"], unit=u, county=c)
+        for u, c in zip(units, counties, strict=True)
+    )
+    SelfReport.objects.bulk_create(
+        SelfReport(round=world["round"], unit=u, status=ReportStatus.SUBMITTED,
+                   submitted_at=timezone.now() - datetime.timedelta(days=1)) for u in units[::2]
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["office", "lead_reviewer", "province", "unit"])
+def test_home_query_count_does_not_grow_with_units(client, personas, progress, persona):
+    client.force_login(personas[persona])
+    _add_units(progress, 10)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(reverse("home")).status_code == 200
+    _add_units(progress, 120)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(reverse("home")).status_code == 200
+    assert len(large) == len(small)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ["directory:unit_list", "directory:county_list"])
+def test_list_query_count_does_not_grow_with_units(client, personas, progress, route):
+    client.force_login(personas["office"])
+    _add_units(progress, 10)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse(route))
+    _add_units(progress, 120)
+    with CaptureQueriesContext(connection) as large:
+        client.get(reverse(route))
+    assert len(large) == len(small)
+
+
+@pytest.mark.django_db
+def test_unit_home_does_not_reveal_other_units_progress(client, personas, progress):
+    client.force_login(personas["unit_b"])
+    steps = {p.step.code: p for p in client.get(reverse("home")).context["steps"]}
+    # Only its own report counts: 0 of 1, never the round's 1 of 3.
+    assert (steps["self_report"].done, steps["self_report"].total) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_province_home_counts_only_its_own_reports(client, personas, progress):
+    client.force_login(personas["province_b"])
+    steps = {p.step.code: p for p in client.get(reverse("home")).context["steps"]}
+    assert (steps["provincial_report"].done, steps["provincial_report"].total) == (0, 2)
+    assert "self_report" not in steps
