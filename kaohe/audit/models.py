@@ -23,7 +23,9 @@ class AuditEntryQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     created_at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        # DO_NOTHING: an entry is never rewritten, not even when its user is deleted
+        # (actor_repr keeps the name); SET_NULL would break the hash chain.
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
         related_name="+", db_constraint=False,
     )
     actor_repr = models.CharField(_("操作人"), max_length=150, blank=True)

@@ -11,11 +11,19 @@ from kaohe.audit.models import AuditEntry
 GENESIS = "0" * 64
 # Any 64-bit constant: the advisory lock that serializes appends on PostgreSQL.
 _CHAIN_LOCK = 7_305_2017
-_SECRET_KEYS = {"password", "password1", "password2", "token", "otp", "secret"}
+_SECRET_WORDS = ("password", "token", "secret", "otp")
 
 
-def _mask(data: dict) -> dict:
-    return {k: ("***" if k.lower() in _SECRET_KEYS else v) for k, v in data.items()}
+def _mask(data):
+    """Replace the value of any key that names a secret, at any depth."""
+    if isinstance(data, dict):
+        return {
+            k: "***" if any(word in str(k).lower() for word in _SECRET_WORDS) else _mask(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list | tuple):
+        return [_mask(v) for v in data]
+    return data
 
 
 def log_action(

@@ -97,7 +97,9 @@ def _text(value) -> str:
 def _open_workbook(data: bytes, result: ImportResult):
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    # A damaged workbook can fail in the zip, the XML parser (SyntaxError) or openpyxl.
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+            SyntaxError, TypeError):
         result.problems.append(
             ImportProblem(None, None, None, "无法读取该文件，请上传 Excel（.xlsx）格式的导入模板")
         )
@@ -109,18 +111,28 @@ def import_units_and_pairings(*, data: bytes, round, actor, file_name: str = "")
     result = ImportResult()
     wb = _open_workbook(data, result)
     if wb is None:
+        log_action("directory.import.rejected", actor=actor, success=False,
+                   data={"file": file_name, "problems": 1})
         return result
+    sheets = {}
     try:
-        sheets = {}
         for name, cols, req in ((UNITS_SHEET, UNIT_COLUMNS, UNIT_REQUIRED),
                                 (PAIRINGS_SHEET, PAIRING_COLUMNS, PAIRING_REQUIRED)):
             if name not in wb.sheetnames:
                 result.problems.append(ImportProblem(name, None, None, "缺少此工作表"))
                 continue
-            sheets[name] = _Sheet(wb[name], name, cols, req, result)
+            try:
+                sheets[name] = _Sheet(wb[name], name, cols, req, result)
+            # Read-only workbooks parse rows lazily: a damaged cell fails here, not at open.
+            except (ValueError, SyntaxError, KeyError, TypeError, zipfile.BadZipFile):
+                result.problems.append(
+                    ImportProblem(name, None, None, "工作表内容已损坏，无法读取，请重新保存后上传")
+                )
     finally:
         wb.close()
     if not result.ok:
+        log_action("directory.import.rejected", actor=actor, success=False,
+                   data={"file": file_name, "problems": len(result.problems)})
         return result
     units = _check_units(sheets[UNITS_SHEET], result)
     pairings = _check_pairings(sheets[PAIRINGS_SHEET], units, result)
