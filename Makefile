@@ -38,7 +38,12 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/tus-js-client/dist/tus.min.js $(VENDOR)/
 	touch $@
+
+# Benchmarks (not part of `make test`): writes bench/report/report.md and report.json.
+bench: setup
+	$(BIN)/python bench/run.py bench/report
 
 # Regenerate the translations after changing user-facing strings (needs GNU gettext).
 messages: setup

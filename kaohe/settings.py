@@ -32,8 +32,12 @@ INSTALLED_APPS = [
     "kaohe.audit",
     "kaohe.rounds",
     "kaohe.directory",
+    "kaohe.evidence",
     "kaohe.submissions",
-    "kaohe.grading",
+    "kaohe.reviews",
+    "kaohe.launch",
+    "kaohe.outcomes",
+    "kaohe.grading.apps.GradingConfig",
     "kaohe.dashboard",
     "kaohe.demo",
 ]
@@ -42,7 +46,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "kaohe.lib.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -145,6 +149,19 @@ WHITENOISE_USE_FINDERS = True
 KAOHE_TODAY = envstr("KAOHE_TODAY", "")
 
 AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 180)
+
+# Evidence uploads: the largest file, and the most one tus PATCH request may carry.
+EVIDENCE_MAX_FILE_BYTES = envint("EVIDENCE_MAX_FILE_BYTES", 4 * 1024**3)
+EVIDENCE_MAX_REQUEST_BYTES = envint("EVIDENCE_MAX_REQUEST_BYTES", 128 * 1024**2)
+
+# Reminders go out by e-mail only where an installation configures a backend (SMTP).
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "kaohe@localhost")
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,16 @@
 """Settings for the test suite: the real settings with test-only defaults."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-installation")
-os.environ.setdefault("KAOHE_DATA_DIR", tempfile.mkdtemp(prefix="kaohe-test-"))
+if "KAOHE_DATA_DIR" not in os.environ:
+    _data_dir = tempfile.mkdtemp(prefix="kaohe-test-")
+    os.environ["KAOHE_DATA_DIR"] = _data_dir
+    # Evidence files and uploads of a test run go away with it.
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 
 from kaohe.settings import *  # noqa: F403
 

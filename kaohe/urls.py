@@ -20,4 +20,10 @@ urlpatterns = [
     path("rounds/", include("kaohe.rounds.urls")),
     path("directory/", include("kaohe.directory.urls")),
     path("audit/", include("kaohe.audit.urls")),
+    path("evidence/", include("kaohe.evidence.urls")),
+    path("reports/", include("kaohe.submissions.urls")),
+    path("reviews/", include("kaohe.reviews.urls")),
+    path("launch/", include("kaohe.launch.urls")),
+    path("grading/", include("kaohe.grading.urls")),
+    path("outcomes/", include("kaohe.outcomes.urls")),
 ]

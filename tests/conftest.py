@@ -5,6 +5,7 @@ of the same role in another unit, province or category, who must see nothing of 
 """
 
 import pytest
+from django.db import connection
 
 from kaohe.accounts.models import Role, User
 from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Unit
@@ -12,6 +13,23 @@ from kaohe.directory.services import reference_data_load
 from kaohe.rounds.services import load_plan_data, round_create_from_plan
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the counties, categories and the 2017 round once for the whole session.
+
+    Tests run in transactions that roll back, so this data stays. Tests that flush the
+    database (transactional ones, which pytest-django runs last) get it back from the
+    idempotent fixtures below.
+    """
+    with django_db_blocker.unblock():
+        plan = load_plan_data()
+        reference_data_load(plan=plan)
+        round_create_from_plan(data=plan)
+        # Tests about the audit log expect to start from an empty log.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditentry")
 
 
 @pytest.fixture

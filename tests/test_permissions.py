@@ -9,6 +9,29 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kaohe.accounts.models import Role
+from tests.evidence.factories import evidence_of, own_upload_pk, visible_evidence_pk
+from tests.launch.conftest import (
+    Upload,
+    innovation_item_pk,
+    matrix_material,
+    matrix_member,
+    matrix_plan,
+    matrix_refined,
+    matrix_session,
+)
+from tests.reviews.conftest import matrix_problem, matrix_submitted_category, problem_kind_pk
+from tests.submissions.conftest import (
+    Deferred,
+    indicator_pk,
+    latest_evidence_pk,
+    matrix_attachment,
+    matrix_cadre,
+    matrix_evidence,
+    matrix_provincial_report,
+    matrix_self_report,
+    paired_county_pk,
+    unit_pk,
+)
 
 ALL_DATA = {
     "office", "working_group", "leading_group", "org_department", "military_inspector",
@@ -26,12 +49,55 @@ def _allowed(roles, ok=200):
     return lambda persona: ok if persona.removesuffix("_b") in roles else 404
 
 
+REVIEW_READERS = OVERVIEW | {"lead_reviewer"}
+
+
+def _own_lead(persona, world):
+    """The lead department whose category a persona reviews (B for the outsider)."""
+    return world["lead_b"] if persona == "lead_reviewer_b" else world["lead_a"]
+
+
 def _own_unit(persona, world):
     """The unit a persona can see (None where it sees none) for detail pages."""
     return {
         "military_inspector": world["army"], "lead_reviewer_b": world["unit_b"],
         "unit_b": world["unit_b"], "province_b": world["unit_b"],
     }.get(persona, world["unit_a"])
+
+
+
+# Submissions: who reads self-reports, provincial reports (never units: they carry the
+# province's grade recommendation) and cadres.
+SELF_REPORT_READERS = {"office", "working_group", "leading_group", "org_department",
+                       "military_inspector", "lead_reviewer", "unit"}
+PROVINCIAL_READERS = {"office", "working_group", "leading_group", "org_department",
+                      "military_inspector", "lead_reviewer", "province"}
+CADRE_READERS = {"office", "working_group", "leading_group", "org_department",
+                 "military_inspector", "lead_reviewer", "unit"}
+
+
+def _self_pk(world, persona, *, submitted=True):
+    """The own unit's self-report: submitted (reviewers never see drafts), or a draft."""
+    return matrix_self_report(world, _own_unit(persona, world), submitted=submitted).pk
+
+
+def _draft_pk(world, persona):
+    return _self_pk(world, persona, submitted=False)
+
+
+def _with_evidence_pk(world, persona):
+    """A draft self-report whose unit has uploaded one piece of evidence (to attach)."""
+    matrix_evidence(world, _own_unit(persona, world))
+    return _draft_pk(world, persona)
+
+
+def _prov_pk(world, persona, *, submitted=True):
+    return matrix_provincial_report(world, _own_unit(persona, world), submitted=submitted).pk
+
+
+def _index_status(persona):
+    """A unit is sent on to its own report; readers get the list."""
+    return 302 if persona.removesuffix("_b") == "unit" else _allowed(SELF_REPORT_READERS)(persona)
 
 
 # route -> (method, kwargs(world, persona), data, expected(persona) -> status)
@@ -62,27 +128,416 @@ ROUTES = {
     "directory:import": ("get", None, None, _allowed({"office"})),
     "directory:import_template": ("get", None, None, _allowed({"office"})),
     "audit:list": ("get", None, None, _allowed({"auditor"})),
+    # tus: without its headers the request passes the access check, then is refused as the
+    # wrong protocol version (412); outsiders get 404 first.
+    "evidence:uploads": ("post", None, None, _allowed({"unit", "province"}, ok=412)),
+    "evidence:upload": ("head", lambda w, p: {"pk": own_upload_pk(w, p)}, None,
+                        _allowed({"unit", "province"}, ok=412)),
+    "evidence:download": ("get", lambda w, p: {"pk": visible_evidence_pk(w, p)}, None,
+                          _allowed(ALL_DATA)),
+    "evidence:preview": ("get", lambda w, p: {"pk": visible_evidence_pk(w, p)}, None,
+                         _allowed(ALL_DATA)),
+    # Self-reports (step 3a). POSTs the persona may not make answer 404; allowed ones
+    # redirect back to the page (here after the 2017 deadline: with a message).
+    "submissions:self_reports": ("get", None, None, _index_status),
+    "submissions:self_report": ("get", lambda w, p: {"pk": _self_pk(w, p)}, None,
+                                _allowed(SELF_REPORT_READERS)),
+    "submissions:self_report_version": ("get", lambda w, p: {"pk": _self_pk(w, p), "number": 1},
+                                        None, _allowed(SELF_REPORT_READERS)),
+    "submissions:self_report_save": ("post", lambda w, p: {"pk": _draft_pk(w, p)},
+                                     {"revision": "0", "summary": "本年度工作总结"},
+                                     _allowed({"unit"}, ok=302)),
+    "submissions:self_report_submit": ("post", lambda w, p: {"pk": _draft_pk(w, p)},
+                                       {"revision": "0", "confirm_gaps": "1"},
+                                       _allowed({"unit"}, ok=302)),
+    "submissions:self_report_attach": (
+        "post", lambda w, p: {"pk": _with_evidence_pk(w, p)},
+        {"indicator": Deferred(lambda: indicator_pk(4)), "evidence": Deferred(latest_evidence_pk)},
+        _allowed({"unit"}, ok=302),
+    ),
+    "submissions:self_report_link": (
+        "post", lambda w, p: {"pk": _draft_pk(w, p)},
+        {"indicator": Deferred(lambda: indicator_pk(4)), "link_title": "新闻报道",
+         "link_url": "https://example.org/news/1"},
+        _allowed({"unit"}, ok=302),
+    ),
+    "submissions:self_report_detach": (
+        "post", lambda w, p: (lambda a: {"pk": a.report_id, "attachment_pk": a.pk})(
+            matrix_attachment(w, _own_unit(p, w))),
+        None, _allowed({"unit"}, ok=302),
+    ),
+    "submissions:self_report_return": ("post", lambda w, p: {"pk": _self_pk(w, p)},
+                                       {"reason": "请补充调研材料"},
+                                       _allowed({"lead_reviewer"}, ok=302)),
+    "submissions:self_report_excel": ("get", lambda w, p: {"pk": _draft_pk(w, p)}, None,
+                                      _allowed({"unit"})),
+    "submissions:self_report_import": ("post", lambda w, p: {"pk": _draft_pk(w, p)},
+                                       {"revision": "0"}, _allowed({"unit"}, ok=302)),
+    # Provincial reports (step 3b).
+    "submissions:provincial_reports": ("get", None, None, _allowed(PROVINCIAL_READERS)),
+    "submissions:provincial_start": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk}, None,
+                                     _allowed({"province"}, ok=302)),
+    "submissions:provincial_report": ("get", lambda w, p: {"pk": _prov_pk(w, p)}, None,
+                                      _allowed(PROVINCIAL_READERS)),
+    "submissions:provincial_save": (
+        "post", lambda w, p: {"pk": _prov_pk(w, p, submitted=False)},
+        {"revision": "0", "work_text": "该单位在我省的帮扶工作", "recommended_grade": "good"},
+        _allowed({"province"}, ok=302),
+    ),
+    "submissions:provincial_submit": ("post",
+                                      lambda w, p: {"pk": _prov_pk(w, p, submitted=False)},
+                                      {"revision": "0"}, _allowed({"province"}, ok=302)),
+    "submissions:provincial_finding_add": (
+        "post", lambda w, p: {"pk": _prov_pk(w, p, submitted=False)},
+        {"county": Deferred(lambda: paired_county_pk("A001")), "kind": "major_incident",
+         "description": "发生重大涉贫舆情事件"},
+        _allowed({"province"}, ok=302),
+    ),
+    "submissions:provincial_excel": ("get", lambda w, p: {"pk": _prov_pk(w, p, submitted=False)},
+                                     None, _allowed({"province"})),
+    "submissions:provincial_import": ("post",
+                                      lambda w, p: {"pk": _prov_pk(w, p, submitted=False)},
+                                      {"revision": "0"}, _allowed({"province"}, ok=302)),
+    # Seconded cadres and first secretaries.
+    "submissions:cadres": ("get", None, None, _allowed(CADRE_READERS)),
+    "submissions:cadre_add": (
+        "post", None,
+        {"cadre-county": Deferred(lambda: paired_county_pk("A001")), "cadre-name": "王五",
+         "cadre-post": "副县长", "cadre-start": "2017-03-01"},
+        _allowed({"unit"}, ok=302),
+    ),
+    "submissions:first_secretary_add": (
+        "post", None,
+        {"sec-county": Deferred(lambda: paired_county_pk("A001")), "sec-village": "某村",
+         "sec-name": "赵六", "sec-start": "2017-03-01"},
+        _allowed({"unit"}, ok=302),
+    ),
+    "submissions:cadre_remove": (
+        "post", lambda w, p: {"kind": "cadre", "pk": matrix_cadre(w, _own_unit(p, w), "cadre").pk},
+        None, _allowed({"unit"}, ok=302),
+    ),
+    # Deadlines: the office extends; lead departments only watch their category.
+    "submissions:deadlines": ("get", None, None, _allowed({"office", "lead_reviewer"})),
+    "submissions:extension_grant": (
+        "post", None,
+        {"step": "self_report", "unit": Deferred(lambda: unit_pk("A001")),
+         "until": "2018-01-10", "reason": "单位机构调整"},
+        _allowed({"office"}, ok=302),
+    ),
     "logout": ("post", None, None, _allowed(ALL_DATA | ADMINS, ok=302)),
     "login": ("get", None, None, lambda p: 302),  # signed in: sent on to the home page
     "set_language": ("post", None, {"language": "en"}, lambda p: 302),
     "healthz": ("get", None, None, lambda p: 200),
+    # The categorized assessment (step 4): the lead departments give units no feedback, so
+    # units and provinces see none of it; the overview roles read, lead reviewers edit.
+    "reviews:queue": ("get", None, None, _allowed(REVIEW_READERS)),
+    "reviews:desk": ("get", lambda w, p: {"unit_pk": _own_unit(p, w).pk}, None,
+                     _allowed(REVIEW_READERS)),
+    "reviews:grades_save": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk},
+                            {"revision": "0", "grade-leadership": "good",
+                             "reason-leadership": "年度计划经党组会审定"},
+                            _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:sub_report_save": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk},
+                                {"revision": "0", "basic_situation": "基本情况",
+                                 "problems": "问题", "suggestions": "建议"},
+                                _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:verify": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk},
+                       {"indicator": Deferred(lambda: indicator_pk(4)), "status": "verified"},
+                       _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:activity_add": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk},
+                             {"method": "document", "held_on": "2018-01-05", "people": "张三"},
+                             _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:problem_add": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk},
+                            {"kind": Deferred(lambda: problem_kind_pk("neglect")),
+                             "description": "不重视定点扶贫工作"},
+                            _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:incident_add": ("post", lambda w, p: {"unit_pk": _own_unit(p, w).pk},
+                             {"county": Deferred(lambda: paired_county_pk("A001")),
+                              "description": "发生重大涉贫舆情事件"},
+                             _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:finding_remove": (
+        "post", lambda w, p: {"unit_pk": _own_unit(p, w).pk, "kind": "problem",
+                              "pk": matrix_problem(w, _own_unit(p, w)).pk},
+        None, _allowed({"lead_reviewer"}, ok=302),
+    ),
+    "reviews:category": ("get", lambda w, p: {"lead_pk": _own_lead(p, w).pk}, None,
+                         _allowed(REVIEW_READERS)),
+    "reviews:category_save": ("post", lambda w, p: {"lead_pk": _own_lead(p, w).pk},
+                              {"overview": "概况", "problems": "问题", "suggestions": "建议"},
+                              _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:category_submit": ("post", lambda w, p: {"lead_pk": _own_lead(p, w).pk}, None,
+                                _allowed({"lead_reviewer"}, ok=302)),
+    "reviews:category_return": (
+        "post",
+        lambda w, p: {"lead_pk": matrix_submitted_category(w, w["lead_a"]).lead_department_id},
+        {"reason": "请补充个别核查情况"}, _allowed({"working_group"}, ok=302),
+    ),
+    "reviews:org_cadres": ("get", None, None, _allowed({"org_department"})),
+    "reviews:org_cadre_check": (
+        "post", lambda w, p: {"kind": "cadre", "pk": matrix_cadre(w, w["unit_a"], "cadre").pk},
+        {"in_post": "on", "in_charge": "on", "note": "在岗"}, _allowed({"org_department"}, ok=302),
+    ),
+    "reviews:military": ("get", None, None, _allowed({"military_inspector"})),
+    "reviews:military_add": ("post", lambda w, p: {"unit_pk": w["army"].pk},
+                             {"inspected_on": "2018-01-08", "inspectors": "检查组",
+                              "findings": "工作扎实"},
+                             _allowed({"military_inspector"}, ok=302)),
+    # The comprehensive review: the office, working group and leading group only.
+    "grading:index": ("get", None, None, _allowed(OVERVIEW)),
+    "grading:compute": ("post", None, None, _allowed({"working_group"}, ok=302)),
+    "grading:detail": ("get", lambda w, p: {"pk": _result_set(w).pk}, None, _allowed(OVERVIEW)),
+    "grading:decide": ("post", lambda w, p: {"pk": _result_set(w).pk},
+                       {"unit": "A001", "grade": "good", "reason": "r"},
+                       _allowed({"working_group"}, ok=302)),
+    "grading:submit": ("post", lambda w, p: {"pk": _result_set(w).pk}, None,
+                       _allowed({"working_group"}, ok=302)),
+    "grading:approve": ("post", lambda w, p: {"pk": _result_set(w).pk}, {"decision": "approve"},
+                        _allowed({"leading_group"}, ok=302)),
+    "grading:release": ("post", lambda w, p: {"pk": _result_set(w).pk}, None,
+                        _allowed({"office"}, ok=302)),
+    "grading:compare": ("get", lambda w, p: {"pk": _result_set(w).pk,
+                                             "other_pk": _result_set(w).pk}, None,
+                        _allowed(OVERVIEW)),
 }
 
 # Foreign objects: (route, kwargs(world) of an object outside the persona's scope).
 FOREIGN = {
     "lead_reviewer": [("directory:unit_detail", lambda w: {"pk": w["unit_b"].pk}),
-                      ("directory:unit_detail", lambda w: {"pk": w["army"].pk})],
-    "lead_reviewer_b": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk})],
+                      ("directory:unit_detail", lambda w: {"pk": w["army"].pk}),
+                      ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_b").pk}),
+                      ("evidence:download", lambda w: {"pk": evidence_of(w, "army").pk}),
+                      ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk}),
+                      ("evidence:preview", lambda w: {"pk": evidence_of(w, "unit_b").pk})],
+    "lead_reviewer_b": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk}),
+                        ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk})],
     "unit": [("directory:unit_detail", lambda w: {"pk": w["unit_b"].pk}),
-             ("directory:county_detail", lambda w: {"pk": w["county_b"].pk})],
+             ("directory:county_detail", lambda w: {"pk": w["county_b"].pk}),
+             ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_b").pk}),
+             ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk}),
+             ("evidence:preview", lambda w: {"pk": evidence_of(w, "unit_b").pk})],
     "unit_b": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk}),
-               ("directory:county_detail", lambda w: {"pk": w["county_a"].pk})],
+               ("directory:county_detail", lambda w: {"pk": w["county_a"].pk}),
+               ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk})],
     "province": [("directory:unit_detail", lambda w: {"pk": w["unit_b"].pk}),
-                 ("directory:county_detail", lambda w: {"pk": w["county_b"].pk})],
+                 ("directory:county_detail", lambda w: {"pk": w["county_b"].pk}),
+                 ("evidence:download", lambda w: {"pk": evidence_of(w, "province_b").pk}),
+                 ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk}),
+                 ("evidence:preview", lambda w: {"pk": evidence_of(w, "province_b").pk})],
     "province_b": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk}),
-                   ("directory:county_detail", lambda w: {"pk": w["county_a"].pk})],
-    "military_inspector": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk})],
+                   ("directory:county_detail", lambda w: {"pk": w["county_a"].pk}),
+                   ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk})],
+    "military_inspector": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk}),
+                           ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk})],
 }
+
+
+# Submissions: another unit's self-report, another category's, another province's report.
+def _foreign_self(unit_key):
+    return lambda w: {"pk": matrix_self_report(w, w[unit_key]).pk}
+
+
+def _foreign_prov(unit_key):
+    return lambda w: {"pk": matrix_provincial_report(w, w[unit_key]).pk}
+
+
+def _foreign_version(unit_key):
+    return lambda w: {"pk": matrix_self_report(w, w[unit_key]).pk, "number": 1}
+
+
+FOREIGN["unit"] += [("submissions:self_report", _foreign_self("unit_b")),
+                    ("submissions:self_report_version", _foreign_version("unit_b")),
+                    ("submissions:self_report_excel", _foreign_self("unit_b"))]
+FOREIGN["unit_b"] += [("submissions:self_report", _foreign_self("unit_a")),
+                      ("submissions:self_report_excel", _foreign_self("unit_a"))]
+FOREIGN["lead_reviewer"] += [("submissions:self_report", _foreign_self("unit_b")),
+                             ("submissions:self_report", _foreign_self("army")),
+                             ("submissions:self_report_version", _foreign_version("unit_b")),
+                             ("submissions:provincial_report", _foreign_prov("unit_b"))]
+FOREIGN["lead_reviewer_b"] += [("submissions:self_report", _foreign_self("unit_a")),
+                               ("submissions:provincial_report", _foreign_prov("unit_a"))]
+FOREIGN["province"] += [("submissions:provincial_report", _foreign_prov("unit_b")),
+                        ("submissions:provincial_excel", _foreign_prov("unit_b"))]
+FOREIGN["province_b"] += [("submissions:provincial_report", _foreign_prov("unit_a")),
+                          ("submissions:provincial_excel", _foreign_prov("unit_a"))]
+FOREIGN["military_inspector"] += [("submissions:self_report", _foreign_self("unit_a")),
+                                  ("submissions:provincial_report", _foreign_prov("unit_a"))]
+
+# Reviews: another category's desk and category page, the army (inspected, never reviewed).
+FOREIGN["lead_reviewer"] += [("reviews:desk", lambda w: {"unit_pk": w["unit_b"].pk}),
+                             ("reviews:desk", lambda w: {"unit_pk": w["army"].pk}),
+                             ("reviews:category", lambda w: {"lead_pk": w["lead_b"].pk}),
+                             ("reviews:category",
+                              lambda w: {"lead_pk": w["army"].category.lead_department_id})]
+FOREIGN["lead_reviewer_b"] += [("reviews:desk", lambda w: {"unit_pk": w["unit_a"].pk}),
+                               ("reviews:category", lambda w: {"lead_pk": w["lead_a"].pk})]
+
+
+def _result_set(world):
+    """A draft result set of the round, made on first use (the engine's output is stored)."""
+    from kaohe.accounts.models import User
+    from kaohe.grading.models import ResultSet
+
+    existing = ResultSet.objects.filter(round=world["round"]).first()
+    if existing is not None:
+        return existing
+    return ResultSet.objects.create(
+        round=world["round"], version=1, inputs=[], method=world["round"].method,
+        outputs={"results": [], "warnings": [], "counts": {}},
+        created_by=User.objects.filter(role="working_group").first()
+        or User.objects.create(username="perm-wg", role="working_group"),
+    )
+
+
+def _outcome(world, unit_key, what):
+    """Feedback, a rectification report with one item, or a summons of a unit."""
+    from kaohe.accounts.models import User
+    from kaohe.outcomes.models import (
+        Feedback,
+        RectificationItem,
+        RectificationReport,
+        Summons,
+    )
+
+    unit = world[unit_key]
+    user = User.objects.filter(role="office").first() or User.objects.create(
+        username="perm-office", role="office")
+    if what == "feedback":
+        return Feedback.objects.get_or_create(
+            round=world["round"], unit=unit,
+            defaults={"result_set": _result_set(world), "grade": "average", "updated_by": user},
+        )[0]
+    if what == "summons":
+        return Summons.objects.get_or_create(round=world["round"], unit=unit,
+                                             defaults={"updated_by": user})[0]
+    report = RectificationReport.objects.get_or_create(round=world["round"], unit=unit)[0]
+    item = RectificationItem.objects.get_or_create(report=report, order=1,
+                                                   defaults={"source": "problem", "text": "t"})[0]
+    return item
+
+
+def _unit_key(persona):
+    return "unit_b" if persona.endswith("_b") else "unit_a"
+
+
+OUTCOME_TRACKERS = {"office", "lead_reviewer"}
+ROUTES.update({
+    "outcomes:feedback_list": ("get", None, None, _allowed({"office"})),
+    "outcomes:feedback_prepare": ("post", None, None, _allowed({"office"}, ok=302)),
+    "outcomes:feedback_edit": ("get", lambda w, p: {"pk": _outcome(w, "unit_a", "feedback").pk},
+                               None, _allowed({"office"})),
+    # Nothing is released in this world: a unit's result page does not exist yet.
+    "outcomes:my_result": ("get", None, None, lambda p: 404),
+    "outcomes:my_rectification_save": ("post", None, {"summary": "x"}, lambda p: 404),
+    "outcomes:rectification_list": ("get", None, None, _allowed(OUTCOME_TRACKERS)),
+    "outcomes:rectification_detail": (
+        "get", lambda w, p: {"unit_pk": _outcome(w, _unit_key(p), "item").report.unit_id},
+        None, _allowed(OUTCOME_TRACKERS)),
+    "outcomes:item_review": (
+        "post", lambda w, p: {"unit_pk": w[_unit_key(p)].pk,
+                              "item_pk": _outcome(w, _unit_key(p), "item").pk},
+        {"accepted": "1"}, _allowed(OUTCOME_TRACKERS, ok=302)),
+    "outcomes:summons": ("get", None, None, _allowed(OUTCOME_TRACKERS)),
+    "outcomes:summons_update": (
+        "post", lambda w, p: {"pk": _outcome(w, _unit_key(p), "summons").pk},
+        {"minutes": "m"}, _allowed(OUTCOME_TRACKERS, ok=302)),
+    "outcomes:dispatches": ("get", None, None, _allowed({"office"})),
+})
+FOREIGN["lead_reviewer"] += [
+    ("outcomes:rectification_detail",
+     lambda w: {"unit_pk": _outcome(w, "unit_b", "item").report.unit_id}),
+]
+FOREIGN["lead_reviewer_b"] += [
+    ("outcomes:rectification_detail",
+     lambda w: {"unit_pk": _outcome(w, "unit_a", "item").report.unit_id}),
+]
+
+
+# Launch and training (steps 1 and 2): the office and the working group oversee; a lead
+# department files its own team and plan and refines its own innovation items; every
+# team member reads the training materials.
+LAUNCH_OVERSEERS = {"office", "working_group"}
+LAUNCH_READERS = LAUNCH_OVERSEERS | {"lead_reviewer"}
+
+
+def _launch_index_status(persona):
+    """A lead department is sent on to its own page; the overseers get the overview."""
+    if persona.removesuffix("_b") == "lead_reviewer":
+        return 302
+    return _allowed(LAUNCH_OVERSEERS)(persona)
+
+
+def _lead_kwargs(w, p):
+    return {"lead_pk": _own_lead(p, w).pk}
+
+
+ROUTES.update({
+    "launch:index": ("get", None, None, _launch_index_status),
+    "launch:working_group": ("get", None, None, _allowed(LAUNCH_OVERSEERS)),
+    "launch:member_add": ("post", None,
+                          {"name": "王五", "organization": "国务院扶贫办社会扶贫司",
+                           "post": "副司长", "position": "member", "body": "office_social"},
+                          _allowed({"office"}, ok=302)),
+    "launch:member_edit": ("get", lambda w, p: {"pk": matrix_member(w).pk}, None,
+                           _allowed({"office"})),
+    "launch:member_remove": ("post", lambda w, p: {"pk": matrix_member(w).pk}, None,
+                             _allowed({"office"}, ok=302)),
+    "launch:lead": ("get", _lead_kwargs, None, _allowed(LAUNCH_READERS)),
+    "launch:team_file": ("post", _lead_kwargs,
+                         {"rows": "1", "m0-name": "张三", "m0-level": "division",
+                          "m0-email": "zhangsan@example.org", "liaison": "0"},
+                         _allowed({"lead_reviewer"}, ok=302)),
+    "launch:plan_file": ("post", _lead_kwargs,
+                         {"document": Upload("分类考核具体方案.pdf"), "key_points": "要点"},
+                         _allowed({"lead_reviewer"}, ok=302)),
+    "launch:plan_download": (
+        "get", lambda w, p: {"lead_pk": matrix_plan(w, _own_lead(p, w)).lead_department_id},
+        None, _allowed(LAUNCH_READERS)),
+    "launch:innovation": ("get", _lead_kwargs, None, _allowed(LAUNCH_READERS)),
+    "launch:refined_add": ("post", _lead_kwargs,
+                           {"item": Deferred(innovation_item_pk), "name": "发挥行业优势"},
+                           _allowed({"lead_reviewer"}, ok=302)),
+    "launch:refined_edit": ("post", lambda w, p: {"pk": matrix_refined(w, _own_lead(p, w)).pk},
+                            {"name": "新的细化内容"}, _allowed({"lead_reviewer"}, ok=302)),
+    "launch:refined_remove": ("post",
+                              lambda w, p: {"pk": matrix_refined(w, _own_lead(p, w)).pk},
+                              None, _allowed({"lead_reviewer"}, ok=302)),
+    "launch:training": ("get", None, None, _allowed(LAUNCH_READERS)),
+    "launch:session_add": ("post", None,
+                           {"held_on": "2017-11-25", "place": "北京", "topic": "考核业务培训"},
+                           _allowed({"office"}, ok=302)),
+    "launch:session": ("get", lambda w, p: {"pk": matrix_session(w).pk}, None,
+                       _allowed(LAUNCH_OVERSEERS)),
+    "launch:attendance_save": ("post", lambda w, p: {"pk": matrix_session(w).pk}, None,
+                               _allowed({"office"}, ok=302)),
+    "launch:material_add": ("post", lambda w, p: {"pk": matrix_session(w).pk},
+                            {"file": Upload("培训课件.pdf")}, _allowed({"office"}, ok=302)),
+    "launch:material_download": ("get", lambda w, p: {"pk": matrix_material(w).pk}, None,
+                                 _allowed(LAUNCH_READERS)),
+    "launch:material_remove": ("post", lambda w, p: {"pk": matrix_material(w).pk}, None,
+                               _allowed({"office"}, ok=302)),
+})
+# Another lead department's team, plan and refined items; the army's lead department runs
+# no categorized assessment; the attendance list is the office's and the working group's.
+FOREIGN["lead_reviewer"] += [
+    ("launch:lead", lambda w: {"lead_pk": w["lead_b"].pk}),
+    ("launch:lead", lambda w: {"lead_pk": w["army"].category.lead_department_id}),
+    ("launch:plan_download",
+     lambda w: {"lead_pk": matrix_plan(w, w["lead_b"]).lead_department_id}),
+    ("launch:innovation", lambda w: {"lead_pk": w["lead_b"].pk}),
+    ("launch:session", lambda w: {"pk": matrix_session(w).pk}),
+    ("launch:working_group", lambda w: {}),
+]
+FOREIGN["lead_reviewer_b"] += [
+    ("launch:lead", lambda w: {"lead_pk": w["lead_a"].pk}),
+    ("launch:plan_download",
+     lambda w: {"lead_pk": matrix_plan(w, w["lead_a"]).lead_department_id}),
+    ("launch:innovation", lambda w: {"lead_pk": w["lead_a"].pk}),
+]
+FOREIGN["unit"] += [
+    ("launch:material_download", lambda w: {"pk": matrix_material(w).pk}),
+    ("launch:plan_download",
+     lambda w: {"lead_pk": matrix_plan(w, w["lead_a"]).lead_department_id}),
+]
 
 
 def _walk(resolver=None, prefix=""):

@@ -19,6 +19,35 @@ VIEW_COUNTIES = "view_counties"          # county pages, within the user's scope
 VIEW_ROUND = "view_round"                # the published plan: areas, indicators, schedule
 VIEW_AUDIT_LOG = "view_audit_log"
 VIEW_ACCOUNTS = "view_accounts"
+EDIT_SELF_REPORT = "edit_self_report"            # a unit writes and submits its own report
+VIEW_SELF_REPORTS = "view_self_reports"          # read self-reports within scope
+RETURN_SELF_REPORT = "return_self_report"        # the lead department returns for revision
+EDIT_PROVINCIAL_REPORT = "edit_provincial_report"
+VIEW_PROVINCIAL_REPORTS = "view_provincial_reports"
+VIEW_DEADLINES = "view_deadlines"                # late and missing submissions
+MANAGE_DEADLINES = "manage_deadlines"            # grant extensions
+EDIT_CADRES = "edit_cadres"
+VIEW_CADRES = "view_cadres"
+REVIEW_UNITS = "review_units"                    # the lead department's review desk
+VIEW_REVIEWS = "view_reviews"                    # read reviews (grades, sub-reports)
+RETURN_CATEGORY = "return_category"              # the working group returns a category
+CHECK_CADRES = "check_cadres"                    # the organization department
+INSPECT_MILITARY = "inspect_military"
+VIEW_RESULTS = "view_results"                    # rankings and grade recommendations
+RUN_REVIEW = "run_review"                        # the working group's comprehensive review
+APPROVE_RESULTS = "approve_results"              # the leading group
+RELEASE_RESULTS = "release_results"              # the office feeds results back
+VIEW_OWN_RESULT = "view_own_result"              # a unit: its released grade and feedback
+TRACK_RECTIFICATION = "track_rectification"      # lead departments and the office
+MANAGE_SUMMONS = "manage_summons"
+RECORD_DISPATCH = "record_dispatch"
+VIEW_LAUNCH = "view_launch"                      # the launch overview, working group, attendance
+MANAGE_WORKING_GROUP = "manage_working_group"
+VIEW_LAUNCH_FILINGS = "view_launch_filings"      # a lead department's team, plan, refined items
+FILE_LAUNCH = "file_launch"                      # a lead department files its team and plan
+REFINE_INNOVATION = "refine_innovation"          # a lead department refines indicator 13
+VIEW_TRAINING = "view_training"                  # sessions and materials, for every team member
+MANAGE_TRAINING = "manage_training"              # sessions, materials, attendance
 
 _DATA_ROLES = {
     Role.OFFICE, Role.WORKING_GROUP, Role.LEAD_REVIEWER, Role.ORG_DEPARTMENT,
@@ -36,6 +65,48 @@ CAPABILITIES: dict[str, set[str]] = {
     # The three administrator duties are separate (等保 三员): only the auditor reads the log.
     VIEW_AUDIT_LOG: {Role.AUDITOR},
     VIEW_ACCOUNTS: {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN},
+    EDIT_SELF_REPORT: {Role.UNIT},
+    VIEW_SELF_REPORTS: {
+        Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.LEAD_REVIEWER,
+        Role.ORG_DEPARTMENT, Role.MILITARY_INSPECTOR, Role.UNIT,
+    },
+    RETURN_SELF_REPORT: {Role.LEAD_REVIEWER},
+    EDIT_PROVINCIAL_REPORT: {Role.PROVINCE},
+    # Units never read what provinces say of them (it carries a recommended grade).
+    VIEW_PROVINCIAL_REPORTS: {
+        Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.LEAD_REVIEWER,
+        Role.ORG_DEPARTMENT, Role.MILITARY_INSPECTOR, Role.PROVINCE,
+    },
+    VIEW_DEADLINES: {Role.OFFICE, Role.LEAD_REVIEWER},
+    MANAGE_DEADLINES: {Role.OFFICE},
+    EDIT_CADRES: {Role.UNIT},
+    REVIEW_UNITS: {Role.LEAD_REVIEWER},
+    VIEW_REVIEWS: {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.LEAD_REVIEWER},
+    RETURN_CATEGORY: {Role.WORKING_GROUP},
+    CHECK_CADRES: {Role.ORG_DEPARTMENT},
+    INSPECT_MILITARY: {Role.MILITARY_INSPECTOR},
+    # The method, the ranking and the recommendation are internal to these three.
+    VIEW_RESULTS: {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP},
+    RUN_REVIEW: {Role.WORKING_GROUP},
+    APPROVE_RESULTS: {Role.LEADING_GROUP},
+    RELEASE_RESULTS: {Role.OFFICE},
+    VIEW_OWN_RESULT: {Role.UNIT},
+    TRACK_RECTIFICATION: {Role.OFFICE, Role.LEAD_REVIEWER},
+    MANAGE_SUMMONS: {Role.OFFICE, Role.LEAD_REVIEWER},
+    RECORD_DISPATCH: {Role.OFFICE},
+    VIEW_CADRES: {
+        Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.ORG_DEPARTMENT,
+        Role.LEAD_REVIEWER,
+        Role.MILITARY_INSPECTOR, Role.UNIT,
+    },
+    # Launch and training (steps 1 and 2): the office runs them with the working group.
+    VIEW_LAUNCH: {Role.OFFICE, Role.WORKING_GROUP},
+    MANAGE_WORKING_GROUP: {Role.OFFICE},
+    VIEW_LAUNCH_FILINGS: {Role.OFFICE, Role.WORKING_GROUP, Role.LEAD_REVIEWER},
+    FILE_LAUNCH: {Role.LEAD_REVIEWER},
+    REFINE_INNOVATION: {Role.LEAD_REVIEWER},
+    VIEW_TRAINING: {Role.OFFICE, Role.WORKING_GROUP, Role.LEAD_REVIEWER},
+    MANAGE_TRAINING: {Role.OFFICE},
 }
 
 

@@ -7,4 +7,10 @@ def capabilities(request):
     caps = set()
     if user is not None and user.is_authenticated:
         caps = {cap for cap in CAPABILITIES if has_capability(user, cap)}
-    return {"caps": caps, "simulated_today": clock.today() if clock.is_simulated() else None}
+    result_released = False
+    if "view_own_result" in caps:
+        from kaohe.grading.models import ResultSet, ResultSetStatus
+
+        result_released = ResultSet.objects.filter(status=ResultSetStatus.RELEASED).exists()
+    return {"caps": caps, "result_released": result_released,
+            "simulated_today": clock.today() if clock.is_simulated() else None}

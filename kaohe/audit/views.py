@@ -19,8 +19,10 @@ def entry_list(request):
     failed = request.GET.get("failed") == "1"
     if failed:
         entries = entries.filter(success=False)
+    verify = request.GET.get("verify") == "1"
+    # Logged first, so the page counted and the page shown are the same log.
+    log_action("audit.log.viewed", actor=request.user, data={"q": query, "verify": verify})
+    chain = verify_chain() if verify else None
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    chain = verify_chain() if request.GET.get("verify") == "1" else None
-    log_action("audit.log.viewed", actor=request.user, data={"q": query, "verify": bool(chain)})
     return render(request, "audit/entry_list.html",
                   {"page": page, "q": query, "failed": failed, "chain": chain})

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from kaohe.directory.models import Category, Pairing, Unit
+from kaohe.launch.selectors import launch_progress, training_progress
 from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
 
 
@@ -40,6 +41,10 @@ def step_progress(round_, units, province=None) -> list[StepProgress]:
             reports.count(),
             pairings.values("county__province_id", "unit_id").distinct().count(),
         ),
+        # Office-run steps, the same for every viewer: lead departments with team and
+        # plan filed, and the lead departments' staff trained.
+        "launch": launch_progress(round_),
+        "training": training_progress(round_),
     }
     return [StepProgress(step, *counts.get(step.code, (None, None))) for step in round_.steps.all()]
 

@@ -11,8 +11,11 @@ from kaohe.accounts.models import Role, User
 from kaohe.audit.models import AuditEntry
 from kaohe.dashboard import selectors
 from kaohe.directory.selectors import units_visible_to
+from kaohe.grading.selectors import released_grade_for
+from kaohe.rounds.models import Grade
 from kaohe.rounds.selectors import current_round
 from kaohe.submissions.models import ReportStatus, SelfReport
+from kaohe.submissions.reminders import reminder_for
 
 PAGE_SIZE = 50
 _OVERVIEW_ROLES = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
@@ -26,7 +29,8 @@ def healthz(request):
 def home(request):
     user = request.user
     round_ = current_round()
-    context = {"round": round_, "steps": [], "role_label": user.get_role_display()}
+    context = {"round": round_, "steps": [], "role_label": user.get_role_display(),
+               "reminder": reminder_for(user, round_)}
     if round_ is not None:
         visible = units_visible_to(user, round=round_)
         province = user.province if user.role == Role.PROVINCE else None
@@ -109,7 +113,9 @@ def _unit(request, round_):
         return {"unit": unit}
     report = SelfReport.objects.filter(round=round_, unit=unit).first()
     pairings = unit.pairings.filter(round=round_).select_related("county", "county__province")
-    return {"unit": unit, "report": report, "pairings": pairings}
+    grade = released_grade_for(round_, unit)
+    return {"unit": unit, "report": report, "pairings": pairings,
+            "released_grade": Grade(grade).label if grade else None}
 
 
 def _admin(request):

@@ -18,7 +18,17 @@ from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Pr
 from kaohe.directory.services import reference_data_load
 from kaohe.rounds.models import Round
 from kaohe.rounds.services import load_plan_data, round_create_from_plan
-from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+from kaohe.submissions import services
+from kaohe.submissions.models import (
+    CountyOutcome,
+    FirstSecretary,
+    ProvincialReport,
+    ReportStatus,
+    ReportVersion,
+    SecondedCadre,
+    SelfReport,
+    SelfReportAnswer,
+)
 
 DEMO_PASSWORD = "Kaohe@2017demo"  # noqa: S105 - printed for the demo on purpose
 SEED = 2017
@@ -248,8 +258,9 @@ def build_demo(*, today: datetime.date) -> bool:
             pairings.append(Pairing(round=round_, unit=unit, county=county))
         cursor += count
     Pairing.objects.bulk_create(pairings)
-    _progress(rng, round_, units, today)
     _accounts(rng, units)
+    _progress(rng, round_, units, today)
+    demo_launch(round_)
     log_action("demo.created", target=round_, data={"units": len(units), "pairings": len(pairings)})
     return True
 
@@ -261,6 +272,27 @@ def _at(rng: random.Random, start: datetime.date, end: datetime.date) -> datetim
     return timezone.make_aware(moment)
 
 
+_WORK = {
+    3: "单位主要负责同志带队赴{county}调研，召开座谈会研究帮扶工作。",
+    4: "党组会议专题研究定点扶贫工作，印发年度帮扶工作计划。",
+    5: "明确扶贫工作领导小组办公室为具体工作机构，指定分管负责同志为责任人。",
+    6: "向{county}选派挂职干部任县委常委、副县长，协助分管扶贫工作。",
+    7: "选派驻村第一书记，驻村开展精准帮扶。",
+    8: "向深度贫困地区加派干部，加大资金和项目倾斜。",
+    9: "组织进村入户调查，对精准识别、精准退出和资金使用开展督促检查。",
+    10: "督促县委县政府落实脱贫攻坚主体责任，推动问题整改。",
+    11: "推动落实扶贫资金整合、小额信贷、健康扶贫、易地扶贫搬迁等政策。",
+    13: "发挥行业优势开展产业扶贫和消费扶贫，动员社会力量参与，宣传推广典型经验。",
+}
+
+
+def _answer_text(rng, slot) -> str:
+    template = _WORK.get(slot.indicator.number, "")
+    county = slot.county.name if slot.county else "定点扶贫县"
+    amount = rng.randrange(50, 3000) * 10
+    return f"{template.format(county=county)}全年投入帮扶资金{amount}万元。（演示内容）"
+
+
 def _progress(rng, round_, units, today):
     """A believable state: the further past the deadline opening, the more reports are in."""
     opened = datetime.date(round_.year, 12, 1)
@@ -270,46 +302,89 @@ def _progress(rng, round_, units, today):
     for unit in units:
         roll = rng.random()
         if roll < 0.58:
-            reports.append(
-                SelfReport(
-                    round=round_,
-                    unit=unit,
-                    status=ReportStatus.SUBMITTED,
-                    submitted_at=_at(rng, opened, today),
-                )
-            )
+            reports.append(SelfReport(round=round_, unit=unit, status=ReportStatus.SUBMITTED,
+                                      submitted_at=_at(rng, opened, today)))
         elif roll < 0.82:
             reports.append(SelfReport(round=round_, unit=unit, status=ReportStatus.DRAFT))
     SelfReport.objects.bulk_create(reports)
-    pairs = (
-        Pairing.objects.filter(round=round_)
-        .values_list("county__province_id", "unit_id")
-        .distinct()
-        .order_by("county__province_id", "unit_id")
-    )
-    provincial = []
+    answers, cadres, secretaries = [], [], []
+    for report in SelfReport.objects.filter(round=round_).select_related("unit"):
+        slots = services.self_report_slots(report)
+        share = 1.0 if report.status == ReportStatus.SUBMITTED else rng.random()
+        for slot in slots:
+            if slot.indicator.number in _WORK and rng.random() < share:
+                answers.append(SelfReportAnswer(report=report, indicator=slot.indicator,
+                                                county=slot.county,
+                                                text=_answer_text(rng, slot)))
+        counties = sorted({s.county for s in slots if s.county}, key=lambda c: c.code)
+        for county in counties:
+            cadres.append(SecondedCadre(
+                round=round_, unit=report.unit, county=county, name=_name(rng),
+                post="县委常委、副县长（挂职）", duties="协助分管扶贫开发工作",
+                start=datetime.date(round_.year - 1, 9, 1), document="（演示）任职文件"))
+        if counties:
+            secretaries.append(FirstSecretary(
+                round=round_, unit=report.unit, county=counties[0],
+                village=f"{counties[0].name}示例村", name=_name(rng),
+                start=datetime.date(round_.year - 1, 7, 1)))
+    SelfReportAnswer.objects.bulk_create(answers)
+    SecondedCadre.objects.bulk_create(cadres)
+    FirstSecretary.objects.bulk_create(secretaries)
+    versions = []
+    for report in SelfReport.objects.filter(round=round_, status=ReportStatus.SUBMITTED):
+        # Demo units submitted without uploading files: the gaps are recorded, as in life.
+        report.gaps = [gap.as_dict() for gap in services.self_report_gaps(report)]
+        report.submitted_by = report.unit.users.first() or User.objects.get(username="office")
+        report.save(update_fields=["gaps", "submitted_by"])
+        versions.append(ReportVersion(
+            self_report=report, number=1, content=services.self_report_snapshot(report),
+            submitted_at=report.submitted_at, submitted_by=report.submitted_by))
+    ReportVersion.objects.bulk_create(versions)
+    _provincial(rng, round_, opened, today)
+
+
+def _provincial(rng, round_, opened, today):
+    grades = ["good", "fairly_good", "fairly_good", "average", "average", "average", "poor"]
+    pairs = (Pairing.objects.filter(round=round_).values_list("county__province_id", "unit_id")
+             .distinct().order_by("county__province_id", "unit_id"))
+    reports = []
     for province_id, unit_id in pairs:
         roll = rng.random()
-        if roll < 0.32:
-            provincial.append(
-                ProvincialReport(
-                    round=round_,
-                    province_id=province_id,
-                    unit_id=unit_id,
-                    status=ReportStatus.SUBMITTED,
-                    submitted_at=_at(rng, opened, today),
-                )
-            )
-        elif roll < 0.55:
-            provincial.append(
-                ProvincialReport(
-                    round=round_,
-                    province_id=province_id,
-                    unit_id=unit_id,
-                    status=ReportStatus.DRAFT,
-                )
-            )
-    ProvincialReport.objects.bulk_create(provincial)
+        if roll >= 0.55:
+            continue
+        submitted = roll < 0.32
+        reports.append(ProvincialReport(
+            round=round_, province_id=province_id, unit_id=unit_id,
+            status=ReportStatus.SUBMITTED if submitted else ReportStatus.DRAFT,
+            submitted_at=_at(rng, opened, today) if submitted else None,
+            work_text="该单位在我省定点扶贫工作扎实推进，帮扶措施精准有效。（演示内容）",
+            recommended_grade=rng.choice(grades) if submitted else "",
+            approved_on=today - datetime.timedelta(days=2) if submitted else None,
+            approval_reference="省扶贫开发领导小组会议（演示）" if submitted else "",
+        ))
+    ProvincialReport.objects.bulk_create(reports)
+    pairing_counties = {}
+    for unit_id, county in (Pairing.objects.filter(round=round_)
+                            .select_related("county").values_list("unit_id", "county")):
+        pairing_counties.setdefault(unit_id, []).append(county)
+    counties = {c.pk: c for c in County.objects.filter(pairings__round=round_)}
+    outcomes = []
+    for report in ProvincialReport.objects.filter(round=round_):
+        done = report.status == ReportStatus.SUBMITTED
+        for county_id in pairing_counties.get(report.unit_id, []):
+            county = counties[county_id]
+            if county.province_id != report.province_id:
+                continue
+            planned = rng.randrange(2000, 30000)
+            outcomes.append(CountyOutcome(
+                report=report, county=county, planned_exit=planned,
+                actual_exit=planned + rng.randrange(-800, 1500) if done else None,
+                county_exited=county.exit_year == round_.year,
+                plan_met=(rng.random() > 0.06) if done else None,
+                satisfaction_unit=rng.choice(grades[:5]) if done else "",
+                satisfaction_cadres=rng.choice(grades[:5]) if done else "",
+            ))
+    CountyOutcome.objects.bulk_create(outcomes)
 
 
 def _accounts(rng, units):
@@ -373,3 +448,260 @@ def demo_accounts() -> list[DemoAccount]:
 
 def demo_round() -> Round | None:
     return Round.objects.filter(year=SEED).first()
+
+
+_GRADES = ["good", "fairly_good", "average", "poor"]
+
+
+def _grade_near(rng, quality: float) -> str:
+    """A grade around the unit's overall quality (0 best .. 3 worst), with some noise."""
+    value = min(3, max(0, round(quality + rng.gauss(0, 0.55))))
+    return _GRADES[value]
+
+
+@transaction.atomic
+def advance_demo_to_review(*, today: datetime.date) -> bool:
+    """Move the demo on to late January: every report in, every category reviewed and
+    submitted, and the working group's first result set computed. Idempotent."""
+    from kaohe.grading.models import ResultSet
+    from kaohe.grading.services import result_set_compute
+    from kaohe.reviews import services as reviews
+    from kaohe.reviews.models import CategorySubmission, FindingSource
+
+    round_ = Round.objects.get(year=SEED)
+    if ResultSet.objects.filter(round=round_).exists():
+        return False
+    rng = random.Random(SEED + 1)
+    units = list(Unit.objects.filter(active=True).select_related("category"))
+    office = User.objects.get(username="office")
+    now = timezone.make_aware(datetime.datetime.combine(today, datetime.time(10)))
+    for unit in units:
+        report, _created = SelfReport.objects.get_or_create(round=round_, unit=unit)
+        if report.status != ReportStatus.SUBMITTED:
+            report.status, report.submitted_at = ReportStatus.SUBMITTED, now
+            report.submitted_by = unit.users.first() or office
+            report.save()
+    pairs = (Pairing.objects.filter(round=round_).values_list("county__province_id", "unit_id")
+             .distinct())
+    for province_id, unit_id in pairs:
+        report, _created = ProvincialReport.objects.get_or_create(
+            round=round_, province_id=province_id, unit_id=unit_id)
+        for pairing in Pairing.objects.filter(round=round_, unit_id=unit_id,
+                                              county__province_id=province_id):
+            CountyOutcome.objects.get_or_create(report=report, county=pairing.county)
+        report.outcomes.filter(plan_met__isnull=True).update(plan_met=True)
+        report.outcomes.filter(satisfaction_unit="").update(satisfaction_unit="fairly_good")
+        report.outcomes.filter(satisfaction_cadres="").update(satisfaction_cadres="good")
+        if report.status != ReportStatus.SUBMITTED:
+            report.status, report.submitted_at = ReportStatus.SUBMITTED, now
+            report.work_text = report.work_text or "该单位帮扶工作扎实有效。（演示内容）"
+            report.recommended_grade = report.recommended_grade or rng.choice(_GRADES[:3])
+            report.approved_on = report.approved_on or today
+            report.save()
+    kinds = list(round_.problem_kinds.all())
+    for lead in LeadDepartment.objects.filter(categories__ranked=True).distinct():
+        reviewer = User.objects.filter(lead_department=lead).first()
+        for unit in reviews.category_units(round_, lead):
+            quality = rng.uniform(0, 2.6)
+            review = reviews.review_for(round=round_, unit=unit)
+            reason = "依据自评报告、省级报告和核查情况评定。（演示）"
+            grades = {area.code: (_grade_near(rng, quality), reason)
+                      for area in round_.areas.all()}
+            reviews.area_grades_save(review=review, actor=reviewer, revision=review.revision,
+                                     grades=grades)
+            review.refresh_from_db()
+            reviews.sub_report_save(
+                review=review, actor=reviewer, revision=review.revision,
+                basic_situation="审阅了自评报告及证明材料，听取了定点扶贫县意见。（演示）",
+                problems="帮扶资金投入和干部选派仍有提升空间。（演示）",
+                suggestions="进一步向深度贫困地区倾斜，加强督促检查。（演示）")
+            if quality > 2.2 and rng.random() < 0.6:
+                reviews.serious_problem_add(
+                    round=round_, unit=unit, actor=reviewer, kind=rng.choice(kinds),
+                    county=None, description="核查发现工作不到位。（演示）",
+                    source=FindingSource.REVIEWER)
+            if rng.random() < 0.015:
+                county = unit.pairings.filter(round=round_).first().county
+                reviews.major_incident_add(
+                    round=round_, unit=unit, actor=reviewer, county=county,
+                    description="定点扶贫县发生重大涉贫事件。（演示）",
+                    source=FindingSource.REVIEWER)
+        submission = reviews.category_submission_for(round=round_, lead_department=lead)
+        reviews.category_report_save(
+            submission=submission, actor=reviewer,
+            overview="本类别各单位定点扶贫工作总体扎实。（演示）",
+            problems="个别单位帮扶力度不足。（演示）",
+            suggestions="加大对深度贫困地区的帮扶力度。（演示）")
+        reviews.category_submit(submission=submission, actor=reviewer)
+    assert CategorySubmission.objects.filter(round=round_).count() == 6
+    result_set_compute(round=round_, actor=User.objects.get(username="workgroup"))
+    return True
+
+
+# Launch and training (steps 1 and 2) -------------------------------------------------------
+
+_WORKING_GROUP = [
+    ("国务院扶贫办", "副主任", "leader", "office"),
+    ("国务院扶贫办社会扶贫司", "司长", "member", "office_social"),
+    ("国务院扶贫办考核评估司", "司长", "member", "office_assessment"),
+    ("中央直属机关工委", "局长", "member", "party_work_committee"),
+    ("中央国家机关工委", "局长", "member", "state_work_committee"),
+    ("中央统战部", "局长", "member", "united_front"),
+    ("教育部", "司长", "member", "education"),
+    ("中国人民银行", "司长", "member", "pboc"),
+    ("国务院国资委", "局长", "member", "sasac"),
+    ("中央组织部", "局长", "member", "org_department"),
+    ("中央军委政治工作部", "局长", "member", "military_political"),
+]
+# When each lead department filed its team and plan; the one late filer files on 11-23.
+_FILED = {
+    "party_work_committee": (10, 14), "state_work_committee": (13, 16), "united_front": (9, 17),
+    "education": (15, 15), "pboc": (23, 24), "sasac": (16, 20),
+}
+_REFINED = {
+    "education": [
+        ("strengths", "发挥学科和人才优势开展教育扶贫、科技扶贫", "组建专家团队、建设实践基地"),
+        ("new_methods", "“互联网+教育”帮扶新模式", "远程课堂、在线培训基层干部教师"),
+        ("publicise", "宣传推广高校定点扶贫典型案例", "报送典型案例、媒体报道"),
+    ],
+    "sasac": [
+        ("strengths", "发挥产业优势带动贫困县产业发展", "产业项目落地、吸纳贫困人口就业"),
+        ("precise", "产业项目带贫益贫机制", "利益联结、建档立卡户受益情况"),
+        ("mobilise", "动员上下游企业参与消费扶贫", "采购和帮助销售贫困地区农产品"),
+    ],
+}
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A one-page PDF with a line of ASCII text, its cross-reference table exact."""
+    text = f"BT /F1 18 Tf 72 720 Td ({title}) Tj ET".encode()
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(text), text),
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def demo_launch(round_: Round) -> bool:
+    """The state of steps 1 and 2 on 2017-12-20: the working group formed, the six teams and
+    plans filed (one late), two training sessions with most staff, refined innovation items
+    of two categories answered by some of their units. Idempotent."""
+    from django.core.files.base import ContentFile
+
+    from kaohe.launch import files
+    from kaohe.launch.models import (
+        Attendance,
+        CategoryPlan,
+        RefinedItem,
+        RefinedItemAnswer,
+        TeamFiling,
+        TeamMember,
+        TrainingMaterial,
+        TrainingSession,
+        WorkingGroupMember,
+    )
+    from kaohe.launch.services import innovation_items
+
+    if WorkingGroupMember.objects.filter(round=round_).exists():
+        return False
+    rng = random.Random(SEED + 11)
+    office = User.objects.get(username="office")
+    WorkingGroupMember.objects.bulk_create(
+        WorkingGroupMember(round=round_, name=_name(rng), organization=org, post=post,
+                           position=position, body=body, order=order)
+        for order, (org, post, position, body) in enumerate(_WORKING_GROUP, start=1)
+    )
+    password = make_password(DEMO_PASSWORD)
+    year = round_.year
+    for lead in LeadDepartment.objects.filter(categories__ranked=True).distinct():
+        team_day, plan_day = (datetime.date(year, 11, d) for d in _FILED[lead.code])
+        staff = list(User.objects.filter(lead_department=lead).order_by("username"))
+        for n in range(len(staff) + 1, rng.randint(9, 11) + 1):
+            user = User(username=f"lead-{lead.code}-{n}", role=Role.LEAD_REVIEWER,
+                        lead_department=lead, full_name=_name(rng),
+                        post="副局长" if n == 3 else rng.choice(["处长", "副处长", "主任科员"]),
+                        password=password)
+            user.save()
+            staff.append(user)
+        filing = TeamFiling.objects.create(round=round_, lead_department=lead,
+                                           filed_on=team_day, updated_on=team_day,
+                                           filed_by=staff[0])
+        members = []
+        for order, user in enumerate(staff, start=1):
+            user.email = f"{user.username}@example.org"
+            user.phone = f"010-6{rng.randrange(1000000, 9999999)}"
+            user.save(update_fields=["email", "phone"])
+            level = ("bureau" if user.post.endswith("局长") else
+                     "other" if user.post == "主任科员" else "division")
+            members.append(TeamMember(filing=filing, order=order, name=user.full_name,
+                                      post=user.post, level=level, phone=user.phone,
+                                      email=user.email, is_liaison=user.is_liaison, user=user))
+        TeamMember.objects.bulk_create(members)
+        stored = files.store(ContentFile(_demo_pdf(f"Category plan {lead.code} {year}"),
+                                         name=f"{lead.short_name}分类考核具体方案.pdf"),
+                             folder=f"launch/{year}/plans", allowed=files.PLAN_TYPES)
+        CategoryPlan.objects.create(
+            round=round_, lead_department=lead, filed_on=plan_day, updated_on=plan_day,
+            filed_by=staff[0], original_name=stored.original_name,
+            storage_name=stored.storage_name, size=stored.size, sha256=stored.sha256,
+            content_type=stored.content_type,
+            key_points=f"对{'、'.join(c.name for c in lead.categories.all())}类单位采取审阅书面"
+                       "材料、座谈了解和个别核查相结合的方式开展分类考核。（演示内容）")
+
+    sessions = [
+        TrainingSession.objects.create(round=round_, held_on=datetime.date(year, 11, 27),
+                                       place="国务院扶贫办第一会议室",
+                                       topic="考核实施方案和评价指标解读", created_by=office),
+        TrainingSession.objects.create(round=round_, held_on=datetime.date(year, 11, 29),
+                                       place="国务院扶贫办第一会议室",
+                                       topic="分类考核方法和考核系统操作", created_by=office),
+    ]
+    for session, title in zip(sessions, ["Assessment plan briefing", "Review methods"],
+                              strict=True):
+        stored = files.store(ContentFile(_demo_pdf(title), name=f"{session.topic}（课件）.pdf"),
+                             folder=f"launch/{year}/training", allowed=files.MATERIAL_TYPES)
+        TrainingMaterial.objects.create(
+            session=session, original_name=stored.original_name,
+            storage_name=stored.storage_name, size=stored.size, sha256=stored.sha256,
+            content_type=stored.content_type, uploaded_by=office)
+    attendances = []
+    for user in User.objects.filter(role=Role.LEAD_REVIEWER).order_by("username"):
+        roll = rng.random()
+        # Most attend one of the two sessions; about one in ten attends neither.
+        session = sessions[0] if roll < 0.55 else sessions[1] if roll < 0.9 else None
+        if session is not None:
+            attendances.append(Attendance(session=session, user=user, recorded_by=office))
+    Attendance.objects.bulk_create(attendances)
+
+    items = {item.code: item for item in innovation_items(round_)}
+    for code, refinements in _REFINED.items():
+        lead = LeadDepartment.objects.get(code=code)
+        author = User.objects.filter(lead_department=lead, is_liaison=True).first()
+        refined = RefinedItem.objects.bulk_create(
+            RefinedItem(round=round_, lead_department=lead, item=items[item], order=order,
+                        name=name, description=description, created_by=author)
+            for order, (item, name, description) in enumerate(refinements, start=1)
+        )
+        reports = SelfReport.objects.filter(round=round_, unit__category__lead_department=lead,
+                                            status=ReportStatus.SUBMITTED)
+        RefinedItemAnswer.objects.bulk_create(
+            RefinedItemAnswer(report=report, refined_item=item,
+                              text=f"围绕“{item.name}”开展了相关工作，取得阶段成效。（演示内容）")
+            for report in reports for item in refined
+        )
+    log_action("demo.launch.created", target=round_,
+               data={"sessions": len(sessions), "attendances": len(attendances)})
+    return True

@@ -13,6 +13,7 @@ from kaohe.accounts.capabilities import (
     capability_required,
     has_capability,
 )
+from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
 from kaohe.directory import importing, services
 from kaohe.directory.forms import DesignationForm, ImportForm
@@ -25,6 +26,7 @@ from kaohe.directory.selectors import (
     provinces_visible_to,
     units_visible_to,
 )
+from kaohe.outcomes.selectors import unit_history
 from kaohe.rounds.selectors import current_round
 
 PAGE_SIZE = 50
@@ -56,8 +58,13 @@ def unit_detail(request, pk):
     unit = get_unit_for_user(request.user, pk, round=round_)
     pairings = pairings_visible_to(request.user, round=round_).filter(unit=unit)
     log_action("directory.unit.viewed", actor=request.user, target=unit)
-    return render(request, "directory/unit_detail.html",
-                  {"unit": unit, "pairings": pairings, "round": round_})
+    context = {"unit": unit, "pairings": pairings, "round": round_}
+    # Released grades across the rounds, open rectification items and summons follow-ups:
+    # for the unit itself, its lead department and the office's side only.
+    if request.user.role in {Role.UNIT, Role.LEAD_REVIEWER, Role.OFFICE, Role.WORKING_GROUP,
+                             Role.LEADING_GROUP}:
+        context.update(unit_history(unit, round_))
+    return render(request, "directory/unit_detail.html", context)
 
 
 @capability_required(VIEW_COUNTIES)

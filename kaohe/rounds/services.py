@@ -184,6 +184,10 @@ def round_copy(*, source: Round, year: int, actor) -> Round:
         Pairing(round=new, unit_id=p.unit_id, county_id=p.county_id)
         for p in source.pairings.filter(unit__active=True)
     )
+    # The lead departments' refined innovation items carry over; teams and plans do not.
+    from kaohe.launch.services import refined_items_copy
+
+    refined_items_copy(source=source, target=new)
     log_action("round.copied", actor=actor, target=new, data={"from_year": source.year})
     return new
 

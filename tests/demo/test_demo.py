@@ -71,3 +71,37 @@ def test_running_demo_twice_keeps_the_data(capsys):
     assert "保留现有数据" in second
     assert Unit.objects.get(pk=unit.pk).name == "示例已改名单位"
     assert Unit.objects.count() == 316
+
+
+def test_evaluate_command_on_the_demo_data_agrees_with_the_web_result_set(demo, tmp_path):
+    """The demo moved on to the comprehensive review; its inputs, exported as the CSV the
+    command reads, give the same grades from `kaohe evaluate` as the web result set."""
+    import csv
+    import json
+
+    from kaohe.demo.builder import advance_demo_to_review
+    from kaohe.grading.engine import AREA_CODES, AREA_NAMES, GRADE_LABELS, Grade
+    from kaohe.grading.models import ResultSet
+
+    assert advance_demo_to_review(today=datetime.date(2018, 1, 20))
+    result_set = ResultSet.objects.get()
+    assert len(result_set.inputs) == 310
+    path = tmp_path / "demo.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["单位", "类别", *[AREA_NAMES[c] for c in AREA_CODES], "突出问题",
+                         "重大涉贫事件", "省级推荐等次"])
+        for item in result_set.inputs:
+            writer.writerow([
+                item["unit"], item["category"],
+                *[GRADE_LABELS[Grade(item["grades"][c])] for c in AREA_CODES],
+                "；".join(item["serious_problems"]), "是" if item["incidents"] else "否",
+                GRADE_LABELS[Grade(item["recommended_grade"])] if item["recommended_grade"]
+                else "",
+            ])
+    out = tmp_path / "out.json"
+    call_command("evaluate", str(path), "--output", str(out))
+    cli = {r["unit"]: r["grade"] for r in json.loads(out.read_text(encoding="utf-8"))["results"]}
+    web = {r["unit"]: r["grade"] for r in result_set.outputs["results"]}
+    assert cli == web
+    assert set(web.values()) >= {"好", "较好", "一般"}

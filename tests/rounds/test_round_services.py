@@ -167,12 +167,13 @@ def test_the_2017_round_orders_items_and_evidence_as_the_plan(round_2017, plan):
 def test_loading_the_plan_twice_changes_nothing(round_2017, plan):
     before = counts()
     counties = County.objects.count()
+    logged = AuditEntry.objects.filter(action="round.created").count()
     again = round_create_from_plan(data=plan)
     reference_data_load(plan=plan)
     assert again.pk == round_2017.pk
     assert counts() == before
     assert County.objects.count() == counties == 832
-    assert AuditEntry.objects.filter(action="round.created").count() == 1
+    assert AuditEntry.objects.filter(action="round.created").count() == logged
 
 
 def test_reloading_reference_data_keeps_a_designation(round_2017, plan):
@@ -600,3 +601,10 @@ def test_a_unit_does_not_see_the_method_link_or_edit_links(personas, login):
     assert reverse("rounds:schedule_edit", args=[2017]) not in content
     assert reverse("rounds:indicator_edit", args=[2017, 1]) not in content
 
+
+
+def test_creating_a_round_from_a_plan_is_logged(round_2017, plan):
+    new = round_create_from_plan(data={**plan, "year": 2030, "name": "2030年考核"})
+    entry = AuditEntry.objects.get(action="round.created", target_id=str(new.pk))
+    assert entry.data == {"from": "plan"}
+    assert new.steps.count() == 8 and new.indicators.count() == 13

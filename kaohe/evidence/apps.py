@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EvidenceConfig(AppConfig):
+    name = "kaohe.evidence"
+    verbose_name = "证明材料"

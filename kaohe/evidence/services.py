@@ -1,0 +1,436 @@
+"""Uploads, evidence and the files behind them.
+
+The order of the steps is what makes a cut harmless. An upload's bytes go to a partial
+file and its offset to the database only after they are flushed; bytes beyond the recorded
+offset are dropped on the next request. On the last byte the file is fsynced, checked and
+hashed, moved into the evidence folder, and only then is the Evidence row written, in one
+transaction with its audit entry. A crash between the move and the row leaves a file that
+no row lists (verify_evidence_files reports it); it never leaves a row without its file.
+
+Every change to an upload's file happens under an exclusive flock on that file. The lock
+follows the file when it is moved, so a request that arrives during completion either
+waits for nothing (UploadBusy, answered 423 and retried by the client) or finds the
+finished row.
+"""
+
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaohe.accounts.models import Role
+from kaohe.audit.services import log_action
+from kaohe.directory.models import Province, Unit
+from kaohe.evidence import filetypes
+from kaohe.evidence.models import Evidence, EvidenceKind, Upload
+from kaohe.rounds.selectors import current_round
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+# Room left on the disk beyond the announced upload, so that uploads never fill it.
+_DISK_RESERVE = 512 * 1024 * 1024
+_STORAGE_NAME = re.compile(r"evidence/\d{4}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                           r"[0-9a-f]{12}")
+
+
+class UploadError(Exception):
+    """A refusal with a message for the user."""
+
+
+class UploadRefused(UploadError):
+    """The request or the finished file is not acceptable (type, name, round)."""
+
+
+class UploadTypeRefused(UploadRefused):
+    """The file's name announces a type that is not allowed."""
+
+
+class UploadTooLarge(UploadError):
+    pass
+
+
+class UploadNoSpace(UploadError):
+    pass
+
+
+class UploadGone(UploadError):
+    """The upload was refused earlier or its data was lost; the client must start again."""
+
+
+class UploadBusy(UploadError):
+    """Another request is working on this upload right now."""
+
+
+class OffsetMismatch(UploadError):
+    def __init__(self, offset: int):
+        super().__init__(_("上传进度不一致，请从 %(offset)d 字节处继续。") % {"offset": offset})
+        self.offset = offset
+
+
+# Limits and places -------------------------------------------------------------------------
+
+def max_file_bytes() -> int:
+    return getattr(settings, "EVIDENCE_MAX_FILE_BYTES", 4 * 1024**3)
+
+
+def max_request_bytes() -> int:
+    """One PATCH request's body; the page sends 8 MiB chunks, the benchmark 64 MiB."""
+    return getattr(settings, "EVIDENCE_MAX_REQUEST_BYTES", 128 * 1024**2)
+
+
+def files_root() -> Path:
+    return Path(settings.DATA_DIR) / "files"
+
+
+def evidence_root() -> Path:
+    return files_root() / "evidence"
+
+
+def partial_root() -> Path:
+    return Path(settings.DATA_DIR) / "uploads" / "partial"
+
+
+def partial_path(upload: Upload) -> Path:
+    return partial_root() / f"{upload.pk}.part"
+
+
+def storage_name_for(upload: Upload) -> str:
+    """Where the finished file goes, relative to the files root; never from user input."""
+    return f"evidence/{timezone.localtime(upload.created_at).year:04d}/{upload.pk}"
+
+
+def evidence_file_path(evidence: Evidence) -> Path:
+    if not _STORAGE_NAME.fullmatch(evidence.storage_name):
+        raise ValueError(f"unexpected storage name for evidence {evidence.pk}")
+    return files_root() / evidence.storage_name
+
+
+def upload_owner(user) -> dict | None:
+    """Whose evidence the user's uploads become: its unit or its province, else nobody's."""
+    if user.role == Role.UNIT and user.unit_id:
+        return {"unit_id": user.unit_id, "province_id": None}
+    if user.role == Role.PROVINCE and user.province_id:
+        return {"unit_id": None, "province_id": user.province_id}
+    return None
+
+
+# The tus operations -----------------------------------------------------------------------
+
+def upload_create(*, user, length: int, filename: str, metadata: dict) -> Upload:
+    """Start an upload of `length` bytes for the user's unit or province in the current round."""
+    owner = upload_owner(user)
+    if owner is None:
+        raise UploadRefused(_("当前账号不能上传证明材料。"))
+    round_ = current_round()
+    if round_ is None:
+        raise UploadRefused(_("当前没有考核轮次，暂不能上传材料。"))
+    if length <= 0:
+        raise UploadRefused(_("文件为空。"))
+    if length > max_file_bytes():
+        raise UploadTooLarge(_("文件过大：单个文件不能超过 %(max)s。")
+                             % {"max": _size_text(max_file_bytes())})
+    label = filetypes.clean_label(filename)
+    try:
+        filetypes.check_name(label)
+    except filetypes.Refused as refusal:
+        raise UploadTypeRefused(str(refusal)) from None
+    partial_root().mkdir(parents=True, exist_ok=True)
+    if shutil.disk_usage(partial_root()).free < length + _DISK_RESERVE:
+        raise UploadNoSpace(_("服务器存储空间不足，请联系管理员。"))
+
+    upload = Upload(round=round_, created_by=user, original_name=label, length=length,
+                    metadata=metadata, **owner)
+    # The partial file first: a crash before the row leaves only a stray partial file.
+    with open(partial_path(upload), "xb"):
+        pass
+    try:
+        upload.save()
+    except BaseException:
+        partial_path(upload).unlink(missing_ok=True)
+        raise
+    return upload
+
+
+def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upload:
+    """Append up to body_length bytes read from body (a request) at offset.
+
+    The body is streamed in CHUNK_BYTES pieces, never held whole. A client that goes away
+    mid-body keeps what arrived: the new offset is what was written and flushed. On the last
+    byte the upload is completed, which may raise UploadRefused.
+    """
+    with _locked(upload) as (upload, f, where):
+        if upload.rejected_reason:
+            raise UploadGone(upload.rejected_reason)
+        if upload.completed_at or where == "final":
+            if offset != upload.length or body_length:
+                raise OffsetMismatch(upload.length)
+            if not upload.completed_at:
+                _finish(upload, source=files_root() / storage_name_for(upload), moved=True)
+            return upload
+        if f is None:
+            _reject(upload, _("上传的数据已丢失，请重新上传。"), source=None)
+            raise UploadGone(upload.rejected_reason)
+        _reconcile(upload, f)
+        if offset != upload.offset:
+            raise OffsetMismatch(upload.offset)
+        if body_length > upload.length - upload.offset:
+            raise UploadTooLarge(_("发送的数据超过了文件声明的大小。"))
+        f.seek(upload.offset)
+        written = 0
+        try:
+            while written < body_length:
+                try:
+                    chunk = body.read(min(CHUNK_BYTES, body_length - written))
+                except OSError:
+                    break  # the client went away mid-body (UnreadablePostError)
+                if not chunk:
+                    break
+                f.write(chunk)
+                written += len(chunk)
+        finally:
+            # Flushed before it is recorded: the recorded offset never runs ahead of the file.
+            f.flush()
+            _save_offset(upload, upload.offset + written)
+        if upload.offset == upload.length:
+            os.fsync(f.fileno())
+            _finish(upload, source=partial_path(upload), moved=False)
+        return upload
+
+
+def upload_status(*, upload: Upload) -> Upload:
+    """The upload as a HEAD request reports it.
+
+    An upload that has all its bytes but neither evidence nor a refusal had its completion
+    cut short (the server stopped mid-way): complete it now, so the client that comes back
+    is not told "done" about evidence that does not exist.
+    """
+    if upload.rejected_reason:
+        raise UploadGone(upload.rejected_reason)
+    if upload.offset == upload.length and upload.completed_at is None:
+        upload_complete(upload=upload)
+    return upload
+
+
+def upload_complete(*, upload: Upload) -> Evidence | None:
+    """Check, hash and store a fully received upload as Evidence (id = the upload's id).
+
+    Refused files (wrong type, archive over the limits) are deleted and the reason kept on
+    the upload; UploadRefused is raised with it.
+    """
+    with _locked(upload) as (upload, f, where):
+        if upload.completed_at:
+            # Finished by another request meanwhile (its evidence may since have been removed).
+            return Evidence.objects.filter(pk=upload.pk).first()
+        if upload.rejected_reason:
+            raise UploadGone(upload.rejected_reason)
+        if upload.offset != upload.length:
+            raise ValueError(f"upload {upload.pk} is not complete")
+        if f is None:
+            _reject(upload, _("上传的数据已丢失，请重新上传。"), source=None)
+            raise UploadGone(upload.rejected_reason)
+        if where == "partial":
+            os.fsync(f.fileno())
+            return _finish(upload, source=partial_path(upload), moved=False)
+        return _finish(upload, source=files_root() / storage_name_for(upload), moved=True)
+
+
+def upload_terminate(*, upload: Upload) -> None:
+    """The tus termination: drop the upload and its partial data; finished evidence stays."""
+    with _locked(upload) as (upload, _f, where):
+        if where == "partial":
+            partial_path(upload).unlink(missing_ok=True)
+        elif where == "final" and upload.completed_at is None:
+            # Moved but never listed (a cut completion): nobody else refers to it.
+            (files_root() / storage_name_for(upload)).unlink(missing_ok=True)
+        upload.delete()
+
+
+@contextmanager
+def _locked(upload: Upload):
+    """Hold the exclusive lock on the upload's file; yield (fresh upload, file, where).
+
+    `where` is "partial", "final" (moved into the evidence folder) or None (no file).
+    """
+    candidates = [(partial_path(upload), "partial"),
+                  (files_root() / storage_name_for(upload), "final")]
+    for path, where in candidates:
+        try:
+            # A moved file is only read (and locked): evidence may be stored read-only.
+            f = open(path, "r+b" if where == "partial" else "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            continue
+        with f:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadBusy(_("该文件正在处理中，请稍后重试。")) from None
+            # Whoever held the lock before may have changed the row (and moved the file).
+            upload.refresh_from_db()
+            yield upload, f, where
+        return
+    upload.refresh_from_db()
+    yield upload, None, None
+
+
+def _reconcile(upload: Upload, f) -> None:
+    """Make the partial file and the recorded offset agree before appending."""
+    size = os.fstat(f.fileno()).st_size
+    if size > upload.offset:
+        # Written but never acknowledged (the worker died before recording it): drop it.
+        f.truncate(upload.offset)
+    elif size < upload.offset:
+        # The tail never reached the disk before a crash: resume from what is there.
+        _save_offset(upload, size)
+
+
+def _save_offset(upload: Upload, offset: int) -> None:
+    Upload.objects.filter(pk=upload.pk).update(offset=offset, updated_at=timezone.now())
+    upload.offset = offset
+
+
+def _finish(upload: Upload, *, source: Path, moved: bool) -> Evidence:
+    """Check, hash, move, then write the row; the caller holds the lock."""
+    try:
+        file_type = filetypes.detect(source, label=upload.original_name)
+    except filetypes.Refused as refusal:
+        _reject(upload, str(refusal), source=source)
+        raise UploadRefused(upload.rejected_reason) from None
+    sha256, size = _sha256(source)
+    if size != upload.length:
+        _reject(upload, _("收到的文件大小与声明不符，请重新上传。"), source=source)
+        raise UploadRefused(upload.rejected_reason)
+
+    storage_name = storage_name_for(upload)
+    target = files_root() / storage_name
+    if not moved:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        _fsync_dir(target.parent)
+        _fsync_dir(source.parent)
+
+    with transaction.atomic():
+        evidence = Evidence.objects.create(
+            id=upload.pk, round_id=upload.round_id, unit_id=upload.unit_id,
+            province_id=upload.province_id, kind=EvidenceKind.FILE,
+            original_name=upload.original_name, storage_name=storage_name, size=size,
+            sha256=sha256, content_type=file_type.content_type,
+            uploaded_by_id=upload.created_by_id,
+        )
+        upload.completed_at = timezone.now()
+        upload.save(update_fields=["completed_at", "updated_at"])
+        log_action("evidence.uploaded", actor=upload.created_by, target=evidence, data={
+            "name": evidence.original_name, "size": size, "sha256": sha256,
+            "content_type": evidence.content_type,
+        })
+    return evidence
+
+
+def _reject(upload: Upload, reason: str, *, source: Path | None) -> None:
+    if source is not None:
+        source.unlink(missing_ok=True)
+    upload.rejected_reason = reason[:300]
+    with transaction.atomic():
+        upload.save(update_fields=["rejected_reason", "updated_at"])
+        log_action("evidence.upload.refused", actor=upload.created_by, target=upload,
+                   data={"name": upload.original_name, "reason": upload.rejected_reason},
+                   success=False)
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256")
+        return digest.hexdigest(), os.fstat(f.fileno()).st_size
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in the directory durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024**3:g} GB" if size >= 1024**3 else f"{size / 1024**2:g} MB"
+
+
+# Links ------------------------------------------------------------------------------------
+
+def evidence_add_link(*, round, owner: Unit | Province, url: str, title: str, actor) -> Evidence:
+    """A link to a news report or another page, as evidence of the owner."""
+    url = url.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError(
+            {"url": _("请输入以 http:// 或 https:// 开头的有效链接。")}) from None
+    if len(url) > Evidence._meta.get_field("url").max_length:
+        raise ValidationError({"url": _("链接过长。")})
+    label = filetypes.clean_text(title)[: filetypes.LABEL_MAX] or url[: filetypes.LABEL_MAX]
+    with transaction.atomic():
+        evidence = Evidence.objects.create(
+            round=round, kind=EvidenceKind.LINK, url=url, original_name=label,
+            unit=owner if isinstance(owner, Unit) else None,
+            province=owner if isinstance(owner, Province) else None,
+            uploaded_by=actor,
+        )
+        log_action("evidence.link.added", actor=actor, target=evidence, data={"url": url})
+    return evidence
+
+
+# Integrity --------------------------------------------------------------------------------
+
+@dataclass
+class EvidenceFilesReport:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)   # evidence ids whose file is gone
+    changed: list[str] = field(default_factory=list)   # evidence ids whose SHA-256 differs
+    orphans: list[str] = field(default_factory=list)   # files no row lists (relative paths)
+    stray_partials: list[str] = field(default_factory=list)  # partial files without upload
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.changed or self.orphans or self.stray_partials)
+
+
+def verify_evidence_files() -> EvidenceFilesReport:
+    """Re-hash every evidence file; list missing and changed files and unlisted ones."""
+    report = EvidenceFilesReport()
+    listed = set()
+    files = Evidence.objects.filter(kind=EvidenceKind.FILE).only("id", "storage_name", "sha256")
+    for evidence in files.order_by("created_at").iterator(chunk_size=500):
+        listed.add(evidence.storage_name)
+        report.checked += 1
+        try:
+            sha256, _size = _sha256(evidence_file_path(evidence))
+        except (FileNotFoundError, ValueError):
+            report.missing.append(str(evidence.pk))
+            continue
+        if sha256 != evidence.sha256:
+            report.changed.append(str(evidence.pk))
+    root = files_root()
+    if evidence_root().is_dir():
+        for path in sorted(evidence_root().rglob("*")):
+            name = path.relative_to(root).as_posix()
+            if path.is_file() and name not in listed:
+                report.orphans.append(name)
+    if partial_root().is_dir():
+        open_uploads = {f"{pk}.part" for pk in Upload.objects.filter(
+            completed_at=None, rejected_reason="").values_list("pk", flat=True)}
+        report.stray_partials = sorted(
+            p.name for p in partial_root().iterdir() if p.name not in open_uploads)
+    return report

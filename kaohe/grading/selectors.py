@@ -1,0 +1,19 @@
+"""Reads of result sets. Before release nothing here is visible outside the office, the
+working group and the leading group; after release a unit sees its own grade only."""
+
+from kaohe.grading.models import ResultSet, ResultSetStatus
+
+
+def released_result_set(round_) -> ResultSet | None:
+    result_set = ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).first()
+    if result_set is not None:
+        result_set.verify_seal()
+    return result_set
+
+
+def released_grade_for(round_, unit) -> str | None:
+    """The unit's own released grade code, or None before release."""
+    result_set = released_result_set(round_)
+    if result_set is None:
+        return None
+    return result_set.final_grades().get(unit.code)

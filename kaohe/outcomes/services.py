@@ -1,0 +1,201 @@
+"""Workflow of steps 6 and 7: feedback drafted and released, rectification filed and
+tracked, summons for 较差 units, dispatches recorded, unfinished items carried over."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaohe.audit.services import log_action
+from kaohe.directory.models import Unit
+from kaohe.grading import services as grading
+from kaohe.grading.models import ResultSet, ResultSetStatus
+from kaohe.outcomes.models import (
+    Dispatch,
+    Feedback,
+    ItemSource,
+    ItemStatus,
+    RectificationItem,
+    RectificationReport,
+    Summons,
+)
+from kaohe.reviews.models import SubReport
+from kaohe.submissions import deadlines
+
+
+class OutcomeError(Exception):
+    """A request the rules refuse; the message is for the user (Chinese)."""
+
+
+@transaction.atomic
+def feedback_prepare(*, result_set: ResultSet, actor) -> int:
+    """Draft every unit's feedback from its grade and its lead department's sub-report.
+    Existing drafts keep the office's edits; only their grade follows the result set."""
+    if result_set.status not in {ResultSetStatus.APPROVED, ResultSetStatus.RELEASED}:
+        raise OutcomeError(_("等次建议经领导小组审定后才能准备反馈意见。"))
+    grades = result_set.final_grades()
+    units = {u.code: u for u in Unit.objects.filter(code__in=grades)}
+    subs = {s.review.unit_id: s for s in SubReport.objects.filter(
+        review__round=result_set.round, review__unit__in=units.values()).select_related(
+        "review")}
+    existing = {f.unit_id: f for f in Feedback.objects.filter(round=result_set.round)}
+    created = 0
+    for code, grade in grades.items():
+        unit = units[code]
+        feedback = existing.get(unit.pk)
+        if feedback is None:
+            sub = subs.get(unit.pk)
+            Feedback.objects.create(
+                round=result_set.round, unit=unit, result_set=result_set, grade=grade,
+                problems=sub.problems if sub else "", suggestions=sub.suggestions if sub else "",
+                updated_by=actor)
+            created += 1
+        elif (feedback.grade, feedback.result_set_id) != (grade, result_set.pk):
+            feedback.grade, feedback.result_set = grade, result_set
+            feedback.save(update_fields=["grade", "result_set", "updated_at"])
+    log_action("outcomes.feedback.prepared", actor=actor, target=result_set,
+               data={"created": created})
+    return created
+
+
+@transaction.atomic
+def feedback_update(*, feedback: Feedback, actor, problems: str, suggestions: str) -> Feedback:
+    if ResultSet.objects.filter(pk=feedback.result_set_id,
+                                status=ResultSetStatus.RELEASED).exists():
+        raise OutcomeError(_("考核结果已反馈，反馈意见不能再修改。"))
+    feedback.problems, feedback.suggestions, feedback.updated_by = problems, suggestions, actor
+    feedback.save()
+    log_action("outcomes.feedback.edited", actor=actor, target=feedback)
+    return feedback
+
+
+@transaction.atomic
+def release(*, result_set: ResultSet, actor) -> ResultSet:
+    """One act for the whole round: grades and feedback become visible, each to its own
+    unit, and every 较差 unit gets a summons record."""
+    feedback_prepare(result_set=result_set, actor=actor)
+    result_set = grading.result_set_release(result_set=result_set, actor=actor)
+    for code, grade in result_set.final_grades().items():
+        if grade == "poor":
+            unit = Unit.objects.get(code=code)
+            Summons.objects.get_or_create(round=result_set.round, unit=unit,
+                                          defaults={"updated_by": actor})
+    log_action("outcomes.released", actor=actor, target=result_set)
+    return result_set
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip(" \t-•·") for line in text.splitlines() if line.strip(" \t-•·")]
+
+
+@transaction.atomic
+def rectification_for(*, round, unit) -> RectificationReport:
+    """The unit's report with one item per problem and suggestion line of its feedback, plus
+    the unfinished items carried over from the previous round."""
+    report, created = RectificationReport.objects.get_or_create(round=round, unit=unit)
+    if created:
+        feedback = Feedback.objects.filter(round=round, unit=unit).first()
+        items = []
+        if feedback is not None:
+            items += [(ItemSource.PROBLEM, t, None) for t in _lines(feedback.problems)]
+            items += [(ItemSource.SUGGESTION, t, None) for t in _lines(feedback.suggestions)]
+        items += [(ItemSource.CARRIED, item.text, item) for item in unfinished_items(
+            round=round, unit=unit)]
+        RectificationItem.objects.bulk_create(
+            RectificationItem(report=report, order=i, source=source, text=text,
+                              carried_from=origin)
+            for i, (source, text, origin) in enumerate(items, start=1)
+        )
+    return report
+
+
+def unfinished_items(*, round, unit):
+    """Items of the unit's previous rounds that were never done (or not accepted)."""
+    return RectificationItem.objects.filter(
+        report__unit=unit, report__round__year__lt=round.year,
+    ).exclude(status=ItemStatus.DONE).exclude(carried_to__report__round=round).select_related(
+        "report__round")
+
+
+def _check_open(report: RectificationReport):
+    step = report.round.steps.get(code="rectification")
+    if report.submitted_at is not None:
+        raise OutcomeError(_("整改报告已报送，不能再修改。"))
+    if not deadlines.is_open(step, unit=report.unit):
+        raise OutcomeError(_("整改报告报送已截止；如需延期，请联系国务院扶贫办。"))
+
+
+@transaction.atomic
+def rectification_save(*, report: RectificationReport, actor, summary: str,
+                       items: dict[int, dict]) -> RectificationReport:
+    """The unit's measures and status per item ({item id: {measures, evidence_note, status}})."""
+    report = RectificationReport.objects.select_for_update().get(pk=report.pk)
+    _check_open(report)
+    by_id = {item.pk: item for item in report.items.all()}
+    if set(items) - set(by_id):
+        raise OutcomeError(_("提交的内容包含不属于本报告的事项。"))
+    for pk, values in items.items():
+        item = by_id[pk]
+        status = values.get("status", item.status)
+        if status not in {ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.DONE}:
+            raise OutcomeError(_("整改状态无效。"))
+        old = item.status
+        item.measures = values.get("measures", item.measures)
+        item.evidence_note = values.get("evidence_note", item.evidence_note)[:500]
+        item.status = status
+        item.save()
+        if old != status:
+            log_action("outcomes.item.status_changed", actor=actor, target=item,
+                       data={"old": old, "new": status})
+    report.summary = summary
+    report.save(update_fields=["summary"])
+    log_action("outcomes.rectification.saved", actor=actor, target=report)
+    return report
+
+
+@transaction.atomic
+def rectification_submit(*, report: RectificationReport, actor) -> RectificationReport:
+    report = RectificationReport.objects.select_for_update().get(pk=report.pk)
+    if report.submitted_at is not None:
+        return report
+    _check_open(report)
+    missing = [str(i.order) for i in report.items.all() if not i.measures.strip()]
+    if missing:
+        raise OutcomeError(_("第%(items)s项尚未填写整改措施。") % {"items": "、".join(missing)})
+    report.submitted_at, report.submitted_by = timezone.now(), actor
+    report.save(update_fields=["submitted_at", "submitted_by"])
+    log_action("outcomes.rectification.submitted", actor=actor, target=report)
+    return report
+
+
+@transaction.atomic
+def item_review(*, item: RectificationItem, actor, accepted: bool, note: str):
+    """The lead department or the office accepts an item as done, or not, with a reason."""
+    if not accepted and not note.strip():
+        raise OutcomeError(_("认定整改不到位时请说明理由。"))
+    old = item.status
+    item.status = ItemStatus.DONE if accepted else ItemStatus.NOT_ACCEPTED
+    item.review_note, item.reviewed_by = note, actor
+    item.save(update_fields=["status", "review_note", "reviewed_by"])
+    log_action("outcomes.item.reviewed", actor=actor, target=item,
+               data={"old": old, "new": item.status, "note": note})
+    return item
+
+
+@transaction.atomic
+def summons_update(*, summons: Summons, actor, **fields) -> Summons:
+    for name in ("summoner", "summoned", "held_on", "minutes", "follow_up", "closed"):
+        if name in fields:
+            setattr(summons, name, fields[name])
+    summons.updated_by = actor
+    summons.save()
+    log_action("outcomes.summons.updated", actor=actor, target=summons,
+               data={"held_on": str(summons.held_on or ""), "closed": summons.closed})
+    return summons
+
+
+@transaction.atomic
+def dispatch_record(*, round, actor, **fields) -> Dispatch:
+    dispatch = Dispatch.objects.create(round=round, recorded_by=actor, **fields)
+    log_action("outcomes.dispatch.recorded", actor=actor, target=dispatch,
+               data={"kind": dispatch.kind, "sent_on": dispatch.sent_on.isoformat()})
+    return dispatch

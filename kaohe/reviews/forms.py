@@ -1,0 +1,88 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kaohe.lib.forms import StyledFormMixin
+from kaohe.reviews.models import ReviewMethod, VerificationStatus
+
+
+class ActivityForm(StyledFormMixin, forms.Form):
+    method = forms.ChoiceField(label=_("方式"), choices=ReviewMethod.choices)
+    held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    people = forms.CharField(label=_("参加人员"), max_length=300)
+    note = forms.CharField(label=_("情况记录"), required=False, max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VerificationForm(StyledFormMixin, forms.Form):
+    status = forms.ChoiceField(label=_("核实结果"), choices=VerificationStatus.choices)
+    note = forms.CharField(label=_("说明"), required=False, max_length=2000)
+
+
+class SubReportForm(StyledFormMixin, forms.Form):
+    basic_situation = forms.CharField(label=_("考核基本情况"), required=False, max_length=20000,
+                                      widget=forms.Textarea(attrs={"rows": 5}))
+    problems = forms.CharField(label=_("突出问题与不足"), required=False, max_length=20000,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+    suggestions = forms.CharField(label=_("意见与建议"), required=False, max_length=20000,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CategoryReportForm(SubReportForm):
+    overview = forms.CharField(label=_("考核基本情况"), required=False, max_length=50000,
+                               widget=forms.Textarea(attrs={"rows": 6}))
+
+    field_order = ["overview", "problems", "suggestions"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["basic_situation"]
+
+
+class ProblemForm(StyledFormMixin, forms.Form):
+    kind = forms.ModelChoiceField(label=_("突出问题类别"), queryset=None)
+    county = forms.ModelChoiceField(label=_("县"), queryset=None, required=False)
+    description = forms.CharField(label=_("情况说明"), max_length=5000,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    evidence_note = forms.CharField(label=_("依据材料"), max_length=300, required=False)
+
+    def __init__(self, *args, kinds, counties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].queryset = kinds
+        self.fields["kind"].label_from_instance = lambda k: k.name
+        self.fields["county"].queryset = counties
+
+
+class IncidentForm(StyledFormMixin, forms.Form):
+    county = forms.ModelChoiceField(label=_("县"), queryset=None)
+    description = forms.CharField(label=_("情况说明"), max_length=5000,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    evidence_note = forms.CharField(label=_("依据材料"), max_length=300, required=False)
+
+    def __init__(self, *args, counties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["county"].queryset = counties
+
+
+class CadreCheckForm(StyledFormMixin, forms.Form):
+    in_post = forms.BooleanField(label=_("在岗"), required=False, initial=True)
+    in_charge = forms.BooleanField(label=_("分管或协助分管扶贫工作"), required=False,
+                                   initial=True)
+    nominal_only = forms.BooleanField(label=_("挂名无实、走形式"), required=False)
+    discipline_issue = forms.BooleanField(label=_("出现违纪违规问题"), required=False)
+    note = forms.CharField(label=_("核查情况"), required=False, max_length=2000)
+    raise_problem = forms.BooleanField(label=_("作为该单位的突出问题报送"), required=False)
+
+
+class InspectionForm(StyledFormMixin, forms.Form):
+    inspected_on = forms.DateField(label=_("检查日期"),
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    inspectors = forms.CharField(label=_("检查人员"), max_length=300)
+    findings = forms.CharField(label=_("检查情况"), max_length=20000,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+    report = forms.CharField(label=_("检查督导报告"), required=False, max_length=50000,
+                             widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReasonForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("退回原因"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,460 @@
+"""The lead departments' desk (step 4), the organization department and military inspection."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaohe.accounts.capabilities import (
+    CHECK_CADRES,
+    INSPECT_MILITARY,
+    RETURN_CATEGORY,
+    REVIEW_UNITS,
+    VIEW_REVIEWS,
+    capability_required,
+    has_capability,
+)
+from kaohe.accounts.models import Role
+from kaohe.audit.services import log_action
+from kaohe.directory.models import County
+from kaohe.directory.selectors import units_visible_to
+from kaohe.lib.http import current_round_or_404, int_param
+from kaohe.reviews import prefill, services
+from kaohe.reviews.forms import (
+    ActivityForm,
+    CadreCheckForm,
+    CategoryReportForm,
+    IncidentForm,
+    InspectionForm,
+    ProblemForm,
+    ReasonForm,
+    SubReportForm,
+    VerificationForm,
+)
+from kaohe.reviews.models import (
+    GRADE_CHOICES,
+    CategorySubmission,
+    CategorySubmissionStatus,
+    FindingSource,
+    MajorIncident,
+    MilitaryInspection,
+    Review,
+    SeriousProblem,
+    SubReport,
+)
+from kaohe.reviews.selectors import (
+    category_submissions_visible_to,
+    get_review_unit,
+    lead_departments_ranked,
+    review_queue,
+    review_units_visible_to,
+)
+from kaohe.rounds.models import Indicator
+from kaohe.submissions.models import (
+    FirstSecretary,
+    ProvincialFinding,
+    ProvincialReport,
+    ReportStatus,
+    SecondedCadre,
+    SelfReport,
+)
+from kaohe.submissions.selectors import self_report_sections
+
+
+@capability_required(VIEW_REVIEWS)
+def queue(request):
+    round_ = current_round_or_404()
+    units = review_units_visible_to(request.user, round=round_)
+    page = Paginator(review_queue(round_, units), 50).get_page(request.GET.get("page"))
+    submissions = category_submissions_visible_to(request.user, round=round_)
+    return render(request, "reviews/queue.html", {
+        "round": round_, "page": page, "area_count": round_.areas.count(),
+        "submissions": submissions,
+        "lead_departments": (lead_departments_ranked() if request.user.role != Role.LEAD_REVIEWER
+                             else [request.user.lead_department]),
+    })
+
+
+def _desk_context(request, round_, unit):
+    review = Review.objects.filter(round=round_, unit=unit).first()
+    report = SelfReport.objects.filter(round=round_, unit=unit,
+                                       status=ReportStatus.SUBMITTED).first()
+    sections, gaps = self_report_sections(report) if report else ([], [])
+    provincial = list(
+        ProvincialReport.objects.filter(round=round_, unit=unit, status=ReportStatus.SUBMITTED)
+        .select_related("province").prefetch_related("outcomes__county")
+    )
+    verifications = {}
+    grades = {}
+    sub_report = None
+    if review is not None:
+        verifications = {(v.indicator_id, v.county_id): v
+                         for v in review.verifications.select_related("verified_by")}
+        grades = {g.area_id: g for g in review.area_grades.all()}
+        sub_report = SubReport.objects.filter(review=review).first()
+    for section in sections:
+        for entry in section["slots"]:
+            slot = entry["slot"]
+            entry["verification"] = verifications.get(
+                (slot.indicator.pk, slot.county.pk if slot.county else None))
+    suggestions = prefill.suggestions_for(round_, unit)
+    areas = []
+    for area in round_.areas.all():
+        current = grades.get(area.pk)
+        areas.append({"area": area, "current": current, "suggestion": suggestions.get(area.code)})
+    counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
+    locked = CategorySubmission.objects.filter(
+        round=round_, lead_department_id=unit.category.lead_department_id,
+        status=CategorySubmissionStatus.SUBMITTED).exists()
+    return {
+        "round": round_, "unit": unit, "review": review,
+        "revision": review.revision if review else 0,
+        "report": report, "sections": sections, "gaps": gaps, "provincial": provincial,
+        "provincial_findings": ProvincialFinding.objects.filter(
+            report__in=provincial).select_related("county", "problem_kind", "report__province"),
+        "areas": areas, "grade_choices": GRADE_CHOICES,
+        "activities": review.activities.select_related("recorded_by") if review else [],
+        "problems": SeriousProblem.objects.filter(round=round_, unit=unit).select_related(
+            "kind", "county", "recorded_by"),
+        "incidents": MajorIncident.objects.filter(round=round_, unit=unit).select_related(
+            "county", "recorded_by"),
+        "sub_report_form": SubReportForm(initial={
+            "basic_situation": sub_report.basic_situation if sub_report else "",
+            "problems": sub_report.problems if sub_report else "",
+            "suggestions": sub_report.suggestions if sub_report else "",
+        }),
+        "activity_form": ActivityForm(),
+        "problem_form": ProblemForm(kinds=round_.problem_kinds.all(), counties=counties),
+        "incident_form": IncidentForm(counties=counties),
+        "verification_form": VerificationForm(),
+        "can_edit": has_capability(request.user, REVIEW_UNITS) and not locked,
+        "locked": locked,
+        "cadres": SecondedCadre.objects.filter(round=round_, unit=unit).select_related(
+            "county", "org_check"),
+        "secretaries": FirstSecretary.objects.filter(round=round_, unit=unit).select_related(
+            "county", "org_check"),
+    }
+
+
+@capability_required(VIEW_REVIEWS)
+def desk(request, unit_pk):
+    round_ = current_round_or_404()
+    unit = get_review_unit(request.user, unit_pk, round=round_)
+    log_action("review.desk.viewed", actor=request.user, target=unit)
+    return render(request, "reviews/desk.html", _desk_context(request, round_, unit))
+
+
+def _editable_unit(request, unit_pk):
+    round_ = current_round_or_404()
+    return round_, get_review_unit(request.user, unit_pk, round=round_)
+
+
+def _back(unit, anchor=""):
+    url = reverse("reviews:desk", kwargs={"unit_pk": unit.pk})
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def grades_save(request, unit_pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    review = services.review_for(round=round_, unit=unit)
+    grades = {}
+    for area in round_.areas.all():
+        grade = request.POST.get(f"grade-{area.code}", "")
+        if grade:
+            grades[area.code] = (grade, request.POST.get(f"reason-{area.code}", ""))
+    try:
+        services.area_grades_save(review=review, actor=request.user,
+                                  revision=int_param(request.POST.get("revision")), grades=grades)
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("等次已保存。"))
+    return _back(unit, "grades")
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def sub_report_save(request, unit_pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    review = services.review_for(round=round_, unit=unit)
+    form = SubReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.sub_report_save(review=review, actor=request.user,
+                                     revision=int_param(request.POST.get("revision")),
+                                     **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("考核子报告已保存。"))
+    else:
+        messages.error(request, _("考核子报告每部分不超过20000字。"))
+    return _back(unit, "sub-report")
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def verify(request, unit_pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    indicator = get_object_or_404(Indicator, round=round_,
+                                  pk=int_param(request.POST.get("indicator")))
+    county = None
+    if request.POST.get("county"):
+        county = get_object_or_404(County, pk=int_param(request.POST.get("county")),
+                                   pairings__round=round_, pairings__unit=unit)
+    form = VerificationForm(request.POST)
+    if form.is_valid():
+        review = services.review_for(round=round_, unit=unit)
+        try:
+            services.verification_set(review=review, actor=request.user, indicator=indicator,
+                                      county=county, **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("核实结果已记录。"))
+    else:
+        messages.error(request, _("请选择核实结果。"))
+    return _back(unit, f"indicator-{indicator.number}")
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def activity_add(request, unit_pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        review = services.review_for(round=round_, unit=unit)
+        try:
+            services.activity_add(review=review, actor=request.user, **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("考核方式已记录。"))
+    else:
+        messages.error(request, _("请填写考核方式、日期和参加人员。"))
+    return _back(unit, "activities")
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def problem_add(request, unit_pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
+    form = ProblemForm(request.POST, kinds=round_.problem_kinds.all(), counties=counties)
+    if form.is_valid():
+        try:
+            services.serious_problem_add(round=round_, unit=unit, actor=request.user,
+                                         source=FindingSource.REVIEWER, **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("突出问题已记录。"))
+    else:
+        messages.error(request, _("请选择突出问题类别并填写情况说明。"))
+    return _back(unit, "findings")
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def incident_add(request, unit_pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
+    form = IncidentForm(request.POST, counties=counties)
+    if form.is_valid():
+        try:
+            services.major_incident_add(round=round_, unit=unit, actor=request.user,
+                                        source=FindingSource.REVIEWER, **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("重大涉贫事件已记录。"))
+    else:
+        messages.error(request, _("请选择县并填写情况说明。"))
+    return _back(unit, "findings")
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def finding_remove(request, unit_pk, kind, pk):
+    round_, unit = _editable_unit(request, unit_pk)
+    model = {"problem": SeriousProblem, "incident": MajorIncident}.get(kind)
+    if model is None:
+        raise Http404
+    finding = get_object_or_404(model, pk=pk, unit=unit, round=round_)
+    try:
+        services.finding_remove(finding=finding, actor=request.user)
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    return _back(unit, "findings")
+
+
+# The category --------------------------------------------------------------------------
+
+
+@capability_required(VIEW_REVIEWS)
+def category(request, lead_pk):
+    round_ = current_round_or_404()
+    if request.user.role == Role.LEAD_REVIEWER and request.user.lead_department_id != lead_pk:
+        raise Http404
+    lead = get_object_or_404(lead_departments_ranked(), pk=lead_pk)
+    submission = CategorySubmission.objects.filter(round=round_, lead_department=lead).first()
+    units = review_queue(round_, services.category_units(round_, lead))
+    can_edit = (has_capability(request.user, REVIEW_UNITS)
+                and not (submission and submission.is_locked))
+    if request.user.role != Role.LEAD_REVIEWER:
+        log_action("review.category.viewed", actor=request.user, target=lead)
+    return render(request, "reviews/category.html", {
+        "round": round_, "lead": lead, "submission": submission, "units": units,
+        "area_count": round_.areas.count(),
+        "missing": services.category_missing(round_, lead) if can_edit else [],
+        "form": CategoryReportForm(initial={
+            "overview": submission.overview if submission else "",
+            "problems": submission.problems if submission else "",
+            "suggestions": submission.suggestions if submission else "",
+        }),
+        "can_edit": can_edit,
+        "can_return": (has_capability(request.user, RETURN_CATEGORY)
+                       and submission is not None and submission.is_locked),
+        "return_form": ReasonForm(),
+    })
+
+
+def _own_category(request, lead_pk):
+    round_ = current_round_or_404()
+    if request.user.lead_department_id != lead_pk:
+        raise Http404
+    return services.category_submission_for(round=round_,
+                                            lead_department=request.user.lead_department)
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def category_save(request, lead_pk):
+    submission = _own_category(request, lead_pk)
+    form = CategoryReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.category_report_save(submission=submission, actor=request.user,
+                                          revision=int_param(request.POST.get("revision")),
+                                          overview=form.cleaned_data["overview"],
+                                          problems=form.cleaned_data["problems"],
+                                          suggestions=form.cleaned_data["suggestions"])
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("综合考核报告已保存。"))
+    return redirect("reviews:category", lead_pk=lead_pk)
+
+
+@capability_required(REVIEW_UNITS)
+@require_POST
+def category_submit(request, lead_pk):
+    submission = _own_category(request, lead_pk)
+    try:
+        services.category_submit(submission=submission, actor=request.user)
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("初步考核结果已报送考核工作组。"))
+    return redirect("reviews:category", lead_pk=lead_pk)
+
+
+@capability_required(RETURN_CATEGORY)
+@require_POST
+def category_return(request, lead_pk):
+    round_ = current_round_or_404()
+    submission = get_object_or_404(CategorySubmission, round=round_, lead_department_id=lead_pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写退回原因。"))
+    else:
+        try:
+            services.category_return(submission=submission, actor=request.user,
+                                     reason=form.cleaned_data["reason"])
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已退回牵头部门。"))
+    return redirect("reviews:category", lead_pk=lead_pk)
+
+
+# Organization department ----------------------------------------------------------------
+
+
+@capability_required(CHECK_CADRES)
+def org_cadres(request):
+    round_ = current_round_or_404()
+    cadres = SecondedCadre.objects.filter(round=round_).select_related(
+        "unit", "county", "org_check").order_by("unit__code", "county__code")
+    secretaries = FirstSecretary.objects.filter(round=round_).select_related(
+        "unit", "county", "org_check").order_by("unit__code", "county__code")
+    unchecked = request.GET.get("unchecked") == "1"
+    if unchecked:
+        cadres = cadres.filter(org_check__isnull=True)
+        secretaries = secretaries.filter(org_check__isnull=True)
+    return render(request, "reviews/org_cadres.html", {
+        "round": round_, "unchecked": unchecked,
+        "cadres": Paginator(cadres, 50).get_page(request.GET.get("page")),
+        "secretaries": Paginator(secretaries, 50).get_page(request.GET.get("spage")),
+        "form": CadreCheckForm(),
+    })
+
+
+@capability_required(CHECK_CADRES)
+@require_POST
+def org_cadre_check(request, kind, pk):
+    round_ = current_round_or_404()
+    model = {"cadre": SecondedCadre, "secretary": FirstSecretary}.get(kind)
+    if model is None:
+        raise Http404
+    record = get_object_or_404(model, pk=pk, round=round_)
+    form = CadreCheckForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cadre_check_save(record=record, actor=request.user, **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已记录%(name)s的核查情况。") % {"name": record.name})
+    return redirect(f"{reverse('reviews:org_cadres')}#{kind}-{pk}")
+
+
+# Military inspection --------------------------------------------------------------------
+
+
+@capability_required(INSPECT_MILITARY)
+def military(request):
+    round_ = current_round_or_404()
+    units = units_visible_to(request.user, round=round_).filter(category__ranked=False)
+    inspections = MilitaryInspection.objects.filter(round=round_, unit__in=units).select_related(
+        "unit", "recorded_by")
+    return render(request, "reviews/military.html", {
+        "round": round_, "inspections": inspections,
+        "units": [(u, InspectionForm(auto_id=f"id_%s_{u.pk}")) for u in units],
+    })
+
+
+@capability_required(INSPECT_MILITARY)
+@require_POST
+def military_add(request, unit_pk):
+    round_ = current_round_or_404()
+    unit = get_object_or_404(
+        units_visible_to(request.user, round=round_).filter(category__ranked=False), pk=unit_pk)
+    form = InspectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.inspection_add(round=round_, unit=unit, actor=request.user,
+                                    **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("检查督导情况已记录。"))
+    else:
+        messages.error(request, _("请填写检查日期、检查人员和检查情况。"))
+    return redirect("reviews:military")
+

@@ -1,0 +1,71 @@
+"""Who still owes a report, for the reminders on home pages and by e-mail."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils.translation import gettext as _
+
+from kaohe.accounts.models import Role, User
+from kaohe.lib import clock
+from kaohe.submissions import deadlines
+from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+
+REMIND_DAYS = 14
+
+
+@dataclass
+class Reminder:
+    message: str
+    days_left: int
+    urgent: bool
+
+
+def reminder_for(user, round_) -> Reminder | None:
+    """The reminder a unit or province user sees on the home page, if any."""
+    if round_ is None:
+        return None
+    if user.role == Role.UNIT:
+        step = round_.steps.get(code="self_report")
+        done = SelfReport.objects.filter(round=round_, unit=user.unit,
+                                         status=ReportStatus.SUBMITTED).exists()
+        due = deadlines.deadline_for(step, unit=user.unit)
+        what = _("本单位自评报告")
+    elif user.role == Role.PROVINCE:
+        step = round_.steps.get(code="provincial_report")
+        expected = (round_.pairings.filter(county__province=user.province)
+                    .values("unit").distinct().count())
+        submitted = ProvincialReport.objects.filter(
+            round=round_, province=user.province, status=ReportStatus.SUBMITTED).count()
+        done = submitted >= expected
+        due = deadlines.deadline_for(step, province=user.province)
+        what = _("省级总结报告（已报送%(done)s/%(total)s）") % {"done": submitted,
+                                                            "total": expected}
+    else:
+        return None
+    days = (due - clock.today()).days
+    if done or days > REMIND_DAYS:
+        return None
+    values = {"what": what, "due": f"{due.year}年{due.month}月{due.day}日", "days": days}
+    if days < 0:
+        return Reminder(
+            _("%(what)s已于%(due)s截止，尚未报送；如需延期请联系国务院扶贫办。") % values,
+            days, True)
+    return Reminder(_("%(what)s尚未报送，距截止（%(due)s）还有%(days)s天。") % values, days,
+                    days <= 3)
+
+
+def send_reminders(round_) -> int:
+    """E-mail every unit and province user with an outstanding report; returns the count."""
+    sent = 0
+    users = User.objects.filter(role__in=[Role.UNIT, Role.PROVINCE], is_active=True).exclude(
+        email="").select_related("unit", "province")
+    for user in users:
+        reminder = reminder_for(user, round_)
+        if reminder is None:
+            continue
+        send_mail(subject=_("【定点扶贫考核】%(round)s报送提醒") % {"round": round_.name},
+                  message=reminder.message,
+                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
+        sent += 1
+    return sent

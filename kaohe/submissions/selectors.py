@@ -1,0 +1,121 @@
+"""Reads of reports, scoped to the user. Anything outside the scope answers 404."""
+
+from collections import defaultdict
+
+from django.http import Http404
+
+from kaohe.accounts.models import Role
+from kaohe.directory.selectors import units_visible_to
+from kaohe.launch.selectors import refined_answers_for_report, refined_items_by_indicator
+from kaohe.submissions import services
+from kaohe.submissions.models import (
+    FirstSecretary,
+    ProvincialReport,
+    ReportStatus,
+    SecondedCadre,
+    SelfReport,
+)
+
+_SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
+_REVIEWERS = {Role.LEAD_REVIEWER, Role.ORG_DEPARTMENT, Role.MILITARY_INSPECTOR}
+
+
+def self_reports_visible_to(user, *, round):
+    reports = SelfReport.objects.filter(round=round).select_related("unit", "unit__category")
+    if user.role in _SEE_ALL:
+        return reports
+    if user.role == Role.UNIT:
+        return reports.filter(unit_id=user.unit_id)
+    if user.role in _REVIEWERS:
+        # Reviewers see a report while it stands submitted, never a draft in progress (a
+        # returned report is back with its unit until it is submitted again).
+        return reports.filter(unit__in=units_visible_to(user, round=round),
+                              status=ReportStatus.SUBMITTED)
+    return reports.none()
+
+
+def get_self_report_for_user(user, pk, *, round) -> SelfReport:
+    try:
+        return self_reports_visible_to(user, round=round).get(pk=pk)
+    except SelfReport.DoesNotExist:
+        raise Http404 from None
+
+
+def provincial_reports_visible_to(user, *, round):
+    reports = ProvincialReport.objects.filter(round=round).select_related(
+        "unit", "unit__category", "province"
+    )
+    if user.role in _SEE_ALL:
+        return reports
+    if user.role == Role.PROVINCE:
+        return reports.filter(province_id=user.province_id)
+    if user.role in _REVIEWERS:
+        return reports.filter(unit__in=units_visible_to(user, round=round),
+                              status=ReportStatus.SUBMITTED)
+    return reports.none()
+
+
+def get_provincial_report_for_user(user, pk, *, round) -> ProvincialReport:
+    try:
+        return provincial_reports_visible_to(user, round=round).get(pk=pk)
+    except ProvincialReport.DoesNotExist:
+        raise Http404 from None
+
+
+def cadres_visible_to(user, *, round):
+    cadres = SecondedCadre.objects.filter(round=round).select_related("unit", "county")
+    secretaries = FirstSecretary.objects.filter(round=round).select_related("unit", "county")
+    if user.role in _SEE_ALL or user.role == Role.ORG_DEPARTMENT:
+        return cadres, secretaries
+    units = units_visible_to(user, round=round)
+    if user.role in {Role.UNIT, Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}:
+        return cadres.filter(unit__in=units), secretaries.filter(unit__in=units)
+    return cadres.none(), secretaries.none()
+
+
+def late_self_reports(round, units):
+    """Units whose self-report is not submitted (missing or still a draft)."""
+    submitted = SelfReport.objects.filter(round=round, status=ReportStatus.SUBMITTED)
+    return units.filter(active=True).exclude(pk__in=submitted.values("unit_id"))
+
+
+def self_report_sections(report):
+    """The report's areas with their slots, answers and attached evidence, for the page."""
+    slots = services.self_report_slots(report)
+    answers = {(a.indicator_id, a.county_id): a.text for a in report.answers.all()}
+    attached = defaultdict(list)
+    for att in report.attachments.select_related("evidence", "requirement"):
+        attached[(att.indicator_id, att.county_id, att.requirement_id)].append(att)
+    gaps = services.self_report_gaps(report, slots)
+    missing = {(g.slot.key, g.requirement.pk if g.requirement else None) for g in gaps
+               if g.refined_item is None}
+    # The lead department's refined items (kaohe.launch), shown once under their indicator.
+    refined = refined_items_by_indicator(report)
+    refined_texts = refined_answers_for_report(report)
+    refined_missing = {g.refined_item.pk for g in gaps if g.refined_item is not None}
+    sections, by_area = [], {}
+    for slot in slots:
+        area = slot.indicator.area
+        if area.pk not in by_area:
+            by_area[area.pk] = {"area": area, "slots": []}
+            sections.append(by_area[area.pk])
+        county_id = slot.county.pk if slot.county else None
+        requirements = [
+            {"requirement": req,
+             "attachments": attached[(slot.indicator.pk, county_id, req.pk)],
+             "missing": (slot.key, req.pk) in missing}
+            for req in slot.indicator.evidence_requirements.all()
+        ]
+        by_area[area.pk]["slots"].append({
+            "slot": slot,
+            "text": answers.get((slot.indicator.pk, county_id), ""),
+            "text_missing": (slot.key, None) in missing,
+            "requirements": requirements,
+            "other": attached[(slot.indicator.pk, county_id, None)],
+            "refined": [
+                {"item": item, "text": refined_texts.get(item.pk, ""),
+                 "missing": item.pk in refined_missing}
+                for item in refined.pop(slot.indicator.pk, [])
+            ],
+        })
+    return sections, gaps

@@ -1,0 +1,527 @@
+"""Workflow steps of the submissions: save, attach, submit, return, extend.
+
+Each service owns its transaction and audit entry. Saves carry the revision the user
+started from; a save based on an older revision is refused as a conflict, so two people
+editing the same report never overwrite each other silently.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaohe.audit.services import log_action
+from kaohe.directory.models import County
+from kaohe.launch import selectors as launch_selectors
+from kaohe.launch import services as launch_services
+from kaohe.rounds.models import Indicator, Source
+from kaohe.submissions import deadlines
+from kaohe.submissions.models import (
+    CountyOutcome,
+    EvidenceAttachment,
+    Extension,
+    FindingKind,
+    FirstSecretary,
+    ProvincialFinding,
+    ProvincialReport,
+    ReportStatus,
+    ReportVersion,
+    SecondedCadre,
+    SelfReport,
+    SelfReportAnswer,
+)
+
+MAX_ANSWER_CHARS = 20_000
+
+
+class SubmissionError(Exception):
+    """A request the rules refuse; the message is for the user (Chinese)."""
+
+
+class ConflictError(SubmissionError):
+    pass
+
+
+class ClosedError(SubmissionError):
+    pass
+
+
+class LockedError(SubmissionError):
+    pass
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One place in a self-report that needs an answer: an indicator, maybe for one county."""
+
+    indicator: Indicator
+    county: County | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.indicator.pk}:{self.county.pk if self.county else ''}"
+
+
+@dataclass(frozen=True)
+class Gap:
+    slot: Slot
+    requirement: object | None  # EvidenceRequirement, or None for the missing text
+    # A lead department's refined item (kaohe.launch) the unit has not answered.
+    refined_item: object | None = None
+
+    def __str__(self):
+        where = f"指标{self.slot.indicator.number}"
+        if self.slot.county:
+            where += f"（{self.slot.county.name}）"
+        if self.refined_item is not None:
+            return _("%(where)s：未填写“%(item)s”") % {"where": where,
+                                                      "item": self.refined_item.name}
+        if self.requirement is None:
+            return _("%(where)s：未填写工作情况") % {"where": where}
+        return _("%(where)s：缺少“%(req)s”") % {"where": where, "req": self.requirement.name}
+
+    def as_dict(self) -> dict:
+        data = {
+            "indicator": self.slot.indicator.number,
+            "county": self.slot.county.code if self.slot.county else None,
+            "requirement": self.requirement.name if self.requirement else None,
+            "text": str(self),
+        }
+        if self.refined_item is not None:
+            data["refined_item"] = self.refined_item.name
+        return data
+
+
+def self_report_slots(report: SelfReport) -> list[Slot]:
+    """The indicators this unit answers, per paired county where the indicator says so.
+
+    Indicators that apply only to deep-poverty areas are asked only for such counties.
+    """
+    counties = [
+        p.county for p in report.unit.pairings.filter(round=report.round)
+        .select_related("county", "county__province")
+    ]
+    indicators = report.round.indicators.select_related("area").prefetch_related(
+        "evidence_requirements", "items"
+    )
+    slots = []
+    for indicator in indicators:
+        if indicator.per_county or indicator.deep_poverty_only:
+            for county in counties:
+                if indicator.deep_poverty_only and not county.deep_poverty:
+                    continue
+                slots.append(Slot(indicator, county))
+        else:
+            slots.append(Slot(indicator, None))
+    return slots
+
+
+def self_report_gaps(report: SelfReport, slots: list[Slot] | None = None) -> list[Gap]:
+    """What the unit still owes against the evidence basis of the indicators it reports.
+
+    Indicators whose data the county provides (effectiveness, satisfaction) may be
+    described but are not required of the unit.
+    """
+    slots = slots if slots is not None else self_report_slots(report)
+    answered = {
+        (a.indicator_id, a.county_id)
+        for a in report.answers.all() if a.text.strip()
+    }
+    attached = {
+        (a.indicator_id, a.county_id, a.requirement_id) for a in report.attachments.all()
+    }
+    refined = launch_selectors.refined_items_by_indicator(report)
+    refined_answered = {pk for pk, text in
+                        launch_selectors.refined_answers_for_report(report).items()
+                        if text.strip()}
+    gaps = []
+    for slot in slots:
+        if slot.indicator.source != Source.UNIT:
+            continue
+        county_id = slot.county.pk if slot.county else None
+        if (slot.indicator.pk, county_id) not in answered:
+            gaps.append(Gap(slot, None))
+        for requirement in slot.indicator.evidence_requirements.all():
+            if (slot.indicator.pk, county_id, requirement.pk) not in attached:
+                gaps.append(Gap(slot, requirement))
+        # Refined items are answered once per indicator, not per county.
+        gaps.extend(Gap(slot, None, item) for item in refined.pop(slot.indicator.pk, [])
+                    if item.pk not in refined_answered)
+    return gaps
+
+
+def _self_report_step(report):
+    return report.round.steps.get(code="self_report")
+
+
+def _check_editable(report: SelfReport, *, revision: int | None):
+    if not report.is_editable:
+        raise LockedError(_("自评报告已提交并锁定；如需修改，请联系牵头部门退回。"))
+    if not deadlines.is_open(_self_report_step(report), unit=report.unit):
+        raise ClosedError(_("自评报告报送已截止；如需延期，请联系国务院扶贫办。"))
+    if revision is not None and revision != report.revision:
+        raise ConflictError(_("该报告已被他人修改，请刷新页面后在最新内容上修改。"))
+
+
+def self_report_for(*, round, unit) -> SelfReport:
+    report, _created = SelfReport.objects.get_or_create(round=round, unit=unit)
+    return report
+
+
+@transaction.atomic
+def self_report_save(*, report: SelfReport, actor, revision: int, summary: str | None = None,
+                     answers: dict[str, str], refined: dict[int, str] | None = None
+                     ) -> SelfReport:
+    """Save the draft's texts; `answers` maps Slot.key to text, `refined` a refined item's
+    id (kaohe.launch) to text. Unknown keys are refused."""
+    report = SelfReport.objects.select_for_update().get(pk=report.pk)
+    _check_editable(report, revision=revision)
+    slots = {slot.key: slot for slot in self_report_slots(report)}
+    unknown = set(answers) - set(slots)
+    refined = refined or {}
+    refined_items = {item.pk: item
+                     for item in launch_selectors.refined_items_for_report(report)}
+    if unknown or set(refined) - set(refined_items):
+        raise SubmissionError(_("提交的内容包含本报告没有的指标。"))
+    for key, text in answers.items():
+        if len(text) > MAX_ANSWER_CHARS:
+            raise SubmissionError(
+                _("指标%(n)s的工作情况超过%(max)s字。")
+                % {"n": slots[key].indicator.number, "max": MAX_ANSWER_CHARS}
+            )
+    for pk, text in refined.items():
+        if len(text) > MAX_ANSWER_CHARS:
+            raise SubmissionError(_("“%(item)s”的工作情况超过%(max)s字。")
+                                  % {"item": refined_items[pk].name, "max": MAX_ANSWER_CHARS})
+    existing = {(a.indicator_id, a.county_id): a for a in report.answers.all()}
+    changed = []
+    for key, text in answers.items():
+        slot = slots[key]
+        county_id = slot.county.pk if slot.county else None
+        answer = existing.get((slot.indicator.pk, county_id))
+        if answer is None:
+            if text.strip():
+                SelfReportAnswer.objects.create(report=report, indicator=slot.indicator,
+                                                county=slot.county, text=text)
+                changed.append(key)
+        elif answer.text != text:
+            answer.text = text
+            answer.save(update_fields=["text"])
+            changed.append(key)
+    changed += launch_services.refined_answers_apply(report=report, items=refined_items,
+                                                     texts=refined)
+    if summary is not None and summary != report.summary:
+        report.summary = summary
+        changed.append("summary")
+    report.revision += 1
+    report.save(update_fields=["summary", "revision", "updated_at"])
+    log_action("self_report.saved", actor=actor, target=report, data={"changed": changed})
+    return report
+
+
+@transaction.atomic
+def self_report_attach(*, report: SelfReport, actor, indicator, requirement, county,
+                       evidence) -> EvidenceAttachment:
+    report = SelfReport.objects.select_for_update().get(pk=report.pk)
+    _check_editable(report, revision=None)
+    if evidence.unit_id != report.unit_id:
+        raise SubmissionError(_("只能附上本单位上传的材料。"))
+    if indicator.round_id != report.round_id:
+        raise SubmissionError(_("指标不属于本年度考核。"))
+    if requirement is not None and requirement.indicator_id != indicator.pk:
+        raise SubmissionError(_("证明材料类别与指标不符。"))
+    if county is not None and not report.unit.pairings.filter(round=report.round,
+                                                              county=county).exists():
+        raise SubmissionError(_("该县不是本单位的定点扶贫县。"))
+    slot = Slot(indicator, county)
+    if slot.key not in {s.key for s in self_report_slots(report)}:
+        raise SubmissionError(_("本报告没有这一指标（或该县不适用此指标）。"))
+    attachment, _created = EvidenceAttachment.objects.get_or_create(
+        report=report, indicator=indicator, requirement=requirement, county=county,
+        evidence=evidence,
+    )
+    report.revision += 1
+    report.save(update_fields=["revision", "updated_at"])
+    log_action("self_report.evidence_attached", actor=actor, target=report,
+               data={"indicator": indicator.number, "evidence": str(evidence.pk),
+                     "requirement": requirement.name if requirement else None})
+    return attachment
+
+
+@transaction.atomic
+def self_report_detach(*, report: SelfReport, actor, attachment: EvidenceAttachment) -> None:
+    report = SelfReport.objects.select_for_update().get(pk=report.pk)
+    _check_editable(report, revision=None)
+    if attachment.report_id != report.pk:
+        raise SubmissionError(_("材料不属于本报告。"))
+    attachment.delete()
+    report.revision += 1
+    report.save(update_fields=["revision", "updated_at"])
+    log_action("self_report.evidence_detached", actor=actor, target=report,
+               data={"evidence": str(attachment.evidence_id)})
+
+
+class GapsNotConfirmed(SubmissionError):
+    def __init__(self, gaps):
+        super().__init__(_("仍有%(n)s项材料未提供，请确认后再提交。") % {"n": len(gaps)})
+        self.gaps = gaps
+
+
+def self_report_snapshot(report: SelfReport) -> dict:
+    return {
+        "summary": report.summary,
+        "answers": [
+            {"indicator": a.indicator.number, "county": a.county.code if a.county else None,
+             "text": a.text}
+            for a in report.answers.select_related("indicator", "county")
+            .order_by("indicator__number", "county__code")
+        ],
+        "refined": [
+            {"item": a.refined_item.item.code, "name": a.refined_item.name, "text": a.text}
+            for a in report.refined_answers.select_related("refined_item__item")
+            .order_by("refined_item__item__order", "refined_item__order", "refined_item_id")
+        ],
+        "evidence": [
+            {"indicator": a.indicator.number, "county": a.county.code if a.county else None,
+             "requirement": a.requirement.name if a.requirement else None,
+             "evidence": str(a.evidence_id), "name": a.evidence.original_name,
+             "sha256": a.evidence.sha256}
+            for a in report.attachments.select_related("indicator", "county", "requirement",
+                                                       "evidence")
+        ],
+        "gaps": report.gaps,
+    }
+
+
+@transaction.atomic
+def self_report_submit(*, report: SelfReport, actor, revision: int,
+                       confirm_gaps: bool = False) -> SelfReport:
+    """Lock the report and keep a version. Submitting the same revision twice is a no-op."""
+    report = SelfReport.objects.select_for_update().get(pk=report.pk)
+    if report.status == ReportStatus.SUBMITTED and report.revision == revision:
+        return report  # a double click or a replayed request
+    _check_editable(report, revision=revision)
+    gaps = self_report_gaps(report)
+    if gaps and not confirm_gaps:
+        raise GapsNotConfirmed(gaps)
+    report.gaps = [gap.as_dict() for gap in gaps]
+    report.status = ReportStatus.SUBMITTED
+    report.submitted_at = timezone.now()
+    report.submitted_by = actor
+    report.returned_reason = ""
+    report.save(update_fields=["gaps", "status", "submitted_at", "submitted_by",
+                               "returned_reason", "updated_at"])
+    number = report.versions.count() + 1
+    ReportVersion.objects.create(self_report=report, number=number,
+                                 content=self_report_snapshot(report),
+                                 submitted_at=report.submitted_at, submitted_by=actor)
+    log_action("self_report.submitted", actor=actor, target=report,
+               data={"version": number, "gaps": len(gaps)})
+    return report
+
+
+@transaction.atomic
+def self_report_return(*, report: SelfReport, actor, reason: str) -> SelfReport:
+    report = SelfReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != ReportStatus.SUBMITTED:
+        raise SubmissionError(_("只能退回已提交的自评报告。"))
+    if not reason.strip():
+        raise SubmissionError(_("请填写退回原因。"))
+    report.status = ReportStatus.RETURNED
+    report.returned_reason = reason
+    report.revision += 1
+    report.save(update_fields=["status", "returned_reason", "revision", "updated_at"])
+    log_action("self_report.returned", actor=actor, target=report, data={"reason": reason})
+    return report
+
+
+# Provincial reports --------------------------------------------------------------------
+
+
+def provincial_report_for(*, round, province, unit) -> ProvincialReport:
+    report, _created = ProvincialReport.objects.get_or_create(round=round, province=province,
+                                                              unit=unit)
+    counties = County.objects.filter(pairings__round=round, pairings__unit=unit,
+                                     province=province)
+    have = set(report.outcomes.values_list("county_id", flat=True))
+    CountyOutcome.objects.bulk_create(
+        CountyOutcome(report=report, county=county) for county in counties
+        if county.pk not in have
+    )
+    return report
+
+
+def _check_provincial_editable(report: ProvincialReport, *, revision: int | None):
+    if not report.is_editable:
+        raise LockedError(_("省级总结报告已报送并锁定。"))
+    step = report.round.steps.get(code="provincial_report")
+    if not deadlines.is_open(step, province=report.province):
+        raise ClosedError(_("省级总结报告报送已截止；如需延期，请联系国务院扶贫办。"))
+    if revision is not None and revision != report.revision:
+        raise ConflictError(_("该报告已被他人修改，请刷新页面后在最新内容上修改。"))
+
+
+_REPORT_FIELDS = ["work_text", "recommended_grade", "recommendation_reason", "approved_on",
+                  "approval_reference"]
+_OUTCOME_FIELDS = ["planned_exit", "actual_exit", "county_exited", "plan_met",
+                   "satisfaction_unit", "satisfaction_cadres", "note"]
+
+
+@transaction.atomic
+def provincial_report_save(*, report: ProvincialReport, actor, revision: int, fields: dict,
+                           outcomes: dict[int, dict]) -> ProvincialReport:
+    """Save the report's own fields and its county outcomes (keyed by county id)."""
+    report = ProvincialReport.objects.select_for_update().get(pk=report.pk)
+    _check_provincial_editable(report, revision=revision)
+    for name in _REPORT_FIELDS:
+        if name in fields:
+            setattr(report, name, fields[name])
+    by_county = {o.county_id: o for o in report.outcomes.all()}
+    unknown = set(outcomes) - set(by_county)
+    if unknown:
+        raise SubmissionError(_("提交的内容包含不属于本报告的县。"))
+    for county_id, values in outcomes.items():
+        outcome = by_county[county_id]
+        for name in _OUTCOME_FIELDS:
+            if name in values:
+                setattr(outcome, name, values[name])
+        outcome.save()
+    report.revision += 1
+    report.save()
+    log_action("provincial_report.saved", actor=actor, target=report,
+               data={"fields": sorted(fields), "counties": len(outcomes)})
+    return report
+
+
+def provincial_report_missing(report: ProvincialReport) -> list[str]:
+    """What must be filled before the report can go: the plan's required content."""
+    missing = []
+    if not report.work_text.strip():
+        missing.append(_("中央单位在本地开展定点扶贫情况"))
+    if not report.recommended_grade:
+        missing.append(_("评价等次意见"))
+    if not report.approved_on:
+        missing.append(_("省级领导小组审定日期"))
+    for outcome in report.outcomes.select_related("county"):
+        if outcome.plan_met is None:
+            missing.append(
+                _("%(county)s：是否完成年度脱贫攻坚任务") % {"county": outcome.county.name}
+            )
+        if not outcome.satisfaction_unit or not outcome.satisfaction_cadres:
+            missing.append(_("%(county)s：满意情况评价等次") % {"county": outcome.county.name})
+    return missing
+
+
+def provincial_report_snapshot(report: ProvincialReport) -> dict:
+    return {
+        **{name: str(getattr(report, name) or "") for name in _REPORT_FIELDS},
+        "outcomes": [
+            {"county": o.county.code, **{n: getattr(o, n) for n in _OUTCOME_FIELDS}}
+            for o in report.outcomes.select_related("county")
+        ],
+        "findings": [
+            {"county": f.county.code, "kind": f.kind,
+             "problem_kind": f.problem_kind.code if f.problem_kind else None,
+             "description": f.description}
+            for f in report.findings.select_related("county", "problem_kind")
+        ],
+        "evidence": [str(e.pk) for e in report.evidence.all()],
+    }
+
+
+@transaction.atomic
+def provincial_report_submit(*, report: ProvincialReport, actor,
+                             revision: int) -> ProvincialReport:
+    report = ProvincialReport.objects.select_for_update().get(pk=report.pk)
+    if report.status == ReportStatus.SUBMITTED and report.revision == revision:
+        return report
+    _check_provincial_editable(report, revision=revision)
+    missing = provincial_report_missing(report)
+    if missing:
+        raise SubmissionError(_("尚未填写：") + "；".join(missing))
+    report.status = ReportStatus.SUBMITTED
+    report.submitted_at = timezone.now()
+    report.submitted_by = actor
+    report.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+    number = report.versions.count() + 1
+    ReportVersion.objects.create(provincial_report=report, number=number,
+                                 content=provincial_report_snapshot(report),
+                                 submitted_at=report.submitted_at, submitted_by=actor)
+    log_action("provincial_report.submitted", actor=actor, target=report,
+               data={"version": number})
+    return report
+
+
+@transaction.atomic
+def provincial_finding_add(*, report: ProvincialReport, actor, county, kind: str,
+                           problem_kind, description: str) -> ProvincialFinding:
+    report = ProvincialReport.objects.select_for_update().get(pk=report.pk)
+    _check_provincial_editable(report, revision=None)
+    if not report.outcomes.filter(county=county).exists():
+        raise SubmissionError(_("该县不是本单位在本省的定点扶贫县。"))
+    if kind == FindingKind.SERIOUS_PROBLEM and problem_kind is None:
+        raise SubmissionError(_("请选择突出问题类别。"))
+    if not description.strip():
+        raise SubmissionError(_("请填写情况说明。"))
+    finding = ProvincialFinding.objects.create(
+        report=report, county=county, kind=kind,
+        problem_kind=problem_kind if kind == FindingKind.SERIOUS_PROBLEM else None,
+        description=description,
+    )
+    report.revision += 1
+    report.save(update_fields=["revision", "updated_at"])
+    log_action("provincial_report.finding_added", actor=actor, target=report,
+               data={"kind": kind, "county": county.code})
+    return finding
+
+
+# Deadlines -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def extension_grant(*, step, actor, until, reason: str, unit=None, province=None) -> Extension:
+    if (unit is None) == (province is None):
+        raise SubmissionError(_("请指定一个单位或一个省份。"))
+    if until <= step.due:
+        raise SubmissionError(_("延期日期应晚于原定完成时限。"))
+    if not reason.strip():
+        raise SubmissionError(_("请填写延期原因。"))
+    extension = Extension.objects.create(step=step, unit=unit, province=province, until=until,
+                                         reason=reason, granted_by=actor)
+    log_action("deadline.extended", actor=actor, target=extension,
+               data={"step": step.code, "until": until.isoformat(), "reason": reason})
+    return extension
+
+
+# Cadres --------------------------------------------------------------------------------
+
+
+def _check_paired(*, round, unit, county):
+    if not unit.pairings.filter(round=round, county=county).exists():
+        raise SubmissionError(_("该县不是本单位的定点扶贫县。"))
+
+
+@transaction.atomic
+def cadre_add(*, round, unit, actor, **fields) -> SecondedCadre:
+    _check_paired(round=round, unit=unit, county=fields["county"])
+    cadre = SecondedCadre.objects.create(round=round, unit=unit, **fields)
+    log_action("cadre.added", actor=actor, target=cadre,
+               data={"county": cadre.county.code, "post": cadre.post})
+    return cadre
+
+
+@transaction.atomic
+def first_secretary_add(*, round, unit, actor, **fields) -> FirstSecretary:
+    _check_paired(round=round, unit=unit, county=fields["county"])
+    secretary = FirstSecretary.objects.create(round=round, unit=unit, **fields)
+    log_action("first_secretary.added", actor=actor, target=secretary,
+               data={"county": secretary.county.code, "village": secretary.village})
+    return secretary
+
+
+@transaction.atomic
+def cadre_remove(*, record, actor) -> None:
+    """Remove a seconded cadre or first secretary the unit recorded by mistake."""
+    log_action(f"{record._meta.model_name}.removed", actor=actor, target=record)
+    record.delete()

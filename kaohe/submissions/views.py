@@ -1,0 +1,630 @@
+"""Pages of steps 3a and 3b: self-reports, provincial reports, cadres and deadlines."""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaohe.accounts.capabilities import (
+    EDIT_CADRES,
+    EDIT_PROVINCIAL_REPORT,
+    EDIT_SELF_REPORT,
+    MANAGE_DEADLINES,
+    RETURN_SELF_REPORT,
+    VIEW_CADRES,
+    VIEW_DEADLINES,
+    VIEW_PROVINCIAL_REPORTS,
+    VIEW_SELF_REPORTS,
+    capability_required,
+    has_capability,
+)
+from kaohe.accounts.models import Role
+from kaohe.audit.services import log_action
+from kaohe.directory.models import County, Pairing, Province, Unit
+from kaohe.directory.selectors import units_visible_to
+from kaohe.evidence.selectors import evidence_visible_to
+from kaohe.evidence.services import evidence_add_link
+from kaohe.lib.http import current_round_or_404, int_param
+from kaohe.rounds.models import EvidenceRequirement, Indicator
+from kaohe.submissions import deadlines, offline, services
+from kaohe.submissions.forms import (
+    CountyOutcomeForm,
+    ExtensionForm,
+    FindingForm,
+    FirstSecretaryForm,
+    ProvincialReportForm,
+    ReturnForm,
+    SecondedCadreForm,
+)
+from kaohe.submissions.models import (
+    EvidenceAttachment,
+    Extension,
+    FirstSecretary,
+    ProvincialReport,
+    ReportStatus,
+    SecondedCadre,
+)
+from kaohe.submissions.selectors import (
+    cadres_visible_to,
+    get_provincial_report_for_user,
+    get_self_report_for_user,
+    late_self_reports,
+    provincial_reports_visible_to,
+    self_report_sections,
+    self_reports_visible_to,
+)
+
+MAX_OFFLINE_BYTES = 10 * 1024 * 1024
+
+
+
+def _fail(request, exc):
+    messages.error(request, str(exc))
+
+
+# Self-reports --------------------------------------------------------------------------
+
+
+@capability_required(VIEW_SELF_REPORTS)
+def self_report_index(request):
+    round_ = current_round_or_404()
+    if request.user.role == Role.UNIT:
+        report = services.self_report_for(round=round_, unit=request.user.unit)
+        return redirect("submissions:self_report", pk=report.pk)
+    reports = self_reports_visible_to(request.user, round=round_).order_by(
+        "unit__category__order", "unit__code"
+    )
+    status = request.GET.get("status", "")
+    if status in ReportStatus.values:
+        reports = reports.filter(status=status)
+    return render(request, "submissions/self_report_list.html",
+                  {"round": round_, "reports": reports, "status": status,
+                   "statuses": ReportStatus.choices})
+
+
+@capability_required(VIEW_SELF_REPORTS)
+def self_report_detail(request, pk):
+    round_ = current_round_or_404()
+    report = get_self_report_for_user(request.user, pk, round=round_)
+    sections, gaps = self_report_sections(report)
+    step = round_.steps.get(code="self_report")
+    can_edit = has_capability(request.user, EDIT_SELF_REPORT) and report.is_editable
+    if request.user.role != Role.UNIT:
+        log_action("self_report.viewed", actor=request.user, target=report)
+    return render(request, "submissions/self_report.html", {
+        "round": round_, "report": report, "sections": sections, "gaps": gaps,
+        "can_edit": can_edit,
+        "can_return": (has_capability(request.user, RETURN_SELF_REPORT)
+                       and report.status == ReportStatus.SUBMITTED),
+        "deadline": deadlines.deadline_for(step, unit=report.unit),
+        "is_open": deadlines.is_open(step, unit=report.unit),
+        "versions": report.versions.select_related("submitted_by"),
+        "return_form": ReturnForm(),
+        "confirm": request.GET.get("confirm") == "1",
+    })
+
+
+def _own_report(request, pk):
+    round_ = current_round_or_404()
+    report = get_self_report_for_user(request.user, pk, round=round_)
+    return report
+
+
+def _back(report, anchor=""):
+    url = reverse("submissions:self_report", kwargs={"pk": report.pk})
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _save_texts(request, report) -> bool:
+    """Save the texts posted with the report form; False (with a message) when refused."""
+    answers = {key.removeprefix("answer-"): value for key, value in request.POST.items()
+               if key.startswith("answer-")}
+    # The lead department's refined innovation items (kaohe.launch), keyed by their id.
+    refined = {int_param(key.removeprefix("refined-")): value for key, value in request.POST.items()
+               if key.startswith("refined-")}
+    if not answers and not refined and "summary" not in request.POST:
+        return True
+    try:
+        services.self_report_save(report=report, actor=request.user,
+                                  revision=int_param(request.POST.get("revision")),
+                                  summary=request.POST.get("summary"), answers=answers,
+                                  refined=refined)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+        return False
+    return True
+
+
+@capability_required(EDIT_SELF_REPORT)
+@require_POST
+def self_report_save(request, pk):
+    report = _own_report(request, pk)
+    if _save_texts(request, report):
+        messages.success(request, _("已保存。"))
+    return _back(report)
+
+
+
+@capability_required(EDIT_SELF_REPORT)
+@require_POST
+def self_report_submit(request, pk):
+    report = _own_report(request, pk)
+    if report.status == ReportStatus.SUBMITTED:
+        # A double click or a replayed request: the first one already submitted.
+        messages.info(request, _("自评报告已提交。"))
+        return _back(report)
+    if not _save_texts(request, report):
+        return _back(report)
+    report.refresh_from_db()
+    try:
+        # The texts were just saved on top of the posted revision; submit that result.
+        services.self_report_submit(report=report, actor=request.user,
+                                    revision=report.revision,
+                                    confirm_gaps=request.POST.get("confirm_gaps") == "1")
+    except services.GapsNotConfirmed as exc:
+        messages.warning(request, str(exc))
+        url = reverse("submissions:self_report", kwargs={"pk": report.pk})
+        return redirect(f"{url}?confirm=1#submit")
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("自评报告已提交，报送牵头部门并抄送国务院扶贫办。"))
+    return _back(report)
+
+
+@capability_required(EDIT_SELF_REPORT)
+@require_POST
+def self_report_attach(request, pk):
+    report = _own_report(request, pk)
+    indicator = get_object_or_404(Indicator, pk=int_param(request.POST.get("indicator")),
+                                  round=report.round)
+    requirement = None
+    if request.POST.get("requirement"):
+        requirement = get_object_or_404(EvidenceRequirement,
+                                        pk=int_param(request.POST.get("requirement")),
+                                        indicator=indicator)
+    county = None
+    if request.POST.get("county"):
+        county = get_object_or_404(County, pk=int_param(request.POST.get("county")))
+    evidence = get_object_or_404(evidence_visible_to(request.user),
+                                 pk=request.POST.get("evidence"))
+    if not _save_texts(request, report):
+        return _back(report, f"indicator-{indicator.number}")
+    try:
+        services.self_report_attach(report=report, actor=request.user, indicator=indicator,
+                                    requirement=requirement, county=county, evidence=evidence)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已附上“%(name)s”。") % {"name": evidence.original_name})
+    return _back(report, f"indicator-{indicator.number}")
+
+
+@capability_required(EDIT_SELF_REPORT)
+@require_POST
+def self_report_add_link(request, pk):
+    report = _own_report(request, pk)
+    indicator = get_object_or_404(Indicator, pk=int_param(request.POST.get("indicator")),
+                                  round=report.round)
+    requirement = None
+    if request.POST.get("requirement"):
+        requirement = get_object_or_404(EvidenceRequirement,
+                                        pk=int_param(request.POST.get("requirement")),
+                                        indicator=indicator)
+    county = None
+    if request.POST.get("county"):
+        county = get_object_or_404(County, pk=int_param(request.POST.get("county")))
+    if not _save_texts(request, report):
+        return _back(report, f"indicator-{indicator.number}")
+    try:
+        with transaction.atomic():  # a refused attach leaves no orphan link behind
+            evidence = evidence_add_link(round=report.round, owner=report.unit,
+                                         url=request.POST.get("link_url", ""),
+                                         title=request.POST.get("link_title", ""),
+                                         actor=request.user)
+            services.self_report_attach(report=report, actor=request.user, indicator=indicator,
+                                        requirement=requirement, county=county, evidence=evidence)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已添加链接。"))
+    return _back(report, f"indicator-{indicator.number}")
+
+
+@capability_required(EDIT_SELF_REPORT)
+@require_POST
+def self_report_detach(request, pk, attachment_pk):
+    report = _own_report(request, pk)
+    attachment = get_object_or_404(EvidenceAttachment, pk=attachment_pk, report=report)
+    if not _save_texts(request, report):
+        return _back(report, f"indicator-{attachment.indicator.number}")
+    try:
+        services.self_report_detach(report=report, actor=request.user, attachment=attachment)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已移除。"))
+    return _back(report, f"indicator-{attachment.indicator.number}")
+
+
+@capability_required(RETURN_SELF_REPORT)
+@require_POST
+def self_report_return(request, pk):
+    report = _own_report(request, pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写退回原因。"))
+        return _back(report)
+    try:
+        services.self_report_return(report=report, actor=request.user,
+                                    reason=form.cleaned_data["reason"])
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已退回修改。"))
+    return _back(report)
+
+
+@capability_required(VIEW_SELF_REPORTS)
+def self_report_version(request, pk, number):
+    round_ = current_round_or_404()
+    report = get_self_report_for_user(request.user, pk, round=round_)
+    version = get_object_or_404(report.versions, number=number)
+    if request.user.role != Role.UNIT:
+        log_action("self_report.version_viewed", actor=request.user, target=report,
+                   data={"version": number})
+    return render(request, "submissions/self_report_version.html",
+                  {"report": report, "version": version,
+                   "indicators": {i.number: i for i in round_.indicators.all()},
+                   "counties": dict(County.objects.filter(
+                       pairings__unit=report.unit).values_list("code", "name"))})
+
+
+# Provincial reports --------------------------------------------------------------------
+
+
+@capability_required(VIEW_PROVINCIAL_REPORTS)
+def provincial_index(request):
+    round_ = current_round_or_404()
+    if request.user.role == Role.PROVINCE:
+        units = (
+            Unit.objects.filter(pairings__round=round_,
+                                pairings__county__province=request.user.province)
+            .distinct().select_related("category").order_by("category__order", "code")
+        )
+        reports = {r.unit_id: r for r in provincial_reports_visible_to(request.user,
+                                                                       round=round_)}
+        rows = [{"unit": u, "report": reports.get(u.pk)} for u in units]
+        step = round_.steps.get(code="provincial_report")
+        return render(request, "submissions/provincial_index.html", {
+            "round": round_, "rows": rows,
+            "deadline": deadlines.deadline_for(step, province=request.user.province),
+        })
+    reports = provincial_reports_visible_to(request.user, round=round_).order_by(
+        "province__code", "unit__code"
+    )
+    return render(request, "submissions/provincial_list.html",
+                  {"round": round_, "reports": reports})
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_start(request, unit_pk):
+    round_ = current_round_or_404()
+    unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
+    report = services.provincial_report_for(round=round_, province=request.user.province,
+                                            unit=unit)
+    return redirect("submissions:provincial_report", pk=report.pk)
+
+
+@capability_required(VIEW_PROVINCIAL_REPORTS)
+def provincial_detail(request, pk):
+    round_ = current_round_or_404()
+    report = get_provincial_report_for_user(request.user, pk, round=round_)
+    outcomes = list(report.outcomes.select_related("county"))
+    can_edit = has_capability(request.user, EDIT_PROVINCIAL_REPORT) and report.is_editable
+    form = ProvincialReportForm(initial={
+        "work_text": report.work_text, "recommended_grade": report.recommended_grade,
+        "recommendation_reason": report.recommendation_reason,
+        "approved_on": report.approved_on, "approval_reference": report.approval_reference,
+    })
+    outcome_forms = [
+        (o, CountyOutcomeForm(prefix=f"c{o.county_id}", initial={
+            "planned_exit": o.planned_exit, "actual_exit": o.actual_exit,
+            "county_exited": o.county_exited,
+            "plan_met": {True: "yes", False: "no"}.get(o.plan_met, ""),
+            "satisfaction_unit": o.satisfaction_unit,
+            "satisfaction_cadres": o.satisfaction_cadres, "note": o.note,
+        }))
+        for o in outcomes
+    ]
+    finding_form = FindingForm(counties=County.objects.filter(pk__in=[o.county_id
+                                                                      for o in outcomes]),
+                               problem_kinds=round_.problem_kinds.all())
+    if request.user.role != Role.PROVINCE:
+        log_action("provincial_report.viewed", actor=request.user, target=report)
+    step = round_.steps.get(code="provincial_report")
+    return render(request, "submissions/provincial_report.html", {
+        "round": round_, "report": report, "form": form, "outcome_forms": outcome_forms,
+        "finding_form": finding_form, "can_edit": can_edit,
+        "findings": report.findings.select_related("county", "problem_kind"),
+        "missing": services.provincial_report_missing(report) if can_edit else [],
+        "deadline": deadlines.deadline_for(step, province=report.province),
+        "versions": report.versions.all(),
+    })
+
+
+def _own_provincial(request, pk):
+    return get_provincial_report_for_user(request.user, pk, round=current_round_or_404())
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_save(request, pk):
+    report = _own_provincial(request, pk)
+    form = ProvincialReportForm(request.POST)
+    outcome_forms = {o.county_id: CountyOutcomeForm(request.POST, prefix=f"c{o.county_id}")
+                     for o in report.outcomes.all()}
+    if not form.is_valid() or not all(f.is_valid() for f in outcome_forms.values()):
+        messages.error(request, _("填写有误，请检查后重新保存：") + "；".join(
+            f"{f.fields[name].label}：{' '.join(errors)}"
+            for f in [form, *outcome_forms.values()] for name, errors in f.errors.items()
+        ))
+        return redirect("submissions:provincial_report", pk=report.pk)
+    try:
+        services.provincial_report_save(
+            report=report, actor=request.user, revision=int_param(request.POST.get("revision")),
+            fields=form.cleaned_data,
+            outcomes={cid: f.values() for cid, f in outcome_forms.items()},
+        )
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已保存。"))
+    return redirect("submissions:provincial_report", pk=report.pk)
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_submit(request, pk):
+    report = _own_provincial(request, pk)
+    try:
+        services.provincial_report_submit(report=report, actor=request.user,
+                                          revision=int_param(request.POST.get("revision")))
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("省级总结报告已报送国务院扶贫办。"))
+    return redirect("submissions:provincial_report", pk=report.pk)
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_finding_add(request, pk):
+    report = _own_provincial(request, pk)
+    form = FindingForm(request.POST,
+                       counties=County.objects.filter(pk__in=report.outcomes.values("county")),
+                       problem_kinds=report.round.problem_kinds.all())
+    if not form.is_valid():
+        messages.error(request, _("请完整填写问题或事件的县、类型和情况说明。"))
+    else:
+        try:
+            services.provincial_finding_add(report=report, actor=request.user,
+                                            **form.cleaned_data)
+        except services.SubmissionError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("已记录。"))
+    return redirect("submissions:provincial_report", pk=report.pk)
+
+
+# Cadres --------------------------------------------------------------------------------
+
+
+@capability_required(VIEW_CADRES)
+def cadre_list(request):
+    round_ = current_round_or_404()
+    cadres, secretaries = cadres_visible_to(request.user, round=round_)
+    context = {"round": round_, "cadres": cadres, "secretaries": secretaries,
+               "can_edit": has_capability(request.user, EDIT_CADRES)}
+    if context["can_edit"]:
+        counties = County.objects.filter(pairings__round=round_,
+                                         pairings__unit=request.user.unit)
+        context["cadre_form"] = SecondedCadreForm(counties=counties, prefix="cadre")
+        context["secretary_form"] = FirstSecretaryForm(counties=counties, prefix="sec")
+    return render(request, "submissions/cadres.html", context)
+
+
+def _cadre_form_submit(request, form_class, prefix, service):
+    round_ = current_round_or_404()
+    counties = County.objects.filter(pairings__round=round_, pairings__unit=request.user.unit)
+    form = form_class(request.POST, counties=counties, prefix=prefix)
+    if form.is_valid():
+        try:
+            service(round=round_, unit=request.user.unit, actor=request.user,
+                    **form.cleaned_data)
+        except services.SubmissionError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("已添加。"))
+    else:
+        messages.error(request, _("填写有误：") + "；".join(
+            f"{form.fields[name].label}：{' '.join(errors)}"
+            for name, errors in form.errors.items() if name in form.fields
+        ) + "".join(form.non_field_errors()))
+    return redirect("submissions:cadres")
+
+
+@capability_required(EDIT_CADRES)
+@require_POST
+def cadre_add(request):
+    return _cadre_form_submit(request, SecondedCadreForm, "cadre", services.cadre_add)
+
+
+@capability_required(EDIT_CADRES)
+@require_POST
+def first_secretary_add(request):
+    return _cadre_form_submit(request, FirstSecretaryForm, "sec", services.first_secretary_add)
+
+
+@capability_required(EDIT_CADRES)
+@require_POST
+def cadre_remove(request, kind, pk):
+    model = {"cadre": SecondedCadre, "secretary": FirstSecretary}.get(kind)
+    if model is None:
+        raise Http404
+    record = get_object_or_404(model, pk=pk, unit=request.user.unit)
+    services.cadre_remove(record=record, actor=request.user)
+    messages.success(request, _("已删除。"))
+    return redirect("submissions:cadres")
+
+
+# Deadlines -----------------------------------------------------------------------------
+
+
+@capability_required(VIEW_DEADLINES)
+def deadline_overview(request):
+    round_ = current_round_or_404()
+    units = units_visible_to(request.user, round=round_)
+    self_step = round_.steps.get(code="self_report")
+    prov_step = round_.steps.get(code="provincial_report")
+    late_units = late_self_reports(round_, units).select_related("category").annotate(
+        extension_until=_latest_extension(self_step, "unit")
+    ).order_by("category__order", "code")
+    context = {"round": round_, "self_step": self_step, "prov_step": prov_step,
+               "late_units": late_units,
+               "can_extend": has_capability(request.user, MANAGE_DEADLINES),
+               "extension_form": ExtensionForm()}
+    if request.user.role == Role.OFFICE:
+        expected = (
+            Pairing.objects.filter(round=round_, unit__active=True)
+            .values("county__province").annotate(units=Count("unit", distinct=True))
+        )
+        submitted = dict(
+            ProvincialReport.objects.filter(round=round_, status=ReportStatus.SUBMITTED)
+            .values("province").annotate(n=Count("pk")).values_list("province", "n")
+        )
+        provinces = {p.pk: p for p in Province.objects.all()}
+        context["provinces"] = [
+            {"province": provinces[row["county__province"]], "expected": row["units"],
+             "submitted": submitted.get(row["county__province"], 0)}
+            for row in expected.order_by("county__province__code")
+        ]
+        context["extensions"] = Extension.objects.filter(step__round=round_).select_related(
+            "step", "unit", "province", "granted_by")
+    return render(request, "submissions/deadlines.html", context)
+
+
+def _latest_extension(step, field):
+    return Subquery(
+        Extension.objects.filter(step=step, **{field: OuterRef("pk")})
+        .order_by("-until").values("until")[:1]
+    )
+
+
+@capability_required(MANAGE_DEADLINES)
+@require_POST
+def extension_grant(request):
+    round_ = current_round_or_404()
+    step = get_object_or_404(round_.steps, code=request.POST.get("step"),
+                             actor__in=["unit", "province"])
+    unit = province = None
+    if request.POST.get("unit"):
+        unit = get_object_or_404(Unit, pk=int_param(request.POST.get("unit")))
+    elif request.POST.get("province"):
+        province = get_object_or_404(Province, pk=int_param(request.POST.get("province")))
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写延期日期和原因。"))
+    else:
+        try:
+            services.extension_grant(step=step, actor=request.user, unit=unit,
+                                     province=province, **form.cleaned_data)
+        except services.SubmissionError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("已准予%(who)s延期至%(day)s。") % {
+                "who": unit or province, "day": form.cleaned_data["until"]})
+    return redirect("submissions:deadlines")
+
+
+
+# Offline Excel round-trip --------------------------------------------------------------
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@capability_required(EDIT_SELF_REPORT)
+def self_report_excel(request, pk):
+    report = _own_report(request, pk)
+    log_action("self_report.offline_downloaded", actor=request.user, target=report)
+    return _xlsx(offline.self_report_workbook(report),
+                 f"{report.round.year}-自评报告-{report.unit.code}.xlsx")
+
+
+def _upload_bytes(request) -> bytes | None:
+    upload = request.FILES.get("file")
+    if upload is None or upload.size > MAX_OFFLINE_BYTES:
+        messages.error(request, _("请选择不超过 10 MB 的 Excel 填报表（.xlsx）。"))
+        return None
+    return upload.read()
+
+
+@capability_required(EDIT_SELF_REPORT)
+@require_POST
+def self_report_import(request, pk):
+    report = _own_report(request, pk)
+    data = _upload_bytes(request)
+    if data is not None:
+        try:
+            offline.self_report_import(report=report, data=data, actor=request.user,
+                                       revision=int_param(request.POST.get("revision")))
+        except offline.OfflineImportError as exc:
+            messages.error(request, _("未导入任何内容：") + str(exc))
+        except services.SubmissionError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("已导入离线填报表。"))
+    return _back(report)
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+def provincial_excel(request, pk):
+    report = _own_provincial(request, pk)
+    log_action("provincial_report.offline_downloaded", actor=request.user, target=report)
+    return _xlsx(offline.provincial_report_workbook(report),
+                 f"{report.round.year}-省级总结-{report.province.code}-{report.unit.code}.xlsx")
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_import(request, pk):
+    report = _own_provincial(request, pk)
+    data = _upload_bytes(request)
+    if data is not None:
+        try:
+            offline.provincial_report_import(report=report, data=data, actor=request.user,
+                                             revision=int_param(request.POST.get("revision")))
+        except offline.OfflineImportError as exc:
+            messages.error(request, _("未导入任何内容：") + str(exc))
+        except services.SubmissionError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("已导入离线填报表。"))
+    return redirect("submissions:provincial_report", pk=report.pk)

@@ -1,0 +1,20 @@
+"""Evidence tests: each test gets its own data directory, so files never leak between tests."""
+
+import pytest
+
+from tests.evidence.factories import evidence_of
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def world_with_evidence(world, personas):
+    """The shared world plus one evidence file per owner: both units, the army, both provinces."""
+    return {**world, "evidence": {
+        owner: evidence_of(world, owner)
+        for owner in ("unit_a", "unit_b", "army", "province_a", "province_b")
+    }}
