@@ -29,7 +29,7 @@ def test_unit_reads_feedback_files_rectification_and_lead_department_accepts(
 
     _sign_in(page, live_server, "unit_b")
     assert "2017年度定点扶贫工作考核等次：较差" in page.content()
-    page.get_by_role("link", name="考核结果与整改").click()
+    page.get_by_role("link", name="查看反馈意见并报送整改报告").click()
     assert "帮扶资金到位慢" in page.content()
     items = page.locator("textarea[name^=measures-]")
     assert items.count() == 3
