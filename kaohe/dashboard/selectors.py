@@ -45,8 +45,42 @@ def step_progress(round_, units, province=None) -> list[StepProgress]:
         # plan filed, and the lead departments' staff trained.
         "launch": launch_progress(round_),
         "training": training_progress(round_),
+        **_later_steps(round_, units),
     }
     return [StepProgress(step, *counts.get(step.code, (None, None))) for step in round_.steps.all()]
+
+
+def _later_steps(round_, units) -> dict:
+    """Steps 4-7, counted over what the viewer may see: the lead departments of the visible
+    units, whether a result set went to / came back from the leading group, rectification
+    reports of the visible ranked units once results are released."""
+    from kaohe.grading.models import ResultSet, ResultSetStatus
+    from kaohe.outcomes.models import RectificationReport
+    from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
+
+    ranked = units.filter(category__ranked=True)
+    leads = ranked.values("category__lead_department").distinct()
+    statuses = set(ResultSet.objects.filter(round=round_).values_list("status", flat=True))
+    released = ResultSetStatus.RELEASED in statuses
+    return {
+        "review": (
+            CategorySubmission.objects.filter(
+                round=round_, lead_department__in=leads,
+                status=CategorySubmissionStatus.SUBMITTED).count(),
+            leads.count(),
+        ),
+        "deliberation": (
+            int(bool(statuses & {ResultSetStatus.SUBMITTED, ResultSetStatus.APPROVED,
+                                 ResultSetStatus.RELEASED})), 1,
+        ),
+        "feedback": (int(released), 1),
+        "rectification": (
+            (RectificationReport.objects.filter(round=round_, unit__in=ranked,
+                                                submitted_at__isnull=False).count(),
+             ranked.count())
+            if released else (None, None)
+        ),
+    }
 
 
 def category_progress(round_, units=None):

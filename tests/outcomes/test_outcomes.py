@@ -196,3 +196,21 @@ def test_release_needs_an_approved_and_intact_result_set(world, personas):
     draft = grading.result_set_compute(round=world["round"], actor=personas["working_group"])
     with pytest.raises(services.OutcomeError, match="审定"):
         services.release(result_set=draft, actor=personas["office"])
+
+
+def test_the_schedule_counts_steps_four_to_seven(approved, personas, client):
+    client.force_login(personas["office"])
+    steps = {p.step.code: (p.done, p.total) for p in client.get(reverse("home")).context["steps"]}
+    assert steps["review"] == (2, 2)
+    assert steps["deliberation"] == (1, 1)
+    assert steps["feedback"] == (0, 1)
+    assert steps["rectification"] == (None, None)  # nothing to count before release
+    _release(approved, personas)
+    steps = {p.step.code: (p.done, p.total) for p in client.get(reverse("home")).context["steps"]}
+    assert steps["feedback"] == (1, 1) and steps["rectification"] == (0, 2)
+    client.force_login(personas["unit_b"])
+    steps = {p.step.code: (p.done, p.total) for p in client.get(reverse("home")).context["steps"]}
+    assert steps["rectification"] == (0, 1)  # its own report only
+    client.force_login(personas["lead_reviewer"])
+    steps = {p.step.code: (p.done, p.total) for p in client.get(reverse("home")).context["steps"]}
+    assert steps["review"] == (1, 1)  # its own category only
