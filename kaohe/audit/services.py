@@ -23,6 +23,8 @@ def _mask(data):
         }
     if isinstance(data, list | tuple):
         return [_mask(v) for v in data]
+    if isinstance(data, str):
+        return data.replace("\x00", "")  # PostgreSQL cannot store NUL in text or JSON
     return data
 
 

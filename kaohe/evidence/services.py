@@ -129,6 +129,10 @@ def upload_owner(user) -> dict | None:
 
 # The tus operations -----------------------------------------------------------------------
 
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+
+
 def upload_create(*, user, length: int, filename: str, metadata: dict) -> Upload:
     """Start an upload of `length` bytes for the user's unit or province in the current round."""
     owner = upload_owner(user)
@@ -151,6 +155,10 @@ def upload_create(*, user, length: int, filename: str, metadata: dict) -> Upload
     if shutil.disk_usage(partial_root()).free < length + _DISK_RESERVE:
         raise UploadNoSpace(_("服务器存储空间不足，请联系管理员。"))
 
+    # Metadata is client text: control characters (NUL above all, which PostgreSQL cannot
+    # store in JSON) are dropped before it is kept.
+    metadata = {_printable(str(k))[:100]: _printable(str(v))[:1000]
+                for k, v in list(metadata.items())[:20]}
     upload = Upload(round=round_, created_by=user, original_name=label, length=length,
                     metadata=metadata, **owner)
     # The partial file first: a crash before the row leaves only a stray partial file.

@@ -251,3 +251,13 @@ def test_every_allowed_extension_has_a_sample():
     exts = set(filetypes.ALLOWED_EXTENSIONS)
     assert exts == set(SAMPLES)
     assert not exts & {"exe", "html", "svg", "txt", "js"}
+
+
+def test_a_nul_in_the_file_name_or_metadata_is_dropped_not_stored(personas):
+    """PostgreSQL cannot store NUL in text or JSON: the name and metadata are cleaned first
+    (found by the property test on PostgreSQL)."""
+    upload = services.upload_create(user=personas["unit"], length=10, filename="\x00a.pdf",
+                                    metadata={"filename": "\x00a.pdf", "note\x00": "x\x00y"})
+    upload.refresh_from_db()
+    assert "\x00" not in upload.original_name
+    assert upload.metadata == {"filename": "a.pdf", "note": "xy"}
