@@ -578,29 +578,28 @@ def self_report_excel(request, pk):
                  f"{report.round.year}-自评报告-{report.unit.code}.xlsx")
 
 
-def _upload_bytes(request) -> bytes | None:
+def _import_offline(request, importer, report) -> None:
+    """Run an offline workbook import and tell the user how it went (all or nothing)."""
     upload = request.FILES.get("file")
     if upload is None or upload.size > MAX_OFFLINE_BYTES:
         messages.error(request, _("请选择不超过 10 MB 的 Excel 填报表（.xlsx）。"))
-        return None
-    return upload.read()
+        return
+    try:
+        importer(report=report, data=upload.read(), actor=request.user,
+                 revision=int_param(request.POST.get("revision")))
+    except offline.OfflineImportError as exc:
+        messages.error(request, _("未导入任何内容：") + str(exc))
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已导入离线填报表。"))
 
 
 @capability_required(EDIT_SELF_REPORT)
 @require_POST
 def self_report_import(request, pk):
     report = _own_report(request, pk)
-    data = _upload_bytes(request)
-    if data is not None:
-        try:
-            offline.self_report_import(report=report, data=data, actor=request.user,
-                                       revision=int_param(request.POST.get("revision")))
-        except offline.OfflineImportError as exc:
-            messages.error(request, _("未导入任何内容：") + str(exc))
-        except services.SubmissionError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已导入离线填报表。"))
+    _import_offline(request, offline.self_report_import, report)
     return _back(report)
 
 
@@ -616,15 +615,5 @@ def provincial_excel(request, pk):
 @require_POST
 def provincial_import(request, pk):
     report = _own_provincial(request, pk)
-    data = _upload_bytes(request)
-    if data is not None:
-        try:
-            offline.provincial_report_import(report=report, data=data, actor=request.user,
-                                             revision=int_param(request.POST.get("revision")))
-        except offline.OfflineImportError as exc:
-            messages.error(request, _("未导入任何内容：") + str(exc))
-        except services.SubmissionError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已导入离线填报表。"))
+    _import_offline(request, offline.provincial_report_import, report)
     return redirect("submissions:provincial_report", pk=report.pk)
