@@ -159,3 +159,10 @@ def test_province_home_counts_only_its_own_reports(client, personas, progress):
     steps = {p.step.code: p for p in client.get(reverse("home")).context["steps"]}
     assert (steps["provincial_report"].done, steps["provincial_report"].total) == (0, 2)
     assert "self_report" not in steps
+
+
+@pytest.mark.django_db
+def test_lead_department_home_links_its_units_to_the_review_desk(client, personas, progress):
+    client.force_login(personas["lead_reviewer"])
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("reviews:desk", args=[progress["unit_a"].pk]) in html
