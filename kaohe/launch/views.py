@@ -34,16 +34,10 @@ from kaohe.launch.forms import (
 )
 from kaohe.launch.models import CategoryPlan, Position, WorkingGroupMember
 from kaohe.lib import clock
-from kaohe.rounds.selectors import current_round
+from kaohe.lib.http import current_round_or_404
 
 logger = logging.getLogger(__name__)
 
-
-def _round():
-    round_ = current_round()
-    if round_ is None:
-        raise Http404
-    return round_
 
 
 def _fail(request, exc):
@@ -55,7 +49,7 @@ def _fail(request, exc):
 
 @capability_required(VIEW_LAUNCH_FILINGS)
 def index(request):
-    round_ = _round()
+    round_ = current_round_or_404()
     if request.user.role == Role.LEAD_REVIEWER:
         lead = selectors.get_lead_department_for_user(request.user,
                                                       request.user.lead_department_id)
@@ -75,7 +69,7 @@ def index(request):
 
 @capability_required(VIEW_LAUNCH)
 def working_group(request):
-    round_ = _round()
+    round_ = current_round_or_404()
     return render(request, "launch/working_group.html", {
         "round": round_, "members": round_.working_group_members.all(),
         "form": WorkingGroupMemberForm(),
@@ -86,7 +80,7 @@ def working_group(request):
 @capability_required(MANAGE_WORKING_GROUP)
 @require_POST
 def member_add(request):
-    round_ = _round()
+    round_ = current_round_or_404()
     form = WorkingGroupMemberForm(request.POST)
     if form.is_valid():
         try:
@@ -104,7 +98,7 @@ def member_add(request):
 
 
 def _member(pk):
-    return get_object_or_404(WorkingGroupMember, pk=pk, round=_round())
+    return get_object_or_404(WorkingGroupMember, pk=pk, round=current_round_or_404())
 
 
 @capability_required(MANAGE_WORKING_GROUP)
@@ -141,7 +135,7 @@ def member_remove(request, pk):
 
 
 def _lead(request, lead_pk):
-    round_ = _round()
+    round_ = current_round_or_404()
     return round_, selectors.get_lead_department_for_user(request.user, lead_pk)
 
 
@@ -287,7 +281,7 @@ def refined_add(request, lead_pk):
 @capability_required(REFINE_INNOVATION)
 @require_POST
 def refined_edit(request, pk):
-    refined = selectors.get_refined_item_for_user(request.user, pk, round=_round())
+    refined = selectors.get_refined_item_for_user(request.user, pk, round=current_round_or_404())
     form = RefinedItemEditForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写细化内容。"))
@@ -305,7 +299,7 @@ def refined_edit(request, pk):
 @capability_required(REFINE_INNOVATION)
 @require_POST
 def refined_remove(request, pk):
-    refined = selectors.get_refined_item_for_user(request.user, pk, round=_round())
+    refined = selectors.get_refined_item_for_user(request.user, pk, round=current_round_or_404())
     try:
         services.refined_item_remove(refined=refined, actor=request.user)
     except services.LaunchError as exc:
@@ -338,13 +332,13 @@ def _training_page(request, round_, *, form=None, status=200):
 @capability_required(VIEW_TRAINING)
 @require_GET
 def training(request):
-    return _training_page(request, _round())
+    return _training_page(request, current_round_or_404())
 
 
 @capability_required(MANAGE_TRAINING)
 @require_POST
 def session_add(request):
-    round_ = _round()
+    round_ = current_round_or_404()
     form = SessionForm(request.POST)
     if form.is_valid():
         services.session_add(round=round_, actor=request.user, **form.cleaned_data)
@@ -356,7 +350,7 @@ def session_add(request):
 @capability_required(VIEW_LAUNCH)
 @require_GET
 def session(request, pk):
-    round_ = _round()
+    round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     attended = set(training_session.attendances.values_list("user_id", flat=True))
     staff = list(selectors.lead_staff())
@@ -371,7 +365,7 @@ def session(request, pk):
 @capability_required(MANAGE_TRAINING)
 @require_POST
 def attendance_save(request, pk):
-    round_ = _round()
+    round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     user_ids = {_int(v) for v in request.POST.getlist("attendees")}
     try:
@@ -387,7 +381,7 @@ def attendance_save(request, pk):
 @capability_required(MANAGE_TRAINING)
 @require_POST
 def material_add(request, pk):
-    round_ = _round()
+    round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     form = MaterialForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -406,7 +400,7 @@ def material_add(request, pk):
 @capability_required(VIEW_TRAINING)
 @require_GET
 def material_download(request, pk):
-    material = selectors.get_material_for_user(request.user, pk, round=_round())
+    material = selectors.get_material_for_user(request.user, pk, round=current_round_or_404())
     try:
         response = files.response(storage_name=material.storage_name,
                                   original_name=material.original_name,
@@ -421,7 +415,7 @@ def material_download(request, pk):
 @capability_required(MANAGE_TRAINING)
 @require_POST
 def material_remove(request, pk):
-    material = selectors.get_material_for_user(request.user, pk, round=_round())
+    material = selectors.get_material_for_user(request.user, pk, round=current_round_or_404())
     services.material_remove(material=material, actor=request.user)
     messages.success(request, _("已删除“%(name)s”。") % {"name": material.original_name})
     return redirect("launch:session", pk=material.session_id)
