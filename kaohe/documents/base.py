@@ -1,0 +1,147 @@
+"""One exporter class per document.
+
+An exporter knows its document: who may make it (`capability` plus `get_object`, which
+answers 404 outside the user's scope), what to call the file, and how to build it.
+`render(fmt, obj, mark)` returns a RenderedFile: name, type and bytes. Word and PDF come
+from one OfficialDocument (`build`); Excel exporters override `build_xlsx`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from kaohe.documents.docx_render import DOCX_TYPE, apply_mark, render_docx
+from kaohe.documents.officialdoc import Mark, OfficialDocument
+from kaohe.documents.pdf_render import PDF_TYPE, render_pdf
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_TYPE = "application/zip"
+CONTENT_TYPES = {"docx": DOCX_TYPE, "pdf": PDF_TYPE, "xlsx": XLSX_TYPE, "zip": ZIP_TYPE}
+FORMAT_LABELS = {"docx": "Word", "pdf": "PDF", "xlsx": "Excel", "zip": "ZIP"}
+
+
+@dataclass
+class RenderedFile:
+    file_name: str
+    content_type: str
+    data: bytes
+
+
+REGISTRY: dict[str, type[Exporter]] = {}
+
+
+def register(cls):
+    REGISTRY[cls.identifier] = cls
+    return cls
+
+
+def get_exporter(identifier: str) -> Exporter:
+    try:
+        return REGISTRY[identifier]()
+    except KeyError:
+        raise Http404 from None
+
+
+class Exporter:
+    identifier: str = ""
+    name: str = ""
+    formats: tuple[str, ...] = ("docx", "pdf")
+    capability: str = ""
+    # Confidential documents carry the maker's mark; the public circular does not.
+    confidential: bool = True
+    # Bulk exports run in the background and are kept until they expire.
+    bulk: bool = False
+    # Whether the office may replace the Word layout with its own docxtpl template.
+    templatable: bool = True
+    # Names an office template may use, shown on the template page.
+    template_fields: tuple[str, ...] = ()
+
+    # --- what the user may export -------------------------------------------------------
+    def objects_for(self, user, round_):
+        """The objects this user may export (for the documents page); a list or queryset."""
+        raise NotImplementedError
+
+    def get_object(self, user, round_, key: str):
+        """The object named by key, or Http404 when it is outside the user's scope."""
+        raise NotImplementedError
+
+    def object_key(self, obj) -> str:
+        return str(obj.pk)
+
+    def describe(self, obj) -> str:
+        return str(obj)
+
+    def file_stem(self, obj) -> str:
+        return f"{self.name}-{self.describe(obj)}"
+
+    # --- building -------------------------------------------------------------------------
+    def build(self, obj, mark: Mark | None) -> OfficialDocument:
+        raise NotImplementedError
+
+    def build_xlsx(self, obj, mark: Mark | None) -> bytes:
+        raise NotImplementedError
+
+    def render(self, fmt: str, obj, mark: Mark | None, template: bytes | None = None,
+               progress=None) -> RenderedFile:
+        if fmt not in self.formats:
+            raise Http404
+        stem = _safe_stem(self.file_stem(obj))
+        if progress:
+            progress(0, 1)
+        if fmt == "xlsx":
+            data = self.build_xlsx(obj, mark)
+        else:
+            doc = self.build(obj, mark)
+            doc.mark = mark
+            if fmt == "pdf":
+                data = render_pdf(doc)
+            elif template is not None:
+                data = render_with_template(template, doc)
+            else:
+                data = render_docx(doc)
+        if progress:
+            progress(1, 1)
+        return RenderedFile(f"{stem}.{fmt}", CONTENT_TYPES[fmt], data)
+
+
+def _safe_stem(text: str) -> str:
+    """A file name without path separators or control characters."""
+    cleaned = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text)
+    return cleaned.strip(" .")[:120] or "document"
+
+
+def render_with_template(template: bytes, doc: OfficialDocument) -> bytes:
+    """The office's own Word template filled by docxtpl; the mark is added afterwards, so a
+    template cannot drop it."""
+    from docx import Document
+    from docxtpl import DocxTemplate
+
+    tpl = DocxTemplate(io.BytesIO(template))
+    tpl.render(doc.as_context(), autoescape=True)
+    filled = io.BytesIO()
+    tpl.save(filled)
+    document = Document(io.BytesIO(filled.getvalue()))
+    apply_mark(document, doc.mark, doc.title, doc.classification)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def mark_workbook(workbook, mark: Mark | None, title: str):
+    """The maker's mark in every sheet's printed header and in the workbook properties."""
+    workbook.properties.title = title
+    if mark is None:
+        return
+    workbook.properties.creator = mark.maker
+    workbook.properties.lastModifiedBy = mark.username
+    workbook.properties.description = mark.text
+    workbook.properties.keywords = f"{mark.export_code};{mark.username}"
+    workbook.properties.identifier = mark.export_code
+    for sheet in workbook.worksheets:
+        sheet.oddHeader.center.text = f"内部资料 注意保密 · {mark.text}"
+        sheet.oddHeader.center.size = 8
+        sheet.evenHeader.center.text = sheet.oddHeader.center.text
+        sheet.oddFooter.center.text = "第 &P 页，共 &N 页"

@@ -1,0 +1,51 @@
+"""Charts for documents, drawn with matplotlib (no browser, no network) with a CJK font."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+# The installed CJK fonts to draw Chinese labels with, in order of preference.
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei")
+
+
+@cache
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, pyplot
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    family = next((name for name in CJK_FAMILIES if name in installed), None)
+    if family:
+        pyplot.rcParams["font.family"] = [family]
+    pyplot.rcParams["axes.unicode_minus"] = False
+    return pyplot
+
+
+def stacked_bars(categories: list[str], series: dict[str, list[int]], title: str) -> bytes:
+    """A horizontal stacked bar per category (grade counts), as PNG bytes."""
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(figsize=(7.5, 0.5 * len(categories) + 1.6), dpi=150)
+    colours = ["#2e7d32", "#66bb6a", "#90a4ae", "#e53935", "#ffb300"]
+    left = [0] * len(categories)
+    labels = [c.replace("中央", "") for c in categories]
+    for (name, values), colour in zip(series.items(), colours, strict=False):
+        axes.barh(labels, values, left=left, label=name, color=colour)
+        for index, value in enumerate(values):
+            if value:
+                axes.text(left[index] + value / 2, index, str(value), ha="center",
+                          va="center", fontsize=8, color="white")
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.invert_yaxis()
+    axes.set_title(title, fontsize=11)
+    axes.set_xlabel("单位数")
+    axes.legend(ncol=len(series), loc="lower center", bbox_to_anchor=(0.5, -0.45 if len(
+        categories) < 5 else -0.25), frameon=False, fontsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    pyplot.close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,348 @@
+"""Feedback letters (one, or all of a round as a ZIP), the circular and the list for the
+organization department."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import django
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+
+from kaohe.accounts.capabilities import RELEASE_RESULTS, VIEW_OWN_RESULT, has_capability
+from kaohe.documents.base import (
+    CONTENT_TYPES,
+    Exporter,
+    RenderedFile,
+    _safe_stem,
+    mark_workbook,
+    register,
+    render_with_template,
+)
+from kaohe.documents.docx_render import render_docx
+from kaohe.documents.exporters.common import (
+    LEADING_GROUP,
+    OFFICE,
+    grade_label,
+    paragraphs,
+    plan_citation,
+)
+from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
+from kaohe.documents.pdf_render import render_pdf
+from kaohe.grading.models import ResultSet, ResultSetStatus
+from kaohe.grading.selectors import released_result_set
+from kaohe.lib import clock
+from kaohe.outcomes.models import Feedback
+
+
+def _feedback_for(user, round_):
+    """Letters the user may export: the office all of them, a unit its own after release."""
+    feedback = Feedback.objects.filter(round=round_).select_related(
+        "unit", "unit__category__lead_department", "result_set")
+    if has_capability(user, RELEASE_RESULTS):
+        return feedback.order_by("unit__category__order", "unit__code")
+    if has_capability(user, VIEW_OWN_RESULT) and released_result_set(round_) is not None:
+        return feedback.filter(unit_id=user.unit_id)
+    return feedback.none()
+
+
+def feedback_letter(feedback: Feedback, rectification_due) -> OfficialDocument:
+    round_ = feedback.round
+    unit = feedback.unit
+    year = round_.year
+    grade = grade_label(feedback.grade)
+    released = feedback.result_set.released_at
+    lead = unit.category.lead_department
+    blocks = [
+        Paragraph(f"根据{plan_citation(round_)}，经国务院扶贫开发领导小组审定，现将你单位"
+                  f"{year}年度定点扶贫工作成效考核结果反馈如下。"),
+        Heading(1, "考核结果"),
+        Paragraph(f"你单位{year}年度定点扶贫工作成效考核结果为“{grade}”。"),
+        Heading(1, "突出问题与不足"),
+        *paragraphs(feedback.problems),
+        Heading(1, "改进工作的意见建议"),
+        *paragraphs(feedback.suggestions),
+        Heading(1, "整改要求"),
+        Paragraph("请你单位对照反馈的问题和意见建议，认真研究制定整改措施，逐项明确责任和时限，"
+                  "切实抓好整改落实" + (
+                      f"，并于{rectification_due.year}年{rectification_due.month}月"
+                      f"{rectification_due.day}日前" if rectification_due else "，并按期")
+                  + "通过考核系统报送整改情况报告。"),
+    ]
+    if feedback.grade == "poor":
+        blocks.append(Paragraph("你单位考核结果为“较差”，国务院扶贫开发领导小组将约谈你单位"
+                                "有关负责同志。"))
+    return OfficialDocument(
+        title=f"关于反馈{year}年度定点扶贫工作成效考核结果的函",
+        recipient=unit.name,
+        blocks=blocks,
+        issuer=OFFICE,
+        issued_on=timezone.localdate(released) if released else clock.today(),
+        copy_to=lead.name if lead else "",
+        printed_by=OFFICE,
+        printed_on=timezone.localdate(released) if released else clock.today(),
+    )
+
+
+def _rectification_due(round_):
+    step = round_.steps.filter(code="rectification").first()
+    return step.due if step else None
+
+
+@register
+class FeedbackLetterExporter(Exporter):
+    identifier = "feedback_letter"
+    name = "考核结果反馈函"
+    capability = VIEW_OWN_RESULT
+    template_fields = ("title", "recipient", "sections", "issuer", "issued_on", "copy_to",
+                       "mark")
+
+    def objects_for(self, user, round_):
+        return _feedback_for(user, round_)
+
+    def get_object(self, user, round_, key):
+        try:
+            return _feedback_for(user, round_).get(pk=int(key))
+        except (ValueError, Feedback.DoesNotExist):
+            raise Http404 from None
+
+    def describe(self, obj):
+        return obj.unit.name
+
+    def build(self, obj, mark):
+        return feedback_letter(obj, _rectification_due(obj.round))
+
+
+def _render_letter(args) -> tuple[str, bytes]:
+    """Render one letter in a worker process (pure: data in, bytes out)."""
+    name, fmt, doc, template = args
+    if fmt == "pdf":
+        return name, render_pdf(doc)
+    if template is not None:
+        return name, render_with_template(template, doc)
+    return name, render_docx(doc)
+
+
+def _processes() -> int:
+    configured = getattr(settings, "EXPORT_PROCESSES", 0)
+    return configured or min(4, os.cpu_count() or 1)
+
+
+@register
+class FeedbackLettersExporter(Exporter):
+    """Every unit's letter of a round in one ZIP (Word or PDF), made in the background."""
+
+    identifier = "feedback_letters"
+    name = "考核结果反馈函（全部）"
+    capability = RELEASE_RESULTS
+    bulk = True
+    templatable = False  # uses the single letter's template
+
+    def objects_for(self, user, round_):
+        if not has_capability(user, self.capability) or round_ is None:
+            return []
+        return [round_] if Feedback.objects.filter(round=round_).exists() else []
+
+    def get_object(self, user, round_, key):
+        if not has_capability(user, self.capability) or round_ is None or key != str(round_.year):
+            raise Http404
+        return round_
+
+    def object_key(self, obj):
+        return str(obj.year)
+
+    def describe(self, obj):
+        return f"{obj.year}年度"
+
+    def render(self, fmt, obj, mark, template=None, progress=None):
+        if fmt not in self.formats:
+            raise Http404
+        from kaohe.documents.services import template_for
+
+        letter_template = template_for(FeedbackLetterExporter()) if fmt == "docx" else None
+        due = _rectification_due(obj)
+        jobs = []
+        for feedback in (Feedback.objects.filter(round=obj)
+                         .select_related("unit", "unit__category__lead_department",
+                                         "result_set", "round")
+                         .order_by("unit__category__order", "unit__code")):
+            doc = feedback_letter(feedback, due)
+            doc.mark = mark
+            name = f"{feedback.unit.code}-{_safe_stem(feedback.unit.name)}.{fmt}"
+            jobs.append((name, fmt, doc, letter_template))
+        total = len(jobs)
+        if progress:
+            progress(0, total)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for done, (name, data) in enumerate(self._render_all(jobs), start=1):
+                archive.writestr(name, data)
+                if progress and (done % 10 == 0 or done == total):
+                    progress(done, total)
+        label = "Word" if fmt == "docx" else "PDF"
+        return RenderedFile(f"{obj.year}年度考核结果反馈函（{label}）.zip", CONTENT_TYPES["zip"],
+                            buffer.getvalue())
+
+    def _render_all(self, jobs):
+        processes = _processes()
+        if processes < 2 or len(jobs) < 20:
+            yield from map(_render_letter, jobs)
+            return
+        # Worker processes only render (no database); they start fresh and set up Django
+        # for its template engine.
+        with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
+                                 initializer=django.setup) as pool:
+            yield from pool.map(_render_letter, jobs, chunksize=8)
+
+
+def _released_or_approved(round_) -> ResultSet | None:
+    return (ResultSet.objects.filter(round=round_, status__in=[ResultSetStatus.APPROVED,
+                                                               ResultSetStatus.RELEASED])
+            .order_by("-version").first())
+
+
+def _ranked_results(result_set: ResultSet):
+    """(unit, category, grade label) in the order of the ranking, with the final grades."""
+    from kaohe.directory.models import Unit
+
+    grades = result_set.final_grades()
+    units = {u.code: u for u in Unit.objects.filter(code__in=grades).select_related("category")}
+    rows = []
+    for result in result_set.outputs["results"]:
+        unit = units.get(result["unit"])
+        if unit is not None:
+            rows.append((unit, grades[result["unit"]]))
+    return rows
+
+
+@register
+class CircularExporter(Exporter):
+    """The circular (通报) of the results: public once released, so it carries no mark."""
+
+    identifier = "circular"
+    name = "考核结果通报"
+    capability = RELEASE_RESULTS
+    confidential = False
+
+    def objects_for(self, user, round_):
+        if not has_capability(user, self.capability) or round_ is None:
+            return []
+        return [round_] if released_result_set(round_) else []
+
+    def get_object(self, user, round_, key):
+        if (not has_capability(user, self.capability) or round_ is None
+                or key != str(round_.year) or released_result_set(round_) is None):
+            raise Http404
+        return round_
+
+    def object_key(self, obj):
+        return str(obj.year)
+
+    def describe(self, obj):
+        return f"{obj.year}年度"
+
+    def build(self, obj, mark):
+        result_set = released_result_set(obj)
+        rows = _ranked_results(result_set)
+        good = [unit.name for unit, grade in rows if grade == "good"]
+        fairly = [unit.name for unit, grade in rows if grade == "fairly_good"]
+        poor = [unit.name for unit, grade in rows if grade == "poor"]
+        total = len(rows)
+        blocks = [
+            Paragraph(f"根据{plan_citation(obj)}，国务院扶贫开发领导小组组织对{total}家中央单位"
+                      f"{obj.year}年度定点扶贫工作成效进行了考核。经国务院扶贫开发领导小组审定，"
+                      "现将考核结果通报如下。"),
+            Heading(1, "考核结果为“好”的单位"),
+            Paragraph("、".join(good) + "。" if good else "无。"),
+            Heading(1, "考核结果为“较好”的单位"),
+            Paragraph("、".join(fairly) + "。" if fairly else "无。"),
+            Heading(1, "考核结果为“较差”的单位"),
+            Paragraph("、".join(poor) + "。" if poor else "无。"),
+            Paragraph("其余单位考核结果为“一般”。"),
+            Heading(1, "有关要求"),
+            Paragraph("希望受到表扬的单位再接再厉，充分发挥示范带动作用。各单位要对照考核反馈的"
+                      "问题，认真抓好整改落实，进一步加大定点扶贫工作力度，确保帮扶措施和成效落到"
+                      "实处。考核结果为“较差”的单位，国务院扶贫开发领导小组将约谈有关负责同志。"),
+        ]
+        released = timezone.localdate(result_set.released_at) if result_set.released_at else None
+        return OfficialDocument(
+            title=f"关于{obj.year}年度中央单位定点扶贫工作成效考核结果的通报",
+            recipient="各中央单位",
+            blocks=blocks, issuer=LEADING_GROUP, issued_on=released,
+            copy_to="中央组织部，各省、自治区、直辖市扶贫开发领导小组",
+            printed_by=OFFICE, printed_on=released, classification="",
+        )
+
+
+@register
+class OrgDepartmentListExporter(Exporter):
+    """The results for the organization department (干部考核的参考)."""
+
+    identifier = "org_department_list"
+    name = "考核结果名单（送中央组织部）"
+    capability = RELEASE_RESULTS
+    formats = ("docx", "pdf", "xlsx")
+
+    def objects_for(self, user, round_):
+        if not has_capability(user, self.capability) or round_ is None:
+            return []
+        return [round_] if _released_or_approved(round_) else []
+
+    def get_object(self, user, round_, key):
+        if (not has_capability(user, self.capability) or round_ is None
+                or key != str(round_.year) or _released_or_approved(round_) is None):
+            raise Http404
+        return round_
+
+    def object_key(self, obj):
+        return str(obj.year)
+
+    def describe(self, obj):
+        return f"{obj.year}年度"
+
+    def _rows(self, round_):
+        rows = _ranked_results(_released_or_approved(round_))
+        rows.sort(key=lambda row: (row[0].category.order, row[0].code))
+        return [[str(i), unit.code, unit.name, unit.category.name, grade_label(grade)]
+                for i, (unit, grade) in enumerate(rows, start=1)]
+
+    def build(self, obj, mark):
+        rows = self._rows(obj)
+        return OfficialDocument(
+            title=f"{obj.year}年度中央单位定点扶贫工作成效考核结果名单",
+            recipient="中央组织部",
+            blocks=[
+                Paragraph(f"根据{plan_citation(obj)}关于考核结果运用的规定，现将{obj.year}年度"
+                          f"{len(rows)}家中央单位定点扶贫工作成效考核结果送你部，作为对有关单位"
+                          "领导班子和领导干部综合评价的参考。"),
+                Table(["序号", "单位编码", "单位名称", "类别", "考核等次"], rows,
+                      widths=[1, 1.6, 5, 3, 1.4]),
+            ],
+            issuer=OFFICE, issued_on=clock.today(), printed_by=OFFICE, printed_on=clock.today(),
+        )
+
+    def build_xlsx(self, obj, mark):
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "考核结果"
+        sheet.append(["序号", "单位编码", "单位名称", "类别", "考核等次"])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in self._rows(obj):
+            sheet.append([int(row[0]), *row[1:]])
+        for column, width in zip("ABCDE", (6, 12, 40, 30, 10), strict=True):
+            sheet.column_dimensions[column].width = width
+        sheet.freeze_panes = "A2"
+        mark_workbook(workbook, mark, self.name)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+

@@ -1,0 +1,175 @@
+"""Workflow steps for documents: make one now, queue a bulk one, run it, purge expired ones.
+
+Every document is recorded (Export) before it is rendered, and every export is logged in the
+audit log with its code and the SHA-256 of the bytes handed out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from kaohe.audit.services import log_action
+from kaohe.documents.base import RenderedFile, get_exporter
+from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
+from kaohe.documents.officialdoc import Mark
+
+logger = logging.getLogger(__name__)
+
+
+def _mark(exporter, user, export: Export) -> Mark | None:
+    if not exporter.confidential:
+        return None
+    return Mark(maker=user.full_name or user.username, username=user.username,
+                made_at=timezone.localtime(export.created_at), export_code=export.code)
+
+
+def template_for(exporter) -> bytes | None:
+    if not exporter.templatable:
+        return None
+    found = DocumentTemplate.objects.filter(identifier=exporter.identifier).first()
+    return bytes(found.content) if found else None
+
+
+def _record(user, exporter, obj, fmt, round_, status) -> Export:
+    return Export.objects.create(
+        round=round_, identifier=exporter.identifier, fmt=fmt,
+        object_key=exporter.object_key(obj) if obj is not None else "",
+        title=f"{exporter.name}（{exporter.describe(obj)}）" if obj is not None else exporter.name,
+        made_by=user, status=status,
+    )
+
+
+def export_now(user, exporter, obj, fmt: str, *, round_=None) -> tuple[Export, RenderedFile]:
+    """Make one document for the user, synchronously, and log it."""
+    export = _record(user, exporter, obj, fmt, round_, ExportStatus.RUNNING)
+    try:
+        rendered = exporter.render(fmt, obj, _mark(exporter, user, export),
+                                   template=template_for(exporter) if fmt == "docx" else None)
+    except Exception as error:
+        export.status = ExportStatus.FAILED
+        export.error = f"{type(error).__name__}: {error}"[:2000]
+        export.finished_at = timezone.now()
+        export.save(update_fields=["status", "error", "finished_at"])
+        log_action("document.export", actor=user, target=export, success=False,
+                   data={"document": exporter.identifier, "format": fmt, "code": export.code})
+        raise
+    _finish(export, rendered)
+    log_action("document.export", actor=user, target=export, data=_audit_data(export, exporter))
+    return export, rendered
+
+
+def _finish(export: Export, rendered: RenderedFile):
+    export.status = ExportStatus.DONE
+    export.file_name = rendered.file_name
+    export.content_type = rendered.content_type
+    export.size = len(rendered.data)
+    export.sha256 = hashlib.sha256(rendered.data).hexdigest()
+    export.finished_at = timezone.now()
+    export.progress = export.total or export.progress
+    export.save()
+
+
+def _audit_data(export: Export, exporter) -> dict:
+    return {
+        "document": exporter.identifier, "format": export.fmt, "object": export.object_key,
+        "code": export.code, "sha256": export.sha256, "size": export.size,
+        "marked": exporter.confidential,
+    }
+
+
+def request_export(user, exporter, obj, fmt: str, *, round_=None) -> Export:
+    """Queue a bulk export; a worker makes it (run_export) and the page shows its progress."""
+    from kaohe.documents.tasks import run_export_task
+
+    with transaction.atomic():
+        export = _record(user, exporter, obj, fmt, round_, ExportStatus.QUEUED)
+        log_action("document.export_requested", actor=user, target=export,
+                   data={"document": exporter.identifier, "format": fmt,
+                         "object": export.object_key, "code": export.code})
+        transaction.on_commit(lambda: run_export_task.enqueue(export.pk))
+    return export
+
+
+def run_export(export_id: int):
+    """The worker's side of a bulk export: render with progress, store, log."""
+    with transaction.atomic():
+        export = (Export.objects.select_for_update().select_related("made_by", "round")
+                  .get(pk=export_id))
+        if export.status != ExportStatus.QUEUED:
+            return  # already taken by another worker, or cancelled
+        export.status = ExportStatus.RUNNING
+        export.save(update_fields=["status"])
+    exporter = get_exporter(export.identifier)
+    user = export.made_by
+
+    def progress(done: int, total: int):
+        Export.objects.filter(pk=export.pk).update(progress=done, total=total)
+
+    try:
+        # Access is checked again in the worker: the user's scope may have changed.
+        obj = exporter.get_object(user, export.round, export.object_key)
+        rendered = exporter.render(export.fmt, obj, _mark(exporter, user, export),
+                                   template=template_for(exporter), progress=progress)
+        name = default_storage.save(f"exports/{export.code}.{export.fmt}",
+                                    ContentFile(rendered.data))
+    except Exception as error:
+        logger.exception("export %s failed", export.code)
+        Export.objects.filter(pk=export.pk).update(
+            status=ExportStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=timezone.now())
+        log_action("document.export", actor=user, target=export, success=False,
+                   data={"document": export.identifier, "code": export.code})
+        return
+    export.refresh_from_db()
+    export.storage_name = name
+    export.expires_at = timezone.now() + timedelta(hours=settings.EXPORT_TTL_HOURS)
+    with transaction.atomic():
+        _finish(export, rendered)
+        log_action("document.export", actor=user, target=export,
+                   data=_audit_data(export, exporter))
+
+
+def purge_expired(now=None) -> int:
+    """Delete the files of bulk exports past their time; the rows stay for the record."""
+    now = now or timezone.now()
+    count = 0
+    for export in Export.objects.filter(status=ExportStatus.DONE, expires_at__lte=now):
+        if export.storage_name and default_storage.exists(export.storage_name):
+            default_storage.delete(export.storage_name)
+        export.status = ExportStatus.EXPIRED
+        export.storage_name = ""
+        export.save(update_fields=["status", "storage_name"])
+        count += 1
+    if count:
+        log_action("document.exports_purged", data={"count": count})
+    return count
+
+
+def save_template(user, exporter, uploaded) -> DocumentTemplate:
+    """Store the office's Word template after checking docxtpl can fill it."""
+    from kaohe.documents.forms import check_template
+
+    content = check_template(exporter, uploaded)
+    template, _ = DocumentTemplate.objects.update_or_create(
+        identifier=exporter.identifier,
+        defaults={"original_name": uploaded.name[:255], "content": content,
+                  "sha256": hashlib.sha256(content).hexdigest(), "uploaded_by": user},
+    )
+    log_action("document.template_saved", actor=user, target=template,
+               data={"document": exporter.identifier, "sha256": template.sha256})
+    return template
+
+
+def delete_template(user, exporter):
+    deleted, _ = DocumentTemplate.objects.filter(identifier=exporter.identifier).delete()
+    if deleted:
+        log_action("document.template_deleted", actor=user,
+                   data={"document": exporter.identifier})

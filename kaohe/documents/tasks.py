@@ -1,0 +1,14 @@
+"""Background work for documents, through Django's Tasks API (django-tasks).
+
+`kaohe worker` runs the database backend's worker; tests run tasks immediately.
+"""
+
+from django_tasks import task
+
+from kaohe.documents import services
+
+
+@task()
+def run_export_task(export_id: int):
+    services.purge_expired()
+    services.run_export(export_id)

@@ -1,0 +1,177 @@
+"""The documents page: what the user may export, bulk exports with progress, and the
+office's Word templates. Every file handed out is made through services, which marks and
+logs it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaohe.accounts.capabilities import (
+    EXPORT_DOCUMENTS,
+    MANAGE_DOCUMENT_TEMPLATES,
+    capability_required,
+    has_capability,
+)
+from kaohe.audit.services import log_action
+from kaohe.documents import services
+from kaohe.documents.base import FORMAT_LABELS, REGISTRY, get_exporter
+from kaohe.documents.forms import TemplateForm
+from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
+from kaohe.documents.starter import starter_template
+from kaohe.lib.http import attachment_response
+from kaohe.rounds.selectors import current_round
+
+
+def _offered(user, round_):
+    """(exporter, objects) for every exporter that offers the user something."""
+    offered = []
+    for cls in REGISTRY.values():
+        exporter = cls()
+        # Each exporter scopes itself: it offers nothing outside the user's scope.
+        objects = list(exporter.objects_for(user, round_))
+        if objects:
+            offered.append({
+                "exporter": exporter,
+                "objects": [(exporter.object_key(o), exporter.describe(o)) for o in objects],
+                "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in exporter.formats],
+            })
+    return offered
+
+
+@capability_required(EXPORT_DOCUMENTS)
+def index(request):
+    round_ = current_round()
+    bulk = [identifier for identifier, cls in REGISTRY.items() if cls.bulk]
+    exports = Export.objects.filter(made_by=request.user, identifier__in=bulk)[:20]
+    return render(request, "documents/index.html", {
+        "round": round_, "offered": _offered(request.user, round_), "exports": exports,
+        "can_manage_templates": has_capability(request.user, MANAGE_DOCUMENT_TEMPLATES),
+    })
+
+
+@capability_required(EXPORT_DOCUMENTS)
+def make(request, identifier, key, fmt):
+    """One document now (GET, a download), or a bulk export queued (POST)."""
+    exporter = get_exporter(identifier)
+    round_ = current_round()
+    if fmt not in exporter.formats:
+        raise Http404
+    obj = exporter.get_object(request.user, round_, key)
+    if exporter.bulk:
+        if request.method != "POST":
+            raise Http404
+        export = services.request_export(request.user, exporter, obj, fmt, round_=round_)
+        messages.success(request, _("已开始生成“%(title)s”，完成后可在下方下载。")
+                         % {"title": export.title})
+        return redirect("documents:index")
+    rendered = services.export_now(request.user, exporter, obj, fmt, round_=round_)[1]
+    return attachment_response(rendered.data, rendered.file_name, rendered.content_type)
+
+
+def _own_export(request, pk) -> Export:
+    return get_object_or_404(Export, pk=pk, made_by=request.user)
+
+
+@capability_required(EXPORT_DOCUMENTS)
+def export_status(request, pk):
+    """The progress of one bulk export (polled by the page through htmx)."""
+    export = _own_export(request, pk)
+    return render(request, "documents/_export_row.html", {"export": export})
+
+
+@capability_required(EXPORT_DOCUMENTS)
+def export_download(request, pk):
+    export = _own_export(request, pk)
+    if export.status != ExportStatus.DONE or not export.storage_name:
+        raise Http404
+    if export.expires_at and export.expires_at <= timezone.now():
+        services.purge_expired()
+        raise Http404
+    with default_storage.open(export.storage_name, "rb") as handle:
+        data = handle.read()
+    log_action("document.downloaded", actor=request.user, target=export,
+               data={"code": export.code, "sha256": export.sha256})
+    return attachment_response(data, export.file_name, export.content_type)
+
+
+# The office's Word templates ---------------------------------------------------------
+
+
+def _templatable():
+    return [cls() for cls in REGISTRY.values() if cls.templatable and "docx" in cls.formats]
+
+
+@capability_required(MANAGE_DOCUMENT_TEMPLATES)
+def templates(request):
+    stored = {t.identifier: t for t in DocumentTemplate.objects.select_related("uploaded_by")}
+    rows = [{"exporter": e, "template": stored.get(e.identifier)} for e in _templatable()]
+    return render(request, "documents/templates.html", {"rows": rows, "form": TemplateForm()})
+
+
+def _templatable_exporter(identifier):
+    exporter = get_exporter(identifier)
+    if not exporter.templatable or "docx" not in exporter.formats:
+        raise Http404
+    return exporter
+
+
+@capability_required(MANAGE_DOCUMENT_TEMPLATES)
+@require_POST
+def template_upload(request, identifier):
+    exporter = _templatable_exporter(identifier)
+    form = TemplateForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.save_template(request.user, exporter, form.cleaned_data["file"])
+        except Exception as error:
+            from django.forms import ValidationError
+
+            if not isinstance(error, ValidationError):
+                raise
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("已启用“%(name)s”的新模板。") % {"name": exporter.name})
+    else:
+        messages.error(request, _("请选择要上传的Word模板文件。"))
+    return redirect("documents:templates")
+
+
+@capability_required(MANAGE_DOCUMENT_TEMPLATES)
+@require_POST
+def template_delete(request, identifier):
+    exporter = _templatable_exporter(identifier)
+    services.delete_template(request.user, exporter)
+    messages.success(request, _("“%(name)s”已恢复为系统内置版式。") % {"name": exporter.name})
+    return redirect("documents:templates")
+
+
+@capability_required(MANAGE_DOCUMENT_TEMPLATES)
+def template_download(request, identifier):
+    """The office's current template, or a starter template to edit in Word."""
+    exporter = _templatable_exporter(identifier)
+    stored = DocumentTemplate.objects.filter(identifier=identifier).first()
+    if stored is not None:
+        data, name = bytes(stored.content), stored.original_name
+    else:
+        data, name = starter_template(exporter), f"{exporter.name}-模板.docx"
+    log_action("document.template_downloaded", actor=request.user,
+               data={"document": identifier})
+    return attachment_response(
+        data, name, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@capability_required(EXPORT_DOCUMENTS)
+def pick(request, identifier):
+    """The object chosen in a list on the documents page: on to the document's address."""
+    exporter = get_exporter(identifier)
+    key, fmt = request.GET.get("key", ""), request.GET.get("fmt", "")
+    if fmt not in exporter.formats or exporter.bulk or not key:
+        raise Http404
+    exporter.get_object(request.user, current_round(), key)  # 404 outside the user's scope
+    return redirect("documents:make", identifier=identifier, key=key, fmt=fmt)
