@@ -1,3 +1,4 @@
+from kaohe.accounts import twofactor
 from kaohe.accounts.capabilities import CAPABILITIES, has_capability
 from kaohe.lib import clock
 
@@ -5,7 +6,8 @@ from kaohe.lib import clock
 def capabilities(request):
     user = getattr(request, "user", None)
     caps = set()
-    if user is not None and user.is_authenticated:
+    # Before the second factor the menus stay empty: their pages would not open yet.
+    if user is not None and user.is_authenticated and not twofactor.must_verify(user):
         caps = {cap for cap in CAPABILITIES if has_capability(user, cap)}
     result_released = False
     if "view_own_result" in caps:

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,6 +46,9 @@ class User(AbstractUser):
     is_liaison = models.BooleanField(_("联络员"), default=False)
     post = models.CharField(_("职务"), max_length=100, blank=True)
     phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    # When the password was last set; empty for accounts made before it was recorded (their
+    # age then counts from date_joined). Read only where a maximum age is configured.
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -68,6 +72,16 @@ class User(AbstractUser):
     def __str__(self):
         return self.full_name or self.username
 
+    def save(self, *args, **kwargs):
+        # set_password() leaves the new raw password in _password until the save; a hash
+        # upgrade at login clears it first, so only a real change is stamped.
+        if self._password is not None:
+            self.password_changed_at = timezone.now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "password_changed_at" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "password_changed_at"]
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         needed = ROLE_SCOPE.get(self.role)
@@ -84,3 +98,18 @@ class User(AbstractUser):
     def scope_label(self) -> str:
         scope = self.unit or self.province or self.lead_department
         return str(scope) if scope else ""
+
+
+class UserSession(models.Model):
+    """The sessions a user is signed in with, so that all of them can be ended at once
+    (logout, password change, a disabled account, a reset of the second factor)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("登录会话")
+
+    def __str__(self):
+        return f"{self.user} · {self.created:%Y-%m-%d %H:%M}"

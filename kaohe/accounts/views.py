@@ -1,7 +1,19 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 
+from kaohe.accounts import lockout, services, twofactor
 from kaohe.accounts.capabilities import VIEW_ACCOUNTS, capability_required
+from kaohe.accounts.forms import StyledPasswordChangeForm, TwoFactorCodeForm
 from kaohe.accounts.models import Role, User
 
 
@@ -16,3 +28,136 @@ def user_list(request):
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/user_list.html",
                   {"page": page, "roles": Role.choices, "role": role})
+
+
+# Signing in --------------------------------------------------------------------------------
+
+def _next_url(request) -> str:
+    candidate = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME)
+    if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _with_next(view_name: str, next_url: str) -> str:
+    return f"{reverse(view_name)}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login (Axes checks the lockout in authenticate); users of the two-factor
+    roles go on to the code page."""
+
+    redirect_authenticated_user = True
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        user = self.request.user
+        if twofactor.should_offer(user):
+            page = ("accounts:two_factor" if twofactor.confirmed_device(user)
+                    else "accounts:two_factor_enrol")
+            return _with_next(page, url)
+        return url
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The lockout page (Axes' AXES_LOCKOUT_CALLABLE), also after too many wrong codes."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/lockout.html",
+                  {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+                  status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+def _lock_out(request, user):
+    """Too many wrong codes: this session ends and the lockout page is shown."""
+    services.session_forget(session_key=request.session.session_key)
+    request.session.flush()
+    request.user = AnonymousUser()
+    return lockout.lockout_response(request, user)
+
+
+_CODE_ERRORS = {
+    services.WRONG: gettext_lazy("验证码不正确或已使用过，请输入认证器应用中的最新验证码。"),
+    services.THROTTLED: gettext_lazy("验证码错误次数过多，请稍候几秒再试。"),
+}
+
+
+def _check_code(request, device, form):
+    """(result, response): a response when the code settles the request, else None and
+    the form says why."""
+    user = request.user
+    result = services.two_factor_confirm(request=request, device=device,
+                                         code=form.cleaned_data["code"])
+    if result == services.VERIFIED:
+        return result, redirect(_next_url(request))
+    if result == services.WRONG and lockout.count_failure(request, user):
+        return result, _lock_out(request, user)
+    form.add_error("code", str(_CODE_ERRORS[result]))
+    return result, None
+
+
+@never_cache
+def two_factor(request):
+    """The code page after the password, for users who have an authenticator."""
+    user = request.user
+    next_url = _next_url(request)
+    if not twofactor.should_offer(user):
+        return redirect(next_url)
+    device = twofactor.confirmed_device(user)
+    if device is None:
+        return redirect(_with_next("accounts:two_factor_enrol", next_url))
+    if lockout.is_locked(request, user):
+        return _lock_out(request, user)
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _result, response = _check_code(request, device, form)
+        if response is not None:
+            return response
+    return render(request, "accounts/two_factor_verify.html", {
+        "form": form, "next": next_url, "optional": twofactor.mode() == twofactor.OPTIONAL,
+    })
+
+
+@never_cache
+def two_factor_enrol(request):
+    """First sign-in of a two-factor role: scan the QR code, confirm with a first code."""
+    user = request.user
+    next_url = _next_url(request)
+    if not twofactor.should_offer(user):
+        return redirect(next_url)
+    if twofactor.confirmed_device(user) is not None:
+        return redirect(_with_next("accounts:two_factor", next_url))
+    if lockout.is_locked(request, user):
+        return _lock_out(request, user)
+    device = twofactor.pending_device(user)
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result, response = _check_code(request, device, form)
+        if result == services.VERIFIED:
+            messages.success(request, _("已绑定认证器应用，今后登录时请输入其中的验证码。"))
+        if response is not None:
+            return response
+    return render(request, "accounts/two_factor_enrol.html", {
+        "form": form, "next": next_url, "qr": twofactor.qr_svg(device),
+        "secret": twofactor.secret_text(device),
+        "optional": twofactor.mode() == twofactor.OPTIONAL,
+    })
+
+
+# Passwords ---------------------------------------------------------------------------------
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = StyledPasswordChangeForm
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        # Saving the new password ends every session of the user (kaohe.accounts.receivers);
+        # Django then moves this one to a new key, which is registered again.
+        response = super().form_valid(form)
+        services.password_changed(request=self.request, user=form.user)
+        return response
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_done.html"

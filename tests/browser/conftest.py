@@ -4,9 +4,12 @@ Without Chromium the browser tests are skipped locally, but fail under CI (CI=tr
 with KAOHE_REQUIRE_BROWSER=1, so a missing install step cannot pass unnoticed.
 """
 
+import base64
 import os
 import shutil
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -66,3 +69,46 @@ def screenshot(page):
         return path
 
     return _shot
+
+
+# Signing in through the pages --------------------------------------------------------------
+
+def _code_for(key: bytes, *, step=30, t0=0, digits=6, drift=0, last_t=-1) -> str:
+    """The code an authenticator app would show, for a time step the server still accepts
+    (django-otp takes the current step +/- 1, but never one at or before the last used)."""
+    from django_otp.oath import hotp
+
+    while True:
+        now_t = int((time.time() - t0) // step) + drift
+        t = max(now_t, last_t + 1)
+        if t <= now_t + 1:
+            return f"{hotp(key, t, digits=digits):0{digits}d}"
+        time.sleep(step - (time.time() - t0) % step + 0.1)  # the same user, thrice in 30 s
+
+
+def sign_in(page, base_url: str, username: str, password: str) -> None:
+    """Sign in as a person does: the login page, then for the roles that need two factors
+    the code page (the device's current code) or, the first time, the enrolment page (a
+    code from the secret it shows). Returns once the home page shows."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    path = urlsplit(page.url).path
+    if path == "/accounts/two-factor/enrol/":
+        secret = "".join(page.locator("#secret").inner_text().split())
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+        page.fill("#id_code", _code_for(key))
+        page.get_by_role("button", name="绑定并登录").click()
+    elif path == "/accounts/two-factor/":
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.fill("#id_code", _code_for(device.bin_key, step=device.step, t0=device.t0,
+                                        digits=device.digits, drift=device.drift,
+                                        last_t=device.last_t))
+        page.get_by_role("button", name="验证").click()
+    page.wait_for_url(f"{base_url}/")
+    page.wait_for_load_state("networkidle")

@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from kaohe.demo.builder import DEMO_PASSWORD, build_demo
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +20,7 @@ def _sign_in(page, live_server, username):
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
     assert page.locator("h1").inner_text() == "中央单位定点扶贫工作考核系统"
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    sign_in(page, live_server.url, username, DEMO_PASSWORD)
 
 
 def test_office_signs_in_and_sees_the_round_overview_with_its_chart(

@@ -6,6 +6,7 @@ import pytest
 
 from kaohe.accounts.models import User
 from kaohe.launch.models import CategoryPlan, TeamFiling
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,12 +22,7 @@ TEAM = [
 
 
 def _sign_in(page, live_server, username):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    sign_in(page, live_server.url, username, PASSWORD)
 
 
 def test_a_lead_department_files_its_team_and_plan_and_the_office_sees_both(

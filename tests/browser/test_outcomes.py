@@ -5,6 +5,7 @@ import pytest
 
 from kaohe.outcomes.models import ItemStatus, RectificationItem, RectificationReport
 from kaohe.outcomes.services import release
+from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
 
@@ -12,12 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page, live_server, username):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    sign_in(page, live_server.url, username, PASSWORD)
 
 
 def test_unit_reads_feedback_files_rectification_and_lead_department_accepts(
