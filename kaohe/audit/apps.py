@@ -6,4 +6,4 @@ class AuditConfig(AppConfig):
     verbose_name = "审计日志"
 
     def ready(self):
-        from kaohe.audit import receivers  # noqa: F401 - connects the login signals
+        from kaohe.audit import checks, receivers  # noqa: F401 - registers checks and signals

@@ -1,6 +1,10 @@
-"""Log sign-ins and failed sign-ins, which Django reports through signals."""
+"""Log sign-ins, failed sign-ins and superuser accounts, which Django reports through signals."""
 
+import getpass
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from kaohe.audit.services import log_action
@@ -28,4 +32,36 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
         actor_repr=str(credentials.get("username", ""))[:150],
         success=False,
         ip=_ip(request),
+    )
+
+
+# Superusers: `kaohe createsuperuser` (or a shell) bypasses every view, so the model's
+# signals are where such an account is noticed. is_superuser grants nothing in Kaohe's
+# views (capabilities come from the role), and `check --deploy` warns while one exists.
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the process's uid (some containers)
+        return ""
+
+
+@receiver(pre_save, sender=get_user_model())
+def note_superuser_grant(sender, instance, raw=False, **kwargs):
+    if raw or not instance.is_superuser:
+        return
+    was = instance.pk is not None and sender.objects.filter(
+        pk=instance.pk, is_superuser=True).exists()
+    instance._kaohe_superuser_granted = not was
+
+
+@receiver(post_save, sender=get_user_model())
+def log_superuser_grant(sender, instance, created, raw=False, **kwargs):
+    if raw or not getattr(instance, "_kaohe_superuser_granted", False):
+        return
+    instance._kaohe_superuser_granted = False
+    log_action(
+        "account.superuser_created" if created else "account.superuser_granted",
+        target=instance, actor_repr="", success=True,
+        data={"username": instance.get_username(), "os_user": _os_user()},
     )

@@ -11,6 +11,7 @@ import re
 import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import puremagic
@@ -288,7 +289,7 @@ def _zip_kind(f) -> str | None:
             with archive.open(info) as member:
                 content_types = member.read(_CONTENT_TYPES_MAX)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-            RuntimeError, NotImplementedError, KeyError):
+            RuntimeError, NotImplementedError, KeyError, zlib.error):
         raise Refused(_("压缩文件已损坏或无法读取。")) from None
     for key, (main_part, main_type) in _OOXML.items():
         if main_part in names and main_type.encode() in content_types:

@@ -24,7 +24,7 @@ class TeamMemberRowForm(StyledFormMixin, forms.Form):
     post = forms.CharField(label=_("职务"), max_length=100, required=False)
     level = forms.ChoiceField(label=_("职级"), required=False,
                               choices=[("", "——"), *Level.choices],
-                              widget=forms.Select(attrs={"style": "min-width: 5.5rem"}))
+                              widget=forms.Select(attrs={"class": "kh-select-level"}))
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
 

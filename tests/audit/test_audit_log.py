@@ -6,13 +6,15 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from kaohe.accounts.models import Role
+from kaohe.audit.guard import append_only_guard_lifted
 from kaohe.audit.models import AppendOnlyError, AuditEntry
 from kaohe.audit.services import GENESIS, log_action, verify_chain
 from tests.conftest import PASSWORD, make_user
 
 
 def _raw(sql, params):
-    with connection.cursor() as cursor:
+    """Tamper with the log the way only the database owner could: with the guard lifted."""
+    with append_only_guard_lifted(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 

@@ -1,4 +1,6 @@
 // Stacked bar chart of self-report progress per category, from the JSON in #chart-data.
+// Tooltips are drawn on the canvas (richText): HTML tooltips carry style="" markup,
+// which the Content-Security-Policy refuses.
 (function () {
   var node = document.getElementById("category-chart");
   var source = document.getElementById("chart-data");
@@ -10,7 +12,7 @@
              label: { show: true, formatter: function (p) { return p.value || ""; } } };
   }
   chart.setOption({
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
     legend: { top: 0 },
     grid: { left: 8, right: 16, bottom: 8, top: 32, containLabel: true },
     xAxis: { type: "value" },

@@ -1,4 +1,6 @@
 // Stacked bars of final grades per category, from the JSON in #grade-chart-data.
+// Tooltips are drawn on the canvas (richText): HTML tooltips carry style="" markup,
+// which the Content-Security-Policy refuses.
 (function () {
   var node = document.getElementById("grade-chart");
   var source = document.getElementById("grade-chart-data");
@@ -7,7 +9,7 @@
   var colors = ["#2e7d32", "#7cb342", "#90a4ae", "#c62828", "#f9a825"];
   var chart = echarts.init(node);
   chart.setOption({
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
     legend: { top: 0 },
     grid: { left: 8, right: 16, bottom: 8, top: 32, containLabel: true },
     xAxis: { type: "value" },
@@ -22,7 +24,7 @@
   if (calNode && data.calibration) {
     var cal = echarts.init(calNode);
     cal.setOption({
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
       legend: { top: 0 },
       grid: { left: 8, right: 16, bottom: 8, top: 32, containLabel: true },
       xAxis: { type: "category", data: data.calibration.categories },
