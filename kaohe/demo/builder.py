@@ -34,6 +34,7 @@ DEMO_PASSWORD = "Kaohe@2017demo"  # noqa: S105 - printed for the demo on purpose
 SEED = 2017
 COUNTY_TARGET = 592
 
+RANKED_UNITS = 310
 # Units per category: 310 ranked units, plus army units that are inspected only.
 CATEGORY_SIZES = {
     "party_organs": 44,
@@ -201,6 +202,18 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(_SURNAMES)}{rng.choice(_GIVEN)}"
 
 
+def category_sizes(units: int = RANKED_UNITS) -> dict[str, int]:
+    """Units per category for a demo of `units` ranked units: the 2017 shares, scaled by
+    largest remainders (310 gives CATEGORY_SIZES itself); the army units stay as they are."""
+    ranked = {code: n for code, n in CATEGORY_SIZES.items() if code != "military"}
+    exact = {code: n * units / RANKED_UNITS for code, n in ranked.items()}
+    sizes = {code: int(share) for code, share in exact.items()}
+    short = units - sum(sizes.values())
+    for code in sorted(exact, key=lambda c: sizes[c] - exact[c])[:short]:
+        sizes[code] += 1
+    return {**sizes, "military": CATEGORY_SIZES["military"]}
+
+
 def _unit_names(rng: random.Random, code: str, size: int) -> list[str]:
     if code == "military":
         return [f"示例{kind}" for kind in _KINDS[code][:size]]
@@ -208,9 +221,13 @@ def _unit_names(rng: random.Random, code: str, size: int) -> list[str]:
     rng.shuffle(stems)
     result = []
     i = 0
+    # A scaled demo needs more names than stems and kinds make: later rounds are numbered.
+    cycle = len(stems) * len(_KINDS[code])
     while len(result) < size:
         kinds = _KINDS[code]
         name = f"示例{stems[i % len(stems)]}{kinds[(i // len(stems) + i) % len(kinds)]}"
+        if i >= cycle:
+            name += str(i // cycle + 1)
         i += 1
         if name not in names:
             names.add(name)
@@ -231,8 +248,12 @@ def _county_counts(rng: random.Random, n_units: int, total: int) -> list[int]:
 
 
 @transaction.atomic
-def build_demo(*, today: datetime.date) -> bool:
-    """Create the demo unless it exists; return whether anything was created."""
+def build_demo(*, today: datetime.date, units: int = RANKED_UNITS) -> bool:
+    """Create the demo unless it exists; return whether anything was created.
+
+    `units` scales the ranked units (for load and query-count benchmarks); with more units
+    than counties, several units share a county."""
+    sizes = category_sizes(units)
     plan = load_plan_data()
     reference_data_load(plan=plan)
     round_ = round_create_from_plan(data=plan)
@@ -242,7 +263,7 @@ def build_demo(*, today: datetime.date) -> bool:
     units = []
     serial = 1
     for category in Category.objects.order_by("order"):
-        for name in _unit_names(rng, category.code, CATEGORY_SIZES.get(category.code, 0)):
+        for name in _unit_names(rng, category.code, sizes.get(category.code, 0)):
             units.append(Unit(code=f"U{serial:04d}", name=name, category=category))
             serial += 1
     Unit.objects.bulk_create(units)
@@ -253,8 +274,11 @@ def build_demo(*, today: datetime.date) -> bool:
     order = units[:]
     rng.shuffle(order)
     pairings, cursor = [], 0
-    for unit, count in zip(order, _county_counts(rng, len(order), COUNTY_TARGET), strict=True):
-        for county in counties[cursor : cursor + count]:
+    # One to four counties per unit; a county per unit at least (they repeat past 592).
+    slots = max(min(COUNTY_TARGET, 4 * len(order)), len(order))
+    for unit, count in zip(order, _county_counts(rng, len(order), slots), strict=True):
+        for index in range(cursor, cursor + count):
+            county = counties[index % len(counties)]
             pairings.append(Pairing(round=round_, unit=unit, county=county))
         cursor += count
     Pairing.objects.bulk_create(pairings)

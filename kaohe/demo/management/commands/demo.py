@@ -1,8 +1,14 @@
 import datetime
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from kaohe.demo.builder import DEMO_PASSWORD, advance_demo_to_review, build_demo, demo_accounts
+from kaohe.demo.builder import (
+    DEMO_PASSWORD,
+    RANKED_UNITS,
+    advance_demo_to_review,
+    build_demo,
+    demo_accounts,
+)
 from kaohe.lib import clock
 
 
@@ -15,9 +21,16 @@ class Command(BaseCommand):
             help="reports: mid-December, reports coming in (default); reviewed: late January, "
                  "all categories reviewed and the first result set computed.",
         )
+        parser.add_argument(
+            "--units", type=int, default=RANKED_UNITS,
+            help=f"ranked units to create (default {RANKED_UNITS}; at least 40, so that every "
+                 "category has some); for benchmarks at a larger scale. Only a new demo.",
+        )
 
-    def handle(self, *args, stage, **options):
-        created = build_demo(today=clock.today())
+    def handle(self, *args, stage, units, **options):
+        if units < 40:
+            raise CommandError("--units 至少为 40 (at least 40, so that every category has units)")
+        created = build_demo(today=clock.today(), units=units)
         if created:
             self.stdout.write(self.style.SUCCESS("演示数据已创建 (demo data created)."))
         else:

@@ -1,0 +1,250 @@
+"""What the server benchmarks share: a throwaway installation, gunicorn, signing in, sampling.
+
+A Site is a temporary data directory with its own database (a SQLite file, or a PostgreSQL
+database created for the run and dropped after it) and the production settings (DEBUG
+off; plain HTTP on the loopback). Its `kaohe` commands and gunicorn run as processes of
+their own, so that what is measured is what an installation runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+SECRET_KEY = "bench-only-secret-key-not-for-any-installation-0123456789"  # noqa: S105
+# The PostgreSQL server whose maintenance database the benchmarks connect to, to create and
+# drop their own databases.
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (share 0.5 = median, 0.95 = p95)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = min(max(1, math.ceil(share * len(ordered))), len(ordered))
+    return ordered[rank - 1]
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def totp(key_hex: str, at: float | None = None) -> str:
+    """RFC 6238 as django-otp's TOTPDevice computes it (SHA-1, 30 s, 6 digits, t0 = 0)."""
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(bytes.fromhex(key_hex), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if match is None:
+        raise RuntimeError("no CSRF token in the page")
+    return match.group(1)
+
+
+def sign_in(base: str, username: str, password: str, totp_key: str | None = None
+            ) -> requests.Session:
+    """Sign in through the login form (and the two-factor page when the role has one)."""
+    session = requests.Session()
+    page = session.get(f"{base}/accounts/login/", timeout=60)
+    answer = session.post(f"{base}/accounts/login/", timeout=60, allow_redirects=False, data={
+        "username": username, "password": password, "csrfmiddlewaretoken": csrf_token(page.text)})
+    if answer.status_code != 302:
+        raise RuntimeError(f"sign-in of {username} failed: {answer.status_code}")
+    location = answer.headers["Location"]
+    if location.startswith("/accounts/two-factor/"):
+        if totp_key is None:
+            raise RuntimeError(f"{username} needs a second factor")
+        page = session.get(f"{base}{location}", timeout=60)
+        answer = session.post(f"{base}{location}", timeout=60, allow_redirects=False, data={
+            "code": totp(totp_key), "csrfmiddlewaretoken": csrf_token(page.text)})
+        if answer.status_code != 302 or answer.headers["Location"].startswith("/accounts/"):
+            raise RuntimeError(f"second factor of {username} refused: {answer.status_code}")
+    session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
+    return session
+
+
+class Site:
+    """A throwaway installation; close() removes everything it made."""
+
+    def __init__(self, name: str, engine: str = "sqlite", **env: str):
+        self.engine = engine
+        self.work = Path(tempfile.mkdtemp(prefix=f"kaohe-bench-{name}-"))
+        self.data_dir = self.work / "data"
+        self.extra_env = env
+        self.servers: list[Server] = []
+        self.pg_database = None
+        if engine == "sqlite":
+            self.database_url = f"sqlite:///{self.data_dir / 'kaohe.sqlite3'}"
+        elif engine == "postgresql":
+            self.pg_database = f"kaohe_bench_{name.replace('-', '_')}_{os.getpid()}"
+            self._admin(f"DROP DATABASE IF EXISTS {self.pg_database} WITH (FORCE)")
+            self._admin(f"CREATE DATABASE {self.pg_database}")
+            parts = urlsplit(POSTGRES_URL)
+            self.database_url = urlunsplit((parts.scheme, parts.netloc,
+                                            f"/{self.pg_database}", parts.query, ""))
+        else:
+            raise ValueError(engine)
+
+    @staticmethod
+    def _admin(statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(statement)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("KAOHE_", "DJANGO_", "DATABASE_URL", "SECURE_"))}
+        env.update({
+            "DJANGO_SETTINGS_MODULE": "kaohe.settings",
+            "SECRET_KEY": SECRET_KEY,
+            "KAOHE_DATA_DIR": str(self.data_dir),
+            "DATABASE_URL": self.database_url,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_HSTS_SECONDS": "0",
+        })
+        env.update(self.extra_env)
+        env.update(extra)
+        return env
+
+    def kaohe(self, *args: str, timeout: float = 3600) -> str:
+        result = subprocess.run(  # noqa: S603 - our own console script
+            [str(BIN / "kaohe"), *args], cwd=ROOT, env=self.env(), capture_output=True,
+            text=True, timeout=timeout, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"kaohe {' '.join(args[:2])} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def shell(self, code: str) -> str:
+        return self.kaohe("shell", "--no-imports", "-c", code)
+
+    def start_server(self, workers: int = 4) -> Server:
+        server = Server(self, workers)
+        self.servers.append(server)
+        server.start()
+        return server
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if self.pg_database:
+            with contextlib.suppress(Exception):
+                self._admin(f"DROP DATABASE IF EXISTS {self.pg_database} WITH (FORCE)")
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+class Server:
+    def __init__(self, site: Site, workers: int):
+        self.site = site
+        self.workers = workers
+        self.port = free_port()
+        self.log = site.work / f"gunicorn-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - gunicorn from the venv
+                [str(BIN / "gunicorn"), "kaohe.wsgi", "-b", f"127.0.0.1:{self.port}",
+                 "-w", str(self.workers), "--timeout", "300", "--backlog", "2048"],
+                cwd=ROOT, env=self.site.env(), stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_text()}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.base}/healthz", timeout=10).ok:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+    def processes(self) -> list[psutil.Process]:
+        master = psutil.Process(self.process.pid)
+        return [master, *master.children(recursive=True)]
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+class Sampler(threading.Thread):
+    """CPU (per cent of one core, summed) and memory (RSS, summed) of the server's processes."""
+
+    def __init__(self, server: Server, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.server = server
+        self.every = every
+        self.cpu: list[float] = []
+        self.rss: list[float] = []
+        self.running = True
+
+    def run(self) -> None:
+        tracked: dict[int, psutil.Process] = {}
+        while self.running:
+            cpu = rss = 0.0
+            with contextlib.suppress(psutil.Error):
+                for process in self.server.processes():
+                    known = tracked.setdefault(process.pid, process)
+                    with contextlib.suppress(psutil.Error):
+                        cpu += known.cpu_percent(None)
+                        rss += known.memory_info().rss
+            self.cpu.append(cpu)
+            self.rss.append(rss / 1024**2)
+            time.sleep(self.every)
+
+    def stop(self) -> dict:
+        self.running = False
+        self.join()
+        busy = self.cpu[1:] or [0.0]  # the first reading of each process is 0 by definition
+        return {"server_cpu_percent_mean": round(sum(busy) / len(busy), 1),
+                "server_cpu_percent_peak": round(max(busy), 1),
+                "server_rss_mib_peak": round(max(self.rss or [0.0]), 1)}
