@@ -61,6 +61,9 @@ def _rows(result_set: ResultSet, category: str):
     final = result_set.final_grades()
     decisions = {}
     for decision in result_set.decisions.select_related("decided_by"):
+        # The page names grades in words (较好), never by their codes (fairly_good).
+        decision.previous_label = engine.GRADE_LABELS[engine.Grade(decision.previous)]
+        decision.grade_label = engine.GRADE_LABELS[engine.Grade(decision.grade)]
         decisions.setdefault(decision.unit_code, []).append(decision)
     rows = []
     for result in result_set.outputs["results"]:

@@ -28,8 +28,10 @@ class ProvincialReportForm(StyledFormMixin, forms.Form):
     recommendation_reason = forms.CharField(label=_("等次意见理由"), required=False,
                                             widget=forms.Textarea(attrs={"rows": 3}),
                                             max_length=5000)
+    # An <input type="date"> only shows an ISO date; the locale's "2018/12/18" stays blank.
     approved_on = forms.DateField(label=_("省级领导小组审定日期"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=forms.DateInput(attrs={"type": "date"},
+                                                         format="%Y-%m-%d"))
     approval_reference = forms.CharField(label=_("审定文件或会议"), required=False,
                                          max_length=200)
 

@@ -95,7 +95,10 @@ def self_report_detail(request, pk):
     report = get_self_report_for_user(request.user, pk, round=round_)
     sections, gaps = self_report_sections(report)
     step = round_.steps.get(code="self_report")
-    can_edit = has_capability(request.user, EDIT_SELF_REPORT) and report.is_editable
+    is_open = deadlines.is_open(step, unit=report.unit)
+    # After the deadline (and any extension) the page offers no editing the server refuses.
+    can_edit = (has_capability(request.user, EDIT_SELF_REPORT) and report.is_editable
+                and is_open)
     if request.user.role != Role.UNIT:
         log_action("self_report.viewed", actor=request.user, target=report)
     return render(request, "submissions/self_report.html", {
@@ -104,7 +107,7 @@ def self_report_detail(request, pk):
         "can_return": (has_capability(request.user, RETURN_SELF_REPORT)
                        and report.status == ReportStatus.SUBMITTED),
         "deadline": deadlines.deadline_for(step, unit=report.unit),
-        "is_open": deadlines.is_open(step, unit=report.unit),
+        "is_open": is_open,
         "versions": report.versions.select_related("submitted_by"),
         "return_form": ReturnForm(),
         "confirm": request.GET.get("confirm") == "1",
