@@ -4,14 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 VENDOR := kaohe/static/vendor
-DEMO_ENV := KAOHE_DEBUG=true KAOHE_TODAY=$${KAOHE_TODAY-2017-12-20}
+# Two factors are offered, not forced, so the demo can be looked at without an
+# authenticator app; `check --deploy` warns about this setting anywhere else.
+DEMO_ENV := KAOHE_DEBUG=true KAOHE_TODAY=$${KAOHE_TODAY-2017-12-20} KAOHE_TWO_FACTOR=optional
 
-.PHONY: run test setup assets venv migrate demo lint e2e bench messages clean
+.PHONY: run test setup system-packages assets venv migrate demo lint scan e2e bench messages clean
 
 run: setup
 	$(DEMO_ENV) $(BIN)/kaohe migrate --noinput
 	$(DEMO_ENV) $(BIN)/kaohe collectstatic --noinput -v0
 	$(DEMO_ENV) $(BIN)/kaohe demo
+	# The task worker (documents, bulk exports) runs beside the web server and stops with it.
+	$(DEMO_ENV) $(BIN)/kaohe worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/kaohe runserver 127.0.0.1:$(PORT)
 
 test: setup
@@ -20,7 +25,37 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
-setup: $(VENV)/.installed assets
+# Static security checks (security.md 23): bandit on the code (config: [tool.bandit] in
+# pyproject.toml) and pip-audit on the locked dependencies, with the waivers of
+# .ci/pip-audit-waivers.txt ("--ignore-vuln ID  # reason" per line). pip-audit asks PyPI's
+# JSON API about each pinned version; where that cannot be reached the audit fails, unless
+# SCAN_OFFLINE=warn, which prints that the dependencies were NOT audited and goes on.
+PIP_AUDIT_WAIVERS = $(shell sed -e 's/\#.*//' .ci/pip-audit-waivers.txt)
+SCAN_OFFLINE ?= fail
+scan: setup
+	$(BIN)/bandit -q -c pyproject.toml -r kaohe
+	@probe="https://pypi.org/pypi/django/$$(sed -n 's/^django==\([^ ]*\).*/\1/Ip' requirements.lock)/json"; \
+	if ! $(BIN)/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=30)" "$$probe" 2>/dev/null; then \
+	  echo "pip-audit: PyPI's vulnerability data ($$probe) cannot be reached from here:" \
+	       "the locked dependencies were NOT audited." >&2; \
+	  test "$(SCAN_OFFLINE)" = warn; exit $$?; \
+	fi; \
+	echo "$(BIN)/pip-audit --strict --disable-pip -r requirements.lock $(PIP_AUDIT_WAIVERS)"; \
+	$(BIN)/pip-audit --strict --disable-pip -r requirements.lock $(PIP_AUDIT_WAIVERS)
+
+setup: $(VENV)/.installed assets system-packages
+
+# PDF documents need Pango (WeasyPrint) and a CJK font (no tofu); install them from Debian's
+# packages when they are missing and we may (root), else say what is missing.
+system-packages:
+	@missing=""; \
+	ldconfig -p | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk fontconfig"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	  else echo "warning: install these Debian packages for PDF documents:$$missing"; fi; \
+	fi
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +77,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 	touch $@
 
 # Benchmarks (not part of `make test`): writes bench/report/report.md and report.json.
+# They take about half an hour (P6, the deadline rush, runs 310 units on SQLite and on the
+# PostgreSQL of BENCH_POSTGRES_URL); BENCH_RUSH_UNITS=20 makes a short trial of P6.
 bench: setup
 	$(BIN)/python bench/run.py bench/report
 

@@ -5,9 +5,12 @@ typed helpers in kaohe.lib.env, which refuse values they cannot parse. The defau
 run one machine with SQLite and files on disk; DATABASE_URL switches to PostgreSQL.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from kaohe.lib.env import envbool, envint, envlist, envsecret, envstr
 
@@ -28,6 +31,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "kaohe.accounts",
     "kaohe.audit",
     "kaohe.rounds",
@@ -39,21 +46,34 @@ INSTALLED_APPS = [
     "kaohe.outcomes",
     "kaohe.grading.apps.GradingConfig",
     "kaohe.dashboard",
+    "kaohe.documents",
     "kaohe.demo",
+    "kaohe.maintenance",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kaohe.lib.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kaohe.audit.middleware.AuditContextMiddleware",
+    # After the messages and the audit context: they time sessions out, hold a user on the
+    # two-factor pages until a code is given, and send an expired password to be changed.
+    "kaohe.accounts.middleware.SessionTimeoutMiddleware",
+    "kaohe.accounts.middleware.TwoFactorMiddleware",
+    "kaohe.accounts.middleware.PasswordExpiryMiddleware",
+    # Last, as Axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kaohe.urls"
@@ -112,7 +132,45 @@ AUTH_PASSWORD_VALIDATORS = [
      "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kaohe.accounts.validators.ComplexityValidator", "OPTIONS": {"min_classes": 3}},
 ]
+
+# -- Authentication (security.md 11-13) -------------------------------------------------
+# Axes first: a locked-out username + address is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures are counted in the database, so the lock holds across app servers sharing it.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = envint("KAOHE_LOGIN_FAILURE_LIMIT", 5)
+_cooloff_minutes = envint("KAOHE_LOGIN_COOLOFF_MINUTES", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+if AXES_FAILURE_LIMIT < 1 or _cooloff_minutes < 1:
+    raise ImproperlyConfigured(
+        "KAOHE_LOGIN_FAILURE_LIMIT and KAOHE_LOGIN_COOLOFF_MINUTES must be positive")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "kaohe.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "kaohe.accounts.views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
+# Sign-ins are in the audit log; Axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+# Two factors for the confidential roles (kaohe.accounts.twofactor.TWO_FACTOR_ROLES):
+# "required", or "optional" (offered, not forced) for the local demo only.
+KAOHE_TWO_FACTOR = envstr("KAOHE_TWO_FACTOR", "required")
+if KAOHE_TWO_FACTOR not in ("required", "optional"):
+    raise ImproperlyConfigured(
+        f"KAOHE_TWO_FACTOR must be 'required' or 'optional', not {KAOHE_TWO_FACTOR!r}")
+OTP_TOTP_ISSUER = "定点扶贫考核"
+# Sessions end after this long without a request, and SESSION_COOKIE_AGE after sign-in.
+KAOHE_SESSION_IDLE_MINUTES = envint("KAOHE_SESSION_IDLE_MINUTES", 30)
+# Days before a password must be changed; 0 (the default) never forces a change.
+KAOHE_PASSWORD_MAX_AGE_DAYS = envint("KAOHE_PASSWORD_MAX_AGE_DAYS", 0)
+if KAOHE_SESSION_IDLE_MINUTES < 1 or KAOHE_PASSWORD_MAX_AGE_DAYS < 0:
+    raise ImproperlyConfigured(
+        "KAOHE_SESSION_IDLE_MINUTES must be positive, KAOHE_PASSWORD_MAX_AGE_DAYS at least 0")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_MAX_AGE_SECONDS", 8 * 3600)
@@ -122,6 +180,43 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# -- Security headers (security.md 22) --------------------------------------------------
+# HTTPS only, unless DEBUG (the local demo). Behind a proxy that ends TLS, name the header
+# it sets as "HTTP_X_FORWARDED_PROTO,https" in SECURE_PROXY_SSL_HEADER, or the redirect to
+# HTTPS never ends.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is a decision for the owner of the whole domain, usually an intranet name that
+# the browsers' preload list cannot take: off unless the installation asks for it.
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+_proxy_header = envlist("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be 'HTTP_HEADER_NAME,value', "
+        "e.g. HTTP_X_FORWARDED_PROTO,https")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
+# No page script reads a cookie: the upload script takes the CSRF token from the page.
+CSRF_COOKIE_HTTPONLY = True
+# Scripts and styles come from Kaohe's own static files only. An inline <script> needs
+# nonce="{{ request.csp_nonce }}"; inline style="" attributes are not allowed (classes in
+# kaohe/static/kaohe/kaohe.css instead; scripts may still set element.style).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# security.W021 asks for SECURE_HSTS_PRELOAD, which stays the installation's own choice
+# (see above); every other deploy check must pass (tests/security/test_deploy_check.py).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -148,7 +243,12 @@ WHITENOISE_USE_FINDERS = True
 # can be shown in the middle of its schedule; audit times always use the real clock.
 KAOHE_TODAY = envstr("KAOHE_TODAY", "")
 
+# Audit entries are never deleted by Kaohe; this is the least an installation promises to
+# keep (the Cybersecurity Law's six months), and a shorter setting stops the server.
 AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 180)
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS must be at least 180 (six months), not {AUDIT_RETENTION_DAYS}")
 
 # Evidence uploads: the largest file, and the most one tus PATCH request may carry.
 EVIDENCE_MAX_FILE_BYTES = envint("EVIDENCE_MAX_FILE_BYTES", 4 * 1024**3)
@@ -169,3 +269,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
 }
+
+# Background work (documents, bulk exports): Django's Tasks API with the database backend;
+# `kaohe worker` runs the queue. Generated bulk files expire after EXPORT_TTL_HOURS.
+TASKS = {
+    "default": {
+        "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+EXPORT_TTL_HOURS = envint("KAOHE_EXPORT_TTL_HOURS", 24)
+# Processes rendering a bulk export (0: one per core, at most 4).
+EXPORT_PROCESSES = envint("KAOHE_EXPORT_PROCESSES", 0)

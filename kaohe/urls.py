@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from kaohe.accounts import views as accounts_views
 from kaohe.dashboard import views as dashboard_views
 
 urlpatterns = [
@@ -10,7 +11,7 @@ urlpatterns = [
     path("healthz", dashboard_views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        accounts_views.LoginView.as_view(),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -26,4 +27,5 @@ urlpatterns = [
     path("launch/", include("kaohe.launch.urls")),
     path("grading/", include("kaohe.grading.urls")),
     path("outcomes/", include("kaohe.outcomes.urls")),
+    path("documents/", include("kaohe.documents.urls")),
 ]

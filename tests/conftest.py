@@ -5,12 +5,25 @@ of the same role in another unit, province or category, who must see nothing of 
 """
 
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django.db import connection
+from django.http import HttpRequest
+from django.test import TransactionTestCase
+from django.test.client import ClientMixin
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kaohe.accounts.models import Role, User
+from kaohe.accounts.twofactor import TWO_FACTOR_ROLES
+from kaohe.audit.guard import append_only_guard_lifted
 from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Unit
 from kaohe.directory.services import reference_data_load
 from kaohe.rounds.services import load_plan_data, round_create_from_plan
+from tests.reliability.fixtures import (  # noqa: F401 - real installations (one template)
+    installation_databases,
+    installation_template,
+    new_installation,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -27,9 +40,65 @@ def django_db_setup(django_db_setup, django_db_blocker):
         plan = load_plan_data()
         reference_data_load(plan=plan)
         round_create_from_plan(data=plan)
-        # Tests about the audit log expect to start from an empty log.
-        with connection.cursor() as cursor:
+        # Tests about the audit log expect to start from an empty log. The database refuses
+        # to delete audit entries; this fixture is one of the few documented exceptions.
+        with append_only_guard_lifted(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM audit_auditentry")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_lifts_the_audit_guard():
+    """Transactional tests end with Django's flush, which empties every table, the audit
+    log included; the database's append-only triggers are lifted for that flush only."""
+    original = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        with append_only_guard_lifted():
+            original(self)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
+def _pass_second_factor(client, user):
+    """Mark the client's session as verified by a confirmed authenticator of the user, as
+    django_otp.login does after a correct code."""
+    if user.role not in TWO_FACTOR_ROLES:
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_logins_are_complete_sign_ins():
+    """client.force_login() and client.login() stand for a whole sign-in, second factor
+    included, so tests of other things need not type codes; tests of the sign-in itself
+    post to the login page. client.login() also hands authenticate() the request that the
+    Axes backend requires."""
+    original_force_login, original_login = ClientMixin.force_login, ClientMixin.login
+
+    def force_login(self, user, backend=None):
+        original_force_login(self, user, backend)
+        _pass_second_factor(self, user)
+
+    def login(self, **credentials):
+        if "request" not in credentials:
+            request = HttpRequest()
+            request.META["REMOTE_ADDR"] = "127.0.0.1"
+            credentials["request"] = request
+        if not original_login(self, **credentials):
+            return False
+        _pass_second_factor(self, User.objects.get(pk=self.session[SESSION_KEY]))
+        return True
+
+    ClientMixin.force_login, ClientMixin.login = force_login, login
+    yield
+    ClientMixin.force_login, ClientMixin.login = original_force_login, original_login
 
 
 @pytest.fixture

@@ -104,6 +104,12 @@ def _index_status(persona):
 ROUTES = {
     "home": ("get", None, None, _allowed(ALL_DATA | ADMINS)),
     "accounts:user_list": ("get", None, None, _allowed({"system_admin", "security_admin"})),
+    # Every signed-in user: the second-factor pages send a verified user (the test client's
+    # sign-in is complete) or one whose role needs none on to the home page.
+    "accounts:two_factor": ("get", None, None, lambda p: 302),
+    "accounts:two_factor_enrol": ("get", None, None, lambda p: 302),
+    "accounts:password_change": ("get", None, None, _allowed(ALL_DATA | ADMINS)),
+    "accounts:password_change_done": ("get", None, None, _allowed(ALL_DATA | ADMINS)),
     "rounds:list": ("get", None, None, _allowed(ALL_DATA)),
     "rounds:detail": ("get", lambda w, p: {"year": 2017}, None, _allowed(ALL_DATA)),
     "rounds:method": ("get", lambda w, p: {"year": 2017}, None, _allowed(OVERVIEW)),
@@ -538,6 +544,119 @@ FOREIGN["unit"] += [
     ("launch:plan_download",
      lambda w: {"lead_pk": matrix_plan(w, w["lead_a"]).lead_department_id}),
 ]
+
+
+# The three administrator duties (等保 三员): the system administrator manages the accounts
+# of the assessment's roles, the security administrator grants roles and lifts lockouts,
+# the auditor reads and exports the log. A data-role account is the object acted upon.
+def _account_pk(world, persona=None):
+    from kaohe.accounts.models import User
+
+    account = User.objects.filter(username="matrix-account").first()
+    if account is None:
+        account = User.objects.create(username="matrix-account", role=Role.UNIT,
+                                      unit=world["unit_a"], full_name="矩阵账户")
+    return account.pk
+
+
+def _account(w, p):
+    return {"pk": _account_pk(w, p)}
+
+
+def _admin_pk(username):
+    from kaohe.accounts.models import User
+
+    return User.objects.get(username=username).pk
+
+
+SYSTEM_ADMIN, SECURITY_ADMIN, ACCOUNT_ADMINS = (
+    {"system_admin"}, {"security_admin"}, {"system_admin", "security_admin"})
+ROUTES.update({
+    "accounts:admin_user_create": (
+        "post", None, {"username": "matrix-new", "full_name": "新用户", "phone": "010-1234567",
+                       "role": "office"},
+        _allowed(SYSTEM_ADMIN)),  # 200: the page with the one-time password
+    "accounts:admin_user_detail": ("get", _account, None, _allowed(ACCOUNT_ADMINS)),
+    "accounts:admin_user_edit": ("get", _account, None, _allowed(SYSTEM_ADMIN)),
+    "accounts:admin_user_active": ("post", _account, {"active": "0"},
+                                   _allowed(SYSTEM_ADMIN, ok=302)),
+    "accounts:admin_user_password": ("post", _account, None, _allowed(SYSTEM_ADMIN)),
+    "accounts:admin_user_role": ("get", _account, None, _allowed(SECURITY_ADMIN)),
+    "accounts:admin_user_unlock": ("post", _account, None, _allowed(SECURITY_ADMIN, ok=302)),
+    "accounts:admin_user_two_factor_reset": ("post", _account, None,
+                                             _allowed(SECURITY_ADMIN, ok=302)),
+    "accounts:admin_settings": ("get", None, None, _allowed(SYSTEM_ADMIN)),
+    "accounts:admin_security_policy": ("get", None, None, _allowed(SECURITY_ADMIN)),
+    "audit:export": ("get", None, None, _allowed({"auditor"})),
+})
+# The system administrator never reaches an administrator's account; the security
+# administrator never grants a role to themself nor resets their own second factor.
+FOREIGN["system_admin"] = [
+    ("accounts:admin_user_edit", lambda w: {"pk": _admin_pk("sec")}),
+    ("accounts:admin_user_edit", lambda w: {"pk": _admin_pk("aud")}),
+    ("accounts:admin_user_edit", lambda w: {"pk": _admin_pk("sys")}),
+    ("accounts:admin_user_detail", lambda w: {"pk": 999999}),
+]
+FOREIGN["security_admin"] = [
+    ("accounts:admin_user_role", lambda w: {"pk": _admin_pk("sec")}),
+    ("accounts:admin_user_role", lambda w: {"pk": 999999}),
+]
+
+
+
+# Documents: every data role opens the page (each exporter offers only what is in scope);
+# nothing is released in this world, so a unit gets no letter; bulk exports are the maker's.
+def _feedback_pk(world, persona):
+    return _outcome(world, "unit_a", "feedback").pk
+
+
+def _office_export(world, persona):
+    """A finished bulk export made by the office user: only its maker may fetch it."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from kaohe.accounts.models import User
+    from kaohe.documents.models import Export
+
+    maker = User.objects.filter(username="office").first() or User.objects.create(
+        username="office", role="office")
+    export = Export.objects.filter(made_by=maker).first()
+    if export is None:
+        name = default_storage.save("exports/matrix.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18))
+        export = Export.objects.create(
+            identifier="feedback_letters", fmt="docx", title="t", made_by=maker, status="done",
+            storage_name=name, file_name="t.zip", content_type="application/zip", size=22)
+    return {"pk": export.pk}
+
+
+ROUTES.update({
+    "documents:index": ("get", None, None, _allowed(ALL_DATA)),
+    "documents:make": (
+        "get", lambda w, p: {"identifier": "feedback_letter", "key": _feedback_pk(w, p),
+                             "fmt": "docx"}, None, _allowed({"office"})),
+    "documents:pick": ("get", lambda w, p: {"identifier": "feedback_letter"},
+                       None, lambda p: 404),
+    "documents:export_status": ("get", _office_export, None,
+                                lambda p: 200 if p == "office" else 404),
+    "documents:export_download": ("get", _office_export, None,
+                                  lambda p: 200 if p == "office" else 404),
+    "documents:templates": ("get", None, None, _allowed({"office"})),
+    "documents:template_upload": ("post", lambda w, p: {"identifier": "feedback_letter"}, None,
+                                  _allowed({"office"}, ok=302)),
+    "documents:template_delete": ("post", lambda w, p: {"identifier": "feedback_letter"}, None,
+                                  _allowed({"office"}, ok=302)),
+    "documents:template_download": ("get", lambda w, p: {"identifier": "feedback_letter"}, None,
+                                    _allowed({"office"})),
+})
+for _persona in ("unit", "unit_b", "lead_reviewer", "province", "working_group"):
+    FOREIGN.setdefault(_persona, [])
+    FOREIGN[_persona] += [
+        ("documents:make", lambda w: {"identifier": "feedback_letter",
+                                      "key": _feedback_pk(w, None), "fmt": "pdf"}),
+        ("documents:make", lambda w: {"identifier": "review_report",
+                                      "key": _result_set(w).pk, "fmt": "docx"}),
+        ("documents:export_download", lambda w: _office_export(w, None)),
+    ]
 
 
 def _walk(resolver=None, prefix=""):

@@ -48,6 +48,16 @@ FILE_LAUNCH = "file_launch"                      # a lead department files its t
 REFINE_INNOVATION = "refine_innovation"          # a lead department refines indicator 13
 VIEW_TRAINING = "view_training"                  # sessions and materials, for every team member
 MANAGE_TRAINING = "manage_training"              # sessions, materials, attendance
+EXPORT_DOCUMENTS = "export_documents"            # the documents page (each exporter scopes)
+MANAGE_DOCUMENT_TEMPLATES = "manage_document_templates"  # the office's own Word templates
+RESET_TWO_FACTOR = "reset_two_factor"            # remove a user's authenticator (lost phone)
+# The three administrator duties (等保 三员); none of them reads or changes assessment data.
+MANAGE_ACCOUNTS = "manage_accounts"      # system admin: create data accounts, contact, on/off
+VIEW_SETTINGS = "view_settings"          # system admin: the effective security settings
+MANAGE_ROLES = "manage_roles"            # security admin: grant roles and scopes
+UNLOCK_ACCOUNTS = "unlock_accounts"      # security admin: lift a sign-in lockout
+VIEW_SECURITY_POLICY = "view_security_policy"    # security admin: passwords, lockout, 2FA
+EXPORT_AUDIT_LOG = "export_audit_log"    # auditor: the log as CSV (itself audited)
 
 _DATA_ROLES = {
     Role.OFFICE, Role.WORKING_GROUP, Role.LEAD_REVIEWER, Role.ORG_DEPARTMENT,
@@ -107,6 +117,17 @@ CAPABILITIES: dict[str, set[str]] = {
     REFINE_INNOVATION: {Role.LEAD_REVIEWER},
     VIEW_TRAINING: {Role.OFFICE, Role.WORKING_GROUP, Role.LEAD_REVIEWER},
     MANAGE_TRAINING: {Role.OFFICE},
+    # Documents: every data role may open the page; each exporter limits what it offers.
+    EXPORT_DOCUMENTS: _DATA_ROLES,
+    MANAGE_DOCUMENT_TEMPLATES: {Role.OFFICE},
+    # Sign-in security is the security administrator's duty (等保 三员).
+    RESET_TWO_FACTOR: {Role.SECURITY_ADMIN},
+    MANAGE_ACCOUNTS: {Role.SYSTEM_ADMIN},
+    VIEW_SETTINGS: {Role.SYSTEM_ADMIN},
+    MANAGE_ROLES: {Role.SECURITY_ADMIN},
+    UNLOCK_ACCOUNTS: {Role.SECURITY_ADMIN},
+    VIEW_SECURITY_POLICY: {Role.SECURITY_ADMIN},
+    EXPORT_AUDIT_LOG: {Role.AUDITOR},
 }
 
 

@@ -1,8 +1,26 @@
 from django.urls import path
 
-from kaohe.accounts import views
+from kaohe.accounts import admin_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("users/", views.user_list, name="user_list"),
+    # The three administrator duties (kaohe.accounts.admin_views).
+    path("users/new/", admin_views.user_create, name="admin_user_create"),
+    path("users/<int:pk>/", admin_views.user_detail, name="admin_user_detail"),
+    path("users/<int:pk>/edit/", admin_views.user_edit, name="admin_user_edit"),
+    path("users/<int:pk>/active/", admin_views.user_set_active, name="admin_user_active"),
+    path("users/<int:pk>/password/", admin_views.user_reset_password,
+         name="admin_user_password"),
+    path("users/<int:pk>/role/", admin_views.user_role, name="admin_user_role"),
+    path("users/<int:pk>/unlock/", admin_views.user_unlock, name="admin_user_unlock"),
+    path("users/<int:pk>/two-factor/reset/", admin_views.user_reset_two_factor,
+         name="admin_user_two_factor_reset"),
+    path("settings/", admin_views.settings_view, name="admin_settings"),
+    path("security-policy/", admin_views.security_policy_view, name="admin_security_policy"),
+    path("two-factor/", views.two_factor, name="two_factor"),
+    path("two-factor/enrol/", views.two_factor_enrol, name="two_factor_enrol"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", views.PasswordChangeDoneView.as_view(),
+         name="password_change_done"),
 ]
