@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kaohe.lib.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,6 +254,9 @@ if AUDIT_RETENTION_DAYS < 180:
 # Evidence uploads: the largest file, and the most one tus PATCH request may carry.
 EVIDENCE_MAX_FILE_BYTES = envint("EVIDENCE_MAX_FILE_BYTES", 4 * 1024**3)
 EVIDENCE_MAX_REQUEST_BYTES = envint("EVIDENCE_MAX_REQUEST_BYTES", 128 * 1024**2)
+# Every other request (forms, with their files) as a whole; the tus endpoint limits its own.
+REQUEST_MAX_BYTES = envint("KAOHE_REQUEST_MAX_BYTES", 210 * 1024**2)
+REQUEST_SIZE_EXEMPT_PREFIX = "/evidence/uploads/"
 
 # Reminders go out by e-mail only where an installation configures a backend (SMTP).
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")

@@ -22,3 +22,34 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than REQUEST_MAX_BYTES before anything reads it.
+
+    Django limits form fields in memory but not the files of a multipart upload in total; this
+    caps every request (a form with a plan or training material included). The resumable
+    evidence uploads are cut into requests and limited by EVIDENCE_MAX_REQUEST_BYTES in the
+    tus view, so they pass here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponse
+        from django.template.defaultfilters import filesizeformat
+        from django.utils.html import escape
+        from django.utils.translation import gettext as _
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.REQUEST_MAX_BYTES
+        if length > limit and not request.path.startswith(settings.REQUEST_SIZE_EXEMPT_PREFIX):
+            message = _("提交的内容超过%(limit)s，未被接收。请压缩或拆分文件后重试。") % {
+                "limit": filesizeformat(limit)}
+            return HttpResponse(f"<!DOCTYPE html><meta charset=utf-8><p>{escape(message)}</p>",
+                                status=413, content_type="text/html; charset=utf-8")
+        return self.get_response(request)
