@@ -22,9 +22,12 @@ KAOHE = ROOT / ".venv" / "bin" / "kaohe"
 
 
 def _production_env(tmp_path, **extra) -> dict:
+    # Nothing of the test process's own set-up leaks in (the browser tests, run earlier in
+    # the same process, set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright).
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("KAOHE_", "SECURE_", "DATABASE_URL", "SECRET_KEY",
-                                  "ALLOWED_HOSTS", "AUDIT_", "SESSION_", "CSRF_"))}
+                                  "ALLOWED_HOSTS", "AUDIT_", "SESSION_", "CSRF_",
+                                  "DJANGO_ALLOW_ASYNC_UNSAFE"))}
     env.update({
         "DJANGO_SETTINGS_MODULE": "kaohe.settings",
         "SECRET_KEY": secrets.token_urlsafe(50),
