@@ -101,7 +101,7 @@ def request_export(user, exporter, obj, fmt: str, *, round_=None) -> Export:
 def run_export(export_id: int):
     """The worker's side of a bulk export: render with progress, store, log."""
     with transaction.atomic():
-        export = (Export.objects.select_for_update().select_related("made_by", "round")
+        export = (Export.objects.select_for_update(of=("self",)).select_related("made_by", "round")
                   .get(pk=export_id))
         if export.status != ExportStatus.QUEUED:
             return  # already taken by another worker, or cancelled
@@ -173,3 +173,10 @@ def delete_template(user, exporter):
     if deleted:
         log_action("document.template_deleted", actor=user,
                    data={"document": exporter.identifier})
+
+
+def mark_failed(export_id: int):
+    """An export whose task broke before it could record the failure itself."""
+    Export.objects.filter(pk=export_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
+                          ).update(status=ExportStatus.FAILED, finished_at=timezone.now(),
+                                   error="task failed")

@@ -10,5 +10,10 @@ from kaohe.documents import services
 
 @task()
 def run_export_task(export_id: int):
-    services.purge_expired()
-    services.run_export(export_id)
+    try:
+        services.purge_expired()
+        services.run_export(export_id)
+    except Exception:
+        # Whatever broke, the page stops showing "queued" and says it failed.
+        services.mark_failed(export_id)
+        raise

@@ -323,3 +323,19 @@ def test_export_failure_is_recorded_and_audited(released, personas, monkeypatch)
     export = Export.objects.get(identifier="circular")
     assert export.status == ExportStatus.FAILED and "boom" in export.error
     assert AuditEntry.objects.filter(action="document.export", success=False).exists()
+
+
+def test_a_task_that_breaks_marks_its_export_failed_not_queued_forever(
+        released, personas, monkeypatch):
+    from kaohe.documents.tasks import run_export_task
+
+    export = Export.objects.create(identifier="feedback_letters", fmt="docx", title="x",
+                                   made_by=personas["office"], status=ExportStatus.QUEUED)
+
+    def broken(export_id):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(services, "run_export", broken)
+    run_export_task.enqueue(export.pk)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
