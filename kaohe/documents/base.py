@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
+from kaohe.accounts.capabilities import has_capability
 from kaohe.documents.docx_render import DOCX_TYPE, apply_mark, render_docx
 from kaohe.documents.officialdoc import Mark, OfficialDocument
 from kaohe.documents.pdf_render import PDF_TYPE, render_pdf
@@ -105,6 +106,30 @@ class Exporter:
         if progress:
             progress(1, 1)
         return RenderedFile(f"{stem}.{fmt}", CONTENT_TYPES[fmt], data)
+
+
+class RoundExporter(Exporter):
+    """A document of the whole round, keyed by its year, offered once `ready` says so."""
+
+    def ready(self, round_) -> bool:
+        return True
+
+    def objects_for(self, user, round_):
+        if not has_capability(user, self.capability) or round_ is None:
+            return []
+        return [round_] if self.ready(round_) else []
+
+    def get_object(self, user, round_, key):
+        if (not has_capability(user, self.capability) or round_ is None
+                or key != str(round_.year) or not self.ready(round_)):
+            raise Http404
+        return round_
+
+    def object_key(self, obj):
+        return str(obj.year)
+
+    def describe(self, obj):
+        return f"{obj.year}年度"
 
 
 def _safe_stem(text: str) -> str:

@@ -19,6 +19,7 @@ from kaohe.documents.base import (
     CONTENT_TYPES,
     Exporter,
     RenderedFile,
+    RoundExporter,
     _safe_stem,
     mark_workbook,
     register,
@@ -134,7 +135,7 @@ def _processes() -> int:
 
 
 @register
-class FeedbackLettersExporter(Exporter):
+class FeedbackLettersExporter(RoundExporter):
     """Every unit's letter of a round in one ZIP (Word or PDF), made in the background."""
 
     identifier = "feedback_letters"
@@ -144,20 +145,10 @@ class FeedbackLettersExporter(Exporter):
     templatable = False  # uses the single letter's template
 
     def objects_for(self, user, round_):
-        if not has_capability(user, self.capability) or round_ is None:
+        # Offered once feedback is drafted; asked for by its year, made from what exists then.
+        if round_ is not None and not Feedback.objects.filter(round=round_).exists():
             return []
-        return [round_] if Feedback.objects.filter(round=round_).exists() else []
-
-    def get_object(self, user, round_, key):
-        if not has_capability(user, self.capability) or round_ is None or key != str(round_.year):
-            raise Http404
-        return round_
-
-    def object_key(self, obj):
-        return str(obj.year)
-
-    def describe(self, obj):
-        return f"{obj.year}年度"
+        return super().objects_for(user, round_)
 
     def render(self, fmt, obj, mark, template=None, progress=None):
         if fmt not in self.formats:
@@ -221,7 +212,7 @@ def _ranked_results(result_set: ResultSet):
 
 
 @register
-class CircularExporter(Exporter):
+class CircularExporter(RoundExporter):
     """The circular (通报) of the results: public once released, so it carries no mark."""
 
     identifier = "circular"
@@ -229,22 +220,8 @@ class CircularExporter(Exporter):
     capability = RELEASE_RESULTS
     confidential = False
 
-    def objects_for(self, user, round_):
-        if not has_capability(user, self.capability) or round_ is None:
-            return []
-        return [round_] if released_result_set(round_) else []
-
-    def get_object(self, user, round_, key):
-        if (not has_capability(user, self.capability) or round_ is None
-                or key != str(round_.year) or released_result_set(round_) is None):
-            raise Http404
-        return round_
-
-    def object_key(self, obj):
-        return str(obj.year)
-
-    def describe(self, obj):
-        return f"{obj.year}年度"
+    def ready(self, round_):
+        return released_result_set(round_) is not None
 
     def build(self, obj, mark):
         result_set = released_result_set(obj)
@@ -280,7 +257,7 @@ class CircularExporter(Exporter):
 
 
 @register
-class OrgDepartmentListExporter(Exporter):
+class OrgDepartmentListExporter(RoundExporter):
     """The results for the organization department (干部考核的参考)."""
 
     identifier = "org_department_list"
@@ -288,22 +265,8 @@ class OrgDepartmentListExporter(Exporter):
     capability = RELEASE_RESULTS
     formats = ("docx", "pdf", "xlsx")
 
-    def objects_for(self, user, round_):
-        if not has_capability(user, self.capability) or round_ is None:
-            return []
-        return [round_] if _released_or_approved(round_) else []
-
-    def get_object(self, user, round_, key):
-        if (not has_capability(user, self.capability) or round_ is None
-                or key != str(round_.year) or _released_or_approved(round_) is None):
-            raise Http404
-        return round_
-
-    def object_key(self, obj):
-        return str(obj.year)
-
-    def describe(self, obj):
-        return f"{obj.year}年度"
+    def ready(self, round_):
+        return _released_or_approved(round_) is not None
 
     def _rows(self, round_):
         rows = _ranked_results(_released_or_approved(round_))
