@@ -17,6 +17,7 @@ from kaohe.accounts.capabilities import has_capability
 from kaohe.documents.docx_render import DOCX_TYPE, apply_mark, render_docx
 from kaohe.documents.officialdoc import Mark, OfficialDocument
 from kaohe.documents.pdf_render import PDF_TYPE, render_pdf
+from kaohe.lib.spreadsheets import header_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_TYPE = "application/zip"
@@ -138,16 +139,49 @@ def _safe_stem(text: str) -> str:
     return cleaned.strip(" .")[:120] or "document"
 
 
+class TemplateFillError(Exception):
+    """The office's Word template could not be filled. `expression` is set when the sandbox
+    refused one of its expressions (then `reason` says why); otherwise `reason` is the error."""
+
+    def __init__(self, reason: str, expression: str = ""):
+        super().__init__(reason, expression)
+        self.reason, self.expression = reason, expression
+
+    def __str__(self):
+        return f"{self.expression}: {self.reason}" if self.expression else self.reason
+
+
 def render_with_template(template: bytes, doc: OfficialDocument) -> bytes:
-    """The office's own Word template filled by docxtpl; the mark is added afterwards, so a
-    template cannot drop it."""
+    """The office's own Word template filled by docxtpl in the sandbox (template_sandbox);
+    the mark is added afterwards, so a template cannot drop it."""
     from docx import Document
     from docxtpl import DocxTemplate
 
-    tpl = DocxTemplate(io.BytesIO(template))
-    tpl.render(doc.as_context(), autoescape=True)
-    filled = io.BytesIO()
-    tpl.save(filled)
+    from kaohe.documents.forms import TEMPLATE_ZIP_LIMITS
+    from kaohe.documents.template_sandbox import (
+        TemplateRefused,
+        TemplateTooLarge,
+        template_environment,
+    )
+    from kaohe.lib.archives import ArchiveRefused, BoundedZip
+
+    try:
+        # A template stored before the upload counted its real size is counted again here.
+        with BoundedZip(template, TEMPLATE_ZIP_LIMITS) as archive:
+            archive.check_all()
+    except ArchiveRefused as error:
+        raise TemplateFillError(str(error)) from error
+    try:
+        tpl = DocxTemplate(io.BytesIO(template))
+        tpl.render(doc.as_context(), jinja_env=template_environment(), autoescape=True)
+        filled = io.BytesIO()
+        tpl.save(filled)
+    except TemplateRefused as error:
+        raise TemplateFillError(error.reason, error.expression) from error
+    except TemplateTooLarge as error:
+        raise TemplateFillError(str(error)) from error
+    except Exception as error:  # docxtpl raises Jinja's, XML and zip errors of every kind
+        raise TemplateFillError(f"{type(error).__name__}: {error}") from error
     document = Document(io.BytesIO(filled.getvalue()))
     apply_mark(document, doc.mark, doc.title, doc.classification)
     out = io.BytesIO()
@@ -156,7 +190,8 @@ def render_with_template(template: bytes, doc: OfficialDocument) -> bytes:
 
 
 def mark_workbook(workbook, mark: Mark | None, title: str):
-    """The maker's mark in every sheet's printed header and in the workbook properties."""
+    """The maker's mark in every sheet's printed header and in the workbook properties.
+    Save the workbook with kaohe.lib.spreadsheets.workbook_bytes, which keeps text as text."""
     workbook.properties.title = title
     if mark is None:
         return
@@ -166,7 +201,8 @@ def mark_workbook(workbook, mark: Mark | None, title: str):
     workbook.properties.keywords = f"{mark.export_code};{mark.username}"
     workbook.properties.identifier = mark.export_code
     for sheet in workbook.worksheets:
-        sheet.oddHeader.center.text = f"内部资料 注意保密 · {mark.text}"
+        # The mark names the user; "&" would start a header code, not show.
+        sheet.oddHeader.center.text = f"内部资料 注意保密 · {header_text(mark.text)}"
         sheet.oddHeader.center.size = 8
         sheet.evenHeader.center.text = sheet.oddHeader.center.text
         sheet.oddFooter.center.text = "第 &P 页，共 &N 页"

@@ -155,9 +155,19 @@ def purge_expired(now=None) -> int:
 
 def save_template(user, exporter, uploaded) -> DocumentTemplate:
     """Store the office's Word template after checking docxtpl can fill it."""
+    from django.core.exceptions import ValidationError
+
     from kaohe.documents.forms import check_template
 
-    content = check_template(exporter, uploaded)
+    try:
+        content = check_template(exporter, uploaded)
+    except ValidationError as error:
+        # An expression the sandbox refuses is an attempt worth a trace, not just a typo.
+        if getattr(error, "code", None) == "template_refused":
+            log_action("document.template_refused", actor=user, success=False,
+                       data={"document": exporter.identifier, "file": uploaded.name[:255],
+                             "expression": error.params["expression"]})
+        raise
     template, _ = DocumentTemplate.objects.update_or_create(
         identifier=exporter.identifier,
         defaults={"original_name": uploaded.name[:255], "content": content,

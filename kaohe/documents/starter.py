@@ -1,7 +1,9 @@
 """A starter Word template for the office to edit: our GB/T 9704 layout with docxtpl tags.
 
 The office opens it in Word, changes fonts, spacing, the header or fixed wording, keeps the
-{{ … }} and {%p … %} tags, and uploads it on the templates page.
+{{ … }} and {%p … %} tags, and uploads it on the templates page. The variables, filters and
+statements a template may use are whitelisted in template_sandbox (CONTEXT_VARIABLES, FILTERS);
+this starter uses only those.
 """
 
 from kaohe.documents.docx_render import render_docx

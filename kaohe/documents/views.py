@@ -20,7 +20,7 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.audit.services import log_action
 from kaohe.documents import services
-from kaohe.documents.base import FORMAT_LABELS, REGISTRY, get_exporter
+from kaohe.documents.base import FORMAT_LABELS, REGISTRY, TemplateFillError, get_exporter
 from kaohe.documents.forms import TemplateForm
 from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
@@ -70,7 +70,15 @@ def make(request, identifier, key, fmt):
         messages.success(request, _("已开始生成“%(title)s”，完成后可在下方下载。")
                          % {"title": export.title})
         return redirect("documents:index")
-    rendered = services.export_now(request.user, exporter, obj, fmt, round_=round_)[1]
+    try:
+        rendered = services.export_now(request.user, exporter, obj, fmt, round_=round_)[1]
+    except TemplateFillError:
+        # Recorded as a failed export (with the reason) and audited by export_now; the user
+        # gets a plain answer, never the template's expression or a traceback.
+        messages.error(request, _("“%(document)s”的Word模板无法填充，文书未生成。请联系办公室在"
+                                  "“文书模板”页重新上传模板或恢复内置版式。")
+                       % {"document": exporter.name})
+        return redirect("documents:index")
     return attachment_response(rendered.data, rendered.file_name, rendered.content_type)
 
 
