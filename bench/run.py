@@ -26,9 +26,12 @@ PLAN = {
     "P4": "grading 310 units < 20 ms and 100,000 units < 3 s",
     "P5": "310 feedback letters as DOCX < 30 s and PDF < 120 s",
     "P6": "deadline rush with locust: 0 errors, 0 lock errors, 0 lost files, p95 latency",
+    "P7": "workbook imports at their limits: peak memory growth < 100 MiB; the 1 MB "
+          "400,000-row workbook and a lying zip bomb refused in < 5 s",
 }
 SCRIPTS = {"P1": "bench_pages.py", "P2": "bench_queries.py", "P3": "bench_upload.py",
-           "P4": "bench_grading.py", "P5": "bench_documents.py", "P6": "bench_rush.py"}
+           "P4": "bench_grading.py", "P5": "bench_documents.py", "P6": "bench_rush.py",
+           "P7": "bench_imports.py"}
 
 
 def machine() -> dict:
@@ -118,6 +121,30 @@ def details(results: dict) -> list[str]:
             if run["unit_errors"]:
                 lines += ["", "Errors: " + "; ".join(f"`{e}`" for e in run["unit_errors"])]
             lines.append("")
+    lines += _imports_details(results.get("P7", {}))
+    return lines
+
+
+def _imports_details(p7: dict) -> list[str]:
+    if "cases" not in p7:
+        return []
+    limits = p7["limits"]
+    lines = ["", "## P7: workbook imports at their limits", "",
+             f"Limits: {limits['max_unpacked_bytes'] // 1024**2} MiB unpacked, "
+             f"{limits['max_rows']} rows, {limits['max_columns']} columns per sheet. Each case "
+             "runs in a fresh process; peak = growth of the peak resident memory during the "
+             "import (target < 100 MiB); retained = resident growth after it; held = the same "
+             "after malloc_trim; Python = live objects (tracemalloc) at the peak and after.", "",
+             "| case | file | unpacked | seconds | peak MiB | retained / held MiB | "
+             "Python peak / after MiB | outcome |", "|---|---|---|---|---|---|---|---|"]
+    for case, row in p7["cases"].items():
+        unpacked = row.get("unpacked_bytes")
+        lines.append(
+            f"| {case} | {row.get('file_bytes', 0) / 1024**2:.2f} MiB | "
+            f"{f'{unpacked / 1024**2:.1f} MiB' if unpacked else '—'} | {row['seconds']} | "
+            f"{row['peak_growth_mib']} | {row['retained_mib']} / {row['held_mib']} | "
+            f"{row['python_peak_mib']} / {row['python_retained_mib']} | "
+            f"{row['outcome'][:80].replace('|', '/')} |")
     return lines
 
 

@@ -1,7 +1,6 @@
 """The auditor's pages: search the log, verify its chain, export it. Nothing here changes
 anything but the log itself, which records every search and every export."""
 
-import csv
 import json
 
 from django.core.paginator import Paginator
@@ -12,7 +11,9 @@ from django.utils import timezone
 from kaohe.accounts.capabilities import EXPORT_AUDIT_LOG, VIEW_AUDIT_LOG, capability_required
 from kaohe.audit.forms import AuditSearchForm
 from kaohe.audit.models import AuditEntry
+from kaohe.audit.redaction import for_auditor
 from kaohe.audit.services import log_action, verify_chain
+from kaohe.lib.spreadsheets import csv_writer
 
 EXPORT_HEADERS = ["编号", "时间", "操作人", "操作人编号", "来源地址", "操作", "对象类型",
                   "对象编号", "对象", "结果", "详情", "前一条哈希", "哈希"]
@@ -41,6 +42,7 @@ def entry_list(request):
                data={"q": filters.pop("q", ""), "verify": verify, **filters})
     chain = verify_chain() if verify else None
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page.object_list = list(for_auditor(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("verify", None)
@@ -49,25 +51,19 @@ def entry_list(request):
     })
 
 
-def _csv_safe(value):
-    # A text cell starting with = + - @ is run as a formula by spreadsheet programs, and
-    # failed sign-ins put whatever a stranger typed as the username into the log.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 class _Echo:
     def write(self, value):
         return value
 
 
 def _rows(entries):
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    # Failed sign-ins put whatever a stranger typed as the username into the log: text that
+    # a spreadsheet would run as a formula is neutralised.
+    writer = csv_writer(_Echo(), lineterminator="\r\n")
     # A BOM, so that Excel opens the UTF-8 file with its Chinese intact.
     yield "\ufeff" + writer.writerow(EXPORT_HEADERS)
-    for entry in entries.iterator(chunk_size=2000):
-        yield writer.writerow([_csv_safe(value) for value in (
+    for entry in for_auditor(entries.iterator(chunk_size=2000)):
+        yield writer.writerow((
             entry.id,
             timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
             entry.actor_repr, entry.actor_id or "", entry.ip or "", entry.action,
@@ -75,14 +71,15 @@ def _rows(entries):
             "成功" if entry.success else "失败",
             json.dumps(entry.data, ensure_ascii=False, sort_keys=True),
             entry.prev_hash, entry.hash,
-        )])
+        ))
 
 
 @capability_required(EXPORT_AUDIT_LOG)
 def export(request):
-    """The selected entries as CSV (UTF-8 with BOM), oldest first, with their hashes, so
-    that the chain can be checked outside Kaohe too. The export is logged (with its filters
-    and row count) before it is written; it holds the entries made before that record."""
+    """The selected entries as CSV (UTF-8 with BOM), oldest first, with their hashes (which
+    can be compared with the anchors on paper), business values hidden as on the page. The
+    export is logged (with its filters and row count) before it is written; it holds the
+    entries made before that record."""
     form, entries = _search(request)
     if form.is_bound and not form.is_valid():
         return render(request, "audit/entry_list.html", {

@@ -4,17 +4,16 @@ The whole workbook is read and checked first; only a workbook without a single e
 is written, in one transaction. Every error names its sheet, row and column.
 """
 
-import io
-import zipfile
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, County, Pairing, Unit
+from kaohe.lib.spreadsheets import workbook_bytes, write_row
+from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
 
 UNITS_SHEET = "单位"
 PAIRINGS_SHEET = "结对关系"
@@ -64,7 +63,7 @@ class _Sheet:
     def __init__(self, ws, name, columns, required, result):
         self.name = name
         self.rows: list[tuple[int, dict[str, str]]] = []
-        iterator = ws.iter_rows(values_only=True)
+        iterator = ws.rows()
         header = next(iterator, None)
         if header is None:
             result.problems.append(ImportProblem(name, 1, None, "缺少表头行"))
@@ -76,6 +75,10 @@ class _Sheet:
                 result.problems.append(ImportProblem(name, 1, col, "缺少此列"))
         if any(col not in index for col in required):
             return
+        # Formula cells without a cached result and merged cells would read as blank.
+        read = {index[col] + 1: col for col in columns if col in index}
+        for cell in ws.unreadable(columns=set(read)):
+            result.problems.append(ImportProblem(name, cell.row, read[cell.column], cell.reason))
         for number, values in enumerate(iterator, start=2):
             if number > MAX_ROWS + 1:
                 result.problems.append(ImportProblem(name, number, None, f"超过{MAX_ROWS}行上限"))
@@ -94,42 +97,36 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _open_workbook(data: bytes, result: ImportResult):
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    # A damaged workbook can fail in the zip, the XML parser (SyntaxError) or openpyxl.
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-            SyntaxError, TypeError):
-        result.problems.append(
-            ImportProblem(None, None, None, "无法读取该文件，请上传 Excel（.xlsx）格式的导入模板")
-        )
-        return None
+def _refused(error: WorkbookRefused) -> ImportProblem:
+    if error.code != "damaged":  # a limit, named
+        return ImportProblem(error.sheet, None, None, error.reason)
+    if error.sheet:
+        # Read-only workbooks parse rows lazily: a damaged cell fails while reading.
+        return ImportProblem(error.sheet, None, None,
+                             "工作表内容已损坏，无法读取，请重新保存后上传")
+    return ImportProblem(None, None, None, "无法读取该文件，请上传 Excel（.xlsx）格式的导入模板")
 
 
 def import_units_and_pairings(*, data: bytes, round, actor, file_name: str = "") -> ImportResult:
-    """Check the workbook; if it has no error, upsert its units and set their pairings."""
+    """Check the workbook; if it has no error, upsert its units and set their pairings.
+
+    The workbook is bounded before it is parsed and streamed read-only
+    (kaohe.lib.xlsx_reading): a file over a limit is refused at once, naming the limit."""
     result = ImportResult()
-    wb = _open_workbook(data, result)
-    if wb is None:
-        log_action("directory.import.rejected", actor=actor, success=False,
-                   data={"file": file_name, "problems": 1})
-        return result
     sheets = {}
     try:
-        for name, cols, req in ((UNITS_SHEET, UNIT_COLUMNS, UNIT_REQUIRED),
-                                (PAIRINGS_SHEET, PAIRING_COLUMNS, PAIRING_REQUIRED)):
-            if name not in wb.sheetnames:
-                result.problems.append(ImportProblem(name, None, None, "缺少此工作表"))
-                continue
-            try:
-                sheets[name] = _Sheet(wb[name], name, cols, req, result)
-            # Read-only workbooks parse rows lazily: a damaged cell fails here, not at open.
-            except (ValueError, SyntaxError, KeyError, TypeError, zipfile.BadZipFile):
-                result.problems.append(
-                    ImportProblem(name, None, None, "工作表内容已损坏，无法读取，请重新保存后上传")
-                )
-    finally:
-        wb.close()
+        with open_workbook(data, WorkbookLimits.from_settings()) as wb:
+            for name, cols, req in ((UNITS_SHEET, UNIT_COLUMNS, UNIT_REQUIRED),
+                                    (PAIRINGS_SHEET, PAIRING_COLUMNS, PAIRING_REQUIRED)):
+                if name not in wb.sheetnames:
+                    result.problems.append(ImportProblem(name, None, None, "缺少此工作表"))
+                    continue
+                try:
+                    sheets[name] = _Sheet(wb[name], name, cols, req, result)
+                except WorkbookRefused as error:
+                    result.problems.append(_refused(error))
+    except WorkbookRefused as error:
+        result.problems = [_refused(error)]
     if not result.ok:
         log_action("directory.import.rejected", actor=actor, success=False,
                    data={"file": file_name, "problems": len(result.problems)})
@@ -293,12 +290,12 @@ def import_template() -> bytes:
     fill = PatternFill("solid", fgColor="DDEBF7")
     ws = wb.active
     ws.title = UNITS_SHEET
-    ws.append(UNIT_COLUMNS)
-    ws.append(["U0001", "示例单位（请替换）", Category.objects.first().name
+    write_row(ws, UNIT_COLUMNS)
+    write_row(ws, ["U0001", "示例单位（请替换）", Category.objects.first().name
                if Category.objects.exists() else "中央国家机关", "是"])
     ws2 = wb.create_sheet(PAIRINGS_SHEET)
-    ws2.append(PAIRING_COLUMNS)
-    ws2.append(["U0001", "130125", "行唐县"])
+    write_row(ws2, PAIRING_COLUMNS)
+    write_row(ws2, ["U0001", "130125", "行唐县"])
     for sheet in (ws, ws2):
         for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
@@ -316,7 +313,5 @@ def import_template() -> bytes:
         "   表中列出的单位，其本年度结对关系以本表为准（未列出的县将被移除）。",
         "3. 任一行有错误时整个文件不导入，系统会指出错误所在的工作表、行和列。",
     ]:
-        notes.append([line])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        write_row(notes, [line])
+    return workbook_bytes(wb)  # category names are text, never a formula

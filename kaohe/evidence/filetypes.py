@@ -10,13 +10,13 @@ so that neither a renamed program nor a mislabelled archive is accepted.
 import re
 import struct
 import unicodedata
-import zipfile
-import zlib
 from dataclasses import dataclass
 
 import puremagic
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from kaohe.lib.archives import ArchiveLimits, ArchiveRefused, BoundedZip
 
 
 @dataclass(frozen=True)
@@ -262,45 +262,30 @@ def _ole_sector(f, sector: int, sector_size: int) -> bytes | None:
 def _zip_kind(f) -> str | None:
     """A plain ZIP, or an OOXML document; either way within the archive limits.
 
-    The archive is never unpacked on the server: the limits keep whoever opens it later
-    from a bomb (too many entries, too much unpacked data, or a suspicious ratio).
+    The archive is never unpacked to disk, but every member is inflated once and the bytes
+    that really come out are counted (kaohe.lib.archives): a member that declares 1,000 bytes
+    and inflates to 500 MB is refused at byte 1,001, so that whoever opens the file later is
+    safe from a bomb (too many entries, too much unpacked data, or a suspicious ratio).
     """
     max_entries, max_unpacked, max_ratio = zip_limits()
-    f.seek(0, 2)
-    packed = f.tell()
+    limits = ArchiveLimits(max_entries=max_entries, max_total_bytes=max_unpacked,
+                           max_ratio=max_ratio)
     f.seek(0)
     try:
-        with zipfile.ZipFile(f) as archive:
-            infos = archive.infolist()
-            if len(infos) > max_entries:
-                raise Refused(_("压缩包内文件过多（%(count)d 个，上限 %(max)d 个）。") % {
-                    "count": len(infos), "max": max_entries})
-            unpacked = sum(info.file_size for info in infos)
-            if unpacked > max_unpacked or unpacked > max_ratio * max(packed, 1):
-                raise Refused(_("压缩包解压后过大（%(size)s），疑似压缩炸弹。") % {
-                    "size": _human(unpacked)})
-            names = {info.filename for info in infos}
+        with BoundedZip(f, limits) as archive:
+            archive.check_all()
+            names = set(archive.names())
             if "[Content_Types].xml" not in names:
                 return "zip"
             # An OOXML document is a ZIP whose content types name the right main part.
             info = archive.getinfo("[Content_Types].xml")
             if info.file_size > _CONTENT_TYPES_MAX:
                 return "zip"
-            with archive.open(info) as member:
-                content_types = member.read(_CONTENT_TYPES_MAX)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-            RuntimeError, NotImplementedError, KeyError, zlib.error):
-        raise Refused(_("压缩文件已损坏或无法读取。")) from None
+            content_types = archive.read(info, max_bytes=_CONTENT_TYPES_MAX)
+    except ArchiveRefused as error:
+        raise Refused(str(error)) from None
     for key, (main_part, main_type) in _OOXML.items():
         if main_part in names and main_type.encode() in content_types:
             return key
     # Any other archive that happens to hold a [Content_Types].xml is just a ZIP.
     return "zip"
-
-
-def _human(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"

@@ -26,7 +26,6 @@ import csv
 import io
 import json
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +83,10 @@ def read_units(path: str | Path) -> list[UnitInput]:
         )
     if not path.is_file():
         raise InputError(f"找不到文件：{path} (file not found: {path})")
-    rows = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
+    if suffix == ".csv":
+        return parse_rows(_read_csv(path))
+    rows, unreadable = _read_xlsx(path)
+    _refuse_unreadable(rows, unreadable)
     return parse_rows(rows)
 
 
@@ -113,30 +115,49 @@ def _read_csv(path: Path) -> list[_Row]:
     return [_Row(number, record) for number, record in enumerate(records, start=1)]
 
 
-def _read_xlsx(path: Path) -> list[_Row]:
-    import openpyxl
+def _read_xlsx(path: Path) -> tuple[list[_Row], list]:
+    """The first sheet's rows, and its cells that would read as blank although they are not
+    (formulas without a cached result, merged cells: kaohe.lib.xlsx_reading.UnreadableCell).
+
+    The file is bounded (unpacked bytes, rows, columns) before openpyxl parses it."""
+    from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
 
     try:
-        # openpyxl warns about features it drops (data validation, styles); they do not
-        # matter for reading values.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # anything openpyxl raises means the same to the user
-        raise InputError(
-            f"无法读取文件：{path}，不是有效的 Excel (.xlsx) 文件 "
-            f"(cannot read file: not a valid .xlsx workbook: {type(exc).__name__})"
-        ) from None
+        with open_workbook(path, WorkbookLimits.current()) as book:
+            sheet = book.first()
+            if sheet is None:
+                return [], []
+            rows = [_Row(number, [_text(value) for value in values])
+                    for number, values in enumerate(sheet.rows(), start=1)]
+            return rows, sheet.unreadable()
+    except OSError as exc:
+        raise InputError(f"无法读取文件：{path} (cannot read file: {exc.strerror})") from None
+    except WorkbookRefused as exc:
+        if exc.code == "damaged":
+            raise InputError(
+                f"无法读取文件：{path}，不是有效的 Excel (.xlsx) 文件 "
+                f"(cannot read file: not a valid .xlsx workbook: {exc.english})"
+            ) from None
+        where = f"「{exc.sheet}」表：" if exc.sheet else ""
+        sheet = f"sheet {exc.sheet!r}: " if exc.sheet else ""
+        raise InputError(f"无法读取文件：{path}：{where}{exc.reason} "
+                         f"(cannot read file: {sheet}{exc.english})") from None
+
+
+def _refuse_unreadable(rows: list[_Row], unreadable: list) -> None:
+    """InputError naming every cell of a used column (below the header) that cannot be read."""
+    filled = [row for row in rows if any(cell.strip() for cell in row.cells)]
+    if not unreadable or not filled:
+        return
+    header = filled[0]
     try:
-        if not book.worksheets:
-            return []
-        sheet = book.worksheets[0]
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append(_Row(number, [_text(value) for value in values]))
-        return rows
-    finally:
-        book.close()
+        columns = {index + 1: name for index, name in _columns(header).values()}
+    except InputError:
+        return  # parse_rows names the header's problem
+    cells = [c for c in unreadable if c.column in columns and c.row > header.number]
+    if cells:
+        raise InputError("；".join(
+            str(_cell(c.row, columns[c.column], c.reason, c.english)) for c in cells))
 
 
 def _text(value: object) -> str:
@@ -287,19 +308,15 @@ def warning_rows(evaluation: Evaluation) -> list[list[str]]:
     return [[w.unit or "", w.code, w.message] for w in evaluation.warnings]
 
 
-def _csv_safe(value: str | int | float) -> str | int | float:
-    # A text cell starting with = + - @ is run as a formula by spreadsheet programs.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(evaluation: Evaluation) -> str:
+    # Unit and category names come from the input file: text that a spreadsheet would run
+    # as a formula is neutralised (kaohe.lib.spreadsheets).
+    from kaohe.lib.spreadsheets import csv_writer
+
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow(RESULT_HEADERS)
-    for row in result_rows(evaluation):
-        writer.writerow([_csv_safe(value) for value in row])
+    writer.writerows(result_rows(evaluation))
     return buffer.getvalue()
 
 
@@ -312,6 +329,8 @@ def write_xlsx(evaluation: Evaluation, path: str | Path) -> None:
     import openpyxl
     from openpyxl.utils import get_column_letter
 
+    from kaohe.lib.spreadsheets import save_workbook, write_row
+
     book = openpyxl.Workbook()
     results = book.active
     results.title = "结果"
@@ -320,15 +339,10 @@ def write_xlsx(evaluation: Evaluation, path: str | Path) -> None:
         (results, RESULT_HEADERS, result_rows(evaluation), (24, 12, 8, 6, 6, 120)),
         (notes, WARNING_HEADERS, warning_rows(evaluation), (24, 24, 100)),
     ):
-        sheet.append(list(headers))
+        write_row(sheet, headers)
         for row in rows:
-            sheet.append(list(row))
+            write_row(sheet, row)
         for column, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(column)].width = width
         sheet.freeze_panes = "A2"
-        # Unit names and messages are text; never let a leading "=" become a formula.
-        for cells in sheet.iter_rows(min_row=2):
-            for cell in cells:
-                if isinstance(cell.value, str) and cell.data_type == "f":
-                    cell.data_type = "s"
-    book.save(path)
+    save_workbook(book, path)  # unit names and messages stay text, never a formula

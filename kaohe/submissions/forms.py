@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaohe.lib.forms import StyledFormMixin
 from kaohe.rounds.models import Grade
-from kaohe.submissions.models import FindingKind
+from kaohe.submissions.models import PEOPLE_COUNT_MAX, FindingKind
 
 GRADE_CHOICES = [("", "——")] + [(g.value, g.label) for g in Grade if g != Grade.PENDING]
 YES_NO = [("", "——"), ("yes", _("是")), ("no", _("否"))]
@@ -37,8 +37,11 @@ class ProvincialReportForm(StyledFormMixin, forms.Form):
 
 
 class CountyOutcomeForm(StyledFormMixin, forms.Form):
-    planned_exit = forms.IntegerField(label=_("计划脱贫人口"), min_value=0, required=False)
-    actual_exit = forms.IntegerField(label=_("实际脱贫人口"), min_value=0, required=False)
+    # The model's bounds (PEOPLE_COUNT_MAX): out of range is a field error, not a 500.
+    planned_exit = forms.IntegerField(label=_("计划脱贫人口"), min_value=0,
+                                      max_value=PEOPLE_COUNT_MAX, required=False)
+    actual_exit = forms.IntegerField(label=_("实际脱贫人口"), min_value=0,
+                                     max_value=PEOPLE_COUNT_MAX, required=False)
     county_exited = forms.BooleanField(label=_("当年摘帽"), required=False)
     plan_met = forms.ChoiceField(label=_("完成年度脱贫攻坚任务"), choices=YES_NO, required=False)
     satisfaction_unit = forms.ChoiceField(label=_("对中央单位帮扶工作的满意情况"),

@@ -6,10 +6,17 @@ for revision with a reason; the next submission makes the next version.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.rounds.models import Grade
+
+# The most people a county can plan to lift out of poverty in a year, with a wide margin
+# (the largest poor counties had about a million inhabitants). A bound on every people count,
+# so that a mistyped 20-digit number is a field error in the form and the import alike,
+# never a database error.
+PEOPLE_COUNT_MAX = 10_000_000
 
 
 class ReportStatus(models.TextChoices):
@@ -189,8 +196,12 @@ class CountyOutcome(models.Model):
     report = models.ForeignKey(ProvincialReport, on_delete=models.CASCADE,
                                related_name="outcomes")
     county = models.ForeignKey("directory.County", on_delete=models.PROTECT, related_name="+")
-    planned_exit = models.PositiveIntegerField(_("计划脱贫人口"), null=True, blank=True)
-    actual_exit = models.PositiveIntegerField(_("实际脱贫人口"), null=True, blank=True)
+    planned_exit = models.PositiveIntegerField(
+        _("计划脱贫人口"), null=True, blank=True,
+        validators=[MaxValueValidator(PEOPLE_COUNT_MAX)])
+    actual_exit = models.PositiveIntegerField(
+        _("实际脱贫人口"), null=True, blank=True,
+        validators=[MaxValueValidator(PEOPLE_COUNT_MAX)])
     county_exited = models.BooleanField(_("当年摘帽"), default=False)
     plan_met = models.BooleanField(_("完成年度脱贫攻坚任务"), null=True, blank=True)
     satisfaction_unit = models.CharField(

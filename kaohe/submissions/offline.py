@@ -6,23 +6,27 @@ its sheet, row and column, and a workbook with any error changes nothing.
 """
 
 import datetime
-import io
-import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from openpyxl import Workbook, load_workbook
+from django.core.exceptions import ValidationError
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kaohe.grading.engine import GRADE_LABELS
 from kaohe.grading.engine import Grade as EngineGrade
+from kaohe.lib.spreadsheets import workbook_bytes, write_row
+from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
 from kaohe.rounds.models import Grade
 from kaohe.submissions import services
+from kaohe.submissions.models import CountyOutcome
 
 SELF_SHEET = "自评报告"
 SUMMARY_SHEET = "工作总结"
 SELF_COLUMNS = ["考核内容", "指标序号", "考核指标", "县代码", "定点扶贫县", "评价依据", "工作情况"]
+# What the import takes from the sheet; the other columns are there to be read by people.
+SELF_USED = ["指标序号", "县代码", "工作情况"]
 OUTCOME_SHEET = "县级情况"
 OUTCOME_COLUMNS = ["县代码", "县名称", "计划脱贫人口", "实际脱贫人口", "当年摘帽",
                    "完成年度脱贫攻坚任务", "对中央单位帮扶工作的满意情况",
@@ -58,7 +62,10 @@ class CellProblem:
 class OfflineImportError(services.SubmissionError):
     def __init__(self, problems):
         self.problems = problems
-        super().__init__("；".join(str(p) for p in problems[:20]))
+        shown = "；".join(str(p) for p in problems[:20])
+        if len(problems) > 20:
+            shown += f"；……共{len(problems)}处"
+        super().__init__(shown)
 
 
 def _style_header(ws, widths):
@@ -70,9 +77,7 @@ def _style_header(ws, widths):
 
 
 def _save(wb) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)  # what units and provinces typed stays text, never a formula
 
 
 def _text(value) -> str:
@@ -83,26 +88,46 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def _refused(error: WorkbookRefused, name: str) -> OfflineImportError:
+    if error.code == "damaged":
+        message = "无法读取该文件，请上传从本系统下载的 Excel 填报表"
+    else:
+        message = error.reason
+    return OfflineImportError([CellProblem(error.sheet or name, None, None, message)])
+
+
+@contextmanager
 def _open(data: bytes, name: str):
+    """The workbook, read-only and streamed, once the pre-check found it within the limits
+    (kaohe.lib.xlsx_reading); OfflineImportError naming the limit or the damage otherwise."""
     try:
-        return load_workbook(io.BytesIO(data), data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-            SyntaxError, TypeError):
-        problem = CellProblem(name, None, None, "无法读取该文件，请上传从本系统下载的 Excel 填报表")
-        raise OfflineImportError([problem]) from None
+        with open_workbook(data, WorkbookLimits.from_settings()) as wb:
+            yield wb
+    except WorkbookRefused as error:
+        raise _refused(error, name) from None
 
 
-def _rows(ws, columns, problems):
-    """(row number, {column: value}) for each non-empty row; header problems are recorded."""
-    header = [_text(c) for c in next(ws.iter_rows(min_row=1, max_row=1, values_only=True), [])]
+def _unreadable(ws, columns: dict[int, str | None], rows: range | None = None):
+    """Problems for the cells read (1-based column -> its header) that would read as blank
+    although they are not: a formula without a cached result, a merged cell."""
+    return [CellProblem(ws.title, cell.row, columns.get(cell.column), cell.reason)
+            for cell in ws.unreadable(columns=set(columns), rows=rows)]
+
+
+def _rows(ws, columns, problems, unreadable, used=None):
+    """(row number, {column: value}) for each non-empty row; header problems are recorded,
+    and so are the cells that cannot be read (in unreadable) among the columns whose values
+    are used (all columns unless given)."""
+    header = [_text(c) for c in next(ws.rows(min_row=1, max_row=1), [])]
     index = {h: i for i, h in enumerate(header) if h}
     missing = [c for c in columns if c not in index]
     for col in missing:
         problems.append(CellProblem(ws.title, 1, col, "缺少此列"))
     if missing:
         return []
+    unreadable += _unreadable(ws, {index[c] + 1: c for c in (used or columns)})
     rows = []
-    for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for number, values in enumerate(ws.rows(min_row=2), start=2):
         row = {c: values[index[c]] if index[c] < len(values) else None for c in columns}
         if any(_text(v) for v in row.values()):
             rows.append((number, row))
@@ -118,10 +143,10 @@ def self_report_workbook(report) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SELF_SHEET
-    ws.append(SELF_COLUMNS)
+    write_row(ws, SELF_COLUMNS)
     for slot in slots:
         ind = slot.indicator
-        ws.append([
+        write_row(ws, [
             ind.area.name, ind.number, ind.name,
             slot.county.code if slot.county else "", slot.county.name if slot.county else "",
             ind.evidence_basis,
@@ -132,8 +157,8 @@ def self_report_workbook(report) -> bytes:
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     summary = wb.create_sheet(SUMMARY_SHEET)
-    summary.append(["工作总结"])
-    summary.append([report.summary])
+    write_row(summary, ["工作总结"])
+    write_row(summary, [report.summary])
     summary.column_dimensions["A"].width = 120
     summary["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     _style_header(summary, {})
@@ -146,23 +171,31 @@ def self_report_workbook(report) -> bytes:
         "3. 上传时系统会整体检查；任一处有误，整个文件不导入，并指出错误所在的工作表、行和列。",
         "4. 上传会以表中内容覆盖系统中对应指标的工作情况（空白即清空）。",
     ]:
-        notes.append([line])
+        write_row(notes, [line])
     return _save(wb)
 
 
 def self_report_import(*, report, data: bytes, actor, revision: int):
     """Check the workbook and save its texts as one change; raise OfflineImportError."""
-    wb = _open(data, SELF_SHEET)
-    problems: list[CellProblem] = []
     slots = {(s.indicator.number, s.county.code if s.county else ""): s
              for s in services.self_report_slots(report)}
+    with _open(data, SELF_SHEET) as wb:
+        summary, answers = _read_self_report(wb, slots)
+    return services.self_report_save(report=report, actor=actor, revision=revision,
+                                     summary=summary, answers=answers)
+
+
+def _read_self_report(wb, slots) -> tuple[str | None, dict[str, str]]:
+    problems: list[CellProblem] = []
+    unreadable: list[CellProblem] = []
     answers: dict[str, str] = {}
     seen: dict[tuple, int] = {}
     summary = None
     if SELF_SHEET not in wb.sheetnames:
         problems.append(CellProblem(SELF_SHEET, None, None, "缺少此工作表"))
     else:
-        for number, row in _rows(wb[SELF_SHEET], SELF_COLUMNS, problems):
+        for number, row in _rows(wb[SELF_SHEET], SELF_COLUMNS, problems, unreadable,
+                                 used=SELF_USED):
             raw_number, county_code = _text(row["指标序号"]), _text(row["县代码"])
             try:
                 key = (int(raw_number), county_code)
@@ -191,12 +224,17 @@ def self_report_import(*, report, data: bytes, actor, revision: int):
                                             f"超过{services.MAX_ANSWER_CHARS}字"))
             answers[slot.key] = text
     if SUMMARY_SHEET in wb.sheetnames:
-        value = wb[SUMMARY_SHEET]["A2"].value
+        ws = wb[SUMMARY_SHEET]
+        unreadable += _unreadable(ws, {1: None}, rows=range(2, 3))
+        value = ws.value(2, 1)
         summary = value.strip() if isinstance(value, str) else _text(value)
+    # A cell read as blank although it is not would clear an answer: nothing else counts
+    # until every such cell is fixed.
+    if unreadable:
+        raise OfflineImportError(unreadable)
     if problems:
         raise OfflineImportError(problems)
-    return services.self_report_save(report=report, actor=actor, revision=revision,
-                                     summary=summary, answers=answers)
+    return summary, answers
 
 
 # Provincial report ---------------------------------------------------------------------
@@ -210,9 +248,9 @@ def provincial_report_workbook(report) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = OUTCOME_SHEET
-    ws.append(OUTCOME_COLUMNS)
+    write_row(ws, OUTCOME_COLUMNS)
     for o in report.outcomes.select_related("county"):
-        ws.append([
+        write_row(ws, [
             o.county.code, o.county.name, o.planned_exit, o.actual_exit,
             "是" if o.county_exited else "否",
             {True: "是", False: "否"}.get(o.plan_met, ""),
@@ -227,13 +265,13 @@ def provincial_report_workbook(report) -> bytes:
     _style_header(ws, {"A": 10, "B": 12, "C": 12, "D": 12, "E": 10, "F": 16, "G": 20, "H": 20,
                        "I": 40})
     overall = wb.create_sheet(OVERALL_SHEET)
-    overall.append(["项目", "内容"])
+    write_row(overall, ["项目", "内容"])
     values = [report.work_text, _grade_label(report.recommended_grade),
               report.recommendation_reason,
               report.approved_on.isoformat() if report.approved_on else "",
               report.approval_reference]
     for label, value in zip(OVERALL_ROWS, values, strict=True):
-        overall.append([label, value])
+        write_row(overall, [label, value])
     overall_grades = DataValidation(type="list", formula1='"好,较好,一般,较差"', allow_blank=True)
     overall.add_data_validation(overall_grades)
     overall_grades.add("B3")
@@ -243,17 +281,26 @@ def provincial_report_workbook(report) -> bytes:
     return _save(wb)
 
 
-def _parse_int(value, sheet, number, column, problems):
+def _parse_int(value, sheet, number, column, problems, field):
+    """An integer for the model field `field`, within that field's validators (the range the
+    web form accepts too); None and a problem otherwise."""
     text = _text(value)
     if not text:
         return None
     try:
         result = int(text)
-    except ValueError:
-        problems.append(CellProblem(sheet, number, column, f"「{text}」不是整数"))
+    except ValueError:  # also a number of more than 4,300 digits
+        problems.append(CellProblem(sheet, number, column, f"「{text[:30]}」不是整数"))
         return None
     if result < 0:
         problems.append(CellProblem(sheet, number, column, "不能为负数"))
+        return None
+    try:
+        CountyOutcome._meta.get_field(field).run_validators(result)
+    except ValidationError as error:
+        problems.append(CellProblem(sheet, number, column,
+                                    f"「{text[:30]}」超出范围：" + "".join(error.messages)))
+        return None
     return result
 
 
@@ -297,15 +344,23 @@ def _parse_date(value, sheet, number, column, problems):
 
 
 def provincial_report_import(*, report, data: bytes, actor, revision: int):
-    wb = _open(data, OUTCOME_SHEET)
-    problems: list[CellProblem] = []
     by_code = {o.county.code: o for o in report.outcomes.select_related("county")}
+    with _open(data, OUTCOME_SHEET) as wb:
+        fields, outcomes = _read_provincial_report(wb, by_code)
+    return services.provincial_report_save(report=report, actor=actor, revision=revision,
+                                           fields=fields, outcomes=outcomes)
+
+
+def _read_provincial_report(wb, by_code) -> tuple[dict, dict[int, dict]]:
+    problems: list[CellProblem] = []
+    unreadable: list[CellProblem] = []
     outcomes: dict[int, dict] = {}
     seen: dict[str, int] = {}
     if OUTCOME_SHEET not in wb.sheetnames:
         problems.append(CellProblem(OUTCOME_SHEET, None, None, "缺少此工作表"))
     else:
-        for number, row in _rows(wb[OUTCOME_SHEET], OUTCOME_COLUMNS, problems):
+        for number, row in _rows(wb[OUTCOME_SHEET], OUTCOME_COLUMNS, problems, unreadable,
+                                 used=[c for c in OUTCOME_COLUMNS if c != "县名称"]):
             code = _text(row["县代码"])
             outcome = by_code.get(code)
             if outcome is None:
@@ -321,9 +376,9 @@ def provincial_report_import(*, report, data: bytes, actor, revision: int):
             note = row["说明"]
             outcomes[outcome.county_id] = {
                 "planned_exit": _parse_int(row["计划脱贫人口"], s, number, "计划脱贫人口",
-                                           problems),
+                                           problems, "planned_exit"),
                 "actual_exit": _parse_int(row["实际脱贫人口"], s, number, "实际脱贫人口",
-                                          problems),
+                                          problems, "actual_exit"),
                 "county_exited": bool(_parse_yes_no(row["当年摘帽"], s, number, "当年摘帽",
                                                     problems)),
                 "plan_met": _parse_yes_no(row["完成年度脱贫攻坚任务"], s, number,
@@ -340,8 +395,9 @@ def provincial_report_import(*, report, data: bytes, actor, revision: int):
         problems.append(CellProblem(OVERALL_SHEET, None, None, "缺少此工作表"))
     else:
         values = {}
-        for number, row in enumerate(wb[OVERALL_SHEET].iter_rows(min_row=2, values_only=True),
-                                     start=2):
+        overall = wb[OVERALL_SHEET]
+        unreadable += _unreadable(overall, {1: "项目", 2: "内容"}, rows=range(2, 2**31))
+        for number, row in enumerate(overall.rows(min_row=2), start=2):
             if row and _text(row[0]):
                 values[_text(row[0])] = (number, row[1] if len(row) > 1 else None)
         for label in OVERALL_ROWS:
@@ -363,7 +419,8 @@ def provincial_report_import(*, report, data: bytes, actor, revision: int):
             fields["approved_on"] = _parse_date(v, s, n, "内容", problems)
             _n, v = cell("审定文件或会议")
             fields["approval_reference"] = _text(v)[:200]
+    if unreadable:
+        raise OfflineImportError(unreadable)
     if problems:
         raise OfflineImportError(problems)
-    return services.provincial_report_save(report=report, actor=actor, revision=revision,
-                                           fields=fields, outcomes=outcomes)
+    return fields, outcomes

@@ -37,6 +37,7 @@ from kaohe.grading import engine
 from kaohe.grading.models import ResultSet, SealBroken
 from kaohe.grading.selectors import released_result_set
 from kaohe.lib import clock
+from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import ItemStatus, RectificationReport
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 from kaohe.reviews.selectors import review_queue
@@ -55,7 +56,7 @@ def _sheet(workbook, title: str, headers: list[str], widths: list[float], *, fir
     one page wide, header row on every page."""
     sheet = workbook.active if first else workbook.create_sheet()
     sheet.title = title
-    sheet.append(headers)
+    write_row(sheet, headers)
     for cell in sheet[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -89,17 +90,15 @@ def _stamp(value):
 
 
 def _append(sheet, values):
-    sheet.append(values)
-    for cell in sheet[sheet.max_row]:
+    """A row of the table; text stays text, never a formula (kaohe.lib.spreadsheets)."""
+    for cell in write_row(sheet, values):
         if hasattr(cell.value, "hour"):
             cell.number_format = _DATETIME
 
 
 def _save(workbook, mark, title) -> bytes:
     mark_workbook(workbook, mark, title)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 @dataclass
