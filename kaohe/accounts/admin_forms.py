@@ -1,16 +1,11 @@
-"""Forms of the administrator duties: accounts (system administrator), roles (security
-administrator) and the one-time passwords both hand out.
+"""Forms of the administrator duties: accounts (system administrator) and roles (security
+administrator). The secrets they hand out are made in kaohe.accounts.credentials.
 
 Every form validates through User.full_clean (a ModelForm does), so the model's own rule
 that a role has exactly the scope it needs is the one that decides.
 """
 
-import secrets
-import string
-
 from django import forms
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -19,28 +14,14 @@ from kaohe.directory.models import LeadDepartment, Province, Unit
 from kaohe.lib.forms import StyledFormMixin
 
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
-# The roles that work on the assessment itself; the system administrator gives only these.
+# The roles that work on the assessment itself.
 DATA_ROLES = tuple(role for role in Role if role not in ADMIN_ROLES)
+# The accounts the system administrator keeps: those of the assessment's roles, and those
+# opened without a role that the security administrator has not granted one yet.
+SYSTEM_ADMIN_ACCOUNT_ROLES = (*DATA_ROLES, "")
 
 _phone = RegexValidator(r"^[0-9+()\- ]{5,40}$",
                         _("请输入有效的联系电话（数字，可含 + - 括号和空格）。"))
-
-# Letters and digits that cannot be mistaken for one another when read out or copied.
-_ALPHABET = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "0O1lI")
-
-
-def one_time_password(user: User, length: int = 16) -> str:
-    """A random password that passes the configured validators, shown once to the admin."""
-    for _attempt in range(20):
-        candidate = "".join(secrets.choice(_ALPHABET) for _i in range(length))
-        if not (any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate)):
-            continue
-        try:
-            validate_password(candidate, user)
-        except ValidationError:
-            continue
-        return candidate
-    raise RuntimeError("no random password passed the password validators")
 
 
 class _ScopeFields(forms.ModelForm):
@@ -61,17 +42,16 @@ class _ScopeFields(forms.ModelForm):
         self.fields["lead_department"].help_text = _("角色为牵头部门考核工作小组时必填。")
 
 
-class AccountCreateForm(StyledFormMixin, _ScopeFields):
-    """The system administrator opens an account for someone working on the assessment."""
+class AccountCreateForm(StyledFormMixin, forms.ModelForm):
+    """The system administrator opens an account for someone working on the assessment.
 
-    role = forms.TypedChoiceField(
-        label=_("角色"), choices=[(role.value, role.label) for role in DATA_ROLES],
-        help_text=_("系统管理员只能创建业务账户；管理员角色由安全管理员授予。"))
+    Without a role: the security administrator grants it (三员分立). A role, scope or any
+    other field posted here is not a field of the form and is ignored.
+    """
 
     class Meta:
         model = User
-        fields = ["username", "full_name", "post", "phone", "email", "role", "unit", "province",
-                  "lead_department", "is_liaison"]
+        fields = ["username", "full_name", "post", "phone", "email"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

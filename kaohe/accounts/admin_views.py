@@ -1,18 +1,22 @@
 """The three administrator duties (等保 三员), each with its own pages.
 
-- The system administrator (MANAGE_ACCOUNTS, VIEW_SETTINGS) opens accounts for people
-  working on the assessment, keeps their contact data, disables and enables them, resets
-  their passwords, and reads the effective security settings. Administrator accounts are
-  out of reach (404): the system administrator can neither create one nor change, disable
-  or take over one by a password reset, and grants no role to an existing account.
+- The system administrator (MANAGE_ACCOUNTS, VIEW_SETTINGS) opens accounts without a
+  role, keeps their contact data, disables and enables them, resets their passwords (a
+  one-time password the owner must change at the next sign-in), and reads the effective
+  security settings. Administrator accounts are out of reach (404): the system
+  administrator can neither create one nor change, disable or take over one by a password
+  reset, and grants no role at all.
 - The security administrator (MANAGE_ROLES, UNLOCK_ACCOUNTS, RESET_TWO_FACTOR,
-  VIEW_SECURITY_POLICY) grants roles and scopes, administrator roles included but never
-  to themself, lifts sign-in lockouts, resets a lost authenticator, and reads the policy.
+  ISSUE_ENROLMENT_CODE, VIEW_SECURITY_POLICY) grants roles and scopes, administrator roles
+  included but never to themself, lifts sign-in lockouts, resets a lost authenticator,
+  issues the enrolment code a new authenticator needs (never their own), and reads the
+  policy. They never learn a password.
 - The auditor reads and exports the audit log (kaohe.audit.views) and reaches none of
   these pages.
 
-Capabilities come from the role only, so is_superuser opens nothing here. Every change is
-written in one transaction with its audit entry.
+Capabilities come from the role only, so is_superuser opens nothing here. The workflows
+are services (kaohe.accounts.services), each one transaction with its audit entry; these
+views parse, call and render.
 """
 
 import logging
@@ -21,22 +25,23 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from kaohe.accounts import services
 from kaohe.accounts.admin_forms import (
-    DATA_ROLES,
+    SYSTEM_ADMIN_ACCOUNT_ROLES,
     AccountCreateForm,
     ActiveForm,
     ContactForm,
     RoleForm,
-    one_time_password,
 )
 from kaohe.accounts.capabilities import (
+    ISSUE_ENROLMENT_CODE,
     MANAGE_ACCOUNTS,
     MANAGE_ROLES,
     RESET_TWO_FACTOR,
@@ -60,8 +65,9 @@ def _any_account_or_404(pk):
 
 
 def _data_account_or_404(pk):
-    """The system administrator's scope: accounts of the assessment's own roles only."""
-    return get_object_or_404(_ACCOUNTS.filter(role__in=DATA_ROLES), pk=pk)
+    """The system administrator's scope: accounts of the assessment's own roles, and those
+    without a role yet."""
+    return get_object_or_404(_ACCOUNTS.filter(role__in=SYSTEM_ADMIN_ACCOUNT_ROLES), pk=pk)
 
 
 def _other_account_or_404(request, pk):
@@ -69,11 +75,6 @@ def _other_account_or_404(request, pk):
     if str(pk) == str(request.user.pk):
         raise Http404
     return _any_account_or_404(pk)
-
-
-def _role_and_scope(user) -> dict:
-    return {"role": user.role, "unit": user.unit_id, "province": user.province_id,
-            "lead_department": user.lead_department_id, "is_liaison": user.is_liaison}
 
 
 # -- Sign-in state kept by django-axes and django-otp (both optional here) ----------------
@@ -87,17 +88,6 @@ def _lockout_records(user) -> list | None:
     return list(AccessAttempt.objects.filter(username=user.get_username())
                 .order_by("-attempt_time")
                 .values("ip_address", "failures_since_start", "attempt_time")[:20])
-
-
-def _reset_lockout(user) -> int | None:
-    """Clear the failed attempts of the username at every address; None without Axes."""
-    try:
-        from axes.utils import reset
-    except ImportError:  # the lockout is not installed in this deployment
-        return None
-    if not apps.is_installed("axes"):
-        return None
-    return reset(username=user.get_username())
 
 
 def _two_factor_devices(user) -> int | None:
@@ -114,18 +104,21 @@ def _two_factor_devices(user) -> int | None:
 def user_detail(request, pk):
     account = _any_account_or_404(pk)
     user = request.user
-    is_data_account = account.role in DATA_ROLES
+    is_data_account = account.role in SYSTEM_ADMIN_ACCOUNT_ROLES
     context = {
         "account": account,
         "can_manage": has_capability(user, MANAGE_ACCOUNTS) and is_data_account,
         "can_grant": has_capability(user, MANAGE_ROLES) and account.pk != user.pk,
         "can_unlock": has_capability(user, UNLOCK_ACCOUNTS),
         "can_reset_two_factor": has_capability(user, RESET_TWO_FACTOR) and account.pk != user.pk,
+        "can_issue_code": has_capability(user, ISSUE_ENROLMENT_CODE) and account.pk != user.pk,
     }
     if context["can_unlock"]:
         context["lockouts"] = _lockout_records(account)
     if context["can_reset_two_factor"]:
         context["devices"] = _two_factor_devices(account)
+    if context["can_issue_code"]:
+        context["code_refusal"] = services.enrolment_code_refusal(account)
     return render(request, "accounts/admin_user_detail.html", context)
 
 
@@ -143,15 +136,7 @@ def _password_issued(request, account, *, created: bool, password: str):
 def user_create(request):
     form = AccountCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            account = form.save(commit=False)
-            password = one_time_password(account)
-            account.set_password(password)
-            account.save()
-            log_action("account.created", actor=request.user, target=account, data={
-                "username": account.username, "role": account.role,
-                "scope": account.scope_label,
-            })
+        account, password = services.account_create(actor=request.user, **form.cleaned_data)
         return _password_issued(request, account, created=True, password=password)
     return render(request, "accounts/admin_user_form.html", {
         "form": form, "title": _("新建账户"), "account": None,
@@ -161,16 +146,10 @@ def user_create(request):
 @capability_required(MANAGE_ACCOUNTS)
 def user_edit(request, pk):
     account = _data_account_or_404(pk)
-    before = {name: getattr(account, name) for name in ContactForm.Meta.fields}
     form = ContactForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
-        changed = {name: [before[name], form.cleaned_data[name]]
-                   for name in ContactForm.Meta.fields if before[name] != form.cleaned_data[name]}
-        if changed:
-            with transaction.atomic():
-                form.save()
-                log_action("account.contact_changed", actor=request.user, target=account,
-                           data={"changed": changed})
+        if services.account_contact_update(account=account, actor=request.user,
+                                           **form.cleaned_data):
             messages.success(request, _("联系信息已保存。"))
         else:
             messages.info(request, _("没有需要保存的修改。"))
@@ -189,15 +168,9 @@ def user_set_active(request, pk):
         messages.error(request, _("请求无效：请在账户页面上选择停用或启用。"))
         return redirect("accounts:admin_user_detail", pk=account.pk)
     active = form.cleaned_data["active"]
-    if account.is_active == active:
+    if not services.account_set_active(account=account, actor=request.user, active=active):
         messages.info(request, _("账户已是该状态。"))
         return redirect("accounts:admin_user_detail", pk=account.pk)
-    with transaction.atomic():
-        account.is_active = active
-        account.save(update_fields=["is_active"])
-        # Saving an inactive account ends its sessions (kaohe.accounts.receivers).
-        log_action("account.enabled" if active else "account.disabled", actor=request.user,
-                   target=account)
     messages.success(request, _("账户已启用。") if active else _("账户已停用，其登录会话已结束。"))
     return redirect("accounts:admin_user_detail", pk=account.pk)
 
@@ -207,11 +180,8 @@ def user_set_active(request, pk):
 @require_POST
 def user_reset_password(request, pk):
     account = _data_account_or_404(pk)
-    with transaction.atomic():
-        password = one_time_password(account)
-        account.set_password(password)
-        account.save()  # which ends the account's sessions (kaohe.accounts.receivers)
-        log_action("account.password_reset", actor=request.user, target=account)
+    # The service also ends the account's sessions (kaohe.accounts.receivers).
+    password = services.account_password_reset(account=account, actor=request.user)
     return _password_issued(request, account, created=False, password=password)
 
 
@@ -237,6 +207,8 @@ def effective_settings() -> list[tuple[str, str, object]]:
         (_("强制 HTTPS 跳转"), "SECURE_SSL_REDIRECT", settings.SECURE_SSL_REDIRECT),
         (_("代理传递的 HTTPS 标头"), "SECURE_PROXY_SSL_HEADER",
          _setting("SECURE_PROXY_SSL_HEADER")),
+        (_("可信的反向代理（按其 X-Forwarded-For 确定客户端地址）"), "KAOHE_TRUSTED_PROXIES",
+         ", ".join(str(network) for network in settings.KAOHE_TRUSTED_PROXIES)),
         (_("HSTS 有效期（秒）"), "SECURE_HSTS_SECONDS", settings.SECURE_HSTS_SECONDS),
         (_("HSTS 包含子域名"), "SECURE_HSTS_INCLUDE_SUBDOMAINS",
          settings.SECURE_HSTS_INCLUDE_SUBDOMAINS),
@@ -280,15 +252,10 @@ def settings_view(request):
 @capability_required(MANAGE_ROLES)
 def user_role(request, pk):
     account = _other_account_or_404(request, pk)
-    before = _role_and_scope(account)
     form = RoleForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
-        after = _role_and_scope(form.instance)
-        if after != before:
-            with transaction.atomic():
-                form.save()
-                log_action("account.role_changed", actor=request.user, target=account,
-                           data={"from": before, "to": after})
+        if services.account_role_change(account=account, actor=request.user,
+                                        **form.cleaned_data):
             messages.success(request, _("角色与范围已保存。"))
         else:
             messages.info(request, _("没有需要保存的修改。"))
@@ -303,13 +270,10 @@ def user_role(request, pk):
 @require_POST
 def user_unlock(request, pk):
     account = _any_account_or_404(pk)
-    cleared = _reset_lockout(account)
+    cleared = services.account_unlock(account=account, actor=request.user)
     if cleared is None:
         messages.error(request, _("本系统未启用登录失败锁定，无需解锁。"))
-        return redirect("accounts:admin_user_detail", pk=account.pk)
-    log_action("account.unlocked", actor=request.user, target=account,
-               data={"attempts_cleared": cleared})
-    if cleared:
+    elif cleared:
         messages.success(request, _("已解除锁定，清除了 %(n)d 条登录失败记录。") % {"n": cleared})
     else:
         messages.info(request, _("该账户没有登录失败记录，无需解锁。"))
@@ -320,15 +284,32 @@ def user_unlock(request, pk):
 @require_POST
 def user_reset_two_factor(request, pk):
     account = _other_account_or_404(request, pk)
-    from kaohe.accounts.services import reset_two_factor
-
-    # reset_two_factor writes its own audit entry and ends the account's sessions.
-    removed = reset_two_factor(account, request.user)
+    # reset_two_factor writes its own audit entry and ends the account's sessions; the
+    # password stays as it was (the security administrator never learns one).
+    removed = services.reset_two_factor(account, request.user)
     if removed:
-        messages.success(request, _("已重置双因素认证，该用户下次登录时需重新绑定验证器。"))
+        messages.success(
+            request, _("已重置双因素认证。该用户重新绑定验证器时需要绑定码，请为其发放。"))
     else:
         messages.info(request, _("该用户尚未绑定验证器。"))
     return redirect("accounts:admin_user_detail", pk=account.pk)
+
+
+@capability_required(ISSUE_ENROLMENT_CODE)
+@never_cache
+@require_POST
+def user_enrolment_code(request, pk):
+    """The code the account needs to enrol an authenticator, shown in this response only
+    (never stored in clear, never in a URL or the session)."""
+    account = _other_account_or_404(request, pk)
+    try:
+        code = services.enrolment_code_issue(user=account, actor=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("accounts:admin_user_detail", pk=account.pk)
+    return render(request, "accounts/admin_enrolment_code_issued.html", {
+        "account": account, "code": code, "hours": settings.KAOHE_ENROLMENT_CODE_HOURS,
+    })
 
 
 def security_policy() -> dict:
@@ -351,6 +332,7 @@ def security_policy() -> dict:
         "session_idle_minutes": _setting("KAOHE_SESSION_IDLE_MINUTES"),
         "expire_at_browser_close": settings.SESSION_EXPIRE_AT_BROWSER_CLOSE,
         "two_factor_mode": _setting("KAOHE_TWO_FACTOR"),
+        "enrolment_code_hours": settings.KAOHE_ENROLMENT_CODE_HOURS,
         "two_factor_roles": roles,
         "audit_retention_days": settings.AUDIT_RETENTION_DAYS,
     }

@@ -38,6 +38,7 @@ RUN_REVIEW = "run_review"                        # the working group's comprehen
 APPROVE_RESULTS = "approve_results"              # the leading group
 RELEASE_RESULTS = "release_results"              # the office feeds results back
 VIEW_OWN_RESULT = "view_own_result"              # a unit: its released grade and feedback
+RECEIVE_RESULTS = "receive_results"              # org department: results sent after release
 TRACK_RECTIFICATION = "track_rectification"      # lead departments and the office
 MANAGE_SUMMONS = "manage_summons"
 RECORD_DISPATCH = "record_dispatch"
@@ -51,6 +52,7 @@ MANAGE_TRAINING = "manage_training"              # sessions, materials, attendan
 EXPORT_DOCUMENTS = "export_documents"            # the documents page (each exporter scopes)
 MANAGE_DOCUMENT_TEMPLATES = "manage_document_templates"  # the office's own Word templates
 RESET_TWO_FACTOR = "reset_two_factor"            # remove a user's authenticator (lost phone)
+ISSUE_ENROLMENT_CODE = "issue_enrolment_code"    # the code a user needs to enrol an authenticator
 # The three administrator duties (等保 三员); none of them reads or changes assessment data.
 MANAGE_ACCOUNTS = "manage_accounts"      # system admin: create data accounts, contact, on/off
 VIEW_SETTINGS = "view_settings"          # system admin: the effective security settings
@@ -76,16 +78,18 @@ CAPABILITIES: dict[str, set[str]] = {
     VIEW_AUDIT_LOG: {Role.AUDITOR},
     VIEW_ACCOUNTS: {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN},
     EDIT_SELF_REPORT: {Role.UNIT},
+    # The organization department reads no report: its remit is the cadres (CHECK_CADRES)
+    # and the results once sent to it (RECEIVE_RESULTS).
     VIEW_SELF_REPORTS: {
         Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.LEAD_REVIEWER,
-        Role.ORG_DEPARTMENT, Role.MILITARY_INSPECTOR, Role.UNIT,
+        Role.MILITARY_INSPECTOR, Role.UNIT,
     },
     RETURN_SELF_REPORT: {Role.LEAD_REVIEWER},
     EDIT_PROVINCIAL_REPORT: {Role.PROVINCE},
     # Units never read what provinces say of them (it carries a recommended grade).
     VIEW_PROVINCIAL_REPORTS: {
         Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.LEAD_REVIEWER,
-        Role.ORG_DEPARTMENT, Role.MILITARY_INSPECTOR, Role.PROVINCE,
+        Role.MILITARY_INSPECTOR, Role.PROVINCE,
     },
     VIEW_DEADLINES: {Role.OFFICE, Role.LEAD_REVIEWER},
     MANAGE_DEADLINES: {Role.OFFICE},
@@ -101,6 +105,7 @@ CAPABILITIES: dict[str, set[str]] = {
     APPROVE_RESULTS: {Role.LEADING_GROUP},
     RELEASE_RESULTS: {Role.OFFICE},
     VIEW_OWN_RESULT: {Role.UNIT},
+    RECEIVE_RESULTS: {Role.ORG_DEPARTMENT},
     TRACK_RECTIFICATION: {Role.OFFICE, Role.LEAD_REVIEWER},
     MANAGE_SUMMONS: {Role.OFFICE, Role.LEAD_REVIEWER},
     RECORD_DISPATCH: {Role.OFFICE},
@@ -122,6 +127,7 @@ CAPABILITIES: dict[str, set[str]] = {
     MANAGE_DOCUMENT_TEMPLATES: {Role.OFFICE},
     # Sign-in security is the security administrator's duty (等保 三员).
     RESET_TWO_FACTOR: {Role.SECURITY_ADMIN},
+    ISSUE_ENROLMENT_CODE: {Role.SECURITY_ADMIN},
     MANAGE_ACCOUNTS: {Role.SYSTEM_ADMIN},
     VIEW_SETTINGS: {Role.SYSTEM_ADMIN},
     MANAGE_ROLES: {Role.SECURITY_ADMIN},

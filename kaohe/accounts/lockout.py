@@ -8,11 +8,13 @@ against the same username + address, and the same limit locks both steps.
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials, get_lockout_response
 
+from kaohe.lib.clientip import client_address
+
 
 def client_ip(request) -> str | None:
-    """REMOTE_ADDR only, as the audit log: a forwarded header is trusted only once a proxy
-    is configured in front of the application."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address a lock is kept for, the same as the audit log's: REMOTE_ADDR, or the
+    client behind KAOHE_TRUSTED_PROXIES."""
+    return client_address(request)
 
 
 def _credentials(user) -> dict:

@@ -1,8 +1,10 @@
-"""Sign-in security on every request: session timeouts, the second factor, password age.
+"""Sign-in security on every request: session timeouts, the second factor, passwords.
 
 They run after AuthenticationMiddleware, django-otp's OTPMiddleware and MessageMiddleware.
 The two-factor and password checks deny by default: a user who still owes a code (or a
-new password) reaches only the views named in the allowlists below.
+new password) reaches only the views named in the allowlists below. The second factor
+comes first: a one-time password from the system administrator opens only the two-factor
+pages, so it alone cannot even change the password of an account with an authenticator.
 """
 
 import datetime
@@ -13,7 +15,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -84,7 +86,29 @@ class TwoFactorMiddleware:
         return _to("accounts:two_factor", request)
 
 
+def _reset_notice(request, user) -> None:
+    """Once, at the first page after a complete sign-in: who reset the password and when,
+    so that a reset the owner did not ask for is noticed."""
+    taken = services.password_reset_notice_take(user=user)
+    if taken is None:
+        return
+    by, at = taken
+    if by is None:
+        admin = _("（账户已删除）")
+    elif by.full_name:
+        admin = f"{by.full_name}（{by.get_username()}）"
+    else:
+        admin = by.get_username()
+    when = formats.date_format(timezone.localtime(at), "Y-m-d H:i") if at else "—"
+    messages.warning(request, _(
+        "您的密码已于 %(time)s 由系统管理员 %(admin)s 重置。如果不是您本人申请的，"
+        "请立即联系安全管理员。") % {"time": when, "admin": admin})
+
+
 class PasswordExpiryMiddleware:
+    """A one-time password (a new account, or a reset by the system administrator) must be
+    changed before any other page opens; so must one older than the maximum age."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -94,9 +118,18 @@ class PasswordExpiryMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         max_days = settings.KAOHE_PASSWORD_MAX_AGE_DAYS
         user = request.user
-        if not max_days or not user.is_authenticated:
+        # Until the second factor is given, only TwoFactorMiddleware's pages open.
+        if not user.is_authenticated or twofactor.must_verify(user):
             return None
+        if user.password_reset_notice_pending:
+            _reset_notice(request, user)
         if request.resolver_match.view_name in PASSWORD_EXPIRED_OPEN:
+            return None
+        if user.must_change_password:
+            messages.warning(request, _(
+                "您正在使用系统管理员发放的一次性密码，请先设置您自己的新密码。"))
+            return _to("accounts:password_change", request)
+        if not max_days:
             return None
         changed = user.password_changed_at or user.date_joined
         if timezone.now() - changed <= datetime.timedelta(days=max_days):

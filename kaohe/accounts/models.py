@@ -31,7 +31,9 @@ ROLE_SCOPE = {
 
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
-    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    # Empty until the security administrator grants one: the system administrator opens
+    # accounts without a role (三员分立), and an account without a role may do nothing.
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices, blank=True)
     unit = models.ForeignKey(
         "directory.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
@@ -49,6 +51,16 @@ class User(AbstractUser):
     # When the password was last set; empty for accounts made before it was recorded (their
     # age then counts from date_joined). Read only where a maximum age is configured.
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    # A one-time password from the system administrator (a new account or a reset) is known
+    # to them: it must be replaced by the owner before any page opens. Accounts made
+    # elsewhere (the demo, the console) keep the password they were given.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # The last reset by an administrator, told to the owner once at their next sign-in.
+    password_reset_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("密码重置人"))
+    password_reset_at = models.DateTimeField(_("密码重置时间"), null=True, blank=True)
+    password_reset_notice_pending = models.BooleanField(_("待告知密码重置"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -113,3 +125,41 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.created:%Y-%m-%d %H:%M}"
+
+
+class EnrolmentCode(models.Model):
+    """A code from the security administrator that lets its user enrol an authenticator.
+
+    Without it, an account that has no authenticator would enrol one on first sign-in
+    (trust on first use), so whoever knows the password (e.g. the system administrator
+    after a reset) could. Only the SHA-256 of the code is kept; a code works once, for its
+    own user, until it expires; issuing a new one revokes the unused ones before it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    # Who issued it as the audit log names them (the console operator has no account).
+    issued_by_repr = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("认证器绑定码")
+
+    def __str__(self):
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    def state(self, now=None) -> str:
+        """"valid", "used", "revoked" or "expired"."""
+        now = now or timezone.now()
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "valid"

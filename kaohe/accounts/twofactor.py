@@ -6,6 +6,11 @@ administrators. Units, provinces and the military inspectors sign in with a pass
 The set is deliberately a constant in code, not a setting: an installation can only relax
 the whole requirement (KAOHE_TWO_FACTOR=optional, for a demo), and `check --deploy` warns
 when it does.
+
+Enrolling an authenticator needs an enrolment code from the security administrator (or
+the console operator), given once in the session that enrols: an account without a device
+is not trusted on first use, so a password alone (known to the system administrator after
+a reset) never enrols one.
 """
 
 import base64
@@ -31,6 +36,8 @@ OPTIONAL = "optional"
 MODES = (REQUIRED, OPTIONAL)
 
 DEVICE_NAME = "authenticator"
+# The session that gave a valid enrolment code: {"user": pk, "code": EnrolmentCode pk}.
+ENROLMENT_SESSION_KEY = "kaohe_enrolment_code"
 
 
 def mode() -> str:
@@ -95,3 +102,18 @@ def mark_verified(request, device: TOTPDevice) -> None:
 
 def forget_verification(session) -> None:
     session.pop(DEVICE_ID_SESSION_KEY, None)
+
+
+def enrolment_unlocked(request) -> bool:
+    """Whether this session gave a valid enrolment code for its user."""
+    value = request.session.get(ENROLMENT_SESSION_KEY)
+    return bool(isinstance(value, dict) and request.user.is_authenticated
+                and value.get("user") == request.user.pk)
+
+
+def unlock_enrolment(session, code) -> None:
+    session[ENROLMENT_SESSION_KEY] = {"user": code.user_id, "code": code.pk}
+
+
+def forget_enrolment(session) -> None:
+    session.pop(ENROLMENT_SESSION_KEY, None)

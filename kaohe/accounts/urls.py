@@ -16,6 +16,8 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", admin_views.user_unlock, name="admin_user_unlock"),
     path("users/<int:pk>/two-factor/reset/", admin_views.user_reset_two_factor,
          name="admin_user_two_factor_reset"),
+    path("users/<int:pk>/enrolment-code/", admin_views.user_enrolment_code,
+         name="admin_user_enrolment_code"),
     path("settings/", admin_views.settings_view, name="admin_settings"),
     path("security-policy/", admin_views.security_policy_view, name="admin_security_policy"),
     path("two-factor/", views.two_factor, name="two_factor"),

@@ -4,6 +4,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -13,7 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from kaohe.accounts import lockout, services, twofactor
 from kaohe.accounts.capabilities import VIEW_ACCOUNTS, capability_required
-from kaohe.accounts.forms import StyledPasswordChangeForm, TwoFactorCodeForm
+from kaohe.accounts.forms import EnrolmentCodeForm, StyledPasswordChangeForm, TwoFactorCodeForm
 from kaohe.accounts.models import Role, User
 
 
@@ -118,9 +119,33 @@ def two_factor(request):
     })
 
 
+_ENROLMENT_CODE_ERROR = gettext_lazy(
+    "绑定码不正确、已使用或已过期。绑定码由安全管理员发放，只能使用一次；如已失效，请联系安全管理员重新发放。")
+
+
+def _enrolment_code(request, next_url):
+    """Before the QR code: the enrolment code from the security administrator, so that a
+    password alone (known to the system administrator after a reset) enrols nothing."""
+    user = request.user
+    form = EnrolmentCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.enrolment_code_redeem(request=request,
+                                                code=form.cleaned_data["enrolment_code"])
+        if result == services.ACCEPTED:
+            return redirect(_with_next("accounts:two_factor_enrol", next_url))
+        if lockout.count_failure(request, user):
+            return _lock_out(request, user)
+        form.add_error("enrolment_code", str(_ENROLMENT_CODE_ERROR))
+    return render(request, "accounts/two_factor_enrol_code.html", {
+        "form": form, "next": next_url, "optional": twofactor.mode() == twofactor.OPTIONAL,
+        "hours": settings.KAOHE_ENROLMENT_CODE_HOURS,
+    })
+
+
 @never_cache
 def two_factor_enrol(request):
-    """First sign-in of a two-factor role: scan the QR code, confirm with a first code."""
+    """First sign-in of a two-factor role: the enrolment code, then scan the QR code and
+    confirm with a first code."""
     user = request.user
     next_url = _next_url(request)
     if not twofactor.should_offer(user):
@@ -129,6 +154,8 @@ def two_factor_enrol(request):
         return redirect(_with_next("accounts:two_factor", next_url))
     if lockout.is_locked(request, user):
         return _lock_out(request, user)
+    if not twofactor.enrolment_unlocked(request):
+        return _enrolment_code(request, next_url)
     device = twofactor.pending_device(user)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -153,9 +180,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         # Saving the new password ends every session of the user (kaohe.accounts.receivers);
-        # Django then moves this one to a new key, which is registered again.
-        response = super().form_valid(form)
-        services.password_changed(request=self.request, user=form.user)
+        # Django then moves this one to a new key, which is registered again. A one-time
+        # password stops being one in the same transaction.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.password_changed(request=self.request, user=form.user)
         return response
 
 

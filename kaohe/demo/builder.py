@@ -456,6 +456,8 @@ def _accounts(rng, units):
             )
     for user in users:
         user.password = password
+        # The demo's shared password is printed on purpose: no forced change at sign-in.
+        user.must_change_password = False
     User.objects.bulk_create(users)
 
 
@@ -657,7 +659,7 @@ def demo_launch(round_: Round) -> bool:
             user = User(username=f"lead-{lead.code}-{n}", role=Role.LEAD_REVIEWER,
                         lead_department=lead, full_name=_name(rng),
                         post="副局长" if n == 3 else rng.choice(["处长", "副处长", "主任科员"]),
-                        password=password)
+                        password=password, must_change_password=False)
             user.save()
             staff.append(user)
         filing = TeamFiling.objects.create(round=round_, lead_department=lead,

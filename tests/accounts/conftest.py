@@ -21,6 +21,17 @@ def code_for(device, at: float | None = None) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
+def give_enrolment_code(client, user):
+    """What an owner without an authenticator does first: type the enrolment code the
+    security administrator gave them (here issued as the console operator would)."""
+    from kaohe.accounts.services import enrolment_code_issue_from_console
+
+    code = enrolment_code_issue_from_console(user=user, operator="test")
+    response = client.post(reverse("accounts:two_factor_enrol"), {"enrolment_code": code})
+    assert response.status_code == 302, response.status_code
+    return response
+
+
 def actions(entries):
     return [entry.action for entry in entries]
 

@@ -110,6 +110,8 @@ def test_a_locked_user_cannot_try_codes(client, personas):
     ({"KAOHE_LOGIN_FAILURE_LIMIT": "five"}, "KAOHE_LOGIN_FAILURE_LIMIT"),
     ({"KAOHE_TWO_FACTOR": "sometimes"}, "KAOHE_TWO_FACTOR"),
     ({"KAOHE_SESSION_IDLE_MINUTES": "0"}, "KAOHE_SESSION_IDLE_MINUTES"),
+    ({"KAOHE_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/33"}, "'10.0.0.0/33' is not an IP"),
+    ({"KAOHE_TRUSTED_PROXIES": "nginx.local"}, "KAOHE_TRUSTED_PROXIES: 'nginx.local'"),
 ])
 def test_the_settings_come_from_the_environment_and_refuse_bad_values(env, error, tmp_path):
     script = ("import kaohe.settings as s; "
@@ -128,3 +130,45 @@ def test_the_settings_come_from_the_environment_and_refuse_bad_values(env, error
 def test_client_login_still_works_with_axes(client, personas):
     assert client.login(username="unit_a", password=PASSWORD)
     assert client.get(reverse("home")).status_code == 200
+
+
+# -- Behind a proxy (security.md 31) ------------------------------------------------------
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    from kaohe.lib.clientip import parse_trusted_proxies
+
+    settings.KAOHE_TRUSTED_PROXIES = parse_trusted_proxies(["10.0.0.0/8"], name="test")
+    return {"REMOTE_ADDR": "10.0.0.2"}
+
+
+def test_behind_a_proxy_the_lock_is_for_the_client_address(client, personas, behind_proxy):
+    _fail(client, "unit_a", 5, HTTP_X_FORWARDED_FOR="203.0.113.5", **behind_proxy)
+    assert sign_in(client, "unit_a", HTTP_X_FORWARDED_FOR="203.0.113.5",
+                   **behind_proxy).status_code == 429
+    # The real user, behind the same proxy at another address, is not locked out.
+    assert sign_in(client, "unit_a", HTTP_X_FORWARDED_FOR="198.51.100.20",
+                   **behind_proxy)["Location"] == "/"
+    attempt = AccessAttempt.objects.get(username="unit_a")
+    assert attempt.ip_address == "203.0.113.5"
+    assert set(AuditEntry.objects.filter(action="auth.locked_out").values_list(
+        "ip", flat=True)) == {"203.0.113.5"}
+    assert set(AuditEntry.objects.filter(action="auth.login_failed").values_list(
+        "ip", flat=True)) == {"203.0.113.5"}
+    assert AuditEntry.objects.get(action="auth.login").ip == "198.51.100.20"
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_lock(client, personas, behind_proxy):
+    _fail(client, "unit_a", 5, HTTP_X_FORWARDED_FOR="203.0.113.5", **behind_proxy)
+    # The attacker prepends another address: the proxy still appends the real one.
+    forged = "198.51.100.20, 203.0.113.5"
+    assert sign_in(client, "unit_a", HTTP_X_FORWARDED_FOR=forged,
+                   **behind_proxy).status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(client, personas):
+    for n in range(5):
+        sign_in(client, "unit_a", "wrong-password", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    assert sign_in(client, "unit_a", HTTP_X_FORWARDED_FOR="198.51.100.20").status_code == 429
+    assert AccessAttempt.objects.get(username="unit_a").ip_address == "127.0.0.1"

@@ -18,7 +18,7 @@ from kaohe.accounts import services
 from kaohe.accounts.models import Role, UserSession
 from kaohe.accounts.twofactor import TWO_FACTOR_ROLES
 from kaohe.audit.models import AuditEntry
-from tests.accounts.conftest import actions, code_for, sign_in
+from tests.accounts.conftest import actions, code_for, give_enrolment_code, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +73,7 @@ def test_without_a_device_the_password_leads_to_enrolment_and_nothing_else(
 
 def test_the_enrolment_page_draws_the_qr_code_itself_and_shows_the_secret(client, personas):
     sign_in(client, "office")
+    give_enrolment_code(client, personas["office"])
     page = client.get(ENROL).content.decode()
     device = TOTPDevice.objects.get(user=personas["office"], confirmed=False)
     qr = re.search(r'<div[^>]*id="qr"[^>]*>(.*?)</div>', page, re.S).group(1)
@@ -95,6 +96,7 @@ def test_enrolment_is_confirmed_by_a_code_and_opens_the_pages(client, personas):
     office = personas["office"]
     with time_machine.travel(NOON, tick=False):
         sign_in(client, "office")
+        give_enrolment_code(client, office)
         client.get(ENROL)
         device = TOTPDevice.objects.get(user=office)
         response = client.post(ENROL, {"code": code_for(device), "next": "/rounds/"})
@@ -103,7 +105,8 @@ def test_enrolment_is_confirmed_by_a_code_and_opens_the_pages(client, personas):
     assert device.confirmed
     assert client.get(reverse("home")).status_code == 200
     entries = AuditEntry.objects.filter(target_id=str(office.pk))
-    assert actions(entries) == ["auth.login", "auth.two_factor.enrolled",
+    assert actions(entries) == ["auth.login", "auth.enrolment_code.issued",
+                                "auth.enrolment_code.accepted", "auth.two_factor.enrolled",
                                 "auth.two_factor.verified"]
 
 

@@ -86,10 +86,24 @@ def _code_for(key: bytes, *, step=30, t0=0, digits=6, drift=0, last_t=-1) -> str
         time.sleep(step - (time.time() - t0) % step + 0.1)  # the same user, thrice in 30 s
 
 
+def give_enrolment_code(page, username: str) -> None:
+    """The enrolment page first asks for the code the security administrator gives the
+    owner; here it is issued as the console operator would (`kaohe reset_two_factor`)."""
+    from kaohe.accounts.models import User
+    from kaohe.accounts.services import enrolment_code_issue_from_console
+
+    code = enrolment_code_issue_from_console(user=User.objects.get(username=username),
+                                             operator="browser-test")
+    page.fill("#id_enrolment_code", code)
+    page.get_by_role("button", name="下一步").click()
+    page.wait_for_selector("#secret")
+
+
 def sign_in(page, base_url: str, username: str, password: str) -> None:
     """Sign in as a person does: the login page, then for the roles that need two factors
-    the code page (the device's current code) or, the first time, the enrolment page (a
-    code from the secret it shows). Returns once the home page shows."""
+    the code page (the device's current code) or, the first time, the enrolment page (the
+    enrolment code, then a code from the secret it shows). Returns once the home page
+    shows."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     page.context.clear_cookies()
@@ -100,6 +114,7 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
     path = urlsplit(page.url).path
     if path == "/accounts/two-factor/enrol/":
+        give_enrolment_code(page, username)
         secret = "".join(page.locator("#secret").inner_text().split())
         key = base64.b32decode(secret + "=" * (-len(secret) % 8))
         page.fill("#id_code", _code_for(key))

@@ -1,11 +1,13 @@
-"""Through the pages: the office binds an authenticator on its first sign-in (QR code drawn
-in the page), signs in again with a code, and a wrong code is refused in Chinese."""
+"""Through the pages: the office binds an authenticator on its first sign-in (the security
+administrator's enrolment code, then the QR code drawn in the page), signs in again with a
+code, and a wrong code is refused in Chinese."""
 
 import base64
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kaohe.accounts.services import enrolment_code_issue
 from kaohe.audit.models import AuditEntry
 from tests.browser.conftest import _code_for, sign_in
 from tests.conftest import PASSWORD
@@ -26,10 +28,23 @@ def test_first_sign_in_binds_an_authenticator_then_codes_are_asked(
     personas, live_server, page, screenshot
 ):
     url = live_server.url
+    code = enrolment_code_issue(user=personas["office"], actor=personas["security_admin"])
     _password(page, url, "office")
 
-    # 1. Enrolment: the QR code is an SVG in the page, the secret is there to type by hand.
+    # 1. Enrolment: first the enrolment code from the security administrator; a wrong one
+    # is refused in Chinese, and no secret is shown before the right one.
     assert page.url.startswith(f"{url}/accounts/two-factor/enrol/")
+    assert page.locator("h1").inner_text() == "输入绑定码"
+    assert page.locator("#secret").count() == 0
+    page.fill("#id_enrolment_code", "ABCD-EFGH-JKMN")
+    page.get_by_role("button", name="下一步").click()
+    assert page.get_by_text("绑定码不正确、已使用或已过期").is_visible()
+    screenshot("two-factor-enrolment-code")
+    page.fill("#id_enrolment_code", code.lower())
+    page.get_by_role("button", name="下一步").click()
+    page.wait_for_selector("#secret")
+
+    # Then the QR code is an SVG in the page, the secret is there to type by hand.
     assert page.locator("h1").inner_text() == "绑定认证器"
     qr = page.locator("#qr svg")
     assert qr.is_visible()
