@@ -45,11 +45,12 @@ scan: setup
 
 setup: $(VENV)/.installed assets system-packages
 
-# PDF documents need Pango (WeasyPrint) and a CJK font (no tofu); install them from Debian's
+# PDF documents need Pango and HarfBuzz's subsetter (WeasyPrint) and a CJK font (no tofu); install them from Debian's
 # packages when they are missing and we may (root), else say what is missing.
 system-packages:
 	@missing=""; \
 	ldconfig -p | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	ldconfig -p | grep -q 'libharfbuzz-subset.so' || missing="$$missing libharfbuzz-subset0"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk fontconfig"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -35,6 +35,7 @@ def measure(units: int) -> dict:
         os.environ.update({
             "DJANGO_SETTINGS_MODULE": "kaohe.settings",
             "SECRET_KEY": "bench-only-secret-key-not-for-any-installation-0123456789",
+            "AUDIT_KEY": "bench-only-audit-key-not-for-any-installation-0123456789",
             "KAOHE_DATA_DIR": str(work / "data"),
             "DATABASE_URL": f"sqlite:///{work / 'data' / 'kaohe.sqlite3'}",
             "ALLOWED_HOSTS": "testserver",

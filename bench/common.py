@@ -31,6 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 SECRET_KEY = "bench-only-secret-key-not-for-any-installation-0123456789"  # noqa: S105
+AUDIT_KEY = "bench-only-audit-key-not-for-any-installation-0123456789"
 # The PostgreSQL server whose maintenance database the benchmarks connect to, to create and
 # drop their own databases.
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -128,6 +129,7 @@ class Site:
         env.update({
             "DJANGO_SETTINGS_MODULE": "kaohe.settings",
             "SECRET_KEY": SECRET_KEY,
+            "AUDIT_KEY": AUDIT_KEY,
             "KAOHE_DATA_DIR": str(self.data_dir),
             "DATABASE_URL": self.database_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",

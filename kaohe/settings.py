@@ -12,6 +12,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from kaohe.lib.clientip import parse_trusted_proxies
 from kaohe.lib.env import envbool, envint, envlist, envsecret, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,9 +153,13 @@ if AXES_FAILURE_LIMIT < 1 or _cooloff_minutes < 1:
         "KAOHE_LOGIN_FAILURE_LIMIT and KAOHE_LOGIN_COOLOFF_MINUTES must be positive")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "kaohe.accounts.lockout.client_ip"
+# The proxies in front of Kaohe (addresses or CIDR networks) whose X-Forwarded-For is
+# believed; empty trusts none, and the client is REMOTE_ADDR (kaohe.lib.clientip).
+KAOHE_TRUSTED_PROXIES = parse_trusted_proxies(envlist("KAOHE_TRUSTED_PROXIES", []),
+                                              name="KAOHE_TRUSTED_PROXIES")
 AXES_LOCKOUT_CALLABLE = "kaohe.accounts.views.locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code", "enrolment_code"]
 # Sign-ins are in the audit log; Axes keeps only the failure counts.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
@@ -165,6 +170,10 @@ if KAOHE_TWO_FACTOR not in ("required", "optional"):
     raise ImproperlyConfigured(
         f"KAOHE_TWO_FACTOR must be 'required' or 'optional', not {KAOHE_TWO_FACTOR!r}")
 OTP_TOTP_ISSUER = "定点扶贫考核"
+# Hours an enrolment code from the security administrator stays valid (single use).
+KAOHE_ENROLMENT_CODE_HOURS = envint("KAOHE_ENROLMENT_CODE_HOURS", 72)
+if not 1 <= KAOHE_ENROLMENT_CODE_HOURS <= 24 * 30:
+    raise ImproperlyConfigured("KAOHE_ENROLMENT_CODE_HOURS must be between 1 and 720")
 # Sessions end after this long without a request, and SESSION_COOKIE_AGE after sign-in.
 KAOHE_SESSION_IDLE_MINUTES = envint("KAOHE_SESSION_IDLE_MINUTES", 30)
 # Days before a password must be changed; 0 (the default) never forces a change.
@@ -250,12 +259,38 @@ AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 180)
 if AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured(
         f"AUDIT_RETENTION_DAYS must be at least 180 (six months), not {AUDIT_RETENTION_DAYS}")
+# The key of the audit chain's HMACs (kaohe.audit.chain). It is kept out of the database,
+# so that the database's owner can neither rewrite entries and recompute the chain nor
+# start one of their own; a restored backup verifies only with the same key. The demo
+# (debug) uses a fixed key, and says so (check audit.W002, `kaohe verify`).
+_DEMO_AUDIT_KEY = "insecure-demo-audit-key-do-not-use-in-production"
+AUDIT_KEY = envsecret("AUDIT_KEY", "" if DEBUG else None)
+AUDIT_KEY_IS_DEMO = not AUDIT_KEY
+if AUDIT_KEY_IS_DEMO:
+    AUDIT_KEY = _DEMO_AUDIT_KEY
+if len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured(
+        f"AUDIT_KEY must be at least 32 characters long, not {len(AUDIT_KEY)} "
+        "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+# The anchors: the head of the audit log appended daily (`kaohe worker`) and on demand
+# (`kaohe audit_anchor`) to a file outside the database, which `kaohe verify` compares with
+# the log, so that cutting off its newest entries is noticed. A separate, append-only
+# mount is better still.
+AUDIT_ANCHOR_FILE = Path(envstr("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.log")))
 
 # Evidence uploads: the largest file, and the most one tus PATCH request may carry.
 EVIDENCE_MAX_FILE_BYTES = envint("EVIDENCE_MAX_FILE_BYTES", 4 * 1024**3)
 EVIDENCE_MAX_REQUEST_BYTES = envint("EVIDENCE_MAX_REQUEST_BYTES", 128 * 1024**2)
 # Every other request (forms, with their files) as a whole; the tus endpoint limits its own.
 REQUEST_MAX_BYTES = envint("KAOHE_REQUEST_MAX_BYTES", 210 * 1024**2)
+# Uploaded workbooks (offline reports, directory import): bounded before they are parsed,
+# counted from the bytes really unpacked and the rows and columns really there
+# (kaohe.lib.xlsx_reading). The templates need a few hundred rows and ten columns.
+KAOHE_IMPORT_MAX_UNPACKED_BYTES = envint("KAOHE_IMPORT_MAX_UNPACKED_BYTES", 20 * 1024**2)
+KAOHE_IMPORT_MAX_ROWS = envint("KAOHE_IMPORT_MAX_ROWS", 20_000)
+KAOHE_IMPORT_MAX_COLUMNS = envint("KAOHE_IMPORT_MAX_COLUMNS", 100)
+if min(KAOHE_IMPORT_MAX_UNPACKED_BYTES, KAOHE_IMPORT_MAX_ROWS, KAOHE_IMPORT_MAX_COLUMNS) < 1:
+    raise ImproperlyConfigured("KAOHE_IMPORT_MAX_* must be positive")
 REQUEST_SIZE_EXEMPT_PREFIX = "/evidence/uploads/"
 
 # Reminders go out by e-mail only where an installation configures a backend (SMTP).

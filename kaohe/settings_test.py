@@ -6,6 +6,8 @@ import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-installation")
+# In the environment, so that the production settings loaded by subprocesses find it too.
+os.environ.setdefault("AUDIT_KEY", "test-only-audit-key-not-for-any-installation")
 if "KAOHE_DATA_DIR" not in os.environ:
     _data_dir = tempfile.mkdtemp(prefix="kaohe-test-")
     os.environ["KAOHE_DATA_DIR"] = _data_dir

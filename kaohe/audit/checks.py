@@ -40,3 +40,24 @@ def check_no_superuser(app_configs=None, **kwargs):
              "or remove the account with `kaohe shell` (不设超级管理员).",
         id="audit.W001",
     )]
+
+
+@register(Tags.security)
+def check_audit_key(app_configs=None, **kwargs):
+    """The audit chain's key (security.md 28): the demo's fixed key only in debug, and a key
+    of its own, not the SECRET_KEY that every part of Django already uses."""
+    if getattr(settings, "AUDIT_KEY_IS_DEMO", False):
+        return [Warning(
+            "AUDIT_KEY is not set: the audit log is chained with the fixed demo key, which "
+            "anyone can read in Kaohe's source.",
+            hint="Debug (the demo) only. Set AUDIT_KEY or AUDIT_KEY_FILE to a random secret "
+                 "of at least 32 characters kept outside the database (审计日志密钥).",
+            id="audit.W002",
+        )]
+    if settings.AUDIT_KEY == settings.SECRET_KEY:
+        return [Warning(
+            "AUDIT_KEY is the same as SECRET_KEY.",
+            hint="Give the audit chain a key of its own (AUDIT_KEY or AUDIT_KEY_FILE).",
+            id="audit.W003",
+        )]
+    return []

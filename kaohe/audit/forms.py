@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.audit.redaction import REDACTED_TARGET_TYPES
 from kaohe.lib.forms import StyledFormMixin
 
 
@@ -48,14 +49,14 @@ class AuditSearchForm(StyledFormMixin, forms.Form):
         if data.get("q"):
             q = data["q"].strip()
             entries = entries.filter(Q(action__icontains=q) | Q(actor_repr__icontains=q)
-                                     | Q(target_repr__icontains=q))
+                                     | _shown_target_contains(q))
         if data.get("user"):
             entries = entries.filter(actor_repr__icontains=data["user"].strip())
         if data.get("action"):
             entries = entries.filter(action__istartswith=data["action"].strip())
         if data.get("target"):
             target = data["target"].strip()
-            entries = entries.filter(Q(target_repr__icontains=target) | Q(target_id=target)
+            entries = entries.filter(_shown_target_contains(target) | Q(target_id=target)
                                      | Q(target_type__iexact=target))
         # Whole days in Kaohe's time zone (Asia/Shanghai), the until day included.
         if data.get("since"):
@@ -66,6 +67,13 @@ class AuditSearchForm(StyledFormMixin, forms.Form):
         if data.get("failed"):
             entries = entries.filter(success=False)
         return entries
+
+
+def _shown_target_contains(text: str) -> Q:
+    """Match the object's name only where the auditor may see it: searching a hidden name
+    (kaohe.audit.redaction) must not tell whether it contains the text. The entries' data
+    is not searched at all, for the same reason."""
+    return Q(target_repr__icontains=text) & ~Q(target_type__in=REDACTED_TARGET_TYPES)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

@@ -1,4 +1,5 @@
 from kaohe.audit.context import current_ip
+from kaohe.lib.clientip import client_address
 
 
 class AuditContextMiddleware:
@@ -6,8 +7,8 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # REMOTE_ADDR only: a forwarded header is trusted only once a proxy is configured.
-        token = current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        # REMOTE_ADDR, or the client behind the trusted proxies (KAOHE_TRUSTED_PROXIES).
+        token = current_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

@@ -1,11 +1,11 @@
-"""The audit log: append-only and hash-chained, so a rewritten entry can be found."""
-
-import hashlib
-import json
+"""The audit log: append-only and chained with keyed hashes (kaohe.audit.chain), so that a
+rewritten or removed entry can be found."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kaohe.audit import chain
 
 
 class AppendOnlyError(Exception):
@@ -57,18 +57,5 @@ class AuditEntry(models.Model):
         raise AppendOnlyError("audit entries cannot be deleted")
 
     def compute_hash(self) -> str:
-        payload = {
-            "created_at": self.created_at.isoformat(),
-            "actor": self.actor_id,
-            "actor_repr": self.actor_repr,
-            "action": self.action,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "target_repr": self.target_repr,
-            "data": self.data,
-            "ip": self.ip,
-            "success": self.success,
-            "prev_hash": self.prev_hash,
-        }
-        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        """HMAC-SHA256 under AUDIT_KEY of the entry and its predecessor's hash."""
+        return chain.keyed_hash(self)

@@ -8,10 +8,11 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from kaohe.audit.services import log_action
+from kaohe.lib.clientip import client_address
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_address(request) if request is not None else None
 
 
 @receiver(user_logged_in)

@@ -3,10 +3,17 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
 
 from kaohe.directory.models import Category, Pairing, Unit
 from kaohe.launch.selectors import launch_progress, training_progress
-from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+from kaohe.submissions.models import (
+    FirstSecretary,
+    ProvincialReport,
+    ReportStatus,
+    SecondedCadre,
+    SelfReport,
+)
 
 
 @dataclass
@@ -144,3 +151,30 @@ def province_reports(round_, province):
         .annotate(report_status=Subquery(status.values("status")[:1]),
                   county_count=Subquery(counties))
     )
+
+
+@dataclass
+class CadreCheckProgress:
+    label: str
+    total: int
+    checked: int
+    with_problem: int
+
+
+def cadre_check_progress(round_) -> list[CadreCheckProgress]:
+    """The organization department's checks: seconded cadres and first secretaries of every
+    unit, how many are checked and how many checks found a problem."""
+    problem = (Q(org_check__in_post=False) | Q(org_check__nominal_only=True)
+               | Q(org_check__discipline_issue=True))
+    rows = []
+    for label, model, extra in (
+        (_("挂职扶贫干部"), SecondedCadre, Q(org_check__in_charge=False)),
+        (_("驻村第一书记"), FirstSecretary, Q()),
+    ):
+        counts = model.objects.filter(round=round_).aggregate(
+            total=Count("pk"),
+            checked=Count("pk", filter=Q(org_check__isnull=False)),
+            with_problem=Count("pk", filter=Q(org_check__isnull=False) & (problem | extra)),
+        )
+        rows.append(CadreCheckProgress(label, **counts))
+    return rows

@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 
 from kaohe.accounts.models import Role, User
 from kaohe.audit.models import AuditEntry
+from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors
 from kaohe.directory.selectors import units_visible_to
 from kaohe.grading.selectors import released_grade_for
+from kaohe.outcomes.selectors import released_feedback, results_sent_to_org_department
 from kaohe.rounds.models import Grade
 from kaohe.rounds.selectors import current_round
 from kaohe.submissions.models import ReportStatus, SelfReport
@@ -41,7 +43,10 @@ def home(request):
     if user.role in _OVERVIEW_ROLES:
         template = "dashboard/home_overview.html"
         context.update(_overview(request, round_))
-    elif user.role in {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR, Role.ORG_DEPARTMENT}:
+    elif user.role == Role.ORG_DEPARTMENT:
+        template = "dashboard/home_org_department.html"
+        context.update(_org_department(round_))
+    elif user.role in {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}:
         template = "dashboard/home_reviewer.html"
         context.update(_reviewer(request, round_))
     elif user.role == Role.UNIT:
@@ -64,7 +69,8 @@ def _actors_for(role):
         Role.PROVINCE: {"province"},
         Role.LEAD_REVIEWER: {"unit", "lead_reviewer"},
         Role.MILITARY_INSPECTOR: {"unit", "lead_reviewer"},
-        Role.ORG_DEPARTMENT: {"unit", "lead_reviewer"},
+        # The cadre checks belong to the categorized assessment (step 4).
+        Role.ORG_DEPARTMENT: {"lead_reviewer"},
     }.get(role, set())
 
 
@@ -107,6 +113,15 @@ def _reviewer(request, round_):
     return {"categories": categories, "page": page}
 
 
+def _org_department(round_):
+    """The cadre checks, and the results once released and sent to the department; no
+    report of a unit or province (its remit: kaohe.accounts.capabilities)."""
+    if round_ is None:
+        return {}
+    return {"cadre_checks": selectors.cadre_check_progress(round_),
+            "results_received": results_sent_to_org_department(round_) is not None}
+
+
 def _unit(request, round_):
     unit = request.user.unit
     if round_ is None:
@@ -114,8 +129,12 @@ def _unit(request, round_):
     report = SelfReport.objects.filter(round=round_, unit=unit).first()
     pairings = unit.pairings.filter(round=round_).select_related("county", "county__province")
     grade = released_grade_for(round_, unit)
+    feedback = released_feedback(round_, unit) if grade else None
     return {"unit": unit, "report": report, "pairings": pairings,
-            "released_grade": Grade(grade).label if grade else None}
+            "released_grade": Grade(grade).label if grade else None,
+            # A released correction that changed this unit's result: the unit is told here.
+            "corrected_at": (feedback.result_set.released_at
+                             if feedback is not None and feedback.corrected else None)}
 
 
 def _admin(request):
@@ -124,5 +143,6 @@ def _admin(request):
         "role_names": dict(Role.choices),
     }
     if request.user.role == Role.AUDITOR:
-        context["recent"] = AuditEntry.objects.order_by("-id")[:10]
+        # As on the audit pages: business values hidden (kaohe.audit.redaction).
+        context["recent"] = list(for_auditor(AuditEntry.objects.order_by("-id")[:10]))
     return context

@@ -311,3 +311,27 @@ def test_deleting_a_user_leaves_their_audit_entries_and_the_chain_intact():
         pass
     assert AuditEntry.objects.get(pk=entry.pk).actor_id == entry.actor_id
     assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_entries_record_the_client_address(client, settings):
+    from kaohe.lib.clientip import parse_trusted_proxies
+
+    settings.KAOHE_TRUSTED_PROXIES = parse_trusted_proxies(["192.0.2.1"], name="test")
+    make_user("office", Role.OFFICE)
+    through_proxy = {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9"}
+    client.post(reverse("login"), {"username": "office", "password": "wrong-password"},
+                **through_proxy)
+    client.post(reverse("login"), {"username": "office", "password": PASSWORD},
+                **through_proxy)
+    entries = AuditEntry.objects.filter(action__startswith="auth.login")
+    assert sorted(entries.values_list("action", "ip")) == [
+        ("auth.login", "203.0.113.9"), ("auth.login_failed", "203.0.113.9")]
+    client.post(reverse("logout"), **through_proxy)
+    assert AuditEntry.objects.get(action="auth.logout").ip == "203.0.113.9"
+    # Entries written deep in a view or service take the address from the request's context.
+    client.force_login(make_user("sysadmin", Role.SYSTEM_ADMIN))
+    page = client.get(reverse("accounts:admin_settings"), **through_proxy)
+    assert "KAOHE_TRUSTED_PROXIES" in page.content.decode()
+    assert "192.0.2.1/32" in page.content.decode()
+    assert AuditEntry.objects.get(action="security.settings.viewed").ip == "203.0.113.9"

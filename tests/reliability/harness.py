@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "Reliable-2017-pass"
 SECRET_KEY = "reliability-tests-only-not-a-real-secret-key-0123456789"
+# One key for every installation of the session: a restored backup verifies with it.
+AUDIT_KEY = "reliability-tests-only-audit-key-0123456789"
 TUS = {"Tus-Resumable": "1.0.0"}
 BASE_SETUP = """
 from kaohe.directory.services import reference_data_load
@@ -133,6 +135,7 @@ class Installation:
         env.update({
             "DJANGO_SETTINGS_MODULE": "kaohe.settings",
             "SECRET_KEY": SECRET_KEY,
+            "AUDIT_KEY": AUDIT_KEY,
             "KAOHE_DATA_DIR": str(self.data_dir),
             "DATABASE_URL": self.database_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -206,8 +209,9 @@ class Installation:
 
     # Servers --------------------------------------------------------------------------
 
-    def start_server(self, workers: int = 2) -> Server:
-        server = Server(self, workers)
+    def start_server(self, workers: int = 2, **env: str) -> Server:
+        """A gunicorn server; env adds to or overrides the installation's environment."""
+        server = Server(self, workers, env)
         self.servers.append(server)
         server.start()
         return server
@@ -220,9 +224,11 @@ class Installation:
 class Server:
     """gunicorn serving kaohe.wsgi on a free port of 127.0.0.1, in a process group of its own."""
 
-    def __init__(self, installation: Installation, workers: int):
+    def __init__(self, installation: Installation, workers: int,
+                 env: dict[str, str] | None = None):
         self.installation = installation
         self.workers = workers
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.log = installation.root / f"gunicorn-{next(_names)}.log"
@@ -240,8 +246,8 @@ class Server:
             self.process = subprocess.Popen(  # noqa: S603 - gunicorn from the venv
                 [str(BIN / "gunicorn"), "kaohe.wsgi", "-b", f"127.0.0.1:{self.port}",
                  "-w", str(self.workers), "--timeout", "60", "--graceful-timeout", "5"],
-                cwd=ROOT, env=self.installation.env(), stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                cwd=ROOT, env=self.installation.env(**self.env), stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

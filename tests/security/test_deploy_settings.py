@@ -31,6 +31,7 @@ def _production_env(tmp_path, **extra) -> dict:
     env.update({
         "DJANGO_SETTINGS_MODULE": "kaohe.settings",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "AUDIT_KEY": secrets.token_urlsafe(48),
         "KAOHE_DEBUG": "false",
         "ALLOWED_HOSTS": "kaohe.example.cn",
         "KAOHE_DATA_DIR": str(tmp_path / "data"),
@@ -122,12 +123,33 @@ def test_https_settings_come_from_the_environment(tmp_path):
     ({"AUDIT_RETENTION_DAYS": "half a year"}, "AUDIT_RETENTION_DAYS must be an integer"),
     ({"SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO"}, "SECURE_PROXY_SSL_HEADER must be"),
     ({"SECURE_HSTS_SECONDS": "a year"}, "SECURE_HSTS_SECONDS must be an integer"),
+    ({"AUDIT_KEY": ""}, "AUDIT_KEY (or AUDIT_KEY_FILE) must be set"),
+    ({"AUDIT_KEY": "short-audit-key"}, "AUDIT_KEY must be at least 32 characters"),
+    ({"AUDIT_KEY_FILE": "/nonexistent/audit.key"}, "AUDIT_KEY_FILE='/nonexistent/audit.key'"),
 ])
 def test_a_bad_setting_stops_the_server(tmp_path, extra, message):
     result = _run([sys.executable, "-c", _PRINT], _production_env(tmp_path, **extra))
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+def test_the_audit_key_may_come_from_a_file(tmp_path):
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(secrets.token_urlsafe(48) + "\n", encoding="utf-8")
+    script = ("import django; django.setup(); from django.conf import settings as s; "
+              "print(s.AUDIT_KEY, s.AUDIT_KEY_IS_DEMO)")
+    result = _run([sys.executable, "-c", script],
+                  _production_env(tmp_path, AUDIT_KEY="", AUDIT_KEY_FILE=str(key_file)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [key_file.read_text(encoding="utf-8").strip(), "False"]
+
+
+def test_the_demo_uses_a_fixed_audit_key_and_says_so(tmp_path):
+    env = _production_env(tmp_path, KAOHE_DEBUG="true", AUDIT_KEY="")
+    result = _run([str(KAOHE), "check"], env)
+    assert result.returncode == 0, result.stderr
+    assert "audit.W002" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(("days", "errors"), [(180, 0), (3650, 0), (179, 1), (30, 1),

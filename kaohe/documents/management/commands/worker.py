@@ -1,7 +1,10 @@
-"""`kaohe worker`: run the background task queue (documents, bulk exports)."""
+"""`kaohe worker`: run the background task queue (documents, bulk exports, the audit log's
+daily anchor)."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from kaohe.audit.tasks import start_daily_anchors
 
 
 class Command(BaseCommand):
@@ -12,5 +15,7 @@ class Command(BaseCommand):
                             help="Process the queued tasks, then stop.")
 
     def handle(self, *args, **options):
+        # The audit log's daily anchor: now if the newest is a day old, then a queued task.
+        start_daily_anchors()
         arguments = ["--batch"] if options["batch"] else []
         call_command("db_worker", *arguments)

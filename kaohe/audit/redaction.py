@@ -1,0 +1,121 @@
+"""What the auditor sees of an audit entry (security.md 27).
+
+The auditor audits who did what, not the assessment's results: grades, scores, ranks,
+counts that reveal them, decisions, reasons and feedback text are hidden in every page and
+export of the log. The entry itself, its time, actor, address, action, object (type and
+number) and outcome stay visible, and so do the keys of its data, which say which fields
+changed. The stored entry is never touched: the hash chain covers its real values.
+
+The rule is redact by default: a value is shown only where its key is known to hold no
+result (identifiers, file names and hashes, field lists, people), or where the whole
+action is about accounts, sign-ins, the log itself, files or the set-up of a round. A new
+kind of entry is therefore hidden until someone decides its keys are safe to show.
+"""
+
+import datetime
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+# The placeholder for a hidden value; the same in pages and in the CSV.
+HIDDEN = "［已隐去］"
+
+# Actions that record no assessment result: their data is shown whole.
+_OPEN_ACTIONS = (
+    "auth.", "account.", "security.", "audit.", "maintenance.", "demo.", "round.",
+    "directory.", "evidence.", "document.", "launch.working_group.", "launch.refined_item.",
+    "launch.training.",
+)
+# Keys whose values name what was acted on or who took part, never how it was judged.
+_VISIBLE_KEYS = frozenset({
+    # which object or part of it
+    "unit", "county", "indicator", "requirement", "evidence", "item", "step", "session",
+    "version", "document", "format", "object", "code",
+    # which fields changed (names, not values)
+    "changed", "fields",
+    # files
+    "name", "file", "size", "sha256", "content_type", "url", "replaced",
+    # people and organisation
+    "username", "liaison", "previous_liaison", "position", "body", "post", "village",
+    "members", "refiled", "created", "linked", "place", "topic", "method",
+    # dates of a schedule, not of a judgement
+    "filed_on", "held_on", "sent_on", "until",
+    # how many units a step covered (not how many in a band)
+    "units",
+})
+# Values hidden whole even where they are dicts: their keys are grades (band counts) or
+# the before and after of a judgement.
+_OPAQUE_KEYS = frozenset({"counts", "old", "new", "grade", "grades", "snapshot"})
+# Objects whose own name states a finding or feedback text (e.g. a rectification item is
+# named by its text): shown by type and number only.
+REDACTED_TARGET_TYPES = frozenset({
+    "reviews.AreaGrade", "reviews.Verification", "reviews.SeriousProblem",
+    "reviews.MajorIncident", "grading.Decision", "outcomes.RectificationItem",
+    "outcomes.Summons",
+})
+
+
+def _is_open(action: str) -> bool:
+    return action.startswith(_OPEN_ACTIONS)
+
+
+def _hide(data):
+    if not isinstance(data, dict):
+        return HIDDEN
+    shown = {}
+    for key, value in data.items():
+        if key in _VISIBLE_KEYS:
+            shown[key] = value
+        elif key in _OPAQUE_KEYS or not isinstance(value, dict):
+            shown[key] = HIDDEN
+        else:
+            shown[key] = _hide(value)  # e.g. {area: {old, new}}: the area stays visible
+    return shown
+
+
+def visible_data(action: str, data):
+    """The entry's data as the auditor sees it: keys kept, business values hidden."""
+    if _is_open(action):
+        return data
+    return _hide(data) if isinstance(data, dict) else HIDDEN
+
+
+def visible_target_repr(target_type: str, target_repr: str) -> str:
+    if target_type in REDACTED_TARGET_TYPES and target_repr:
+        return HIDDEN
+    return target_repr
+
+
+@dataclass(frozen=True)
+class AuditorEntry:
+    """An audit entry as the auditor sees it: the same fields, values hidden."""
+
+    id: int
+    created_at: datetime.datetime
+    actor_id: int | None
+    actor_repr: str
+    action: str
+    target_type: str
+    target_id: str
+    target_repr: str
+    data: object
+    ip: str | None
+    success: bool
+    prev_hash: str
+    hash: str
+
+    @property
+    def data_text(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, sort_keys=True) if self.data else ""
+
+
+def for_auditor(entries: Iterable) -> Iterator[AuditorEntry]:
+    for entry in entries:
+        yield AuditorEntry(
+            id=entry.id, created_at=entry.created_at, actor_id=entry.actor_id,
+            actor_repr=entry.actor_repr, action=entry.action, target_type=entry.target_type,
+            target_id=entry.target_id,
+            target_repr=visible_target_repr(entry.target_type, entry.target_repr),
+            data=visible_data(entry.action, entry.data), ip=entry.ip, success=entry.success,
+            prev_hash=entry.prev_hash, hash=entry.hash,
+        )
