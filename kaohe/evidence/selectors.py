@@ -3,7 +3,8 @@
 Lead reviewers read the evidence of the units in their lead department's categories and
 no province's evidence: a province's evidence belongs to its report, which the
 submissions app scopes on its own. The military inspector reads the evidence of the
-unranked (army) units.
+unranked (army) units. The organization department reads no evidence: it checks the
+cadres, whose list it reads through the submissions app.
 """
 
 from django.http import Http404
@@ -11,7 +12,7 @@ from django.http import Http404
 from kaohe.accounts.models import Role
 from kaohe.evidence.models import Evidence, Upload
 
-_SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.ORG_DEPARTMENT}
+_SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
 
 
 def evidence_visible_to(user):

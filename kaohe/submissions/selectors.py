@@ -17,7 +17,8 @@ from kaohe.submissions.models import (
 )
 
 _SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
-_REVIEWERS = {Role.LEAD_REVIEWER, Role.ORG_DEPARTMENT, Role.MILITARY_INSPECTOR}
+# The organization department is no reviewer of reports: it reads the cadres only.
+_REVIEWERS = {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}
 
 
 def self_reports_visible_to(user, *, round):

@@ -181,10 +181,10 @@ def test_self_report_pdf_is_a4_with_the_mark(world, personas, self_report):
 def test_self_report_scope(world, personas, self_report):
     exporter, round_ = get_exporter("self_report"), world["round"]
     key = str(self_report["report"].pk)
-    for persona in ("unit", "lead_reviewer", "office", "working_group", "org_department"):
+    for persona in ("unit", "lead_reviewer", "office", "working_group"):
         assert exporter.get_object(personas[persona], round_, key) == self_report["report"]
     for persona in ("unit_b", "lead_reviewer_b", "province", "province_b", "military_inspector",
-                    "auditor", "system_admin"):
+                    "org_department", "auditor", "system_admin"):
         with pytest.raises(Http404):
             exporter.get_object(personas[persona], round_, key)
         assert self_report["report"] not in list(exporter.objects_for(personas[persona], round_))

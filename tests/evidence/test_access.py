@@ -23,7 +23,7 @@ EVERYTHING = set(OWNERS)
 # persona -> whose evidence it reads. Lead reviewers read their categories' units only.
 VISIBLE = {
     "office": EVERYTHING, "working_group": EVERYTHING, "leading_group": EVERYTHING,
-    "org_department": EVERYTHING,
+    "org_department": set(),  # it checks the cadres' list, no evidence
     "lead_reviewer": {"unit_a"}, "lead_reviewer_b": {"unit_b"},
     "military_inspector": {"army"},
     "unit": {"unit_a"}, "unit_b": {"unit_b"},
