@@ -67,11 +67,13 @@ def _own_unit(persona, world):
 
 
 # Submissions: who reads self-reports, provincial reports (never units: they carry the
-# province's grade recommendation) and cadres.
-SELF_REPORT_READERS = {"office", "working_group", "leading_group", "org_department",
+# province's grade recommendation) and cadres. The organization department reads the
+# cadres only (and, after release, the results sent to it): no report, no evidence.
+SELF_REPORT_READERS = {"office", "working_group", "leading_group",
                        "military_inspector", "lead_reviewer", "unit"}
-PROVINCIAL_READERS = {"office", "working_group", "leading_group", "org_department",
+PROVINCIAL_READERS = {"office", "working_group", "leading_group",
                       "military_inspector", "lead_reviewer", "province"}
+EVIDENCE_READERS = ALL_DATA - {"org_department"}
 CADRE_READERS = {"office", "working_group", "leading_group", "org_department",
                  "military_inspector", "lead_reviewer", "unit"}
 
@@ -140,9 +142,9 @@ ROUTES = {
     "evidence:upload": ("head", lambda w, p: {"pk": own_upload_pk(w, p)}, None,
                         _allowed({"unit", "province"}, ok=412)),
     "evidence:download": ("get", lambda w, p: {"pk": visible_evidence_pk(w, p)}, None,
-                          _allowed(ALL_DATA)),
+                          _allowed(EVIDENCE_READERS)),
     "evidence:preview": ("get", lambda w, p: {"pk": visible_evidence_pk(w, p)}, None,
-                         _allowed(ALL_DATA)),
+                         _allowed(EVIDENCE_READERS)),
     # Self-reports (step 3a). POSTs the persona may not make answer 404; allowed ones
     # redirect back to the page (here after the 2017 deadline: with a message).
     "submissions:self_reports": ("get", None, None, _index_status),
@@ -301,6 +303,9 @@ ROUTES = {
                         _allowed({"leading_group"}, ok=302)),
     "grading:release": ("post", lambda w, p: {"pk": _result_set(w).pk}, None,
                         _allowed({"office"}, ok=302)),
+    # A correction of released results is the leading group's act alone.
+    "grading:reopen": ("post", lambda w, p: {"pk": _result_set(w).pk}, {"reason": "更正"},
+                       _allowed({"leading_group"}, ok=302)),
     "grading:compare": ("get", lambda w, p: {"pk": _result_set(w).pk,
                                              "other_pk": _result_set(w).pk}, None,
                         _allowed(OVERVIEW)),
@@ -367,6 +372,17 @@ FOREIGN["province_b"] += [("submissions:provincial_report", _foreign_prov("unit_
                           ("submissions:provincial_excel", _foreign_prov("unit_a"))]
 FOREIGN["military_inspector"] += [("submissions:self_report", _foreign_self("unit_a")),
                                   ("submissions:provincial_report", _foreign_prov("unit_a"))]
+# Every unit's and province's report and evidence lies outside the organization department.
+FOREIGN["org_department"] = [
+    ("submissions:self_report", _foreign_self("unit_a")),
+    ("submissions:self_report", _foreign_self("army")),
+    ("submissions:self_report_version", _foreign_version("unit_b")),
+    ("submissions:provincial_report", _foreign_prov("unit_a")),
+    ("submissions:provincial_report", _foreign_prov("unit_b")),
+    ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk}),
+    ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk}),
+    ("evidence:preview", lambda w: {"pk": evidence_of(w, "province_b").pk}),
+]
 
 # Reviews: another category's desk and category page, the army (inspected, never reviewed).
 FOREIGN["lead_reviewer"] += [("reviews:desk", lambda w: {"unit_pk": w["unit_b"].pk}),
@@ -563,6 +579,17 @@ def _account(w, p):
     return {"pk": _account_pk(w, p)}
 
 
+def _two_factor_account(w, p):
+    """An office account without an authenticator: the security admin issues it a code."""
+    from kaohe.accounts.models import User
+
+    account = User.objects.filter(username="matrix-enrol").first()
+    if account is None:
+        account = User.objects.create(username="matrix-enrol", role=Role.OFFICE,
+                                      full_name="矩阵绑定账户")
+    return {"pk": account.pk}
+
+
 def _admin_pk(username):
     from kaohe.accounts.models import User
 
@@ -573,8 +600,7 @@ SYSTEM_ADMIN, SECURITY_ADMIN, ACCOUNT_ADMINS = (
     {"system_admin"}, {"security_admin"}, {"system_admin", "security_admin"})
 ROUTES.update({
     "accounts:admin_user_create": (
-        "post", None, {"username": "matrix-new", "full_name": "新用户", "phone": "010-1234567",
-                       "role": "office"},
+        "post", None, {"username": "matrix-new", "full_name": "新用户", "phone": "010-1234567"},
         _allowed(SYSTEM_ADMIN)),  # 200: the page with the one-time password
     "accounts:admin_user_detail": ("get", _account, None, _allowed(ACCOUNT_ADMINS)),
     "accounts:admin_user_edit": ("get", _account, None, _allowed(SYSTEM_ADMIN)),
@@ -585,6 +611,9 @@ ROUTES.update({
     "accounts:admin_user_unlock": ("post", _account, None, _allowed(SECURITY_ADMIN, ok=302)),
     "accounts:admin_user_two_factor_reset": ("post", _account, None,
                                              _allowed(SECURITY_ADMIN, ok=302)),
+    # 200: the page with the enrolment code, shown once.
+    "accounts:admin_user_enrolment_code": ("post", _two_factor_account, None,
+                                           _allowed(SECURITY_ADMIN)),
     "accounts:admin_settings": ("get", None, None, _allowed(SYSTEM_ADMIN)),
     "accounts:admin_security_policy": ("get", None, None, _allowed(SECURITY_ADMIN)),
     "audit:export": ("get", None, None, _allowed({"auditor"})),
@@ -648,7 +677,8 @@ ROUTES.update({
     "documents:template_download": ("get", lambda w, p: {"identifier": "feedback_letter"}, None,
                                     _allowed({"office"})),
 })
-for _persona in ("unit", "unit_b", "lead_reviewer", "province", "working_group"):
+for _persona in ("unit", "unit_b", "lead_reviewer", "province", "working_group",
+                 "org_department"):
     FOREIGN.setdefault(_persona, [])
     FOREIGN[_persona] += [
         ("documents:make", lambda w: {"identifier": "feedback_letter",

@@ -56,6 +56,13 @@ How a round is graded (implementation plan, section 七; docs/mission.md "Grades
    unit that reaches into the good band ("incident.in_top_band"); a province's recommended
    grade two or more steps from the unit's (decided) grade ("recommendation.far").
 
+9. Decisions (``DecisionRules``, ``check_final_grades``). The working group may set a unit's
+   grade by hand only within these rules: a grade its tie group's positions allow (its
+   candidates), or a lower one; never better than the incident cap with a major incident;
+   较差 only in the poor band and with a serious problem; at most n_good 好, n_top 好 and 较好
+   together, and as many 较差 as the poor band has places. Each refusal names the unit and
+   cites section 七.
+
 Who is ranked is the caller's decision: army and armed police units are inspected, not ranked,
 so they are not passed in.
 """
@@ -167,6 +174,13 @@ class UnitInput:
     major_incident: bool = False
     recommended_grade: Grade | None = None
     category: str | None = None
+    # The unit's name for the texts people read (tie reasons, refusals); ``unit`` is the
+    # identifier (a code) and stands in when no name is given.
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +373,7 @@ def _validated(inputs: Iterable[UnitInput]) -> list[UnitInput]:
                     major_incident=bool(item.major_incident),
                     recommended_grade=recommended,
                     category=item.category,
+                    name=item.name,
                 )
             )
     return units
@@ -710,9 +725,9 @@ def _evaluate(inputs: Iterable[UnitInput], method: Method) -> Evaluation:
     )
 
 
-def _others(group: tuple[str, ...], name: str, limit: int = 5) -> str:
-    """The other units of a tied group, the first few by name ("A、B、C等12个单位")."""
-    shown = [other for other in group[: limit + 1] if other != name][:limit]
+def _others(group: tuple[str, ...], name: str, labels: Mapping[str, str], limit: int = 5) -> str:
+    """The other units of a tied group by their names, the first few ("A、B、C等12个单位")."""
+    shown = [labels[other] for other in group[: limit + 1] if other != name][:limit]
     total = len(group) - 1
     return "、".join(shown) if total <= limit else f"{'、'.join(shown)}等{total}个单位"
 
@@ -730,6 +745,8 @@ class _ReasonWriter:
         self.band_ranges = band_ranges
         self.method = method
         self.cap = Grade(method.incident_cap)
+        # Unit identifier -> the name to print; only the units of tied groups are looked up.
+        self.labels = {p.unit.unit: p.unit.label for p in ranking.placed}
         self.score_parts = [
             [
                 f"{AREA_NAMES[area]}「{grade.label}」"
@@ -825,7 +842,8 @@ class _ReasonWriter:
             reasons.append(
                 Reason(
                     "rank",
-                    f"名次第{p.first}名（共{n}个单位参加排名），与{_others(p.group, unit.unit)}"
+                    f"名次第{p.first}名（共{n}个单位参加排名），"
+                    f"与{_others(p.group, unit.unit, self.labels)}"
                     f"完全并列（得分及全部比较规则相同），并列位次{where}，"
                     "并列单位按名称排列，顺序不代表先后",
                 )
@@ -855,7 +873,8 @@ class _ReasonWriter:
             reasons.append(
                 Reason(
                     "tie.pending",
-                    f"与{_others(p.group, unit.unit)}完全并列，并列位次{where}跨越区间边界"
+                    f"与{_others(p.group, unit.unit, self.labels)}完全并列，"
+                    f"并列位次{where}跨越区间边界"
                     f"{problem_note}，可能为{labels}，机器不作决定，由考核工作组确定",
                 )
             )
@@ -1028,15 +1047,229 @@ def calibration(inputs: Iterable[UnitInput]) -> dict[str, CategoryCalibration]:
     return out
 
 
+# --------------------------------------------------------------------------- decisions
+
+
+# Section 七 of the 2017 plan, quoted in every refusal so that the reader sees the rule.
+PLAN_SECTION = "考核实施方案第七部分"
+PLAN_POOR_TEXT = "排名靠后{poor}且存在突出问题的单位确定为较差等次"
+PLAN_INCIDENT_TEXT = "如定点扶贫县出现重大涉贫事件的，负责帮扶的中央单位考核等次不能确定为“好”"
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """What the plan allows one unit: its positions, the grades its tie group's positions
+    give (``candidates``; one grade when it is not pending), its incident and problems."""
+
+    unit: str
+    name: str
+    first: int
+    last: int
+    candidates: tuple[Grade, ...]
+    major_incident: bool
+    serious_problem: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBreach:
+    """A final grade (or a set of them) that section 七 does not allow; ``unit`` is None for
+    a quota. The message is Chinese, names the unit and cites the rule."""
+
+    unit: str | None
+    rule: str
+    message: str
+
+
+def _percent(share: Decimal) -> str:
+    return f"{_fmt(Decimal(share) * 100)}%"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRules:
+    """The limits of the working group's decisions in one round (implementation plan,
+    section 七; docs/mission.md "Decisions where the text is silent"):
+
+    - a unit may take a grade its tie group's positions allow (``candidates``), or a lower
+      one (with a reason, which the caller records); never a higher one;
+    - never better than ``cap`` (好 is out) with a major incident;
+    - 较差 only inside the poor band (the unit's positions reach it) and with a serious
+      problem;
+    - at most ``n_good`` 好, at most ``n_top`` 好 and 较好 together, at most ``n_poor`` 较差.
+    """
+
+    units: Mapping[str, Allowance]
+    n_good: int
+    n_top: int
+    n_poor: int
+    poor_first: int | None  # first position of the poor band; None when it is empty
+    poor_last: int | None
+    cap: Grade
+    shares: Mapping[str, Decimal]
+
+    @classmethod
+    def from_outputs(
+        cls,
+        outputs: Mapping[str, Any],
+        inputs: Iterable[UnitInput],
+        method: Method | Mapping[str, Any] | None = None,
+    ) -> DecisionRules:
+        """The rules for an evaluation as stored (``Evaluation.to_dict()``) and its inputs."""
+        method = _resolve_method(method)
+        by_unit = {unit.unit: unit for unit in inputs}
+        empty = {"size": 0, "first": None, "last": None}
+        # An evaluation of no units may be stored without its (empty) bands.
+        bands = {band.value: empty for band in Band} | dict(outputs.get("bands") or {})
+        units = {}
+        for result in outputs["results"]:
+            unit = by_unit.get(result["unit"])
+            first, last = result["positions"]
+            units[result["unit"]] = Allowance(
+                unit=result["unit"],
+                name=unit.label if unit is not None else result["unit"],
+                first=first,
+                last=last,
+                candidates=tuple(Grade.parse(label) for label in result["candidates"]),
+                major_incident=bool(unit and unit.major_incident),
+                serious_problem=bool(unit and unit.serious_problems),
+            )
+        poor = bands["poor"]
+        return cls(
+            units=units,
+            n_good=bands["good"]["size"],
+            n_top=bands["good"]["size"] + bands["fairly_good"]["size"],
+            n_poor=poor["size"],
+            poor_first=poor["first"],
+            poor_last=poor["last"],
+            cap=Grade(method.incident_cap),
+            shares=dict(method.shares),
+        )
+
+    def _poor_rule(self) -> str:
+        return PLAN_POOR_TEXT.format(poor=_percent(self.shares["poor"]))
+
+    def breach(self, unit: str, grade: Grade) -> RuleBreach | None:
+        """Why one unit may not have this grade (quotas aside), or None when it may."""
+        allowance = self.units[unit]
+        name = allowance.name
+        where = _positions(allowance.first, allowance.last)
+        if grade is Grade.PENDING:
+            labels = "或".join(f"「{g.label}」" for g in allowance.candidates)
+            return RuleBreach(
+                unit,
+                "pending",
+                f"「{name}」等次待定（可能为{labels}），须由考核工作组逐一确定并说明理由",
+            )
+        if allowance.major_incident and grade.level < self.cap.level:
+            return RuleBreach(
+                unit,
+                "incident.good",
+                f"「{name}」定点扶贫县出现重大涉贫事件，不能确定为「{grade.label}」，"
+                f"最高为「{self.cap.label}」（{PLAN_SECTION}：{PLAN_INCIDENT_TEXT}）",
+            )
+        if grade is Grade.POOR:
+            reaches_poor = self.poor_first is not None and allowance.last >= self.poor_first
+            if not reaches_poor:
+                band = (
+                    _positions(self.poor_first, self.poor_last)  # type: ignore[arg-type]
+                    if self.poor_first is not None
+                    else "本轮为空"
+                )
+                return RuleBreach(
+                    unit,
+                    "poor.outside_bottom",
+                    f"「{name}」位次{where}不在较差区间（{band}），不能确定为「较差」"
+                    f"（{PLAN_SECTION}：{self._poor_rule()}）",
+                )
+            if not allowance.serious_problem:
+                return RuleBreach(
+                    unit,
+                    "poor.no_serious_problem",
+                    f"「{name}」不存在突出问题，不能确定为「较差」（{PLAN_SECTION}：{self._poor_rule()}）",
+                )
+            return None
+        best = min(allowance.candidates, key=lambda g: g.level)
+        if grade.level < best.level:
+            labels = "或".join(f"「{g.label}」" for g in allowance.candidates)
+            return RuleBreach(
+                unit,
+                "position.above",
+                f"「{name}」位次{where}，按位次只能确定为{labels}（或说明理由后降低等次），"
+                f"不能确定为「{grade.label}」（{PLAN_SECTION}：排名前{_percent(self.shares['good'])}"
+                f"为好，排名前{_percent(self.shares['fairly_good'])}以内为较好，"
+                f"{self._poor_rule()}，其余单位为一般等次）",
+            )
+        return None
+
+    def allowed(self, unit: str) -> tuple[Grade, ...]:
+        """The grades the unit may be given, best first (the quotas aside)."""
+        return tuple(grade for grade in AREA_GRADES if self.breach(unit, grade) is None)
+
+    def quota_breaches(self, final: Mapping[str, Grade | str]) -> list[RuleBreach]:
+        counts = Counter(Grade(grade) for grade in final.values())
+        good, poor = counts[Grade.GOOD], counts[Grade.POOR]
+        top = good + counts[Grade.FAIRLY_GOOD]
+        out = []
+        if good > self.n_good:
+            out.append(
+                RuleBreach(
+                    None,
+                    "quota.good",
+                    f"确定为「好」的单位{good}家，超过「好」的名额{self.n_good}家"
+                    f"（{PLAN_SECTION}：排名前{_percent(self.shares['good'])}为好）",
+                )
+            )
+        if top > self.n_top:
+            out.append(
+                RuleBreach(
+                    None,
+                    "quota.top",
+                    f"确定为「好」和「较好」的单位合计{top}家，超过名额{self.n_top}家"
+                    f"（{PLAN_SECTION}：排名前{_percent(self.shares['fairly_good'])}以内为好或较好）",
+                )
+            )
+        if poor > self.n_poor:
+            out.append(
+                RuleBreach(
+                    None,
+                    "quota.poor",
+                    f"确定为「较差」的单位{poor}家，超过较差区间的{self.n_poor}个位次"
+                    f"（{PLAN_SECTION}：{self._poor_rule()}）",
+                )
+            )
+        return out
+
+
+def check_final_grades(
+    rules: DecisionRules, final: Mapping[str, Grade | str], *, complete: bool = True
+) -> list[RuleBreach]:
+    """Every way a proposed set of final grades (unit -> grade) breaks section 七: per unit
+    in ranking order, then the quotas. ``complete=False`` accepts units still pending (a set
+    being worked on); ``complete=True`` (submission, approval) does not. Empty: allowed."""
+    out = []
+    for unit in rules.units:
+        grade = Grade(final.get(unit, Grade.PENDING))
+        if grade is Grade.PENDING and not complete:
+            continue
+        breach = rules.breach(unit, grade)
+        if breach is not None:
+            out.append(breach)
+    unknown = sorted(set(final) - set(rules.units))
+    out += [RuleBreach(unit, "unknown", f"「{unit}」不在本次综合评议范围内") for unit in unknown]
+    decided = {unit: grade for unit, grade in final.items() if Grade(grade) is not Grade.PENDING}
+    return out + rules.quota_breaches(decided)
+
+
 __all__ = [
     "AREA_CODES",
     "AREA_GRADES",
     "AREA_NAMES",
     "GRADE_LABELS",
+    "Allowance",
     "Band",
     "BandRange",
     "CategoryCalibration",
     "Comparison",
+    "DecisionRules",
     "Distribution",
     "EngineInputError",
     "Evaluation",
@@ -1045,9 +1278,11 @@ __all__ = [
     "GradingWarning",
     "Perturbation",
     "Reason",
+    "RuleBreach",
     "UnitInput",
     "UnitResult",
     "calibration",
+    "check_final_grades",
     "evaluate",
     "sensitivity",
 ]

@@ -3,6 +3,11 @@
 The engine (kaohe.grading.engine) is plain Python; these models keep what it was given,
 what it said, and what the working group decided on top, so that every grade can be
 explained and an approved result cannot change without a new version.
+
+A result set's life is one state machine (``TRANSITIONS``): draft -> submitted ->
+returned | approved -> released, and superseded once a later version is approved (or, for
+the released version, once a correction of it is released). A released round changes only
+through a ``Correction`` that the leading group opens with a written reason.
 """
 
 import hashlib
@@ -10,6 +15,7 @@ import json
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,10 +25,55 @@ class ResultSetStatus(models.TextChoices):
     RETURNED = "returned", _("领导小组退回")
     APPROVED = "approved", _("已审定")
     RELEASED = "released", _("已反馈")
+    SUPERSEDED = "superseded", _("已被新版本取代")
+
+
+# action -> (the statuses it may start from, the status it leads to). Every change of a
+# result set's status goes through this table (kaohe.grading.services._transition).
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({ResultSetStatus.DRAFT, ResultSetStatus.RETURNED}),
+               ResultSetStatus.SUBMITTED),
+    "return": (frozenset({ResultSetStatus.SUBMITTED}), ResultSetStatus.RETURNED),
+    "approve": (frozenset({ResultSetStatus.SUBMITTED}), ResultSetStatus.APPROVED),
+    "release": (frozenset({ResultSetStatus.APPROVED}), ResultSetStatus.RELEASED),
+    "supersede": (frozenset({ResultSetStatus.DRAFT, ResultSetStatus.SUBMITTED,
+                             ResultSetStatus.RETURNED, ResultSetStatus.APPROVED,
+                             ResultSetStatus.RELEASED}), ResultSetStatus.SUPERSEDED),
+}
 
 
 class SealBroken(Exception):
-    """An approved result set no longer matches its seal: it was changed after approval."""
+    """An approved result set no longer matches its seal: it was changed after approval.
+    The message is for people (in the reader's language) and names the version."""
+
+
+class Correction(models.Model):
+    """The leading group reopens a released round to correct it, with a written reason.
+    Versions computed while it is open are its versions; releasing one of them closes it
+    and supersedes the version it corrects, whose letters stay on record."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE,
+                              related_name="corrections")
+    corrects = models.ForeignKey("ResultSet", on_delete=models.PROTECT,
+                                 related_name="corrections")
+    reason = models.TextField(_("更正理由"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+")
+    opened_at = models.DateTimeField()
+    released_as = models.ForeignKey("ResultSet", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["round", "opened_at"]
+        verbose_name = _("考核结果更正")
+
+    def __str__(self):
+        return f"{self.round.year} correction of v{self.corrects.version}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None
 
 
 class ResultSet(models.Model):
@@ -47,6 +98,15 @@ class ResultSet(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    # Set for the versions made while a correction of the released version is open.
+    correction = models.ForeignKey(Correction, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="versions")
     seal = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -61,11 +121,17 @@ class ResultSet(models.Model):
 
     @property
     def is_sealed(self) -> bool:
-        return self.status in {ResultSetStatus.APPROVED, ResultSetStatus.RELEASED}
+        """Approved once: its content must match the seal, superseded or not."""
+        return self.status in {ResultSetStatus.APPROVED, ResultSetStatus.RELEASED} or (
+            self.status == ResultSetStatus.SUPERSEDED and self.approved_at is not None)
 
     @property
     def is_editable(self) -> bool:
         return self.status in {ResultSetStatus.DRAFT, ResultSetStatus.RETURNED}
+
+    def can(self, action: str) -> bool:
+        """Whether the state machine allows ``action`` from the current status."""
+        return self.status in TRANSITIONS[action][0]
 
     def final_grades(self) -> dict[str, str]:
         """Unit code -> final grade code: the engine's grade unless a decision replaced it."""
@@ -85,13 +151,48 @@ class ResultSet(models.Model):
             ],
             "leader_comments": self.leader_comments,
         }
+        if self.correction_id is not None:
+            # Only corrections carry the key, so seals made before corrections existed hold.
+            payload["correction"] = {"corrects": self.correction.corrects.version,
+                                     "reason": self.correction.reason}
         canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False,
                                separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def verify_seal(self) -> None:
         if self.is_sealed and self.content_hash() != self.seal:
-            raise SealBroken(f"result set {self.pk} does not match its seal")
+            raise SealBroken(gettext(
+                "第%(version)s版等次建议的内容与审定时的封存校验值不符，可能已被篡改，"
+                "不能使用；请立即报告安全管理员。") % {"version": self.version})
+
+
+class EventAction(models.TextChoices):
+    SUBMITTED = "submitted", _("报领导小组审定")
+    RETURNED = "returned", _("领导小组退回")
+    APPROVED = "approved", _("领导小组审定同意")
+    RELEASED = "released", _("向各单位反馈")
+    SUPERSEDED = "superseded", _("被新版本取代")
+    CORRECTION_OPENED = "correction_opened", _("领导小组提出更正")
+
+
+class ResultSetEvent(models.Model):
+    """One step of a result set's life with who, when and the comments given (the leading
+    group's return and approval comments, the reason of a correction): kept, never
+    overwritten, and shown as the version's history."""
+
+    result_set = models.ForeignKey(ResultSet, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=EventAction.choices)
+    status = models.CharField(max_length=20, choices=ResultSetStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField()
+    comments = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["result_set", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.result_set} {self.action}"
 
 
 class DecisionKind(models.TextChoices):

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/submit/", views.submit, name="submit"),
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/release/", views.release, name="release"),
+    path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/compare/<int:other_pk>/", views.compare, name="compare"),
 ]

@@ -1,8 +1,11 @@
 """The working group's comprehensive review and the leading group's approval."""
 
+from collections import Counter
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from kaohe.accounts.capabilities import (
@@ -15,14 +18,13 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.audit.services import log_action
 from kaohe.grading import engine, services
-from kaohe.grading.models import ResultSet, SealBroken
+from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
 from kaohe.lib.http import current_round_or_404
 from kaohe.outcomes import services as outcomes
 from kaohe.reviews.models import CategorySubmission
 from kaohe.reviews.selectors import lead_departments_ranked
 
 GRADE_ORDER = ["good", "fairly_good", "average", "poor", "pending"]
-
 
 
 def _result_set(pk) -> ResultSet:
@@ -41,6 +43,9 @@ def index(request):
         "round": round_, "leads": leads,
         "result_sets": ResultSet.objects.filter(round=round_).select_related("created_by"),
         "can_run": has_capability(request.user, RUN_REVIEW),
+        "released": ResultSet.objects.filter(round=round_,
+                                             status=ResultSetStatus.RELEASED).exists(),
+        "open_correction": services.open_correction(round_),
     })
 
 
@@ -56,27 +61,45 @@ def compute(request):
     return redirect("grading:detail", pk=result_set.pk)
 
 
-def _rows(result_set: ResultSet, category: str):
-    inputs = {item["unit"]: item for item in result_set.inputs}
-    final = result_set.final_grades()
-    decisions = {}
+def _label(code: str) -> str:
+    return engine.GRADE_LABELS[engine.Grade(code)]
+
+
+def _decisions(result_set: ResultSet) -> list:
+    """Every manual decision with who, when and why; grades in words, units by name."""
+    names = services.unit_names(result_set)
+    engine_grades = {r["unit"]: r["grade_code"] for r in result_set.outputs["results"]}
+    decisions = []
     for decision in result_set.decisions.select_related("decided_by"):
         # The page names grades in words (较好), never by their codes (fairly_good).
-        decision.previous_label = engine.GRADE_LABELS[engine.Grade(decision.previous)]
-        decision.grade_label = engine.GRADE_LABELS[engine.Grade(decision.grade)]
-        decisions.setdefault(decision.unit_code, []).append(decision)
+        decision.previous_label = _label(decision.previous)
+        decision.grade_label = _label(decision.grade)
+        decision.engine_label = _label(engine_grades.get(decision.unit_code, "pending"))
+        decision.unit_name = names.get(decision.unit_code, decision.unit_code)
+        decisions.append(decision)
+    return decisions
+
+
+def _rows(result_set: ResultSet, category: str, decisions: list, rules):
+    inputs = {item["unit"]: item for item in result_set.inputs}
+    final = result_set.final_grades()
+    by_unit = {}
+    for decision in decisions:
+        by_unit.setdefault(decision.unit_code, []).append(decision)
     rows = []
     for result in result_set.outputs["results"]:
         item = inputs[result["unit"]]
         if category and item["category"] != category:
             continue
+        allowed = rules.allowed(result["unit"]) if result["unit"] in rules.units else ()
         rows.append({
             "result": result, "input": item,
-            "areas": [engine.GRADE_LABELS[engine.Grade(item["grades"][code])]
-                      for code in engine.AREA_CODES],
+            "areas": [_label(item["grades"][code]) for code in engine.AREA_CODES],
             "final": final[result["unit"]],
-            "final_label": engine.GRADE_LABELS[engine.Grade(final[result["unit"]])],
-            "decisions": decisions.get(result["unit"], []),
+            "final_label": _label(final[result["unit"]]),
+            "decisions": by_unit.get(result["unit"], []),
+            # Only the grades section 七 allows at the unit's position are offered.
+            "choices": [(grade.value, grade.label) for grade in allowed],
             "tie_reason": next((msg for code, msg in zip(result["reason_codes"],
                                                          result["reasons"], strict=True)
                                 if code.startswith("tie")), ""),
@@ -84,19 +107,49 @@ def _rows(result_set: ResultSet, category: str):
     return rows
 
 
+WARNING_KINDS = {
+    "recommendation.far": _lazy("省级推荐等次与考核等次相差两个及以上等次"),
+    "problem.outside_bottom": _lazy("存在突出问题但不在较差区间"),
+    "incident.in_top_band": _lazy("出现重大涉贫事件的单位位次在“好”的区间"),
+    "bands.overlap": _lazy("较差区间与好、较好区间重叠"),
+}
+
+
+def _warning_kinds(warnings: list[dict]) -> list[tuple[str, int]]:
+    counts = Counter(w["code"] for w in warnings)
+    return [(str(WARNING_KINDS.get(code, code)), n) for code, n in counts.most_common()]
+
+
+def _warnings(result_set: ResultSet) -> list[dict]:
+    """The engine's warnings, each with the name of its unit."""
+    names = services.unit_names(result_set)
+    return [{"unit": w.get("unit"), "name": names.get(w.get("unit") or "", ""),
+             "code": w.get("code", ""), "message": w["message"]}
+            for w in result_set.outputs.get("warnings", [])]
+
+
+def _sensitivity(result_set: ResultSet) -> list[dict]:
+    names = services.unit_names(result_set)
+    out = []
+    for p in result_set.outputs.get("sensitivity", []):
+        if p["changes"]:
+            out.append({**p, "names": [names.get(c["unit"], c["unit"]) for c in p["changes"]]})
+    return out
+
+
 @capability_required(VIEW_RESULTS)
 def detail(request, pk):
     result_set = _result_set(pk)
     try:
         result_set.verify_seal()
-    except SealBroken:
+    except SealBroken as exc:
         log_action("grading.result_set.seal_broken", actor=request.user, target=result_set,
                    success=False)
-        messages.error(request, _(
-            "该版本的内容与审定时的封存校验值不符，可能已被篡改，请立即报告安全管理员。"
-        ))
+        messages.error(request, str(exc))
     category = request.GET.get("category", "")
-    rows = _rows(result_set, category)
+    decisions = _decisions(result_set)
+    rules = services.decision_rules(result_set)
+    rows = _rows(result_set, category, decisions, rules)
     final = result_set.final_grades()
     counts = {code: 0 for code in GRADE_ORDER}
     for grade in final.values():
@@ -107,11 +160,9 @@ def detail(request, pk):
     for unit, grade in final.items():
         by_category[inputs[unit]["category"]][grade] += 1
     chart = {
-        "labels": [engine.GRADE_LABELS[engine.Grade(c)] for c in GRADE_ORDER],
+        "labels": [_label(c) for c in GRADE_ORDER],
         "categories": categories,
-        "series": {engine.GRADE_LABELS[engine.Grade(c)]: [by_category[cat][c]
-                                                          for cat in categories]
-                   for c in GRADE_ORDER},
+        "series": {_label(c): [by_category[cat][c] for cat in categories] for c in GRADE_ORDER},
     }
     calibration = result_set.outputs.get("calibration", {})
     chart["calibration_labels"] = [_("本类别"), _("其他类别")]
@@ -123,22 +174,37 @@ def detail(request, pk):
                    for c in calibration.values()],
     }
     pending = [row for row in rows if row["result"]["grade_code"] == "pending"]
+    warnings = _warnings(result_set)
+    sensitivity = _sensitivity(result_set)
+    runs_review = has_capability(request.user, RUN_REVIEW)
+    released = ResultSet.objects.filter(round=result_set.round,
+                                        status=ResultSetStatus.RELEASED).first()
+    open_correction = services.open_correction(result_set.round)
     log_action("grading.result_set.viewed", actor=request.user, target=result_set)
     return render(request, "grading/detail.html", {
         "result_set": result_set, "round": result_set.round, "rows": rows,
         "category": category, "categories": categories,
-        "counts": [(engine.GRADE_LABELS[engine.Grade(c)], counts[c]) for c in GRADE_ORDER],
-        "chart": chart, "pending": pending,
-        "warnings": result_set.outputs["warnings"],
-        "sensitivity": [p for p in result_set.outputs.get("sensitivity", []) if p["changes"]],
-        "calibration": result_set.outputs.get("calibration", {}),
-        "grade_choices": [(c, engine.GRADE_LABELS[engine.Grade(c)]) for c in GRADE_ORDER[:4]],
-        "can_decide": has_capability(request.user, RUN_REVIEW) and result_set.is_editable,
-        "can_submit": has_capability(request.user, RUN_REVIEW) and result_set.is_editable,
+        "counts": [(_label(c), counts[c]) for c in GRADE_ORDER],
+        "chart": chart, "pending": pending, "decisions": decisions,
+        "warnings": warnings, "warning_kinds": _warning_kinds(warnings),
+        "pending_open": sum(1 for grade in final.values() if grade == "pending"),
+        "breaches": services.rule_breaches(result_set, complete=False),
+        "events": result_set.events.select_related("actor"),
+        "sensitivity": sensitivity,
+        "sensitivity_max": max((len(p["changes"]) for p in sensitivity), default=0),
+        "calibration": calibration,
+        "superseded_by": (ResultSet.objects.filter(pk=result_set.superseded_by_id).first()
+                          if result_set.superseded_by_id else None),
+        "can_decide": runs_review and result_set.is_editable,
+        "can_submit": runs_review and result_set.is_editable,
         "can_approve": (has_capability(request.user, APPROVE_RESULTS)
-                        and result_set.status == "submitted"),
+                        and result_set.status == ResultSetStatus.SUBMITTED),
         "can_release": (has_capability(request.user, RELEASE_RESULTS)
-                        and result_set.status == "approved"),
+                        and result_set.status == ResultSetStatus.APPROVED),
+        "can_reopen": (has_capability(request.user, APPROVE_RESULTS)
+                       and result_set.status == ResultSetStatus.RELEASED
+                       and open_correction is None),
+        "released": released, "open_correction": open_correction,
         "others": ResultSet.objects.filter(round=result_set.round).exclude(pk=result_set.pk),
     })
 
@@ -192,13 +258,37 @@ def approve(request, pk):
 @capability_required(RELEASE_RESULTS)
 @require_POST
 def release(request, pk):
+    result_set = _result_set(pk)
     try:
-        outcomes.release(result_set=_result_set(pk), actor=request.user)
-    except (services.GradingError, outcomes.OutcomeError, SealBroken) as exc:
+        outcomes.release(result_set=result_set, actor=request.user)
+    except SealBroken as exc:
+        log_action("grading.result_set.seal_broken", actor=request.user, target=result_set,
+                   success=False)
+        messages.error(request, str(exc))
+    except (services.GradingError, outcomes.OutcomeError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("考核结果已反馈，各单位只能看到本单位的等次。"))
     return redirect("grading:detail", pk=pk)
+
+
+@capability_required(APPROVE_RESULTS)
+@require_POST
+def reopen(request, pk):
+    """The leading group opens a correction of the released version, with its reason."""
+    result_set = _result_set(pk)
+    if result_set.status != ResultSetStatus.RELEASED:
+        messages.error(request, _("只能对已反馈的版本提出更正。"))
+        return redirect("grading:detail", pk=pk)
+    try:
+        draft = services.correction_open(round=result_set.round, actor=request.user,
+                                         reason=request.POST.get("reason", "")[:5000])
+    except (services.GradingError, SealBroken) as exc:
+        messages.error(request, str(exc))
+        return redirect("grading:detail", pk=pk)
+    messages.success(request, _("已提出更正，考核工作组在第%(v)s版中修改后报领导小组审定。")
+                     % {"v": draft.version})
+    return redirect("grading:detail", pk=draft.pk)
 
 
 @capability_required(VIEW_RESULTS)

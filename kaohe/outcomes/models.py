@@ -6,7 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Feedback(models.Model):
-    """What the leading group tells one unit: its grade, problems found, suggestions."""
+    """What the leading group tells one unit: its grade, problems found, suggestions.
+
+    One letter per unit and result set version: the letters of the released version are
+    what units read; those of a version a correction replaced stay on record, unchanged."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE, related_name="feedback")
@@ -18,9 +21,15 @@ class Feedback(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    # In a correction: the unit's letter of the version corrected, and whether this letter
+    # changes it (grade or text): only then is the unit told of the correction.
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    corrected = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="feedback_unique")]
+        constraints = [models.UniqueConstraint(fields=["result_set", "unit"],
+                                               name="feedback_unique")]
         verbose_name = _("考核反馈")
 
     def __str__(self):

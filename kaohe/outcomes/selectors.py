@@ -1,8 +1,29 @@
-"""Reads about a unit's results over the years."""
+"""Reads about results: a unit's over the years, and what was sent to the organization
+department."""
 
 from kaohe.grading.engine import GRADE_LABELS, Grade
 from kaohe.grading.models import ResultSet, ResultSetStatus
-from kaohe.outcomes.models import ItemStatus, RectificationItem, Summons
+from kaohe.grading.selectors import released_result_set
+from kaohe.outcomes.models import (
+    Dispatch,
+    DispatchKind,
+    Feedback,
+    ItemStatus,
+    RectificationItem,
+    Summons,
+)
+
+
+def results_sent_to_org_department(round_) -> ResultSet | None:
+    """The released results, once the office has recorded sending them to the organization
+    department (考核结果送中央组织部); None before release or before they are sent."""
+    if round_ is None:
+        return None
+    result_set = released_result_set(round_)
+    if result_set is None or not Dispatch.objects.filter(
+            round=round_, kind=DispatchKind.ORG_DEPARTMENT).exists():
+        return None
+    return result_set
 
 
 def unit_history(unit, current_round) -> dict:
@@ -23,3 +44,25 @@ def unit_history(unit, current_round) -> dict:
         "open_items": open_items,
         "open_summons": Summons.objects.filter(unit=unit, closed=False).select_related("round"),
     }
+
+
+def released_feedback(round_, unit):
+    """The unit's letter of the released version in force, or None before release."""
+    result_set = released_result_set(round_)
+    if result_set is None:
+        return None
+    return Feedback.objects.filter(result_set=result_set, unit=unit).select_related(
+        "result_set", "replaces__result_set").first()
+
+
+def earlier_letters(feedback) -> list:
+    """The unit's earlier letters that a correction changed, newest first (kept on record,
+    never changed). A letter a correction only re-issued unchanged is not listed."""
+    letters, seen = [], {feedback.pk}
+    current = feedback
+    while current.replaces_id is not None and current.replaces_id not in seen:
+        seen.add(current.replaces_id)
+        if current.corrected:
+            letters.append(current.replaces)
+        current = current.replaces
+    return letters

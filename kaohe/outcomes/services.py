@@ -18,6 +18,7 @@ from kaohe.outcomes.models import (
     RectificationReport,
     Summons,
 )
+from kaohe.outcomes.selectors import released_feedback
 from kaohe.reviews.models import SubReport
 from kaohe.submissions import deadlines
 
@@ -28,40 +29,70 @@ class OutcomeError(Exception):
 
 @transaction.atomic
 def feedback_prepare(*, result_set: ResultSet, actor) -> int:
-    """Draft every unit's feedback from its grade and its lead department's sub-report.
-    Existing drafts keep the office's edits; only their grade follows the result set."""
-    if result_set.status not in {ResultSetStatus.APPROVED, ResultSetStatus.RELEASED}:
-        raise OutcomeError(_("等次建议经领导小组审定后才能准备反馈意见。"))
+    """Draft every unit's letter for the newest approved version, which is the only one
+    that can be released. A letter starts from the unit's letter of the newest earlier
+    version (the office's edits, or the released letter a correction replaces), else from its
+    lead department's sub-report; its grade is always this version's. Released letters are
+    never touched."""
+    result_set = ResultSet.objects.select_for_update(of=("self",)).select_related(
+        "correction").get(pk=result_set.pk)
+    if result_set.status == ResultSetStatus.RELEASED:
+        raise OutcomeError(_("考核结果已反馈，反馈意见不能重新起草；如需更正，须由领导小组"
+                             "提出更正并说明理由。"))
+    if result_set.status != ResultSetStatus.APPROVED:
+        raise OutcomeError(_("等次建议经领导小组审定后才能准备反馈意见（第%(version)s版当前为"
+                             "“%(status)s”）。") % {"version": result_set.version,
+                                                  "status": result_set.get_status_display()})
+    try:
+        grading.check_releasable(result_set)
+    except grading.GradingError as exc:
+        raise OutcomeError(str(exc)) from None
     grades = result_set.final_grades()
     units = {u.code: u for u in Unit.objects.filter(code__in=grades)}
     subs = {s.review.unit_id: s for s in SubReport.objects.filter(
         review__round=result_set.round, review__unit__in=units.values()).select_related(
         "review")}
-    existing = {f.unit_id: f for f in Feedback.objects.filter(round=result_set.round)}
+    drafted = set(Feedback.objects.filter(result_set=result_set).values_list("unit_id",
+                                                                             flat=True))
+    earlier = {}
+    for feedback in (Feedback.objects.filter(round=result_set.round,
+                                             result_set__version__lt=result_set.version)
+                     .order_by("result_set__version")):
+        earlier[feedback.unit_id] = feedback  # the newest version's letter wins
+    replaced = {}
+    if result_set.correction is not None:
+        replaced = {f.unit_id: f for f in Feedback.objects.filter(
+            result_set_id=result_set.correction.corrects_id)}
     created = 0
     for code, grade in grades.items():
         unit = units[code]
-        feedback = existing.get(unit.pk)
-        if feedback is None:
-            sub = subs.get(unit.pk)
-            Feedback.objects.create(
-                round=result_set.round, unit=unit, result_set=result_set, grade=grade,
-                problems=sub.problems if sub else "", suggestions=sub.suggestions if sub else "",
-                updated_by=actor)
-            created += 1
-        elif (feedback.grade, feedback.result_set_id) != (grade, result_set.pk):
-            feedback.grade, feedback.result_set = grade, result_set
-            feedback.save(update_fields=["grade", "result_set", "updated_at"])
+        if unit.pk in drafted:
+            continue
+        start, sub = earlier.get(unit.pk), subs.get(unit.pk)
+        Feedback.objects.create(
+            round=result_set.round, unit=unit, result_set=result_set, grade=grade,
+            problems=start.problems if start else (sub.problems if sub else ""),
+            suggestions=start.suggestions if start else (sub.suggestions if sub else ""),
+            replaces=replaced.get(unit.pk), updated_by=actor)
+        created += 1
     log_action("outcomes.feedback.prepared", actor=actor, target=result_set,
-               data={"created": created})
+               data={"created": created, "version": result_set.version})
     return created
 
 
 @transaction.atomic
 def feedback_update(*, feedback: Feedback, actor, problems: str, suggestions: str) -> Feedback:
-    if ResultSet.objects.filter(pk=feedback.result_set_id,
-                                status=ResultSetStatus.RELEASED).exists():
+    """The office edits a letter of the version about to be released; a released letter
+    (and one of a superseded version) stays as it is."""
+    feedback = Feedback.objects.select_for_update(of=("self",)).select_related(
+        "result_set").get(pk=feedback.pk)
+    result_set = feedback.result_set
+    if result_set.released_at is not None:
         raise OutcomeError(_("考核结果已反馈，反馈意见不能再修改。"))
+    if result_set.status != ResultSetStatus.APPROVED:
+        raise OutcomeError(_("该反馈意见属于第%(version)s版（%(status)s），不能修改。")
+                           % {"version": result_set.version,
+                              "status": result_set.get_status_display()})
     feedback.problems, feedback.suggestions, feedback.updated_by = problems, suggestions, actor
     feedback.save()
     log_action("outcomes.feedback.edited", actor=actor, target=feedback)
@@ -71,9 +102,29 @@ def feedback_update(*, feedback: Feedback, actor, problems: str, suggestions: st
 @transaction.atomic
 def release(*, result_set: ResultSet, actor) -> ResultSet:
     """One act for the whole round: grades and feedback become visible, each to its own
-    unit, and every 较差 unit gets a summons record."""
-    feedback_prepare(result_set=result_set, actor=actor)
-    result_set = grading.result_set_release(result_set=result_set, actor=actor)
+    unit, and every 较差 unit gets a summons record. Releasing a correction marks the letters
+    it changes as corrected (their units are told) and keeps the earlier letters."""
+    current = ResultSet.objects.select_for_update().get(pk=result_set.pk)
+    if current.status == ResultSetStatus.RELEASED:
+        return current
+    try:
+        grading.check_releasable(current)
+    except grading.GradingError as exc:
+        raise OutcomeError(str(exc)) from None
+    current.verify_seal()
+    feedback_prepare(result_set=current, actor=actor)
+    result_set = grading.result_set_release(result_set=current, actor=actor)
+    if result_set.correction_id is not None:
+        changed = [
+            f for f in Feedback.objects.filter(result_set=result_set).select_related(
+                "replaces", "unit")
+            if f.replaces is None or (f.grade, f.problems, f.suggestions)
+            != (f.replaces.grade, f.replaces.problems, f.replaces.suggestions)
+        ]
+        # update(), not save(): the letter's own time stays that of its last edit.
+        Feedback.objects.filter(pk__in=[f.pk for f in changed]).update(corrected=True)
+        log_action("outcomes.correction.released", actor=actor, target=result_set,
+                   data={"units": [f.unit.code for f in changed]})
     for code, grade in result_set.final_grades().items():
         if grade == "poor":
             unit = Unit.objects.get(code=code)
@@ -93,7 +144,7 @@ def rectification_for(*, round, unit) -> RectificationReport:
     the unfinished items carried over from the previous round."""
     report, created = RectificationReport.objects.get_or_create(round=round, unit=unit)
     if created:
-        feedback = Feedback.objects.filter(round=round, unit=unit).first()
+        feedback = released_feedback(round, unit)
         items = []
         if feedback is not None:
             items += [(ItemSource.PROBLEM, t, None) for t in _lines(feedback.problems)]

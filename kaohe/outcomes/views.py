@@ -34,6 +34,7 @@ from kaohe.outcomes.models import (
     Summoner,
     Summons,
 )
+from kaohe.outcomes.selectors import earlier_letters, released_feedback
 from kaohe.submissions import deadlines
 
 
@@ -54,10 +55,13 @@ def _approved(round_):
 def feedback_list(request):
     round_ = current_round_or_404()
     result_set = _approved(round_)
-    feedback = Feedback.objects.filter(round=round_).select_related("unit", "unit__category")
+    # The letters of the version released (or about to be): earlier versions' stay on record.
+    feedback = Feedback.objects.filter(round=round_, result_set=result_set).select_related(
+        "unit", "unit__category", "replaces__result_set")
     return render(request, "outcomes/feedback_list.html", {
         "round": round_, "result_set": result_set,
         "feedback": [(f, _label(f.grade)) for f in feedback.order_by("unit__code")],
+        "can_prepare": result_set is not None and result_set.status == ResultSetStatus.APPROVED,
     })
 
 
@@ -91,8 +95,11 @@ def feedback_edit(request, pk):
         else:
             messages.success(request, _("反馈意见已保存。"))
             return redirect("outcomes:feedback_list")
-    return render(request, "outcomes/feedback_edit.html",
-                  {"feedback": feedback, "grade": _label(feedback.grade)})
+    return render(request, "outcomes/feedback_edit.html", {
+        "feedback": feedback, "grade": _label(feedback.grade),
+        "editable": (feedback.result_set.status == ResultSetStatus.APPROVED
+                     and feedback.result_set.released_at is None),
+    })
 
 
 # The unit's own result ------------------------------------------------------------------
@@ -102,15 +109,16 @@ def feedback_edit(request, pk):
 def my_result(request):
     round_ = current_round_or_404()
     unit = request.user.unit
-    result_set = released_result_set(round_)
-    if result_set is None:
+    feedback = released_feedback(round_, unit)
+    if feedback is None:
         raise Http404  # nothing of the result exists for a unit before release
-    feedback = get_object_or_404(Feedback, round=round_, unit=unit)
     report = services.rectification_for(round=round_, unit=unit)
     step = round_.steps.get(code="rectification")
     log_action("outcomes.feedback.viewed", actor=request.user, target=feedback)
+    earlier = [(letter, _label(letter.grade)) for letter in earlier_letters(feedback)]
     return render(request, "outcomes/my_result.html", {
         "round": round_, "unit": unit, "feedback": feedback, "grade": _label(feedback.grade),
+        "earlier": earlier, "corrected": feedback.corrected,
         "report": report, "items": report.items.select_related("carried_from__report__round"),
         "statuses": [(s.value, s.label) for s in ItemStatus if s != ItemStatus.NOT_ACCEPTED],
         "deadline": deadlines.deadline_for(step, unit=unit),

@@ -92,6 +92,7 @@ def test_evaluate_command_on_the_demo_data_agrees_with_the_web_result_set(demo, 
     from kaohe.demo.builder import advance_demo_to_review
     from kaohe.grading.engine import AREA_CODES, AREA_NAMES, GRADE_LABELS, Grade
     from kaohe.grading.models import ResultSet
+    from kaohe.grading.services import problem_text  # sealed as codes, named as the engine does
 
     assert advance_demo_to_review(today=datetime.date(2018, 1, 20))
     result_set = ResultSet.objects.get()
@@ -105,7 +106,8 @@ def test_evaluate_command_on_the_demo_data_agrees_with_the_web_result_set(demo, 
             writer.writerow([
                 item["unit"], item["category"],
                 *[GRADE_LABELS[Grade(item["grades"][c])] for c in AREA_CODES],
-                "；".join(item["serious_problems"]), "是" if item["incidents"] else "否",
+                "；".join(problem_text(p) for p in item["serious_problems"]),
+                "是" if item["incidents"] else "否",
                 GRADE_LABELS[Grade(item["recommended_grade"])] if item["recommended_grade"]
                 else "",
             ])

@@ -135,7 +135,14 @@ def test_progress_table_is_for_the_office_and_the_two_groups(world, personas, pe
 
 def test_ranking_table_has_the_ranking_final_grades_and_decisions(approved, personas, world):
     wg = personas["working_group"]
-    draft = grading.result_set_compute(round=world["round"], actor=wg)
+    # One 好 place out of two units, so that A001 is 好 and can be lowered (section 七
+    # allows lowering with a reason, never raising above the position's grade).
+    round_ = world["round"]
+    method = {**round_.method,
+              "shares": {**round_.method["shares"], "good": "0.5", "fairly_good": "0.5"}}
+    type(round_).objects.filter(pk=round_.pk).update(method=method)
+    round_.refresh_from_db()
+    draft = grading.result_set_compute(round=round_, actor=wg)
     grading.decision_record(result_set=draft, unit_code="A001", grade="fairly_good",
                             reason="综合考虑调研情况", actor=wg)
     exporter = get_exporter("ranking_table")
@@ -153,8 +160,8 @@ def test_ranking_table_has_the_ranking_final_grades_and_decisions(approved, pers
     assert [row[2] for row in rows] == ["A001", "B001"]
     a, b = rows
     assert a[:4] == [1, 1, "A001", "测试单位甲"] and a[5:11] == ["好"] * 6
-    # Two units give no 好 place: the engine says 一般, the working group decided 较好.
-    assert a[12:14] == ["一般", "较好"] and "综合考虑调研情况" in a[14] and "一般→较好" in a[14]
+    # The engine says 好, the working group lowered it to 较好 with its reason.
+    assert a[12:14] == ["好", "较好"] and "综合考虑调研情况" in a[14] and "好→较好" in a[14]
     assert "得分" in a[15]
     assert b[3] == "测试单位乙" and b[5:11] == ["一般"] * 6 and b[12:14] == ["较差", "较差"]
     assert b[14] is None

@@ -151,9 +151,12 @@ def test_approval_seals_the_result_set_and_later_changes_need_a_new_version(subm
         services.result_set_release(result_set=result_set, actor=personas["office"])
 
 
-def test_leading_group_returns_with_comments_and_the_set_becomes_editable(submitted, personas):
+def test_leading_group_returns_with_comments_and_the_set_becomes_editable(mixed, personas):
     wg = personas["working_group"]
-    result_set = services.result_set_compute(round=submitted["round"], actor=wg)
+    result_set = services.result_set_compute(round=mixed["round"], actor=wg)
+    for unit, grade in (("M003", "fairly_good"), ("M004", "average"), ("M009", "poor")):
+        services.decision_record(result_set=result_set, unit_code=unit, grade=grade,
+                                 reason="工作组研究确定", actor=wg)
     services.result_set_submit(result_set=result_set, actor=wg)
     with pytest.raises(services.GradingError, match="退回意见"):
         services.result_set_return(result_set=result_set, actor=personas["leading_group"],
@@ -161,7 +164,7 @@ def test_leading_group_returns_with_comments_and_the_set_becomes_editable(submit
     result_set = services.result_set_return(result_set=result_set,
                                             actor=personas["leading_group"], comments="再研究")
     assert result_set.is_editable
-    services.decision_record(result_set=result_set, unit_code="B001", grade="fairly_good",
+    services.decision_record(result_set=result_set, unit_code="M002", grade="average",
                              reason="领导小组意见", actor=wg)
 
 

@@ -14,7 +14,12 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
-from kaohe.accounts.capabilities import RELEASE_RESULTS, VIEW_OWN_RESULT, has_capability
+from kaohe.accounts.capabilities import (
+    RECEIVE_RESULTS,
+    RELEASE_RESULTS,
+    VIEW_OWN_RESULT,
+    has_capability,
+)
 from kaohe.documents.base import (
     CONTENT_TYPES,
     Exporter,
@@ -38,18 +43,36 @@ from kaohe.documents.pdf_render import render_pdf
 from kaohe.grading.models import ResultSet, ResultSetStatus
 from kaohe.grading.selectors import released_result_set
 from kaohe.lib import clock
+from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import Feedback
+from kaohe.outcomes.selectors import results_sent_to_org_department
 
 
-def _feedback_for(user, round_):
-    """Letters the user may export: the office all of them, a unit its own after release."""
+def _feedback_for(user, round_, *, on_record=False):
+    """Letters the user may export: the office those of the version released (or about to
+    be), a unit its own released one. ``on_record`` adds the letters a correction replaced
+    (the office's all, a unit's own that were released), for fetching one by its key."""
     feedback = Feedback.objects.filter(round=round_).select_related(
-        "unit", "unit__category__lead_department", "result_set")
+        "unit", "unit__category__lead_department", "result_set", "replaces__result_set")
     if has_capability(user, RELEASE_RESULTS):
+        if not on_record:
+            feedback = feedback.filter(result_set=_released_or_approved(round_))
         return feedback.order_by("unit__category__order", "unit__code")
     if has_capability(user, VIEW_OWN_RESULT) and released_result_set(round_) is not None:
-        return feedback.filter(unit_id=user.unit_id)
+        mine = feedback.filter(unit_id=user.unit_id)
+        if on_record:
+            return mine.filter(result_set__released_at__isnull=False)
+        return mine.filter(result_set__status=ResultSetStatus.RELEASED)
     return feedback.none()
+
+
+def _issued(feedback: Feedback):
+    """When the letter's content was first released: a letter a correction re-issued
+    unchanged keeps the date of the one it replaces."""
+    origin = feedback
+    while origin.replaces_id is not None and not origin.corrected:
+        origin = origin.replaces
+    return origin.result_set.released_at
 
 
 def feedback_letter(feedback: Feedback, rectification_due) -> OfficialDocument:
@@ -57,13 +80,22 @@ def feedback_letter(feedback: Feedback, rectification_due) -> OfficialDocument:
     unit = feedback.unit
     year = round_.year
     grade = grade_label(feedback.grade)
-    released = feedback.result_set.released_at
+    released = _issued(feedback)
     lead = unit.category.lead_department
     blocks = [
         Paragraph(f"根据{plan_citation(round_)}，经国务院扶贫开发领导小组审定，现将你单位"
                   f"{year}年度定点扶贫工作成效考核结果反馈如下。"),
         Heading(1, "考核结果"),
         Paragraph(f"你单位{year}年度定点扶贫工作成效考核结果为“{grade}”。"),
+    ]
+    if feedback.corrected and feedback.replaces is not None:
+        earlier = feedback.replaces
+        when = earlier.result_set.released_at and timezone.localdate(earlier.result_set.released_at)
+        on = f"{when.year}年{when.month}月{when.day}日" if when else "此前"
+        blocks.append(Paragraph(
+            f"本函为更正函：经国务院扶贫开发领导小组审定，对{on}反馈的考核结果"
+            f"（“{grade_label(earlier.grade)}”）和反馈意见予以更正，以本函为准。"))
+    blocks += [
         Heading(1, "突出问题与不足"),
         *paragraphs(feedback.problems),
         Heading(1, "改进工作的意见建议"),
@@ -108,7 +140,7 @@ class FeedbackLetterExporter(Exporter):
 
     def get_object(self, user, round_, key):
         try:
-            return _feedback_for(user, round_).get(pk=int(key))
+            return _feedback_for(user, round_, on_record=True).get(pk=int(key))
         except (ValueError, Feedback.DoesNotExist):
             raise Http404 from None
 
@@ -158,9 +190,9 @@ class FeedbackLettersExporter(RoundExporter):
         letter_template = template_for(FeedbackLetterExporter()) if fmt == "docx" else None
         due = _rectification_due(obj)
         jobs = []
-        for feedback in (Feedback.objects.filter(round=obj)
+        for feedback in (Feedback.objects.filter(round=obj, result_set=_released_or_approved(obj))
                          .select_related("unit", "unit__category__lead_department",
-                                         "result_set", "round")
+                                         "result_set", "round", "replaces__result_set")
                          .order_by("unit__category__order", "unit__code")):
             doc = feedback_letter(feedback, due)
             doc.mark = mark
@@ -258,7 +290,12 @@ class CircularExporter(RoundExporter):
 
 @register
 class OrgDepartmentListExporter(RoundExporter):
-    """The results for the organization department (干部考核的参考)."""
+    """The results for the organization department (干部考核的参考).
+
+    The office prepares it once the results are approved and sends it; the organization
+    department reads it once the results are released and the office has recorded sending
+    them (a dispatch to it), and never an approved version that is not released.
+    """
 
     identifier = "org_department_list"
     name = "考核结果名单（送中央组织部）"
@@ -268,8 +305,27 @@ class OrgDepartmentListExporter(RoundExporter):
     def ready(self, round_):
         return _released_or_approved(round_) is not None
 
+    def _offered_to(self, user, round_) -> bool:
+        if round_ is None:
+            return False
+        if has_capability(user, RELEASE_RESULTS):
+            return self.ready(round_)
+        if has_capability(user, RECEIVE_RESULTS):
+            return results_sent_to_org_department(round_) is not None
+        return False
+
+    def objects_for(self, user, round_):
+        return [round_] if self._offered_to(user, round_) else []
+
+    def get_object(self, user, round_, key):
+        if not self._offered_to(user, round_) or key != str(round_.year):
+            raise Http404
+        return round_
+
     def _rows(self, round_):
-        rows = _ranked_results(_released_or_approved(round_))
+        # The released results once there are any (what the organization department
+        # receives); before the first release, the approved ones the office prepares.
+        rows = _ranked_results(released_result_set(round_) or _released_or_approved(round_))
         rows.sort(key=lambda row: (row[0].category.order, row[0].code))
         return [[str(i), unit.code, unit.name, unit.category.name, grade_label(grade)]
                 for i, (unit, grade) in enumerate(rows, start=1)]
@@ -296,16 +352,13 @@ class OrgDepartmentListExporter(RoundExporter):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "考核结果"
-        sheet.append(["序号", "单位编码", "单位名称", "类别", "考核等次"])
-        for cell in sheet[1]:
+        for cell in write_row(sheet, ["序号", "单位编码", "单位名称", "类别", "考核等次"]):
             cell.font = Font(bold=True)
         for row in self._rows(obj):
-            sheet.append([int(row[0]), *row[1:]])
+            write_row(sheet, [int(row[0]), *row[1:]])
         for column, width in zip("ABCDE", (6, 12, 40, 30, 10), strict=True):
             sheet.column_dimensions[column].width = width
         sheet.freeze_panes = "A2"
         mark_workbook(workbook, mark, self.name)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+        return workbook_bytes(workbook)
 

@@ -2,6 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 from django.utils import timezone
 
 from kaohe.audit.anchors import anchor_path, parse_paper
@@ -51,8 +52,10 @@ class Command(BaseCommand):
             problems.append(f"partial upload {name}: no upload record (残留的上传片段)")
         if files.ok:
             self.stdout.write(f"evidence files OK: {files.checked} files verified")
+        # Every version ever approved, a superseded one included (its letters are on record).
         sealed = ResultSet.objects.filter(
-            status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED])
+            Q(status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED])
+            | Q(status=ResultSetStatus.SUPERSEDED, approved_at__isnull=False))
         for result_set in sealed:
             try:
                 result_set.verify_seal()

@@ -1,0 +1,139 @@
+"""Released results are final (issue 16, item 2): after release nothing is computed, decided,
+approved or edited for the round, except through a correction that the leading group opens
+with a written reason; the corrected version is approved and released as a correction, the
+affected units are told, and the earlier letters stay on record."""
+
+import pytest
+from django.urls import reverse
+
+from kaohe.documents.base import get_exporter
+from kaohe.grading import models as grading_models
+from kaohe.grading import services as grading
+from kaohe.grading.models import ResultSetStatus
+from kaohe.grading.selectors import released_grade_for
+from kaohe.outcomes import services
+from kaohe.outcomes.models import Feedback
+from kaohe.reviews.models import SeriousProblem
+from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def _release(approved, personas):  # noqa: F811
+    services.feedback_prepare(result_set=approved, actor=personas["office"])
+    return services.release(result_set=approved, actor=personas["office"])
+
+
+def test_a_released_round_refuses_new_versions_decisions_and_feedback_edits(
+        approved, personas, world, client):  # noqa: F811
+    wg, leader, office = (personas["working_group"], personas["leading_group"],
+                          personas["office"])
+    stale = grading.result_set_compute(round=world["round"], actor=wg)
+    _release(approved, personas)
+    with pytest.raises(grading.GradingError, match="已反馈"):
+        grading.result_set_compute(round=world["round"], actor=wg)
+    stale.refresh_from_db()
+    assert stale.status == ResultSetStatus.SUPERSEDED
+    with pytest.raises(grading.GradingError, match="已反馈"):
+        grading.decision_record(result_set=stale, unit_code="A001", grade="average",
+                                reason="改", actor=wg)
+    with pytest.raises(grading.GradingError):
+        grading.result_set_submit(result_set=stale, actor=wg)
+    with pytest.raises(grading.GradingError):
+        grading.result_set_approve(result_set=stale, actor=leader)
+    feedback = Feedback.objects.get(unit=world["unit_b"])
+    with pytest.raises(services.OutcomeError, match="不能再修改"):
+        services.feedback_update(feedback=feedback, actor=office, problems="x",
+                                 suggestions="y")
+    with pytest.raises(services.OutcomeError, match="已反馈"):
+        services.feedback_prepare(result_set=approved, actor=office)
+    feedback.refresh_from_db()
+    assert feedback.grade == "poor" and feedback.problems.startswith("帮扶资金到位慢")
+    # The home page, the result page and the letter say the same grade.
+    client.force_login(personas["unit_b"])
+    assert "考核等次：较差" in client.get(reverse("home")).content.decode()
+    assert "较差" in client.get(reverse("outcomes:my_result")).content.decode()
+    assert released_grade_for(world["round"], world["unit_b"]) == "poor"
+
+
+def test_only_the_leading_group_reopens_a_released_round_and_only_with_a_reason(
+        approved, personas, world, client):  # noqa: F811
+    with pytest.raises(grading.GradingError, match="尚未反馈"):
+        grading.correction_open(round=world["round"], actor=personas["leading_group"],
+                                reason="更正")
+    _release(approved, personas)
+    with pytest.raises(grading.GradingError, match="理由"):
+        grading.correction_open(round=world["round"], actor=personas["leading_group"],
+                                reason="  ")
+    for persona in ("working_group", "office"):
+        client.force_login(personas[persona])
+        response = client.post(reverse("grading:reopen", args=[approved.pk]),
+                               {"reason": "更正"})
+        assert response.status_code == 404
+    assert not grading_models.Correction.objects.exists()
+    client.force_login(personas["leading_group"])
+    client.post(reverse("grading:reopen", args=[approved.pk]),
+                {"reason": "乙单位的突出问题认定有误"})
+    correction = grading_models.Correction.objects.get()
+    assert (correction.corrects, correction.reason) == (approved, "乙单位的突出问题认定有误")
+
+
+def test_a_correction_is_approved_and_released_and_the_earlier_letter_stays(
+        approved, personas, world, client):  # noqa: F811
+    wg, leader, office = (personas["working_group"], personas["leading_group"],
+                          personas["office"])
+    released = _release(approved, personas)
+    first_letter = Feedback.objects.get(unit=world["unit_b"], result_set=released)
+    draft = grading.correction_open(round=world["round"], actor=leader,
+                                    reason="乙单位的突出问题认定有误，经核实予以撤销")
+    assert draft.status == ResultSetStatus.DRAFT and draft.correction.corrects == released
+    assert draft.final_grades() == released.final_grades()
+    # The lead department's finding is withdrawn; the working group computes again.
+    SeriousProblem.objects.filter(unit=world["unit_b"]).delete()
+    corrected = grading.result_set_compute(round=world["round"], actor=wg)
+    assert corrected.correction_id == draft.correction_id
+    assert corrected.final_grades()["B001"] == "average"
+    grading.result_set_submit(result_set=corrected, actor=wg)
+    # Until the correction is released the released grades stand.
+    grading.result_set_approve(result_set=corrected, actor=leader, comments="同意更正")
+    assert released_grade_for(world["round"], world["unit_b"]) == "poor"
+    services.feedback_prepare(result_set=corrected, actor=office)
+    services.release(result_set=corrected, actor=office)
+
+    released.refresh_from_db()
+    corrected.refresh_from_db()
+    assert released.status == ResultSetStatus.SUPERSEDED
+    assert corrected.status == ResultSetStatus.RELEASED
+    assert released_grade_for(world["round"], world["unit_b"]) == "average"
+    correction = grading_models.Correction.objects.get()
+    assert correction.released_as == corrected and correction.released_at is not None
+    # The earlier letter is on record, unchanged; the new one replaces it and says so.
+    first_letter.refresh_from_db()
+    assert first_letter.grade == "poor"
+    letter = Feedback.objects.get(unit=world["unit_b"], result_set=corrected)
+    assert (letter.grade, letter.replaces, letter.corrected) == ("average", first_letter, True)
+    assert letter.problems == first_letter.problems
+    unchanged = Feedback.objects.get(unit=world["unit_a"], result_set=corrected)
+    assert not unchanged.corrected
+    doc = get_exporter("feedback_letter").build(letter, None)
+    assert any("更正" in getattr(block, "text", "") for block in doc.blocks)
+    # The affected unit is told on its home and result pages; the other unit is not.
+    client.force_login(personas["unit_b"])
+    home = client.get(reverse("home")).content.decode()
+    assert "考核等次：一般" in home and "更正" in home
+    page = client.get(reverse("outcomes:my_result")).content.decode()
+    assert "更正" in page and "较差" in page  # the earlier grade, named as corrected
+    client.force_login(personas["unit"])
+    assert "更正" not in client.get(reverse("home")).content.decode()
+    # The earlier letter can still be fetched by the office and by its own unit.
+    exporter = get_exporter("feedback_letter")
+    assert exporter.get_object(office, world["round"], str(first_letter.pk)) == first_letter
+    assert exporter.get_object(personas["unit_b"], world["round"],
+                               str(first_letter.pk)) == first_letter
+    # Released again: nothing more is computed until the leading group reopens.
+    with pytest.raises(grading.GradingError, match="已反馈"):
+        grading.result_set_compute(round=world["round"], actor=wg)
+    # The superseded version is still sealed: a change to it is found.
+    grading_models.ResultSet.objects.filter(pk=released.pk).update(leader_comments="改过")
+    with pytest.raises(grading_models.SealBroken, match="第1版"):
+        grading_models.ResultSet.objects.get(pk=released.pk).verify_seal()
