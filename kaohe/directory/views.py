@@ -27,7 +27,7 @@ from kaohe.directory.selectors import (
     units_visible_to,
 )
 from kaohe.outcomes.selectors import unit_history
-from kaohe.rounds.selectors import current_round
+from kaohe.rounds.selectors import current_round, preparation_round
 
 PAGE_SIZE = 50
 
@@ -123,7 +123,8 @@ def county_designation(request, pk):
 @capability_required(MANAGE_DIRECTORY)
 @require_http_methods(["GET", "POST"])
 def import_view(request):
-    round_ = current_round()
+    # Units and pairings go into the round being prepared (issue 16), if there is one.
+    round_ = preparation_round()
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():

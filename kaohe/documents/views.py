@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,7 +26,7 @@ from kaohe.documents.forms import TemplateForm
 from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
 from kaohe.lib.http import attachment_response
-from kaohe.rounds.selectors import current_round
+from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
 
 def _offered(user, round_):
@@ -46,11 +47,14 @@ def _offered(user, round_):
 
 @capability_required(EXPORT_DOCUMENTS)
 def index(request):
-    round_ = current_round()
+    # ?year= names an earlier (or closed) round the user may see: its documents stay
+    # reachable once the next round starts; without it, the current round.
+    round_ = round_from_request(request)
     bulk = [identifier for identifier, cls in REGISTRY.items() if cls.bulk]
     exports = Export.objects.filter(made_by=request.user, identifier__in=bulk)[:20]
     return render(request, "documents/index.html", {
         "round": round_, "offered": _offered(request.user, round_), "exports": exports,
+        "years": list(rounds_visible_to(request.user).values_list("year", flat=True)),
         "can_manage_templates": has_capability(request.user, MANAGE_DOCUMENT_TEMPLATES),
     })
 
@@ -59,7 +63,7 @@ def index(request):
 def make(request, identifier, key, fmt):
     """One document now (GET, a download), or a bulk export queued (POST)."""
     exporter = get_exporter(identifier)
-    round_ = current_round()
+    round_ = round_from_request(request)
     if fmt not in exporter.formats:
         raise Http404
     obj = exporter.get_object(request.user, round_, key)
@@ -181,5 +185,7 @@ def pick(request, identifier):
     key, fmt = request.GET.get("key", ""), request.GET.get("fmt", "")
     if fmt not in exporter.formats or exporter.bulk or not key:
         raise Http404
-    exporter.get_object(request.user, current_round(), key)  # 404 outside the user's scope
-    return redirect("documents:make", identifier=identifier, key=key, fmt=fmt)
+    round_ = round_from_request(request)
+    exporter.get_object(request.user, round_, key)  # 404 outside the user's scope
+    url = reverse("documents:make", kwargs={"identifier": identifier, "key": key, "fmt": fmt})
+    return redirect(url + (f"?year={round_.year}" if round_ is not None else ""))

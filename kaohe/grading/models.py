@@ -108,6 +108,10 @@ class ResultSet(models.Model):
     correction = models.ForeignKey(Correction, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="versions")
     seal = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the round's scheme (areas, indicators, evidence basis, method) when this
+    # version was computed; sealed with it, so a scheme changed afterwards is detectable.
+    # Empty for versions made before the scheme was covered (their seals still hold).
+    scheme_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["round", "-version"]
@@ -151,6 +155,9 @@ class ResultSet(models.Model):
             ],
             "leader_comments": self.leader_comments,
         }
+        if self.scheme_hash:
+            # Only versions that recorded the scheme carry the key, so older seals hold.
+            payload["scheme"] = self.scheme_hash
         if self.correction_id is not None:
             # Only corrections carry the key, so seals made before corrections existed hold.
             payload["correction"] = {"corrects": self.correction.corrects.version,
@@ -158,6 +165,13 @@ class ResultSet(models.Model):
         canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False,
                                separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def scheme_matches(self) -> bool:
+        """Whether the round's scheme is still the one this version was computed on
+        (always true for versions made before the scheme was recorded)."""
+        from kaohe.rounds.selectors import scheme_hash
+
+        return not self.scheme_hash or scheme_hash(self.round) == self.scheme_hash
 
     def verify_seal(self) -> None:
         if self.is_sealed and self.content_hash() != self.seal:

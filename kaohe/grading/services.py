@@ -34,7 +34,8 @@ from kaohe.reviews.models import (
     MajorIncident,
     SeriousProblem,
 )
-from kaohe.rounds.models import Round
+from kaohe.rounds.models import Round, RoundStatus
+from kaohe.rounds.selectors import scheme_hash
 from kaohe.submissions.models import FindingKind, ProvincialFinding, ProvincialReport, ReportStatus
 
 _LEVEL = {"good": 0, "fairly_good": 1, "average": 2, "poor": 3}
@@ -273,8 +274,14 @@ def _closed_message() -> str:
              "提出更正并说明理由。")
 
 
+def _round_closed_message(round_) -> str:
+    return _("%(year)s年度考核已结束，只能查阅，不能修改。") % {"year": round_.year}
+
+
 def _check_round_open(result_set: ResultSet) -> None:
     """After release only the versions of an open correction can change."""
+    if result_set.round.status == RoundStatus.CLOSED:
+        raise GradingError(_round_closed_message(result_set.round))
     correction = result_set.correction
     if correction is not None and correction.is_open:
         return
@@ -292,6 +299,9 @@ def result_set_compute(*, round, actor) -> ResultSet:
     # The round's row is the lock that numbers versions one at a time (a double click
     # makes versions n and n + 1, never two of n).
     round_ = Round.objects.select_for_update().get(pk=round.pk)
+    if round_.status != RoundStatus.ACTIVE:
+        raise GradingError(_("%(year)s年度考核不在进行中（%(status)s），不能进行综合评议。")
+                           % {"year": round_.year, "status": round_.get_status_display()})
     correction = None
     if _in_force(round_) is not None:
         correction = open_correction(round_)
@@ -304,6 +314,8 @@ def result_set_compute(*, round, actor) -> ResultSet:
     result_set = ResultSet.objects.create(
         round=round_, version=version, inputs=inputs, method=round_.method,
         outputs=run_engine(inputs, round_.method), created_by=actor, correction=correction,
+        # The scheme the version was computed on, sealed with it (issue 16).
+        scheme_hash=scheme_hash(round_),
     )
     log_action("grading.result_set.computed", actor=actor, target=result_set,
                data={"version": version, "units": len(inputs),
@@ -474,6 +486,8 @@ def correction_open(*, round, actor, reason: str) -> ResultSet:
     (or computes a new one); the released grades stand until the correction is approved and
     released."""
     round_ = Round.objects.select_for_update().get(pk=round.pk)
+    if round_.status == RoundStatus.CLOSED:
+        raise GradingError(_round_closed_message(round_))
     in_force = _in_force(round_)
     if in_force is None:
         raise GradingError(_("本年度考核结果尚未反馈，无需更正；请在审定前退回考核工作组调整。"))

@@ -23,13 +23,17 @@ from kaohe.lib.http import current_round_or_404
 from kaohe.outcomes import services as outcomes
 from kaohe.reviews.models import CategorySubmission
 from kaohe.reviews.selectors import lead_departments_ranked
+from kaohe.rounds.models import RoundStatus
 
 GRADE_ORDER = ["good", "fairly_good", "average", "poor", "pending"]
 
 
 def _result_set(pk) -> ResultSet:
-    result_set = get_object_or_404(ResultSet.objects.select_related("round"), pk=pk,
-                                   round=current_round_or_404())
+    # The version's own round, so an earlier year's results stay reachable once the next
+    # round starts; a round in preparation has none (nothing is computed before it starts).
+    result_set = get_object_or_404(
+        ResultSet.objects.select_related("round").exclude(round__status=RoundStatus.PREPARING),
+        pk=pk)
     return result_set
 
 

@@ -55,6 +55,31 @@ def released_feedback(round_, unit):
         "result_set", "replaces__result_set").first()
 
 
+def unit_results_round(unit):
+    """The round whose released result the unit sees on its own page: the newest started
+    round (active or closed) with a released letter for it. Starting the next round does not
+    hide the previous year's result, feedback and rectification."""
+    from kaohe.rounds.models import Round, RoundStatus
+
+    for round_ in Round.objects.exclude(status=RoundStatus.PREPARING).filter(
+            result_sets__status=ResultSetStatus.RELEASED).distinct().order_by("-year"):
+        if released_feedback(round_, unit) is not None:
+            return round_
+    return None
+
+
+def tracking_round():
+    """The round whose rectification and summons are followed up by default: the newest
+    active round with released results (starting the next round does not end them), else
+    the current round."""
+    from kaohe.rounds.models import Round, RoundStatus
+    from kaohe.rounds.selectors import current_round
+
+    return (Round.objects.filter(status=RoundStatus.ACTIVE,
+                                 result_sets__status=ResultSetStatus.RELEASED)
+            .distinct().order_by("-year").first() or current_round())
+
+
 def earlier_letters(feedback) -> list:
     """The unit's earlier letters that a correction changed, newest first (kept on record,
     never changed). A letter a correction only re-issued unchanged is not listed."""

@@ -34,7 +34,13 @@ from kaohe.outcomes.models import (
     Summoner,
     Summons,
 )
-from kaohe.outcomes.selectors import earlier_letters, released_feedback
+from kaohe.outcomes.selectors import (
+    earlier_letters,
+    released_feedback,
+    tracking_round,
+    unit_results_round,
+)
+from kaohe.rounds.models import RoundStatus
 from kaohe.submissions import deadlines
 
 
@@ -102,13 +108,22 @@ def feedback_edit(request, pk):
     })
 
 
+def _tracking_round_or_404():
+    round_ = tracking_round()
+    if round_ is None:
+        raise Http404
+    return round_
+
+
 # The unit's own result ------------------------------------------------------------------
 
 
 @capability_required(VIEW_OWN_RESULT)
 def my_result(request):
-    round_ = current_round_or_404()
     unit = request.user.unit
+    round_ = unit_results_round(unit)
+    if round_ is None:
+        raise Http404  # nothing of the result exists for a unit before release
     feedback = released_feedback(round_, unit)
     if feedback is None:
         raise Http404  # nothing of the result exists for a unit before release
@@ -122,16 +137,21 @@ def my_result(request):
         "report": report, "items": report.items.select_related("carried_from__report__round"),
         "statuses": [(s.value, s.label) for s in ItemStatus if s != ItemStatus.NOT_ACCEPTED],
         "deadline": deadlines.deadline_for(step, unit=unit),
-        "is_open": deadlines.is_open(step, unit=unit) and report.submitted_at is None,
+        "is_open": (deadlines.is_open(step, unit=unit) and report.submitted_at is None
+                    and round_.status != RoundStatus.CLOSED),
     })
 
 
 @capability_required(VIEW_OWN_RESULT)
 @require_POST
 def my_rectification_save(request):
-    round_ = current_round_or_404()
-    if released_result_set(round_) is None:
+    round_ = unit_results_round(request.user.unit)
+    if round_ is None or released_result_set(round_) is None:
         raise Http404
+    if round_.status == RoundStatus.CLOSED:
+        messages.error(request, _("%(year)s年度考核已结束，只能查阅，不能修改。")
+                       % {"year": round_.year})
+        return redirect("outcomes:my_result")
     report = get_object_or_404(RectificationReport, round=round_, unit=request.user.unit)
     items = {}
     for item in report.items.all():
@@ -158,7 +178,7 @@ def my_rectification_save(request):
 
 @capability_required(TRACK_RECTIFICATION)
 def rectification_list(request):
-    round_ = current_round_or_404()
+    round_ = _tracking_round_or_404()
     units = units_visible_to(request.user, round=round_).filter(category__ranked=True)
     reports = {r.unit_id: r for r in RectificationReport.objects.filter(
         round=round_, unit__in=units).prefetch_related("items")}
@@ -182,7 +202,7 @@ def rectification_list(request):
 
 @capability_required(TRACK_RECTIFICATION)
 def rectification_detail(request, unit_pk):
-    round_ = current_round_or_404()
+    round_ = _tracking_round_or_404()
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
     report = get_object_or_404(RectificationReport, round=round_, unit=unit)
     return render(request, "outcomes/rectification_detail.html", {
@@ -194,7 +214,7 @@ def rectification_detail(request, unit_pk):
 @capability_required(TRACK_RECTIFICATION)
 @require_POST
 def item_review(request, unit_pk, item_pk):
-    round_ = current_round_or_404()
+    round_ = _tracking_round_or_404()
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
     item = get_object_or_404(RectificationItem, pk=item_pk, report__unit=unit,
                              report__round=round_)
@@ -214,7 +234,7 @@ def item_review(request, unit_pk, item_pk):
 
 @capability_required(MANAGE_SUMMONS)
 def summons_list(request):
-    round_ = current_round_or_404()
+    round_ = _tracking_round_or_404()
     units = units_visible_to(request.user, round=round_)
     summons = Summons.objects.filter(round=round_, unit__in=units).select_related(
         "unit", "unit__category", "updated_by")
@@ -227,7 +247,7 @@ def summons_list(request):
 @capability_required(MANAGE_SUMMONS)
 @require_POST
 def summons_update(request, pk):
-    round_ = current_round_or_404()
+    round_ = _tracking_round_or_404()
     summons = get_object_or_404(Summons, pk=pk, round=round_,
                                 unit__in=units_visible_to(request.user, round=round_))
     held = request.POST.get("held_on") or None

@@ -23,6 +23,16 @@ class Source(models.TextChoices):
     UNIT = "unit", _("本单位提供，牵头部门核实")
 
 
+class RoundStatus(models.TextChoices):
+    """A copy is prepared by the office alone, made active by an explicit act, and closed
+    (read-only) once its results are released. Several rounds may be active at once: an
+    earlier year's feedback and rectification go on while the next year starts."""
+
+    PREPARING = "preparing", _("筹备中")
+    ACTIVE = "active", _("进行中")
+    CLOSED = "closed", _("已结束")
+
+
 class Round(models.Model):
     year = models.PositiveSmallIntegerField(_("考核年度"), unique=True)
     name = models.CharField(_("名称"), max_length=200)
@@ -39,6 +49,8 @@ class Round(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("状态"), max_length=20, choices=RoundStatus.choices,
+                              default=RoundStatus.ACTIVE)
 
     class Meta:
         ordering = ["-year"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.grading.method import Method, MethodError
@@ -16,6 +17,7 @@ from kaohe.rounds.models import (
     Indicator,
     IndicatorItem,
     Round,
+    RoundStatus,
     SeriousProblemKind,
     Step,
 )
@@ -139,6 +141,8 @@ def round_copy(*, source: Round, year: int, actor) -> Round:
         result_use_text=source.result_use_text,
         method=source.method,
         copied_from=source,
+        # Prepared by the office alone; nobody else's pages change until it is activated.
+        status=RoundStatus.PREPARING,
     )
     for area in source.areas.prefetch_related(
         "indicators__items", "indicators__evidence_requirements"
@@ -194,7 +198,10 @@ def round_copy(*, source: Round, year: int, actor) -> Round:
 
 @transaction.atomic
 def round_update_schedule(*, round: Round, dues: dict[int, datetime.date], actor) -> None:
-    """Set the deadlines of the round's steps (keyed by step id); logged with old and new."""
+    """Set the deadlines of the round's steps (keyed by step id); logged with old and new.
+
+    The schedule may still move once results exist (an extension); not once closed."""
+    _check_not_closed(round)
     changes = {}
     for step in round.steps.select_for_update():
         new_due = dues.get(step.pk)
@@ -209,6 +216,7 @@ def round_update_schedule(*, round: Round, dues: dict[int, datetime.date], actor
 @transaction.atomic
 def round_update_method(*, round: Round, method: dict, actor) -> None:
     """Replace the round's evaluation method after validating it with the engine's rules."""
+    check_scheme_editable(Round.objects.select_for_update().get(pk=round.pk))
     try:
         normalized = Method.from_dict(method).to_dict()
     except MethodError as exc:
@@ -226,6 +234,7 @@ def indicator_update(*, indicator: Indicator, actor, **fields) -> None:
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"fields not editable: {sorted(unknown)}")
+    check_scheme_editable(Round.objects.select_for_update().get(pk=indicator.round_id))
     changes = {}
     for name, value in fields.items():
         if getattr(indicator, name) != value:
@@ -234,3 +243,105 @@ def indicator_update(*, indicator: Indicator, actor, **fields) -> None:
     if changes:
         indicator.save(update_fields=list(changes))
         log_action("round.indicator.changed", actor=actor, target=indicator, data=changes)
+
+
+# The lifecycle: preparing -> active -> closed ------------------------------------------
+
+
+class RoundError(ValidationError):
+    """A refusal about a round's lifecycle or scheme, in Chinese, for the user."""
+
+
+def _check_not_closed(round_: Round) -> None:
+    if round_.status == RoundStatus.CLOSED:
+        raise RoundError(_("%(year)s年度考核已结束，只能查阅，不能修改。") % {"year": round_.year})
+
+
+def scheme_frozen(round_: Round) -> bool:
+    """Whether the round's scheme (areas, indicators, method) can no longer change: once a
+    result set has been computed on it, or once the round is closed."""
+    from kaohe.grading.models import ResultSet
+
+    return (round_.status == RoundStatus.CLOSED
+            or ResultSet.objects.filter(round=round_).exists())
+
+
+def check_scheme_editable(round_: Round) -> None:
+    """Refuse any change of the round's indicators or method once the scheme is frozen."""
+    from kaohe.grading.models import ResultSet
+
+    _check_not_closed(round_)
+    first = ResultSet.objects.filter(round=round_).order_by("version").first()
+    if first is not None:
+        raise RoundError(_(
+            "%(year)s年度已生成等次建议（第%(version)s版），考核指标和综合评价方法已冻结，"
+            "不能修改；如需调整，请在新年度考核中修改，或由领导小组启动更正。")
+            % {"year": round_.year, "version": first.version})
+
+
+def round_readiness(round_: Round) -> list[str]:
+    """What a round still lacks before it can start, each named in Chinese (empty: ready)."""
+    from kaohe.accounts.models import User
+    from kaohe.directory.models import Pairing
+
+    missing = []
+    if not round_.indicators.exists():
+        missing.append(_("没有考核指标"))
+    if not round_.method:
+        missing.append(_("没有综合评价方法"))
+    else:
+        try:
+            Method.from_dict(round_.method)
+        except MethodError as exc:
+            missing.append(_("综合评价方法不完整：%(error)s") % {"error": exc})
+    steps = list(round_.steps.all())
+    if not steps:
+        missing.append(_("没有工作进度安排"))
+    undated = [s.name for s in steps if s.due is None]
+    if undated:
+        missing.append(_("以下步骤没有截止日期：%(steps)s") % {"steps": "、".join(undated)})
+    stale = [s.name for s in steps if s.due is not None and s.due.year < round_.year]
+    if stale:
+        missing.append(_("以下步骤的截止日期早于%(year)s年：%(steps)s")
+                       % {"year": round_.year, "steps": "、".join(stale)})
+    pairings = Pairing.objects.filter(round=round_, unit__active=True)
+    if not pairings.exists():
+        missing.append(_("没有单位与定点扶贫县的结对（考核单位）"))
+    elif not User.objects.filter(is_active=True,
+                                 unit__in=pairings.values("unit")).exists():
+        missing.append(_("考核单位都没有可用的账号"))
+    return missing
+
+
+@transaction.atomic
+def round_activate(*, round: Round, actor) -> Round:
+    """Start a prepared round: it becomes the current round of every page. Other rounds go
+    on (an earlier year's feedback and rectification are not ended by this)."""
+    round_ = Round.objects.select_for_update().get(pk=round.pk)
+    if round_.status != RoundStatus.PREPARING:
+        raise RoundError(_("%(year)s年度考核不在筹备中，不能启动。") % {"year": round_.year})
+    missing = round_readiness(round_)
+    if missing:
+        raise RoundError(_("%(year)s年度考核尚不能启动：%(missing)s。")
+                         % {"year": round_.year, "missing": "；".join(missing)})
+    round_.status = RoundStatus.ACTIVE
+    round_.save(update_fields=["status"])
+    log_action("round.activated", actor=actor, target=round_, data={"year": round_.year})
+    return round_
+
+
+@transaction.atomic
+def round_close(*, round: Round, actor) -> Round:
+    """End an active round once its results are released: from then on it is read-only."""
+    from kaohe.grading.selectors import released_result_set
+
+    round_ = Round.objects.select_for_update().get(pk=round.pk)
+    if round_.status != RoundStatus.ACTIVE:
+        raise RoundError(_("%(year)s年度考核不在进行中，不能结束。") % {"year": round_.year})
+    if released_result_set(round_) is None:
+        raise RoundError(_("%(year)s年度考核结果尚未向各单位反馈，不能结束。")
+                         % {"year": round_.year})
+    round_.status = RoundStatus.CLOSED
+    round_.save(update_fields=["status"])
+    log_action("round.closed", actor=actor, target=round_, data={"year": round_.year})
+    return round_

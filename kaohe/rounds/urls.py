@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:year>/schedule/", views.schedule_edit, name="schedule_edit"),
     path("<int:year>/method/", views.method_detail, name="method"),
     path("<int:year>/copy/", views.round_copy_view, name="copy"),
+    path("<int:year>/activate/", views.round_activate_view, name="activate"),
+    path("<int:year>/close/", views.round_close_view, name="close"),
 ]

@@ -14,21 +14,28 @@ from kaohe.accounts.capabilities import (
 from kaohe.audit.services import log_action
 from kaohe.rounds import services
 from kaohe.rounds.forms import IndicatorForm, MethodForm, RoundCopyForm, ScheduleForm
-from kaohe.rounds.models import Indicator, Round
-from kaohe.rounds.selectors import get_round, round_with_plan
+from kaohe.rounds.models import Indicator, Round, RoundStatus
+from kaohe.rounds.selectors import round_with_plan, rounds_visible_to, visible_round
 
 
 @capability_required(VIEW_ROUND)
 def round_list(request):
-    return render(request, "rounds/round_list.html", {"rounds": Round.objects.all()})
+    return render(request, "rounds/round_list.html",
+                  {"rounds": rounds_visible_to(request.user)})
 
 
 @capability_required(VIEW_ROUND)
 def round_detail(request, year):
+    visible_round(request.user, year)  # a round in preparation: the office only
     round_ = round_with_plan(year)
+    can_manage = has_capability(request.user, MANAGE_ROUNDS)
     return render(request, "rounds/round_detail.html", {
         "round": round_,
-        "can_manage": has_capability(request.user, MANAGE_ROUNDS),
+        "can_manage": can_manage,
+        "scheme_frozen": services.scheme_frozen(round_),
+        "can_activate": can_manage and round_.status == RoundStatus.PREPARING,
+        "can_close": can_manage and round_.status == RoundStatus.ACTIVE,
+        "is_closed": round_.status == RoundStatus.CLOSED,
         "copy_form": RoundCopyForm(initial={"year": Round.objects.order_by("-year")
                                             .values_list("year", flat=True).first() + 1}),
     })
@@ -37,15 +44,26 @@ def round_detail(request, year):
 @capability_required(MANAGE_ROUNDS)
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request, year, number):
-    round_ = get_round(year)
+    round_ = visible_round(request.user, year)
     indicator = get_object_or_404(Indicator, round=round_, number=number)
+    try:
+        services.check_scheme_editable(round_)
+    except services.RoundError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("rounds:detail", year=year)
     form = IndicatorForm(request.POST or None, instance=Indicator.objects.get(pk=indicator.pk))
     if request.method == "POST" and form.is_valid():
-        services.indicator_update(
-            indicator=indicator, actor=request.user,
-            **{f: form.cleaned_data[f] for f in IndicatorForm.Meta.fields},
-        )
-        messages.success(request, _("指标已保存。"))
+        try:
+            services.indicator_update(
+                indicator=indicator, actor=request.user,
+                **{f: form.cleaned_data[f] for f in IndicatorForm.Meta.fields},
+            )
+        except services.RoundError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("指标已保存。"))
         return redirect("rounds:detail", year=year)
     return render(request, "rounds/indicator_edit.html",
                   {"round": round_, "indicator": indicator, "form": form})
@@ -54,11 +72,20 @@ def indicator_edit(request, year, number):
 @capability_required(MANAGE_ROUNDS)
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request, year):
-    round_ = get_round(year)
+    round_ = visible_round(request.user, year)
+    if round_.status == RoundStatus.CLOSED:
+        messages.error(request, _("%(year)s年度考核已结束，只能查阅，不能修改。")
+                       % {"year": round_.year})
+        return redirect("rounds:detail", year=year)
     form = ScheduleForm(request.POST or None, steps=round_.steps.all())
     if request.method == "POST" and form.is_valid():
-        services.round_update_schedule(round=round_, dues=form.dues(), actor=request.user)
-        messages.success(request, _("工作进度安排已保存。"))
+        try:
+            services.round_update_schedule(round=round_, dues=form.dues(), actor=request.user)
+        except services.RoundError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("工作进度安排已保存。"))
         return redirect("rounds:detail", year=year)
     return render(request, "rounds/schedule_edit.html", {"round": round_, "form": form})
 
@@ -66,9 +93,16 @@ def schedule_edit(request, year):
 @capability_required(VIEW_METHOD)
 @require_http_methods(["GET", "POST"])
 def method_detail(request, year):
-    round_ = get_round(year)
-    can_edit = has_capability(request.user, MANAGE_ROUNDS)
+    round_ = visible_round(request.user, year)
+    can_edit = (has_capability(request.user, MANAGE_ROUNDS)
+                and not services.scheme_frozen(round_))
     if request.method == "POST" and not can_edit:
+        if has_capability(request.user, MANAGE_ROUNDS):
+            try:
+                services.check_scheme_editable(round_)
+            except services.RoundError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
         return redirect("rounds:method", year=year)
     form = MethodForm(request.POST or None, initial=MethodForm.initial_from(round_.method))
     if request.method == "POST" and form.is_valid():
@@ -84,13 +118,14 @@ def method_detail(request, year):
         # The method is internal to the working group: every reading of it is recorded.
         log_action("round.method.viewed", actor=request.user, target=round_)
     return render(request, "rounds/method.html",
-                  {"round": round_, "form": form, "can_edit": can_edit})
+                  {"round": round_, "form": form, "can_edit": can_edit,
+                   "frozen": services.scheme_frozen(round_)})
 
 
 @capability_required(MANAGE_ROUNDS)
 @require_http_methods(["POST"])
 def round_copy_view(request, year):
-    source = get_round(year)
+    source = visible_round(request.user, year)
     form = RoundCopyForm(request.POST)
     if form.is_valid():
         try:
@@ -108,4 +143,49 @@ def round_copy_view(request, year):
         for errors in form.errors.values():
             for message in errors:
                 messages.error(request, message)
+    return redirect("rounds:detail", year=year)
+
+
+@capability_required(MANAGE_ROUNDS)
+@require_http_methods(["GET", "POST"])
+def round_activate_view(request, year):
+    """Start a prepared round, after a readiness check and an explicit confirmation."""
+    round_ = visible_round(request.user, year)
+    if round_.status != RoundStatus.PREPARING:
+        return redirect("rounds:detail", year=year)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "1":
+            messages.error(request, _("请勾选确认后再启动。"))
+        else:
+            try:
+                services.round_activate(round=round_, actor=request.user)
+            except services.RoundError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, _("%(year)s年度考核已启动，各单位从现在起可见。")
+                                 % {"year": round_.year})
+                return redirect("rounds:detail", year=year)
+    others = Round.objects.filter(status=RoundStatus.ACTIVE).exclude(pk=round_.pk)
+    return render(request, "rounds/activate.html", {
+        "round": round_, "missing": services.round_readiness(round_), "others": others,
+    })
+
+
+@capability_required(MANAGE_ROUNDS)
+@require_http_methods(["POST"])
+def round_close_view(request, year):
+    """End a round whose results are released: read-only from then on."""
+    round_ = visible_round(request.user, year)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, _("请勾选确认后再结束。"))
+        return redirect("rounds:detail", year=year)
+    try:
+        services.round_close(round=round_, actor=request.user)
+    except services.RoundError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(year)s年度考核已结束，今后只能查阅。")
+                         % {"year": round_.year})
     return redirect("rounds:detail", year=year)

@@ -62,6 +62,9 @@ class Command(BaseCommand):
             except SealBroken:
                 problems.append(f"result set {result_set}: content does not match its seal "
                                 f"(已审定的等次建议被改动)")
+            if not result_set.scheme_matches():
+                problems.append(f"result set {result_set}: the round's scheme (indicators or "
+                                f"method) changed after it was sealed (封存后考核方案被改动)")
         if problems:
             raise CommandError("\n".join(problems))
         self.stdout.write(f"result sets OK: {sealed.count()} sealed result sets verified")
