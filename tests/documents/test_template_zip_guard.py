@@ -73,5 +73,5 @@ def test_a_lying_template_already_stored_is_refused_when_filled(monkeypatch):
                         "word/media/image9.png", 1000)
     from kaohe.documents.officialdoc import OfficialDocument, Paragraph
 
-    with pytest.raises(base.TemplateFillError, match="image9.png"):
+    with pytest.raises(base.TemplateFillError, match=r"image9\.png"):
         base.render_with_template(data, OfficialDocument(title="标题", blocks=[Paragraph("正文")]))
