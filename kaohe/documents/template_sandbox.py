@@ -20,9 +20,10 @@ or keep a worker busy for hours.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from jinja2 import nodes
+from jinja2 import nodes, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as JINJA_TESTS
 
@@ -37,6 +38,8 @@ SECTION_FIELDS = ("kind", "level", "label", "text", "caption", *SECTION_LISTS)
 LOOP_FIELDS = ("index", "index0", "revindex", "revindex0", "first", "last", "length",
                "depth", "depth0", "previtem", "nextitem")
 ATTRIBUTES = SECTION_FIELDS + LOOP_FIELDS
+# Loop fields are read on `loop` only: on a string, "index" is a method.
+LOOP_ONLY_FIELDS = frozenset(LOOP_FIELDS) - frozenset(SECTION_FIELDS)
 # Filter or test name -> how many arguments it may take. None takes a width, a count, an
 # attribute name or a format: those could build huge strings or reach attributes.
 FILTERS = {"join": 1, "default": 2, "d": 2, "length": 0, "count": 0, "first": 0, "last": 0,
@@ -82,10 +85,26 @@ def _bounded_concat(chunks) -> str:
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_RENDERED_CHARS:
-            raise TemplateTooLarge(_("模板填充后超过%(limit)d个字符，请减少循环或嵌套")
-                                   % {"limit": MAX_RENDERED_CHARS})
+            raise _too_large()
         parts.append(chunk)
     return "".join(parts)
+
+
+def _too_large() -> TemplateTooLarge:
+    return TemplateTooLarge(_("模板填充后超过%(limit)d个字符，请减少循环或嵌套")
+                            % {"limit": MAX_RENDERED_CHARS})
+
+
+@pass_eval_context
+def _bounded_join(eval_ctx, value, d=""):
+    """join, which could multiply a value's length when chained (title|join(",")|join(",")…)
+    inside an {% if %} that prints nothing: its result counts against the same limit as
+    the output, measured before it is built (escaping may grow it up to six times)."""
+    items = list(value)
+    size = sum(len(str(item)) for item in items) + len(str(d)) * max(len(items) - 1, 0)
+    if size * 6 > MAX_RENDERED_CHARS:
+        raise _too_large()
+    return JINJA_FILTERS["join"](eval_ctx, items, d)
 
 
 class TemplateEnvironment(ImmutableSandboxedEnvironment):
@@ -99,10 +118,13 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
         super().__init__(autoescape=True)
         self.globals.clear()  # no range, dict, lipsum, cycler, joiner, namespace
         self.filters = {name: JINJA_FILTERS[name] for name in FILTERS}
+        self.filters["join"] = _bounded_join
         self.tests = {name: JINJA_TESTS[name] for name in TESTS}
 
     def is_safe_attribute(self, obj, attr, value):
         if attr.startswith("_") or attr in ("format", "format_map"):
+            return False
+        if attr in LOOP_ONLY_FIELDS and not isinstance(obj, LoopContext):
             return False
         return attr in ATTRIBUTES and super().is_safe_attribute(obj, attr, value)
 
@@ -214,10 +236,13 @@ class _Checker:
         self.refuse(node, "for ", _("循环变量只能是简单的名称"))
 
     def iterable(self, node, needle: str):
-        """Loops go over sections, attachments, a loop variable, or a section's rows/headers."""
+        """Loops go over sections or attachments (outside any other loop), a loop variable, or
+        a section's rows/headers."""
         bound = set().union(*self.loops) - {"loop"}
         if isinstance(node, nodes.Name):
-            ok = node.name in LIST_VARIABLES or node.name in bound
+            # sections and attachments only at the top: a loop over sections inside another
+            # costs N² (N³) steps while printing nothing.
+            ok = (node.name in LIST_VARIABLES and not self.loops) or node.name in bound
         elif isinstance(node, nodes.Getattr):
             ok = (node.attr in SECTION_LISTS and isinstance(node.node, nodes.Name)
                   and node.node.name in bound)
@@ -281,7 +306,8 @@ class _Checker:
     def attribute(self, node, attr: str):
         if attr.startswith("_"):
             self.refuse(node, attr, _("不允许访问以下划线开头的属性“%(name)s”") % {"name": attr})
-        if attr not in ATTRIBUTES:
+        on_loop = isinstance(node.node, nodes.Name) and node.node.name == "loop"
+        if attr not in ATTRIBUTES or (attr in LOOP_ONLY_FIELDS and not on_loop):
             self.refuse(node, attr, _("不允许访问属性“%(name)s”") % {"name": attr})
 
     def subscript(self, node: nodes.Getitem):
@@ -305,7 +331,19 @@ class _Checker:
             self.refuse(node, node.name, _("%(kind)s“%(name)s”的参数过多或带有命名参数")
                         % {"kind": word, "name": node.name})
         for arg in node.args:
+            # A filter inside another's argument (title|join(title|join(title))) multiplies
+            # lengths where no output is counted: arguments are plain values only.
+            if not _is_plain(arg):
+                self.refuse(node, node.name, _("%(kind)s“%(name)s”的参数只能是文字、数字或填充标记")
+                            % {"kind": word, "name": node.name})
             self.expr(arg)
+
+
+def _is_plain(node) -> bool:
+    """A constant, a name or a field of one: nothing computed."""
+    if isinstance(node, (nodes.Const, nodes.Name)):
+        return True
+    return isinstance(node, nodes.Getattr) and _is_plain(node.node)
 
 
 def _is_int_or_none(node) -> bool:

@@ -437,6 +437,8 @@ def check_releasable(result_set: ResultSet) -> None:
     anything but the approved version of the open correction of the released one."""
     if not result_set.can("release"):
         raise GradingError(_refusal("release", result_set))
+    if result_set.round.status == RoundStatus.CLOSED:
+        raise GradingError(_round_closed_message(result_set.round))
     newer = ResultSet.objects.filter(
         round_id=result_set.round_id, version__gt=result_set.version,
         status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED]).order_by(

@@ -334,12 +334,16 @@ def round_activate(*, round: Round, actor) -> Round:
 def round_close(*, round: Round, actor) -> Round:
     """End an active round once its results are released: from then on it is read-only."""
     from kaohe.grading.selectors import released_result_set
+    from kaohe.grading.services import open_correction
 
     round_ = Round.objects.select_for_update().get(pk=round.pk)
     if round_.status != RoundStatus.ACTIVE:
         raise RoundError(_("%(year)s年度考核不在进行中，不能结束。") % {"year": round_.year})
     if released_result_set(round_) is None:
         raise RoundError(_("%(year)s年度考核结果尚未向各单位反馈，不能结束。")
+                         % {"year": round_.year})
+    if open_correction(round_) is not None:
+        raise RoundError(_("%(year)s年度考核结果正在更正，更正反馈后才能结束。")
                          % {"year": round_.year})
     round_.status = RoundStatus.CLOSED
     round_.save(update_fields=["status"])

@@ -61,7 +61,12 @@ PAYLOADS = [
     ("string_bomb", "{{ title * 100000000 }}", "title * 100000000"),
     ("deep_loops", "{% for a in sections %}{% for b in sections %}{% for c in sections %}"
                    "{% for d in sections %}x{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
-     "for d in sections"),
+     "for b in sections"),
+    # Found by review: a filter inside a filter's argument multiplies lengths in an {% if %}
+    # that prints nothing, and a loop field read off a string prints a method's address.
+    ("join_in_argument", "{% if (title|join(title|join(title|join(title))))|length > 0 %}"
+                         "x{% endif %}", "join"),
+    ("loop_field_off_loop", "{{ title.index }}", "index"),
     ("literal_loop", "{% for i in [1, 2, 3] %}{{ i }}{% endfor %}", "for i in [1, 2, 3]"),
     ("map_attribute", "{{ sections|map(attribute='__class__')|list }}",
      "map(attribute='__class__')"),
@@ -291,8 +296,23 @@ def test_a_richer_legitimate_template_renders(personas, login):
 def test_rendering_stops_when_loops_make_the_output_too_large():
     from kaohe.documents.base import TemplateFillError
 
-    payload = ("{% for a in sections %}{% for b in sections %}{% for c in sections %}"
-               + "考" * 500 + "{% endfor %}{% endfor %}{% endfor %}")
-    doc = OfficialDocument(title="t", blocks=[Paragraph(str(n)) for n in range(200)])
+    # Loops over sections cannot nest (N² steps printing nothing); one loop printing a long
+    # text twice per section makes 40 million characters.
+    payload = "{% for a in sections %}{{ a.text }}{{ a.text }}{% endfor %}"
+    text = "考" * 100_000
+    doc = OfficialDocument(title="t", blocks=[Paragraph(text)] * 200)
     with pytest.raises(TemplateFillError, match="超过30000000个字符"):
         render_with_template(_template(payload), doc)
+
+
+def test_chained_joins_stop_at_the_limit_instead_of_filling_memory():
+    # Each join of a string with "," doubles it; inside an {% if %} nothing is printed, so
+    # only the join's own budget stops it. 40 joins of a 40-character title would be
+    # 4 × 10^13 characters.
+    from kaohe.documents.base import TemplateFillError
+
+    joins = '|join(",")' * 40
+    data = _template(f"{{% if title{joins}|length > 0 %}}x{{% endif %}}")
+    doc = OfficialDocument(title="关" * 40, blocks=[Paragraph("正文")])
+    with pytest.raises(TemplateFillError, match="30000000"):
+        render_with_template(data, doc)

@@ -137,3 +137,33 @@ def test_a_correction_is_approved_and_released_and_the_earlier_letter_stays(
     grading_models.ResultSet.objects.filter(pk=released.pk).update(leader_comments="改过")
     with pytest.raises(grading_models.SealBroken, match="第1版"):
         grading_models.ResultSet.objects.get(pk=released.pk).verify_seal()
+
+
+def test_a_round_with_an_open_correction_cannot_be_closed_and_a_closed_round_releases_nothing(
+        approved, personas, world, client):  # noqa: F811
+    # Found by review: the round was closed with an approved correction waiting, and the
+    # office then released it, changing a grade of a read-only round.
+    from kaohe.rounds.models import Round, RoundStatus
+    from kaohe.rounds.services import RoundError, round_close
+
+    wg, leader, office = (personas["working_group"], personas["leading_group"],
+                          personas["office"])
+    _release(approved, personas)
+    grading.correction_open(round=world["round"], actor=leader, reason="乙单位的突出问题认定有误")
+    SeriousProblem.objects.filter(unit=world["unit_b"]).delete()
+    corrected = grading.result_set_compute(round=world["round"], actor=wg)
+    grading.result_set_submit(result_set=corrected, actor=wg)
+    grading.result_set_approve(result_set=corrected, actor=leader, comments="同意更正")
+    with pytest.raises(RoundError, match="正在更正"):
+        round_close(round=world["round"], actor=office)
+    assert Round.objects.get(pk=world["round"].pk).status == RoundStatus.ACTIVE
+    # Closed by other means (an older installation, the database): still nothing is released.
+    Round.objects.filter(pk=world["round"].pk).update(status=RoundStatus.CLOSED)
+    client.force_login(office)
+    client.post(reverse("grading:release", args=[corrected.pk]))
+    with pytest.raises(services.OutcomeError, match="已结束"):
+        services.release(result_set=grading_models.ResultSet.objects.get(pk=corrected.pk),
+                         actor=office)
+    corrected.refresh_from_db()
+    assert corrected.status == ResultSetStatus.APPROVED
+    assert released_grade_for(world["round"], world["unit_b"]) == "poor"
