@@ -48,6 +48,13 @@ _VISIBLE_KEYS = frozenset({
 _OPAQUE_KEYS = frozenset({"counts", "old", "new", "grade", "grades", "snapshot"})
 # Objects whose own name states a finding or feedback text (e.g. a rectification item is
 # named by its text): shown by type and number only.
+# In the results' own steps, which units a decision, a correction or a summons concerned is
+# itself a result (the units adjusted, the units whose grade changed): hidden there.
+_RESULT_ACTIONS = ("grading.", "outcomes.")
+_RESULT_UNIT_KEYS = frozenset({"unit", "units"})
+# Objects that exist only for some grades (a summons only for 较差): not even their number
+# is shown, so counting them does not give the size of a band.
+UNNUMBERED_TARGET_TYPES = frozenset({"outcomes.Summons"})
 REDACTED_TARGET_TYPES = frozenset({
     "reviews.AreaGrade", "reviews.Verification", "reviews.SeriousProblem",
     "reviews.MajorIncident", "grading.Decision", "outcomes.RectificationItem",
@@ -59,17 +66,20 @@ def _is_open(action: str) -> bool:
     return action.startswith(_OPEN_ACTIONS)
 
 
-def _hide(data):
+def _hide(data, *, hidden_keys=frozenset()):
     if not isinstance(data, dict):
         return HIDDEN
     shown = {}
     for key, value in data.items():
-        if key in _VISIBLE_KEYS:
+        # "units" as a number says how many a step covered; as a list, which ones.
+        named = key in hidden_keys and (key == "unit" or isinstance(value, list))
+        if key in _VISIBLE_KEYS and not named:
             shown[key] = value
         elif key in _OPAQUE_KEYS or not isinstance(value, dict):
             shown[key] = HIDDEN
         else:
-            shown[key] = _hide(value)  # e.g. {area: {old, new}}: the area stays visible
+            # e.g. {area: {old, new}}: the area stays visible
+            shown[key] = _hide(value, hidden_keys=hidden_keys)
     return shown
 
 
@@ -77,7 +87,8 @@ def visible_data(action: str, data):
     """The entry's data as the auditor sees it: keys kept, business values hidden."""
     if _is_open(action):
         return data
-    return _hide(data) if isinstance(data, dict) else HIDDEN
+    hidden_keys = _RESULT_UNIT_KEYS if action.startswith(_RESULT_ACTIONS) else frozenset()
+    return _hide(data, hidden_keys=hidden_keys) if isinstance(data, dict) else HIDDEN
 
 
 def visible_target_repr(target_type: str, target_repr: str) -> str:
@@ -114,7 +125,8 @@ def for_auditor(entries: Iterable) -> Iterator[AuditorEntry]:
         yield AuditorEntry(
             id=entry.id, created_at=entry.created_at, actor_id=entry.actor_id,
             actor_repr=entry.actor_repr, action=entry.action, target_type=entry.target_type,
-            target_id=entry.target_id,
+            target_id=("" if entry.target_type in UNNUMBERED_TARGET_TYPES
+                       else entry.target_id),
             target_repr=visible_target_repr(entry.target_type, entry.target_repr),
             data=visible_data(entry.action, entry.data), ip=entry.ip, success=entry.success,
             prev_hash=entry.prev_hash, hash=entry.hash,

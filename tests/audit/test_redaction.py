@@ -97,7 +97,7 @@ def _leaks(text: str) -> list[str]:
 def _assert_actions_stay_visible(text: str):
     for shown in ["review.grade.changed", "grading.decision.recorded",
                   "grading.result_set.computed", "lead_a", "wg", "测试单位甲 · 2017",
-                  "effectiveness", "A001", HIDDEN]:
+                  "effectiveness", HIDDEN]:
         assert shown in text, shown
 
 
@@ -106,6 +106,8 @@ def test_before_release_the_auditor_sees_who_changed_which_grade_but_no_grade(
     seen = _everything_the_auditor_sees(login(personas["auditor"]))
     assert _leaks(seen) == []
     _assert_actions_stay_visible(seen)
+    # The working group adjusted A001: which unit it adjusted is hidden too.
+    assert "A001" not in seen
 
 
 def test_after_release_the_auditor_still_sees_no_result(released, personas, login):
@@ -155,7 +157,10 @@ def test_searching_for_a_hidden_value_finds_nothing(released, personas, login, q
      {"version": 2, "units": 40, "counts": HIDDEN}),
     ("grading.decision.recorded", {"unit": "A001", "old": "good", "new": "average",
                                    "reason": "x"},
-     {"unit": "A001", "old": HIDDEN, "new": HIDDEN, "reason": HIDDEN}),
+     # Which units the working group adjusted is itself a result (found by review).
+     {"unit": HIDDEN, "old": HIDDEN, "new": HIDDEN, "reason": HIDDEN}),
+    ("outcomes.correction.released", {"version": 3, "units": ["B001"]},
+     {"version": 3, "units": HIDDEN}),
     ("review.verification.set", {"indicator": "1.2", "status": "failed"},
      {"indicator": "1.2", "status": HIDDEN}),
     ("outcomes.item.reviewed", {"old": "done", "new": "not_accepted", "note": "x"},
