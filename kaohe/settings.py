@@ -74,8 +74,14 @@ MIDDLEWARE = [
     "kaohe.accounts.middleware.SessionTimeoutMiddleware",
     "kaohe.accounts.middleware.TwoFactorMiddleware",
     "kaohe.accounts.middleware.PasswordExpiryMiddleware",
+    # The round the request works on (?year=, remembered in the session): kaohe.rounds.selection.
+    "kaohe.rounds.selection.RoundSelectionMiddleware",
     # Last, as Axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # A write refused because its round is closed: a message, not an error page.
+    "kaohe.rounds.middleware.RoundClosedMiddleware",
+    # One record per act: a form's one-time token is spent before its view runs (issue 17).
+    "kaohe.maintenance.once.OnceTokenMiddleware",
 ]
 
 ROOT_URLCONF = "kaohe.urls"
@@ -93,7 +99,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kaohe.accounts.context_processors.capabilities",
+                "kaohe.rounds.context_processors.round_selector",
             ],
+            # {% once_token %} in every form that creates something (kaohe.maintenance.once).
+            "builtins": ["kaohe.maintenance.templatetags.once"],
         },
     },
 ]
@@ -319,3 +328,6 @@ TASKS = {
 EXPORT_TTL_HOURS = envint("KAOHE_EXPORT_TTL_HOURS", 24)
 # Processes rendering a bulk export (0: one per core, at most 4).
 EXPORT_PROCESSES = envint("KAOHE_EXPORT_PROCESSES", 0)
+# A running export renews its lease (a heartbeat) every quarter of this; one whose heartbeat
+# is older (its worker was killed) is marked failed by the next worker start or its page.
+EXPORT_LEASE_SECONDS = envint("KAOHE_EXPORT_LEASE_SECONDS", 60)

@@ -19,16 +19,23 @@ from tests.launch.conftest import (
     matrix_refined,
     matrix_session,
 )
-from tests.reviews.conftest import matrix_problem, matrix_submitted_category, problem_kind_pk
+from tests.reviews.conftest import (
+    matrix_org_problem,
+    matrix_problem,
+    matrix_submitted_category,
+    problem_kind_pk,
+)
 from tests.submissions.conftest import (
     Deferred,
     indicator_pk,
     latest_evidence_pk,
+    make_evidence,
     matrix_attachment,
     matrix_cadre,
     matrix_evidence,
     matrix_provincial_report,
     matrix_self_report,
+    matrix_user,
     paired_county_pk,
     unit_pk,
 )
@@ -118,6 +125,7 @@ ROUTES = {
     "rounds:schedule_edit": ("get", lambda w, p: {"year": 2017}, None, _allowed({"office"})),
     "rounds:indicator_edit": ("get", lambda w, p: {"year": 2017, "number": 3}, None,
                               _allowed({"office"})),
+    "rounds:words_edit": ("get", lambda w, p: {"year": 2017}, None, _allowed({"office"})),
     "rounds:copy": ("post", lambda w, p: {"year": 2017}, {"year": 2018},
                     _allowed({"office"}, ok=302)),
     # 2017 is already active: the office is sent back to the round; the close form without
@@ -228,6 +236,10 @@ ROUTES = {
         "post", lambda w, p: {"kind": "cadre", "pk": matrix_cadre(w, _own_unit(p, w), "cadre").pk},
         None, _allowed({"unit"}, ok=302),
     ),
+    "submissions:cadre_withdraw": (
+        "post", lambda w, p: {"kind": "cadre", "pk": matrix_cadre(w, _own_unit(p, w), "cadre").pk},
+        {"reason": "挂职期满返回"}, _allowed({"unit"}, ok=302),
+    ),
     # Deadlines: the office extends; lead departments only watch their category.
     "submissions:deadlines": ("get", None, None, _allowed({"office", "lead_reviewer"})),
     "submissions:extension_grant": (
@@ -236,6 +248,8 @@ ROUTES = {
          "until": "2018-01-10", "reason": "单位机构调整"},
         _allowed({"office"}, ok=302),
     ),
+    "submissions:extensions": ("get", None, None, _allowed({"office"})),
+    "submissions:late_list": ("get", None, None, _allowed({"office"})),
     "logout": ("post", None, None, _allowed(ALL_DATA | ADMINS, ok=302)),
     "login": ("get", None, None, lambda p: 302),  # signed in: sent on to the home page
     "set_language": ("post", None, {"language": "en"}, lambda p: 302),
@@ -267,10 +281,14 @@ ROUTES = {
                              {"county": Deferred(lambda: paired_county_pk("A001")),
                               "description": "发生重大涉贫舆情事件"},
                              _allowed({"lead_reviewer"}, ok=302)),
-    "reviews:finding_remove": (
+    "reviews:finding_withdraw": (
         "post", lambda w, p: {"unit_pk": _own_unit(p, w).pk, "kind": "problem",
                               "pk": matrix_problem(w, _own_unit(p, w)).pk},
-        None, _allowed({"lead_reviewer"}, ok=302),
+        {"reason": "误报"}, _allowed({"lead_reviewer"}, ok=302),
+    ),
+    "reviews:org_finding_withdraw": (
+        "post", lambda w, p: {"pk": matrix_org_problem(w, w["unit_a"]).pk},
+        {"reason": "复核后确认在岗"}, _allowed({"org_department"}, ok=302),
     ),
     "reviews:category": ("get", lambda w, p: {"lead_pk": _own_lead(p, w).pk}, None,
                          _allowed(REVIEW_READERS)),
@@ -310,6 +328,8 @@ ROUTES = {
     # A correction of released results is the leading group's act alone.
     "grading:reopen": ("post", lambda w, p: {"pk": _result_set(w).pk}, {"reason": "更正"},
                        _allowed({"leading_group"}, ok=302)),
+    "grading:abandon": ("post", lambda w, p: {"pk": _result_set(w).pk}, {"reason": "撤销"},
+                        _allowed({"leading_group"}, ok=302)),
     "grading:compare": ("get", lambda w, p: {"pk": _result_set(w).pk,
                                              "other_pk": _result_set(w).pk}, None,
                         _allowed(OVERVIEW)),
@@ -388,6 +408,51 @@ FOREIGN["org_department"] = [
     ("evidence:preview", lambda w: {"pk": evidence_of(w, "province_b").pk}),
 ]
 
+# Provincial report evidence and approval document (issue 17, item 9): only the province
+# attaches, to its own draft; its report as a document is scoped like the report itself.
+def _prov_attach_kwargs(world, persona):
+    """The persona's provincial draft, with a fresh evidence file of that report's province."""
+    from kaohe.submissions.models import ProvincialAttachment
+
+    report = matrix_provincial_report(world, _own_unit(persona, world), submitted=False)
+    evidence = make_evidence(province=report.province, user=matrix_user(world["unit_a"]),
+                             round=world["round"])
+    attachment = ProvincialAttachment.objects.create(report=report, kind="evidence",
+                                                     evidence=evidence)
+    return report, attachment
+
+
+def _latest_province_evidence_pk():
+    from kaohe.evidence.models import Evidence
+
+    return Evidence.objects.filter(province__isnull=False).latest("created_at").pk
+
+
+ROUTES.update({
+    "submissions:provincial_attach": (
+        "post", lambda w, p: {"pk": _prov_attach_kwargs(w, p)[0].pk},
+        {"evidence": Deferred(_latest_province_evidence_pk), "kind": "approval"},
+        _allowed({"province"}, ok=302)),
+    "submissions:provincial_detach": (
+        "post", lambda w, p: dict(zip(("pk", "attachment_pk"),
+                                      (o.pk for o in _prov_attach_kwargs(w, p)), strict=True)),
+        None, _allowed({"province"}, ok=302)),
+})
+
+
+def _prov_document(unit_key):
+    return lambda w: {"identifier": "provincial_report", "fmt": "pdf",
+                      "key": matrix_provincial_report(w, w[unit_key]).pk}
+
+
+FOREIGN["province"] += [("documents:make", _prov_document("unit_b"))]
+FOREIGN["province_b"] += [("documents:make", _prov_document("unit_a"))]
+FOREIGN["lead_reviewer"] += [("documents:make", _prov_document("unit_b"))]
+FOREIGN["lead_reviewer_b"] += [("documents:make", _prov_document("unit_a"))]
+FOREIGN["org_department"] += [("documents:make", _prov_document("unit_a"))]
+FOREIGN["unit"] += [("documents:make", _prov_document("unit_a"))]
+
+
 # Reviews: another category's desk and category page, the army (inspected, never reviewed).
 FOREIGN["lead_reviewer"] += [("reviews:desk", lambda w: {"unit_pk": w["unit_b"].pk}),
                              ("reviews:desk", lambda w: {"unit_pk": w["army"].pk}),
@@ -454,6 +519,12 @@ ROUTES.update({
     # Nothing is released in this world: a unit's result page does not exist yet.
     "outcomes:my_result": ("get", None, None, lambda p: 404),
     "outcomes:my_rectification_save": ("post", None, {"summary": "x"}, lambda p: 404),
+    "outcomes:my_rectification_attach": ("post", None, {"item": "1", "evidence": "x"},
+                                         lambda p: 404),
+    "outcomes:my_rectification_detach": ("post", lambda w, p: {"pk": 1}, None, lambda p: 404),
+    "outcomes:rectification_extend": (
+        "post", lambda w, p: {"unit_pk": w[_unit_key(p)].pk},
+        {"until": "2018-04-30", "reason": "r"}, _allowed({"office"}, ok=302)),
     "outcomes:rectification_list": ("get", None, None, _allowed(OUTCOME_TRACKERS)),
     "outcomes:rectification_detail": (
         "get", lambda w, p: {"unit_pk": _outcome(w, _unit_key(p), "item").report.unit_id},
@@ -757,3 +828,45 @@ def test_missing_objects_answer_404_not_500(client, world, personas):
 
 def test_every_role_has_a_persona():
     assert {p.removesuffix("_b") for p in PERSONAS} == set(Role.values)
+
+
+# Foreign POSTs: every object-keyed POST route, sent by every persona outside the object's
+# scope (every role the route refuses, and the same role's outsider of another unit,
+# province or category), answers 404 and changes nothing (issue 17).
+def _owner_and_foreigners(route):
+    """The first persona allowed to post (its object is used) and everyone foreign to it."""
+    expected = ROUTES[route][3]
+    owner = next((p for p in PERSONAS if not p.endswith("_b") and expected(p) != 404), None)
+    return owner, [p for p in PERSONAS
+                   if p != owner and (expected(p) == 404 or p.endswith("_b"))]
+
+
+# A route nobody may post to in this world (404 for all) is fully covered by the matrix.
+OBJECT_POSTS = sorted(route for route, (method, kwargs, _data, _exp) in ROUTES.items()
+                      if method == "post" and kwargs is not None
+                      and _owner_and_foreigners(route)[0] is not None)
+
+
+def test_every_object_keyed_post_is_covered():
+    assert len(OBJECT_POSTS) >= 30
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", OBJECT_POSTS)
+def test_a_foreign_post_answers_404_and_changes_nothing(world, personas, route, settings):
+    from django.test import Client
+
+    from tests.state import changed, snapshot
+
+    settings.KAOHE_TODAY = "2017-11-15"  # before every deadline: only the scope refuses
+    owner, foreigners = _owner_and_foreigners(route)
+    url = _url(route, world, owner)  # the owner's object, made once
+    data = ROUTES[route][2] or {}
+    clients = {}
+    for persona in foreigners:
+        clients[persona] = Client()
+        clients[persona].force_login(personas[persona])
+    before = snapshot()
+    for persona, client in clients.items():
+        assert client.post(url, data).status_code == 404, (route, persona)
+    assert changed(before, snapshot()) == [], route

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from kaohe.accounts.capabilities import EXPORT_AUDIT_LOG, VIEW_AUDIT_LOG, capability_required
 from kaohe.audit.forms import AuditSearchForm
+from kaohe.audit.labels import action_label
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.audit.services import log_action, verify_chain
 from kaohe.lib.spreadsheets import csv_writer
 
 EXPORT_HEADERS = ["编号", "时间", "操作人", "操作人编号", "来源地址", "操作", "对象类型",
-                  "对象编号", "对象", "结果", "详情", "前一条哈希", "哈希"]
+                  "对象编号", "对象", "结果", "详情", "前一条哈希", "哈希", "操作说明"]
 
 
 def _search(request):
@@ -70,7 +71,7 @@ def _rows(entries):
             entry.target_type, entry.target_id, entry.target_repr,
             "成功" if entry.success else "失败",
             json.dumps(entry.data, ensure_ascii=False, sort_keys=True),
-            entry.prev_hash, entry.hash,
+            entry.prev_hash, entry.hash, action_label(entry.action),
         ))
 
 

@@ -13,9 +13,13 @@ from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors
 from kaohe.directory.selectors import units_visible_to
 from kaohe.grading.selectors import released_grade_for
-from kaohe.outcomes.selectors import released_feedback, results_sent_to_org_department
+from kaohe.outcomes.selectors import (
+    released_feedback,
+    released_results_of,
+    results_sent_to_org_department,
+)
 from kaohe.rounds.models import Grade
-from kaohe.rounds.selectors import current_round
+from kaohe.rounds.selection import chosen_round
 from kaohe.submissions.models import ReportStatus, SelfReport
 from kaohe.submissions.reminders import reminder_for
 
@@ -30,7 +34,7 @@ def healthz(request):
 
 def home(request):
     user = request.user
-    round_ = current_round()
+    round_ = chosen_round()
     context = {"round": round_, "steps": [], "role_label": user.get_role_display(),
                "reminder": reminder_for(user, round_)}
     if round_ is not None:
@@ -124,13 +128,15 @@ def _org_department(round_):
 
 def _unit(request, round_):
     unit = request.user.unit
+    # Its released results of the other rounds, beside this round's report (issue 16).
+    results = [r for r in released_results_of(unit) if r["round"] != round_]
     if round_ is None:
-        return {"unit": unit}
+        return {"unit": unit, "results": results}
     report = SelfReport.objects.filter(round=round_, unit=unit).first()
     pairings = unit.pairings.filter(round=round_).select_related("county", "county__province")
     grade = released_grade_for(round_, unit)
     feedback = released_feedback(round_, unit) if grade else None
-    return {"unit": unit, "report": report, "pairings": pairings,
+    return {"unit": unit, "report": report, "pairings": pairings, "results": results,
             "released_grade": Grade(grade).label if grade else None,
             # A released correction that changed this unit's result: the unit is told here.
             "corrected_at": (feedback.result_set.released_at

@@ -16,6 +16,7 @@ from kaohe.accounts.models import Role, User
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Province, Unit
 from kaohe.directory.services import reference_data_load
+from kaohe.lib import clock
 from kaohe.rounds.models import Round
 from kaohe.rounds.services import load_plan_data, round_create_from_plan
 from kaohe.submissions import services
@@ -317,17 +318,28 @@ def _answer_text(rng, slot) -> str:
     return f"{template.format(county=county)}全年投入帮扶资金{amount}万元。（演示内容）"
 
 
+def _due(round_, code) -> datetime.date:
+    return round_.steps.get(code=code).due
+
+
+def _until_due(round_, code, today) -> datetime.date:
+    """The end of the span in which the demo's submissions of a step fall: by its due day
+    (inclusive), so that the demo's reports were submitted in time (issue 17)."""
+    return min(today, _due(round_, code) + datetime.timedelta(days=1))
+
+
 def _progress(rng, round_, units, today):
     """A believable state: the further past the deadline opening, the more reports are in."""
     opened = datetime.date(round_.year, 12, 1)
     if today < opened:
         return
+    until = _until_due(round_, "self_report", today)
     reports = []
     for unit in units:
         roll = rng.random()
         if roll < 0.58:
             reports.append(SelfReport(round=round_, unit=unit, status=ReportStatus.SUBMITTED,
-                                      submitted_at=_at(rng, opened, today)))
+                                      submitted_at=_at(rng, opened, until)))
         elif roll < 0.82:
             reports.append(SelfReport(round=round_, unit=unit, status=ReportStatus.DRAFT))
     SelfReport.objects.bulk_create(reports)
@@ -372,6 +384,7 @@ def _provincial(rng, round_, opened, today):
     pairs = (Pairing.objects.filter(round=round_).values_list("county__province_id", "unit_id")
              .distinct().order_by("county__province_id", "unit_id"))
     reports = []
+    until = _until_due(round_, "provincial_report", today)
     for province_id, unit_id in pairs:
         roll = rng.random()
         if roll >= 0.55:
@@ -380,10 +393,10 @@ def _provincial(rng, round_, opened, today):
         reports.append(ProvincialReport(
             round=round_, province_id=province_id, unit_id=unit_id,
             status=ReportStatus.SUBMITTED if submitted else ReportStatus.DRAFT,
-            submitted_at=_at(rng, opened, today) if submitted else None,
+            submitted_at=_at(rng, opened, until) if submitted else None,
             work_text="该单位在我省定点扶贫工作扎实推进，帮扶措施精准有效。（演示内容）",
             recommended_grade=rng.choice(grades) if submitted else "",
-            approved_on=today - datetime.timedelta(days=2) if submitted else None,
+            approved_on=until - datetime.timedelta(days=2) if submitted else None,
             approval_reference="省扶贫开发领导小组会议（演示）" if submitted else "",
         ))
     ProvincialReport.objects.bulk_create(reports)
@@ -491,8 +504,7 @@ def advance_demo_to_review(*, today: datetime.date) -> bool:
     submitted, and the working group's first result set computed. Idempotent."""
     from kaohe.grading.models import ResultSet
     from kaohe.grading.services import result_set_compute
-    from kaohe.reviews import services as reviews
-    from kaohe.reviews.models import CategorySubmission, FindingSource
+    from kaohe.reviews.models import CategorySubmission
 
     round_ = Round.objects.get(year=SEED)
     if ResultSet.objects.filter(round=round_).exists():
@@ -500,7 +512,11 @@ def advance_demo_to_review(*, today: datetime.date) -> bool:
     rng = random.Random(SEED + 1)
     units = list(Unit.objects.filter(active=True).select_related("category"))
     office = User.objects.get(username="office")
-    now = timezone.make_aware(datetime.datetime.combine(today, datetime.time(10)))
+    # The reports still missing came in on their last day; the lead departments reviewed by
+    # their 01-15 (the services check the step's deadline on the demo's day, not today's).
+    now = timezone.make_aware(datetime.datetime.combine(
+        min(today, _due(round_, "self_report")), datetime.time(10)))
+    review_day = min(today, _due(round_, "review"))
     for unit in units:
         report, _created = SelfReport.objects.get_or_create(round=round_, unit=unit)
         if report.status != ReportStatus.SUBMITTED:
@@ -522,9 +538,21 @@ def advance_demo_to_review(*, today: datetime.date) -> bool:
             report.status, report.submitted_at = ReportStatus.SUBMITTED, now
             report.work_text = report.work_text or "该单位帮扶工作扎实有效。（演示内容）"
             report.recommended_grade = report.recommended_grade or rng.choice(_GRADES[:3])
-            report.approved_on = report.approved_on or today
+            report.approved_on = report.approved_on or now.date()
             report.save()
     kinds = list(round_.problem_kinds.all())
+    with clock.on(review_day):
+        _review_all(rng, round_, kinds, review_day)
+    assert CategorySubmission.objects.filter(round=round_).count() == 6
+    result_set_compute(round=round_, actor=User.objects.get(username="workgroup"))
+    return True
+
+
+def _review_all(rng, round_, kinds, review_day):
+    from kaohe.reviews import services as reviews
+    from kaohe.reviews.models import CategorySubmission, FindingSource
+
+    submitted_at = timezone.make_aware(datetime.datetime.combine(review_day, datetime.time(16)))
     for lead in LeadDepartment.objects.filter(categories__ranked=True).distinct():
         reviewer = User.objects.filter(lead_department=lead).first()
         for unit in reviews.category_units(round_, lead):
@@ -559,9 +587,7 @@ def advance_demo_to_review(*, today: datetime.date) -> bool:
             problems="个别单位帮扶力度不足。（演示）",
             suggestions="加大对深度贫困地区的帮扶力度。（演示）")
         reviews.category_submit(submission=submission, actor=reviewer)
-    assert CategorySubmission.objects.filter(round=round_).count() == 6
-    result_set_compute(round=round_, actor=User.objects.get(username="workgroup"))
-    return True
+        CategorySubmission.objects.filter(pk=submission.pk).update(submitted_at=submitted_at)
 
 
 # Launch and training (steps 1 and 2) -------------------------------------------------------

@@ -14,6 +14,7 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, County, Pairing, Unit
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
+from kaohe.rounds.guards import ensure_round_writable
 
 UNITS_SHEET = "单位"
 PAIRINGS_SHEET = "结对关系"
@@ -112,6 +113,7 @@ def import_units_and_pairings(*, data: bytes, round, actor, file_name: str = "")
 
     The workbook is bounded before it is parsed and streamed read-only
     (kaohe.lib.xlsx_reading): a file over a limit is refused at once, naming the limit."""
+    ensure_round_writable(round)
     result = ImportResult()
     sheets = {}
     try:

@@ -27,14 +27,15 @@ from kaohe.directory.selectors import (
     units_visible_to,
 )
 from kaohe.outcomes.selectors import unit_history
-from kaohe.rounds.selectors import current_round, preparation_round
+from kaohe.rounds.selection import chosen_round
+from kaohe.rounds.selectors import preparation_round
 
 PAGE_SIZE = 50
 
 
 @capability_required(VIEW_UNITS)
 def unit_list(request):
-    round_ = current_round()
+    round_ = chosen_round()
     units = units_visible_to(request.user, round=round_).annotate(
         county_count=Count("pairings", filter=Q(pairings__round=round_))
     ).order_by("category__order", "code")
@@ -54,7 +55,7 @@ def unit_list(request):
 
 @capability_required(VIEW_UNITS)
 def unit_detail(request, pk):
-    round_ = current_round()
+    round_ = chosen_round()
     unit = get_unit_for_user(request.user, pk, round=round_)
     pairings = pairings_visible_to(request.user, round=round_).filter(unit=unit)
     log_action("directory.unit.viewed", actor=request.user, target=unit)
@@ -89,7 +90,7 @@ def county_list(request):
 @capability_required(VIEW_COUNTIES)
 def county_detail(request, pk):
     county = get_county_for_user(request.user, pk)
-    round_ = current_round()
+    round_ = chosen_round()
     units = units_visible_to(request.user, round=round_)
     pairings = Pairing.objects.filter(round=round_, county=county, unit__in=units).select_related(
         "unit", "unit__category"

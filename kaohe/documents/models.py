@@ -17,6 +17,10 @@ class ExportStatus(models.TextChoices):
     EXPIRED = "expired", _("已过期")
 
 
+# The error recorded on an export whose worker stopped renewing its lease.
+INTERRUPTED = "interrupted"
+
+
 class Export(models.Model):
     round = models.ForeignKey("rounds.Round", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+")
@@ -41,6 +45,8 @@ class Export(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The lease of a running bulk export: renewed while its worker lives (services.run_export).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -52,6 +58,11 @@ class Export(models.Model):
     @property
     def code(self) -> str:
         return f"K{self.pk:07d}"
+
+    @property
+    def interrupted(self) -> bool:
+        """Failed because its worker died mid-way (services.recover_stale_exports)."""
+        return self.status == ExportStatus.FAILED and self.error.startswith(INTERRUPTED)
 
     @property
     def percent(self) -> int:

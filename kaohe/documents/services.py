@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from kaohe.audit.services import log_action
 from kaohe.documents.base import RenderedFile, get_exporter
-from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
+from kaohe.documents.models import INTERRUPTED, DocumentTemplate, Export, ExportStatus
 from kaohe.documents.officialdoc import Mark
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,39 @@ def template_for(exporter) -> bytes | None:
         return None
     found = DocumentTemplate.objects.filter(identifier=exporter.identifier).first()
     return bytes(found.content) if found else None
+
+
+def documents_offered(user, round_) -> list[tuple]:
+    """(exporter, objects) for every exporter that offers the user something in the round:
+    each exporter scopes itself. The documents page and `kaohe export --list` show these."""
+    from kaohe.accounts.capabilities import EXPORT_DOCUMENTS, has_capability
+    from kaohe.documents.base import REGISTRY
+
+    if not has_capability(user, EXPORT_DOCUMENTS):
+        return []
+    offered = []
+    for cls in REGISTRY.values():
+        exporter = cls()
+        objects = list(exporter.objects_for(user, round_))
+        if objects:
+            offered.append((exporter, objects))
+    return offered
+
+
+def document_for(user, round_, identifier: str, key: str, fmt: str):
+    """(exporter, object) of one document the user may make in that format; Http404 for an
+    unknown document or format and for an object outside the user's scope (the web
+    download and `kaohe export` ask the same question)."""
+    from django.http import Http404
+
+    from kaohe.accounts.capabilities import EXPORT_DOCUMENTS, has_capability
+
+    if not has_capability(user, EXPORT_DOCUMENTS):
+        raise Http404
+    exporter = get_exporter(identifier)
+    if fmt not in exporter.formats:
+        raise Http404
+    return exporter, exporter.get_object(user, round_, key)
 
 
 def _record(user, exporter, obj, fmt, round_, status) -> Export:
@@ -106,12 +140,54 @@ def run_export(export_id: int):
         if export.status != ExportStatus.QUEUED:
             return  # already taken by another worker, or cancelled
         export.status = ExportStatus.RUNNING
-        export.save(update_fields=["status"])
+        export.heartbeat_at = timezone.now()
+        export.save(update_fields=["status", "heartbeat_at"])
+    with _Heartbeat(export.pk):
+        _render_and_store(export)
+
+
+class _Heartbeat:
+    """Renew a running export's lease every quarter of EXPORT_LEASE_SECONDS while the
+    worker lives. A worker killed outright (kill -9, the machine) stops renewing, and
+    recover_stale_exports marks the export failed instead of leaving it running for ever."""
+
+    def __init__(self, export_id: int):
+        self.export_id = export_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True,
+                                       name=f"export-heartbeat-{export_id}")
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join(timeout=10)
+
+    def _beat(self):
+        from django.db import connection
+
+        interval = max(settings.EXPORT_LEASE_SECONDS / 4, 0.2)
+        try:
+            while not self.stopped.wait(interval):
+                try:
+                    Export.objects.filter(pk=self.export_id, status=ExportStatus.RUNNING
+                                          ).update(heartbeat_at=timezone.now())
+                except Exception:  # a busy database: the next beat tries again
+                    logger.warning("export %s: heartbeat not recorded", self.export_id,
+                                   exc_info=True)
+        finally:
+            connection.close()
+
+
+def _render_and_store(export: Export):
     exporter = get_exporter(export.identifier)
     user = export.made_by
 
     def progress(done: int, total: int):
-        Export.objects.filter(pk=export.pk).update(progress=done, total=total)
+        Export.objects.filter(pk=export.pk).update(progress=done, total=total,
+                                                   heartbeat_at=timezone.now())
 
     try:
         # Access is checked again in the worker: the user's scope may have changed.
@@ -183,6 +259,33 @@ def delete_template(user, exporter):
     if deleted:
         log_action("document.template_deleted", actor=user,
                    data={"document": exporter.identifier})
+
+
+def recover_stale_exports(*, now=None, export_id: int | None = None) -> int:
+    """Mark failed every running export whose lease ran out: its worker died mid-way.
+
+    Called when a worker starts and when a page polls an export; the user is told the
+    background task was interrupted and may start the export again."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.EXPORT_LEASE_SECONDS)
+    stale = Export.objects.filter(status=ExportStatus.RUNNING).filter(
+        models.Q(heartbeat_at__lt=limit)
+        | models.Q(heartbeat_at__isnull=True, created_at__lt=limit))
+    if export_id is not None:
+        stale = stale.filter(pk=export_id)
+    count = 0
+    for export in stale.select_related("made_by"):
+        # Only if still stale when written: a live worker's beat in between wins.
+        updated = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING,
+                                        heartbeat_at=export.heartbeat_at).update(
+            status=ExportStatus.FAILED, finished_at=now,
+            error=f"{INTERRUPTED}: no heartbeat since {export.heartbeat_at or export.created_at}")
+        if updated:
+            count += 1
+            log_action("document.export_interrupted", target=export, success=False,
+                       data={"document": export.identifier, "code": export.code,
+                             "progress": export.progress, "total": export.total})
+    return count
 
 
 def mark_failed(export_id: int):

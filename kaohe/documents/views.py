@@ -31,18 +31,12 @@ from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
 def _offered(user, round_):
     """(exporter, objects) for every exporter that offers the user something."""
-    offered = []
-    for cls in REGISTRY.values():
-        exporter = cls()
-        # Each exporter scopes itself: it offers nothing outside the user's scope.
-        objects = list(exporter.objects_for(user, round_))
-        if objects:
-            offered.append({
-                "exporter": exporter,
-                "objects": [(exporter.object_key(o), exporter.describe(o)) for o in objects],
-                "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in exporter.formats],
-            })
-    return offered
+    # Each exporter scopes itself: it offers nothing outside the user's scope.
+    return [{
+        "exporter": exporter,
+        "objects": [(exporter.object_key(o), exporter.describe(o)) for o in objects],
+        "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in exporter.formats],
+    } for exporter, objects in services.documents_offered(user, round_)]
 
 
 @capability_required(EXPORT_DOCUMENTS)
@@ -62,11 +56,8 @@ def index(request):
 @capability_required(EXPORT_DOCUMENTS)
 def make(request, identifier, key, fmt):
     """One document now (GET, a download), or a bulk export queued (POST)."""
-    exporter = get_exporter(identifier)
     round_ = round_from_request(request)
-    if fmt not in exporter.formats:
-        raise Http404
-    obj = exporter.get_object(request.user, round_, key)
+    exporter, obj = services.document_for(request.user, round_, identifier, key, fmt)
     if exporter.bulk:
         if request.method != "POST":
             raise Http404
@@ -94,6 +85,8 @@ def _own_export(request, pk) -> Export:
 def export_status(request, pk):
     """The progress of one bulk export (polled by the page through htmx)."""
     export = _own_export(request, pk)
+    if export.status == ExportStatus.RUNNING and services.recover_stale_exports(export_id=pk):
+        export.refresh_from_db()  # its worker died: failed, and the page stops polling
     return render(request, "documents/_export_row.html", {"export": export})
 
 

@@ -35,6 +35,7 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 from kaohe.evidence import filetypes
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
+from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.selectors import current_round
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,35 @@ def upload_owner(user) -> dict | None:
     return None
 
 
+# The step the owner's evidence serves (tus metadata "step"), and the default one.
+_EVIDENCE_STEPS = {"unit": ("self_report", "rectification"), "province": ("provincial_report",)}
+
+
+def evidence_step_closed(*, round, unit_id=None, province_id=None, step_code: str = ""
+                         ) -> str | None:
+    """Why the owner can no longer add evidence for the step, or None while it is open:
+    after the owner's deadline (with its extension) for the step the evidence belongs to."""
+    from kaohe.submissions import deadlines
+
+    kind = "unit" if unit_id else "province"
+    codes = _EVIDENCE_STEPS[kind]
+    code = step_code if step_code in codes else codes[0]
+    if code == "rectification":  # its round is the unit's results round; sent back reopens
+        from kaohe.outcomes.services import rectification_upload_closed
+
+        return rectification_upload_closed(unit_id=unit_id)
+    step = round.steps.filter(code=code).first()
+    if step is None:
+        return None
+    party = ({"unit": Unit.objects.get(pk=unit_id)} if unit_id
+             else {"province": Province.objects.get(pk=province_id)})
+    if deadlines.is_open(step, **party):
+        return None
+    return _("“%(step)s”已于%(day)s截止，不能再上传材料；如需延期，请联系国务院扶贫办。") % {
+        "step": step.name,
+        "day": deadlines.deadline_for(step, **party).strftime("%Y-%m-%d")}
+
+
 # The tus operations -----------------------------------------------------------------------
 
 def _printable(text: str) -> str:
@@ -141,6 +171,11 @@ def upload_create(*, user, length: int, filename: str, metadata: dict) -> Upload
     round_ = current_round()
     if round_ is None:
         raise UploadRefused(_("当前没有考核轮次，暂不能上传材料。"))
+    ensure_round_writable(round_, error=UploadRefused)
+    closed = evidence_step_closed(round=round_, step_code=str(metadata.get("step", "")),
+                                  **owner)
+    if closed:
+        raise UploadRefused(closed)
     if length <= 0:
         raise UploadRefused(_("文件为空。"))
     if length > max_file_bytes():
@@ -179,6 +214,7 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
     mid-body keeps what arrived: the new offset is what was written and flushed. On the last
     byte the upload is completed, which may raise UploadRefused.
     """
+    ensure_round_writable(upload.round_id, error=UploadRefused)
     with _locked(upload) as (upload, f, where):
         if upload.rejected_reason:
             raise UploadGone(upload.rejected_reason)
@@ -238,6 +274,7 @@ def upload_complete(*, upload: Upload) -> Evidence | None:
     Refused files (wrong type, archive over the limits) are deleted and the reason kept on
     the upload; UploadRefused is raised with it.
     """
+    ensure_round_writable(upload.round_id, error=UploadRefused)
     with _locked(upload) as (upload, f, where):
         if upload.completed_at:
             # Finished by another request meanwhile (its evidence may since have been removed).
@@ -311,6 +348,12 @@ def _save_offset(upload: Upload, offset: int) -> None:
 
 def _finish(upload: Upload, *, source: Path, moved: bool) -> Evidence:
     """Check, hash, move, then write the row; the caller holds the lock."""
+    closed = evidence_step_closed(round=upload.round, unit_id=upload.unit_id,
+                                  province_id=upload.province_id,
+                                  step_code=str(upload.metadata.get("step", "")))
+    if closed:
+        _reject(upload, closed, source=source)
+        raise UploadRefused(upload.rejected_reason)
     try:
         file_type = filetypes.detect(source, label=upload.original_name)
     except filetypes.Refused as refusal:
@@ -380,6 +423,7 @@ def _size_text(size: int) -> str:
 
 def evidence_add_link(*, round, owner: Unit | Province, url: str, title: str, actor) -> Evidence:
     """A link to a news report or another page, as evidence of the owner."""
+    ensure_round_writable(round)
     url = url.strip()
     try:
         URLValidator(schemes=["http", "https"])(url)

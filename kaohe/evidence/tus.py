@@ -97,7 +97,9 @@ def uploads(request):
     if not metadata.get("filename"):
         return _response(400, message=_("缺少文件名。"))
     # filetype is what the browser guesses from the name: kept for the record, never trusted.
-    kept = {key: metadata[key][:255] for key in ("filename", "filetype") if key in metadata}
+    # step: which step's evidence this is (its deadline applies), e.g. "rectification".
+    kept = {key: metadata[key][:255] for key in ("filename", "filetype", "step")
+            if key in metadata}
     try:
         upload = services.upload_create(user=request.user, length=length,
                                         filename=metadata["filename"], metadata=kept)

@@ -1050,10 +1050,19 @@ def calibration(inputs: Iterable[UnitInput]) -> dict[str, CategoryCalibration]:
 # --------------------------------------------------------------------------- decisions
 
 
-# Section 七 of the 2017 plan, quoted in every refusal so that the reader sees the rule.
+# Where the rules of decisions stand in the plan; every refusal cites it.
 PLAN_SECTION = "考核实施方案第七部分"
-PLAN_POOR_TEXT = "排名靠后{poor}且存在突出问题的单位确定为较差等次"
-PLAN_INCIDENT_TEXT = "如定点扶贫县出现重大涉贫事件的，负责帮扶的中央单位考核等次不能确定为“好”"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanWords:
+    """The plan's own sentences a refusal quotes, as the round's data holds them (the engine
+    does not type the plan's prose): the grading rule and the major-incident rule. Left
+    empty, a refusal states the rule from the method's numbers instead."""
+
+    grading_rule: str = ""
+    major_incident: str = ""
+    section: str = PLAN_SECTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -1105,6 +1114,7 @@ class DecisionRules:
     poor_last: int | None
     cap: Grade
     shares: Mapping[str, Decimal]
+    words: PlanWords = PlanWords()
 
     @classmethod
     def from_outputs(
@@ -1112,6 +1122,7 @@ class DecisionRules:
         outputs: Mapping[str, Any],
         inputs: Iterable[UnitInput],
         method: Method | Mapping[str, Any] | None = None,
+        words: PlanWords | None = None,
     ) -> DecisionRules:
         """The rules for an evaluation as stored (``Evaluation.to_dict()``) and its inputs."""
         method = _resolve_method(method)
@@ -1142,10 +1153,25 @@ class DecisionRules:
             poor_last=poor["last"],
             cap=Grade(method.incident_cap),
             shares=dict(method.shares),
+            words=words or PlanWords(),
         )
 
-    def _poor_rule(self) -> str:
-        return PLAN_POOR_TEXT.format(poor=_percent(self.shares["poor"]))
+    def _cite(self, rule: str) -> str:
+        return f"（{self.words.section}：{rule.rstrip('。')}）"
+
+    def _grading_rule(self) -> str:
+        """The plan's grading rule as written, else the method's numbers."""
+        if self.words.grading_rule:
+            return self._cite(self.words.grading_rule)
+        return self._cite(
+            f"排名前{_percent(self.shares['good'])}为「好」，排名前"
+            f"{_percent(self.shares['fairly_good'])}以内为「好」或「较好」，排名靠后"
+            f"{_percent(self.shares['poor'])}且存在突出问题为「较差」，其余为「一般」")
+
+    def _incident_rule(self) -> str:
+        if self.words.major_incident:
+            return self._cite(self.words.major_incident)
+        return self._cite(f"出现重大涉贫事件的，等次最高为「{self.cap.label}」")
 
     def breach(self, unit: str, grade: Grade) -> RuleBreach | None:
         """Why one unit may not have this grade (quotas aside), or None when it may."""
@@ -1164,7 +1190,7 @@ class DecisionRules:
                 unit,
                 "incident.good",
                 f"「{name}」定点扶贫县出现重大涉贫事件，不能确定为「{grade.label}」，"
-                f"最高为「{self.cap.label}」（{PLAN_SECTION}：{PLAN_INCIDENT_TEXT}）",
+                f"最高为「{self.cap.label}」{self._incident_rule()}",
             )
         if grade is Grade.POOR:
             reaches_poor = self.poor_first is not None and allowance.last >= self.poor_first
@@ -1178,13 +1204,13 @@ class DecisionRules:
                     unit,
                     "poor.outside_bottom",
                     f"「{name}」位次{where}不在较差区间（{band}），不能确定为「较差」"
-                    f"（{PLAN_SECTION}：{self._poor_rule()}）",
+                    f"{self._grading_rule()}",
                 )
             if not allowance.serious_problem:
                 return RuleBreach(
                     unit,
                     "poor.no_serious_problem",
-                    f"「{name}」不存在突出问题，不能确定为「较差」（{PLAN_SECTION}：{self._poor_rule()}）",
+                    f"「{name}」不存在突出问题，不能确定为「较差」{self._grading_rule()}",
                 )
             return None
         best = min(allowance.candidates, key=lambda g: g.level)
@@ -1194,9 +1220,7 @@ class DecisionRules:
                 unit,
                 "position.above",
                 f"「{name}」位次{where}，按位次只能确定为{labels}（或说明理由后降低等次），"
-                f"不能确定为「{grade.label}」（{PLAN_SECTION}：排名前{_percent(self.shares['good'])}"
-                f"为好，排名前{_percent(self.shares['fairly_good'])}以内为较好，"
-                f"{self._poor_rule()}，其余单位为一般等次）",
+                f"不能确定为「{grade.label}」{self._grading_rule()}",
             )
         return None
 
@@ -1215,7 +1239,7 @@ class DecisionRules:
                     None,
                     "quota.good",
                     f"确定为「好」的单位{good}家，超过「好」的名额{self.n_good}家"
-                    f"（{PLAN_SECTION}：排名前{_percent(self.shares['good'])}为好）",
+                    f"{self._grading_rule()}",
                 )
             )
         if top > self.n_top:
@@ -1224,7 +1248,7 @@ class DecisionRules:
                     None,
                     "quota.top",
                     f"确定为「好」和「较好」的单位合计{top}家，超过名额{self.n_top}家"
-                    f"（{PLAN_SECTION}：排名前{_percent(self.shares['fairly_good'])}以内为好或较好）",
+                    f"{self._grading_rule()}",
                 )
             )
         if poor > self.n_poor:
@@ -1233,7 +1257,7 @@ class DecisionRules:
                     None,
                     "quota.poor",
                     f"确定为「较差」的单位{poor}家，超过较差区间的{self.n_poor}个位次"
-                    f"（{PLAN_SECTION}：{self._poor_rule()}）",
+                    f"{self._grading_rule()}",
                 )
             )
         return out
@@ -1277,6 +1301,7 @@ __all__ = [
     "GradeChange",
     "GradingWarning",
     "Perturbation",
+    "PlanWords",
     "Reason",
     "RuleBreach",
     "UnitInput",

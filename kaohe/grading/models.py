@@ -26,6 +26,8 @@ class ResultSetStatus(models.TextChoices):
     APPROVED = "approved", _("已审定")
     RELEASED = "released", _("已反馈")
     SUPERSEDED = "superseded", _("已被新版本取代")
+    # A version of a correction the leading group gave up: the released version stands.
+    ABANDONED = "abandoned", _("更正已撤销")
 
 
 # action -> (the statuses it may start from, the status it leads to). Every change of a
@@ -39,6 +41,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "supersede": (frozenset({ResultSetStatus.DRAFT, ResultSetStatus.SUBMITTED,
                              ResultSetStatus.RETURNED, ResultSetStatus.APPROVED,
                              ResultSetStatus.RELEASED}), ResultSetStatus.SUPERSEDED),
+    "abandon": (frozenset({ResultSetStatus.DRAFT, ResultSetStatus.SUBMITTED,
+                           ResultSetStatus.RETURNED, ResultSetStatus.APPROVED}),
+                ResultSetStatus.ABANDONED),
 }
 
 
@@ -63,6 +68,11 @@ class Correction(models.Model):
     released_as = models.ForeignKey("ResultSet", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+    # Or the leading group gives it up, with a written reason: the released version stands.
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+    abandoned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    abandon_reason = models.TextField(_("撤销理由"), blank=True)
 
     class Meta:
         ordering = ["round", "opened_at"]
@@ -73,7 +83,7 @@ class Correction(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.released_at is None
+        return self.released_at is None and self.abandoned_at is None
 
 
 class ResultSet(models.Model):
@@ -127,7 +137,8 @@ class ResultSet(models.Model):
     def is_sealed(self) -> bool:
         """Approved once: its content must match the seal, superseded or not."""
         return self.status in {ResultSetStatus.APPROVED, ResultSetStatus.RELEASED} or (
-            self.status == ResultSetStatus.SUPERSEDED and self.approved_at is not None)
+            self.status in {ResultSetStatus.SUPERSEDED, ResultSetStatus.ABANDONED}
+            and self.approved_at is not None)
 
     @property
     def is_editable(self) -> bool:
@@ -187,6 +198,7 @@ class EventAction(models.TextChoices):
     RELEASED = "released", _("向各单位反馈")
     SUPERSEDED = "superseded", _("被新版本取代")
     CORRECTION_OPENED = "correction_opened", _("领导小组提出更正")
+    CORRECTION_ABANDONED = "correction_abandon", _("领导小组撤销更正")
 
 
 class ResultSetEvent(models.Model):

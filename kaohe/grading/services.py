@@ -34,6 +34,7 @@ from kaohe.reviews.models import (
     MajorIncident,
     SeriousProblem,
 )
+from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Round, RoundStatus
 from kaohe.rounds.selectors import scheme_hash
 from kaohe.submissions.models import FindingKind, ProvincialFinding, ProvincialReport, ReportStatus
@@ -72,11 +73,14 @@ def engine_inputs(round_) -> list[dict]:
     for code, entry in entries.items():
         entry["category"] = units[code].category.name
     by_id = {u.pk: u.code for u in units.values()}
-    for problem in SeriousProblem.objects.filter(round=round_, unit_id__in=by_id).select_related(
+    # A withdrawn finding stays in the history but no longer counts.
+    for problem in SeriousProblem.objects.filter(round=round_, unit_id__in=by_id,
+                                                 withdrawn_at__isnull=True).select_related(
             "kind"):
         entries[by_id[problem.unit_id]]["serious_problems"].append(
             {"kind": problem.kind.code, "name": problem.kind.name, "source": problem.source})
-    for incident in MajorIncident.objects.filter(round=round_, unit_id__in=by_id).select_related(
+    for incident in MajorIncident.objects.filter(round=round_, unit_id__in=by_id,
+                                                 withdrawn_at__isnull=True).select_related(
             "county"):
         entries[by_id[incident.unit_id]]["incidents"].append(
             {"county": incident.county.code, "county_name": incident.county.name,
@@ -169,8 +173,11 @@ def run_engine(inputs: list[dict], method: dict) -> dict:
 
 def decision_rules(result_set: ResultSet) -> engine.DecisionRules:
     """What section 七 allows the working group to decide in this version."""
+    round_ = result_set.round
+    words = engine.PlanWords(grading_rule=round_.grading_rule_text,
+                             major_incident=round_.major_incident_text)
     return engine.DecisionRules.from_outputs(result_set.outputs, _unit_inputs(result_set.inputs),
-                                             result_set.method)
+                                             result_set.method, words)
 
 
 def rule_breaches(result_set: ResultSet, *, complete: bool = True) -> list[engine.RuleBreach]:
@@ -211,7 +218,7 @@ def _check_rules(result_set: ResultSet, verb: str) -> None:
 _EVENTS = {
     "submit": EventAction.SUBMITTED, "return": EventAction.RETURNED,
     "approve": EventAction.APPROVED, "release": EventAction.RELEASED,
-    "supersede": EventAction.SUPERSEDED,
+    "supersede": EventAction.SUPERSEDED, "abandon": EventAction.CORRECTION_ABANDONED,
 }
 
 
@@ -227,6 +234,7 @@ def _refusal(action: str, result_set: ResultSet) -> str:
         "approve": _("只能审定已报送的等次建议（第%(version)s版当前为“%(status)s”）。"),
         "release": _("只能反馈已经领导小组审定的考核结果（第%(version)s版当前为“%(status)s”）。"),
         "supersede": _("第%(version)s版当前为“%(status)s”，不能被取代。"),
+        "abandon": _("第%(version)s版当前为“%(status)s”，不能撤销。"),
     }
     return messages[action] % {"version": result_set.version, "status": status}
 
@@ -266,7 +274,8 @@ def _in_force(round_) -> ResultSet | None:
 
 
 def open_correction(round_) -> Correction | None:
-    return Correction.objects.filter(round=round_, released_at__isnull=True).first()
+    return Correction.objects.filter(round=round_, released_at__isnull=True,
+                                     abandoned_at__isnull=True).first()
 
 
 def _closed_message() -> str:
@@ -296,6 +305,7 @@ def _check_round_open(result_set: ResultSet) -> None:
 @transaction.atomic
 def result_set_compute(*, round, actor) -> ResultSet:
     """Run the engine on the submitted preliminary results; a new draft version."""
+    ensure_round_writable(round, error=GradingError)
     # The round's row is the lock that numbers versions one at a time (a double click
     # makes versions n and n + 1, never two of n).
     round_ = Round.objects.select_for_update().get(pk=round.pk)
@@ -328,6 +338,7 @@ def result_set_compute(*, round, actor) -> ResultSet:
 def decision_record(*, result_set: ResultSet, unit_code: str, grade: str, reason: str,
                     actor) -> Decision:
     """A grade the working group sets by hand, with its reason, within section 七."""
+    ensure_round_writable(result_set.round_id, error=GradingError)
     result_set = _locked(result_set)
     _check_round_open(result_set)
     if not result_set.is_editable:
@@ -371,6 +382,7 @@ def _ranked_unit_count(round_) -> int:
 
 @transaction.atomic
 def result_set_submit(*, result_set: ResultSet, actor) -> ResultSet:
+    ensure_round_writable(result_set.round_id, error=GradingError)
     result_set = _locked(result_set)
     if result_set.status == ResultSetStatus.SUBMITTED:
         return result_set  # a double click
@@ -392,6 +404,7 @@ def result_set_submit(*, result_set: ResultSet, actor) -> ResultSet:
 def result_set_approve(*, result_set: ResultSet, actor, comments: str = "") -> ResultSet:
     """The leading group approves: the version is sealed and every earlier version still
     open (draft, submitted, returned or approved) is superseded by it."""
+    ensure_round_writable(result_set.round_id, error=GradingError)
     result_set = _locked(result_set)
     _check_round_open(result_set)
     if not result_set.can("approve"):
@@ -421,6 +434,7 @@ def result_set_approve(*, result_set: ResultSet, actor, comments: str = "") -> R
 def result_set_return(*, result_set: ResultSet, actor, comments: str) -> ResultSet:
     """The leading group sends a submitted version back with its comments; they stay in the
     version's history beside every later comment."""
+    ensure_round_writable(result_set.round_id, error=GradingError)
     result_set = _locked(result_set)
     _check_round_open(result_set)
     if not result_set.can("return"):
@@ -457,6 +471,7 @@ def check_releasable(result_set: ResultSet) -> None:
 def result_set_release(*, result_set: ResultSet, actor) -> ResultSet:
     """Make each unit's own grade visible to that unit: one act for the whole round. A
     correction's release supersedes the version it corrects and closes the correction."""
+    ensure_round_writable(result_set.round_id, error=GradingError)
     Round.objects.select_for_update().get(pk=result_set.round_id)
     result_set = _locked(result_set)
     if result_set.status == ResultSetStatus.RELEASED:
@@ -487,6 +502,7 @@ def correction_open(*, round, actor, reason: str) -> ResultSet:
     gets a new draft version, a copy of the released one with its decisions, to correct
     (or computes a new one); the released grades stand until the correction is approved and
     released."""
+    ensure_round_writable(round, error=GradingError)
     round_ = Round.objects.select_for_update().get(pk=round.pk)
     if round_.status == RoundStatus.CLOSED:
         raise GradingError(_round_closed_message(round_))
@@ -521,3 +537,35 @@ def correction_open(*, round, actor, reason: str) -> ResultSet:
     log_action("grading.correction.opened", actor=actor, target=in_force,
                data={"reason": reason, "corrects": in_force.version, "version": version})
     return draft
+
+
+@transaction.atomic
+def correction_abandon(*, round, actor, reason: str) -> Correction:
+    """The leading group withdraws its open correction, with a written reason. Every version
+    of the correction still being worked on is abandoned (kept, with its history); the
+    released version stays in force and the round can be closed."""
+    ensure_round_writable(round, error=GradingError)
+    round_ = Round.objects.select_for_update().get(pk=round.pk)
+    correction = open_correction(round_)
+    if correction is None:
+        raise GradingError(_("%(year)s年度考核结果没有正在进行的更正。") % {"year": round_.year})
+    if not reason.strip():
+        raise GradingError(_("请填写撤销更正的理由。"))
+    now = timezone.now()
+    correction.abandoned_at, correction.abandoned_by = now, actor
+    correction.abandon_reason = reason
+    correction.save(update_fields=["abandoned_at", "abandoned_by", "abandon_reason"])
+    versions = []
+    for result_set in ResultSet.objects.select_for_update().filter(
+            correction=correction, status__in=_OPEN).order_by("version"):
+        _transition(result_set, "abandon", actor=actor, comments=reason)
+        versions.append(result_set.version)
+    # The released version's history shows the withdrawal beside the opening.
+    ResultSetEvent.objects.create(result_set=correction.corrects,
+                                  action=EventAction.CORRECTION_ABANDONED,
+                                  status=correction.corrects.status, actor=actor, at=now,
+                                  comments=reason)
+    log_action("grading.correction.abandoned", actor=actor, target=correction.corrects,
+               data={"reason": reason, "corrects": correction.corrects.version,
+                     "versions": versions})
+    return correction

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/approve/", views.approve, name="approve"),
     path("<int:pk>/release/", views.release, name="release"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("<int:pk>/abandon/", views.abandon, name="abandon"),
     path("<int:pk>/compare/<int:other_pk>/", views.compare, name="compare"),
 ]

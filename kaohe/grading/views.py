@@ -208,6 +208,10 @@ def detail(request, pk):
         "can_reopen": (has_capability(request.user, APPROVE_RESULTS)
                        and result_set.status == ResultSetStatus.RELEASED
                        and open_correction is None),
+        "can_abandon": (has_capability(request.user, APPROVE_RESULTS)
+                        and open_correction is not None
+                        and pk in (open_correction.corrects_id, *open_correction.versions
+                                   .values_list("pk", flat=True))),
         "released": released, "open_correction": open_correction,
         "others": ResultSet.objects.filter(round=result_set.round).exclude(pk=result_set.pk),
     })
@@ -293,6 +297,23 @@ def reopen(request, pk):
     messages.success(request, _("已提出更正，考核工作组在第%(v)s版中修改后报领导小组审定。")
                      % {"v": draft.version})
     return redirect("grading:detail", pk=draft.pk)
+
+
+@capability_required(APPROVE_RESULTS)
+@require_POST
+def abandon(request, pk):
+    """The leading group withdraws its open correction, with its reason; the released
+    version stays in force."""
+    result_set = _result_set(pk)
+    try:
+        correction = services.correction_abandon(round=result_set.round, actor=request.user,
+                                                 reason=request.POST.get("reason", "")[:5000])
+    except services.GradingError as exc:
+        messages.error(request, str(exc))
+        return redirect("grading:detail", pk=pk)
+    messages.success(request, _("已撤销更正，第%(v)s版考核结果继续有效。")
+                     % {"v": correction.corrects.version})
+    return redirect("grading:detail", pk=correction.corrects_id)
 
 
 @capability_required(VIEW_RESULTS)

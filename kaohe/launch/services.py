@@ -25,6 +25,7 @@ from kaohe.launch.models import (
     WorkingGroupMember,
 )
 from kaohe.lib import clock
+from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import IndicatorItem
 
 INNOVATION_INDICATOR = 13
@@ -57,6 +58,7 @@ def _check_member(*, round, position, body, exclude_pk=None) -> None:
 @transaction.atomic
 def working_group_member_add(*, round, actor, name, organization, post, position,
                              body) -> WorkingGroupMember:
+    ensure_round_writable(round, error=LaunchError)
     _check_member(round=round, position=position, body=body)
     last = round.working_group_members.order_by("-order").values_list("order", flat=True)
     member = WorkingGroupMember.objects.create(
@@ -70,6 +72,7 @@ def working_group_member_add(*, round, actor, name, organization, post, position
 
 @transaction.atomic
 def working_group_member_update(*, member: WorkingGroupMember, actor, **fields) -> None:
+    ensure_round_writable(member.round_id, error=LaunchError)
     unknown = set(fields) - set(_MEMBER_FIELDS)
     if unknown:
         raise ValueError(f"fields not editable: {sorted(unknown)}")
@@ -88,6 +91,7 @@ def working_group_member_update(*, member: WorkingGroupMember, actor, **fields) 
 
 @transaction.atomic
 def working_group_member_remove(*, member: WorkingGroupMember, actor) -> None:
+    ensure_round_writable(member.round_id, error=LaunchError)
     log_action("launch.working_group.member_removed", actor=actor, target=member,
                data={"position": member.position, "body": member.body})
     member.delete()
@@ -125,6 +129,7 @@ def team_file(*, round, lead_department, members: list[MemberEntry], liaison: in
     is created without a usable password (the system administrator sets it). The liaison
     is the only liaison of the lead department afterwards.
     """
+    ensure_round_writable(round, error=LaunchError)
     _ranked(lead_department)
     if not members:
         raise LaunchError(_("请至少填写一名小组成员。"))
@@ -217,6 +222,7 @@ def _is_late(round, step_code: str, day) -> bool:
 
 def plan_file(*, round, lead_department, upload, key_points: str, actor) -> CategoryPlan:
     """File the category plan for the record; a new filing replaces the document."""
+    ensure_round_writable(round, error=LaunchError)
     _ranked(lead_department)
     if not key_points.strip():
         raise LaunchError(_("请填写方案要点。"))
@@ -276,6 +282,7 @@ def innovation_items(round):
 @transaction.atomic
 def refined_item_add(*, round, lead_department, item, name: str, description: str,
                      actor) -> RefinedItem:
+    ensure_round_writable(round, error=LaunchError)
     _ranked(lead_department)
     if not innovation_items(round).filter(pk=item.pk).exists():
         raise LaunchError(_("只能细化本年度工作创新指标的子项。"))
@@ -293,6 +300,7 @@ def refined_item_add(*, round, lead_department, item, name: str, description: st
 
 @transaction.atomic
 def refined_item_update(*, refined: RefinedItem, name: str, description: str, actor) -> None:
+    ensure_round_writable(refined.round_id, error=LaunchError)
     if not name.strip():
         raise LaunchError(_("请填写细化内容。"))
     changes = {}
@@ -308,6 +316,7 @@ def refined_item_update(*, refined: RefinedItem, name: str, description: str, ac
 @transaction.atomic
 def refined_item_remove(*, refined: RefinedItem, actor) -> None:
     """Remove an item no unit has answered yet; answered ones would lose the unit's text."""
+    ensure_round_writable(refined.round_id, error=LaunchError)
     if refined.answers.exclude(text="").exists():
         raise LaunchError(_("已有单位填写了该项内容，不能删除；可修改其名称和说明。"))
     log_action("launch.refined_item.removed", actor=actor, target=refined,
@@ -357,6 +366,7 @@ def refined_items_copy(*, source, target) -> int:
 
 @transaction.atomic
 def session_add(*, round, held_on, place: str, topic: str, actor) -> TrainingSession:
+    ensure_round_writable(round, error=LaunchError)
     session = TrainingSession.objects.create(round=round, held_on=held_on, place=place,
                                              topic=topic, created_by=actor)
     log_action("launch.training.session_added", actor=actor, target=session,
@@ -365,6 +375,7 @@ def session_add(*, round, held_on, place: str, topic: str, actor) -> TrainingSes
 
 
 def material_add(*, session: TrainingSession, upload, actor) -> TrainingMaterial:
+    ensure_round_writable(session.round_id, error=LaunchError)
     try:
         stored = files.store(upload, folder=f"launch/{session.round.year}/training",
                              allowed=files.MATERIAL_TYPES)
@@ -388,6 +399,7 @@ def material_add(*, session: TrainingSession, upload, actor) -> TrainingMaterial
 
 @transaction.atomic
 def material_remove(*, material: TrainingMaterial, actor) -> None:
+    ensure_round_writable(material.session.round_id, error=LaunchError)
     log_action("launch.training.material_removed", actor=actor, target=material,
                data={"session": material.session_id, "name": material.original_name,
                      "sha256": material.sha256})
@@ -398,6 +410,7 @@ def material_remove(*, material: TrainingMaterial, actor) -> None:
 @transaction.atomic
 def attendance_set(*, session: TrainingSession, user_ids: set[int], actor) -> None:
     """Record who of the lead departments' staff attended; the list replaces the old one."""
+    ensure_round_writable(session.round_id, error=LaunchError)
     if session.held_on > clock.today():
         raise LaunchError(_("培训尚未举行，不能登记参训人员。"))
     staff = User.objects.filter(role=Role.LEAD_REVIEWER, is_active=True, pk__in=user_ids)

@@ -12,9 +12,11 @@ def int_param(value) -> int:
 
 
 def current_round_or_404():
-    from kaohe.rounds.selectors import current_round
+    """The round the request works on: the year the user chose (``?year=``, remembered in
+    the session), else the current round (kaohe.rounds.selection); 404 when there is none."""
+    from kaohe.rounds.selection import chosen_round
 
-    round_ = current_round()
+    round_ = chosen_round()
     if round_ is None:
         raise Http404
     return round_

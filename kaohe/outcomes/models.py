@@ -51,6 +51,11 @@ class RectificationReport(models.Model):
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    # submitted_at is the first submission (the one the deadline is about); a report sent
+    # back as 整改不到位 is submitted again, and the latest time and the count are kept here.
+    # Every submission and review decision is in its events (the history).
+    last_submitted_at = models.DateTimeField(_("最近报送时间"), null=True, blank=True)
+    submission_count = models.PositiveSmallIntegerField(_("报送次数"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "unit"],
@@ -82,12 +87,69 @@ class RectificationItem(models.Model):
                                     on_delete=models.SET_NULL, related_name="+")
     carried_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="carried_to")
+    # Set when a reviewer finds the item 整改不到位 on a submitted report: the unit may then
+    # revise this item (and only the items so marked) and submit the report again.
+    needs_revision = models.BooleanField(_("待重新整改"), default=False)
 
     class Meta:
         ordering = ["report", "order"]
 
     def __str__(self):
         return self.text[:40]
+
+
+class RectificationAttachment(models.Model):
+    """An evidence file (uploaded through the resumable upload) for one item of a report."""
+
+    report = models.ForeignKey(RectificationReport, on_delete=models.CASCADE,
+                               related_name="attachments")
+    item = models.ForeignKey(RectificationItem, on_delete=models.CASCADE,
+                             related_name="attachments")
+    evidence = models.ForeignKey("evidence.Evidence", on_delete=models.PROTECT,
+                                 related_name="rectification_attachments")
+    attached_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["item", "evidence"],
+                                               name="rectification_attachment_unique")]
+        verbose_name = _("整改佐证材料")
+
+    def __str__(self):
+        return f"{self.item} · {self.evidence}"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("报送")
+    RESUBMITTED = "resubmitted", _("重新报送")
+    ACCEPTED = "accepted", _("认定已完成")
+    NOT_ACCEPTED = "not_accepted", _("认定整改不到位")
+    EXTENDED = "extended", _("准予延期")
+
+
+class RectificationEvent(models.Model):
+    """One act in the life of a report, kept for its history: who, when, what, why."""
+
+    report = models.ForeignKey(RectificationReport, on_delete=models.CASCADE,
+                               related_name="events")
+    item = models.ForeignKey(RectificationItem, null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事项"), max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    comment = models.TextField(_("说明"), blank=True)
+    # A submission's snapshot (measures, status and files per item); an extension's date.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("整改记录")
+
+    def __str__(self):
+        return f"{self.report} · {self.get_kind_display()}"
 
 
 class Summoner(models.TextChoices):

@@ -1,6 +1,9 @@
 """Reads about results: a unit's over the years, and what was sent to the organization
 department."""
 
+from django.db.models import Count, Max, Q, TextChoices
+from django.utils.translation import gettext_lazy as _
+
 from kaohe.grading.engine import GRADE_LABELS, Grade
 from kaohe.grading.models import ResultSet, ResultSetStatus
 from kaohe.grading.selectors import released_result_set
@@ -10,6 +13,7 @@ from kaohe.outcomes.models import (
     Feedback,
     ItemStatus,
     RectificationItem,
+    RectificationReport,
     Summons,
 )
 
@@ -68,6 +72,22 @@ def unit_results_round(unit):
     return None
 
 
+def released_results_of(unit) -> list[dict]:
+    """The unit's own released results, newest round first: the round, the grade's label and
+    the letter of the version in force. Earlier years stay listed after the next round starts
+    (the unit's home page shows them beside the current report)."""
+    from kaohe.rounds.models import Round, RoundStatus
+
+    results = []
+    for round_ in Round.objects.exclude(status=RoundStatus.PREPARING).filter(
+            result_sets__status=ResultSetStatus.RELEASED).distinct().order_by("-year"):
+        feedback = released_feedback(round_, unit)
+        if feedback is not None:
+            results.append({"round": round_, "grade": GRADE_LABELS[Grade(feedback.grade)],
+                            "feedback": feedback})
+    return results
+
+
 def tracking_round():
     """The round whose rectification and summons are followed up by default: the newest
     active round with released results (starting the next round does not end them), else
@@ -91,3 +111,78 @@ def earlier_letters(feedback) -> list:
             letters.append(current.replaces)
         current = current.replaces
     return letters
+
+
+# The rectification tracker ----------------------------------------------------------------
+
+
+class TrackerState(TextChoices):
+    NOT_SUBMITTED = "not_submitted", _("未报送")
+    SUBMITTED = "submitted", _("已报送")
+    ACCEPTED = "accepted", _("整改到位")
+    NOT_ACCEPTED = "not_accepted", _("整改不到位")
+    OVERDUE = "overdue", _("逾期未报")
+
+
+def rectification_tracker(round_, units) -> list[dict]:
+    """One row per ranked unit of `units`: its report, item counts by status, deadline
+    (with the latest extension) and state. A fixed number of queries however many units:
+    the items and the extensions are each read as one aggregate."""
+    from kaohe.lib import clock
+    from kaohe.submissions.models import Extension
+
+    units = list(units.filter(category__ranked=True).select_related(
+        "category", "category__lead_department").order_by("category__order", "code"))
+    unit_ids = [u.pk for u in units]
+    reports = {r.unit_id: r for r in RectificationReport.objects.filter(
+        round=round_, unit_id__in=unit_ids)}
+    counts = {}
+    status_counts = {f"n_{s.value}": Count("pk", filter=Q(status=s)) for s in ItemStatus}
+    for row in (RectificationItem.objects.filter(report__round=round_,
+                                                 report__unit_id__in=unit_ids)
+                .values("report_id").annotate(
+                    total=Count("pk"),
+                    accepted=Count("pk", filter=Q(status=ItemStatus.DONE,
+                                                  reviewed_by__isnull=False,
+                                                  needs_revision=False)),
+                    rejected=Count("pk", filter=Q(status=ItemStatus.NOT_ACCEPTED)
+                                   | Q(needs_revision=True)),
+                    **status_counts)):
+        counts[row["report_id"]] = row
+    step = round_.steps.filter(code="rectification").first()
+    extensions = {}
+    if step is not None:
+        for row in (Extension.objects.filter(step=step, unit_id__in=unit_ids)
+                    .values("unit_id").annotate(latest=Max("until"))):
+            extensions[row["unit_id"]] = row["latest"]
+    released = released_result_set(round_) is not None
+    today = clock.today()
+    rows = []
+    for unit in units:
+        report = reports.get(unit.pk)
+        tally = counts.get(report.pk, {}) if report else {}
+        extended = extensions.get(unit.pk)
+        deadline = max(step.due, extended) if step and extended else (step.due if step else None)
+        if report is None or report.submitted_at is None:
+            overdue = released and deadline is not None and today > deadline
+            state = TrackerState.OVERDUE if overdue else TrackerState.NOT_SUBMITTED
+        elif tally.get("rejected"):
+            state = TrackerState.NOT_ACCEPTED
+        elif tally.get("total") and tally["accepted"] == tally["total"]:
+            state = TrackerState.ACCEPTED
+        else:
+            state = TrackerState.SUBMITTED
+        rows.append({
+            "unit": unit, "report": report, "state": state, "state_label": state.label,
+            "deadline": deadline, "extended_until": extended,
+            "total": tally.get("total", 0),
+            "counts": {s.value: tally.get(f"n_{s.value}", 0) for s in ItemStatus},
+        })
+    return rows
+
+
+def tracker_counts(rows) -> dict[str, int]:
+    counts = {s.value: 0 for s in TrackerState}
+    for row in rows:
+        counts[row["state"].value] += 1
+    return counts

@@ -3,31 +3,39 @@
 import datetime
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaohe.accounts.capabilities import (
+    MANAGE_DEADLINES,
     MANAGE_SUMMONS,
     RECORD_DISPATCH,
     RELEASE_RESULTS,
     TRACK_RECTIFICATION,
     VIEW_OWN_RESULT,
     capability_required,
+    has_capability,
 )
 from kaohe.audit.services import log_action
 from kaohe.directory.selectors import units_visible_to
+from kaohe.evidence.models import Evidence
+from kaohe.evidence.selectors import evidence_visible_to
 from kaohe.grading.engine import GRADE_LABELS, Grade
 from kaohe.grading.models import ResultSet, ResultSetStatus
 from kaohe.grading.selectors import released_result_set
-from kaohe.lib.http import current_round_or_404
+from kaohe.lib.http import current_round_or_404, int_param
 from kaohe.outcomes import services
 from kaohe.outcomes.models import (
     Dispatch,
     DispatchKind,
     Feedback,
     ItemStatus,
+    RectificationAttachment,
     RectificationItem,
     RectificationReport,
     Summoned,
@@ -35,13 +43,18 @@ from kaohe.outcomes.models import (
     Summons,
 )
 from kaohe.outcomes.selectors import (
+    TrackerState,
     earlier_letters,
+    rectification_tracker,
     released_feedback,
+    tracker_counts,
     tracking_round,
     unit_results_round,
 )
 from kaohe.rounds.models import RoundStatus
+from kaohe.rounds.selection import explicit_round
 from kaohe.submissions import deadlines
+from kaohe.submissions.forms import ExtensionForm
 
 
 def _label(code):
@@ -109,7 +122,7 @@ def feedback_edit(request, pk):
 
 
 def _tracking_round_or_404():
-    round_ = tracking_round()
+    round_ = explicit_round() or tracking_round()
     if round_ is None:
         raise Http404
     return round_
@@ -118,10 +131,34 @@ def _tracking_round_or_404():
 # The unit's own result ------------------------------------------------------------------
 
 
+def _closed_reason(round_, report, step, unit, extension) -> str:
+    """Why the unit's form is closed, and until when it was open (empty when open)."""
+    if round_.status == RoundStatus.CLOSED:
+        return _("%(year)s年度考核已结束，只能查阅，不能修改。") % {"year": round_.year}
+    if report.submitted_at is not None:
+        if services.reopened(report):
+            return ""
+        if report.items.exists() and not report.items.exclude(
+                status=ItemStatus.DONE, reviewed_by__isnull=False).exists():
+            return _("整改报告已报送，全部事项已认定整改到位。")
+        return _("整改报告已于%(at)s报送，等待审核；如有事项被认定整改不到位，可修改后重新"
+                 "报送。") % {
+            "at": services.day_label(timezone.localdate(report.last_submitted_at
+                                                   or report.submitted_at))}
+    if deadlines.is_open(step, unit=unit):
+        return ""
+    if extension is not None and extension.until > step.due:
+        return _("国务院扶贫办准予的延期已于%(until)s到期（延期原因：%(reason)s），表单已关闭，"
+                 "不能再填写或报送；如需再次延期，请联系国务院扶贫办。") % {
+            "until": services.day_label(extension.until), "reason": extension.reason}
+    return _("整改报告报送已于%(due)s截止，表单已关闭，不能再填写或报送；如需延期，请联系国务院"
+             "扶贫办。") % {"due": services.day_label(step.due)}
+
+
 @capability_required(VIEW_OWN_RESULT)
 def my_result(request):
     unit = request.user.unit
-    round_ = unit_results_round(unit)
+    round_ = explicit_round() or unit_results_round(unit)
     if round_ is None:
         raise Http404  # nothing of the result exists for a unit before release
     feedback = released_feedback(round_, unit)
@@ -131,46 +168,130 @@ def my_result(request):
     step = round_.steps.get(code="rectification")
     log_action("outcomes.feedback.viewed", actor=request.user, target=feedback)
     earlier = [(letter, _label(letter.grade)) for letter in earlier_letters(feedback)]
+    extension = deadlines.extension_for(step, unit=unit)
+    closed_reason = _closed_reason(round_, report, step, unit, extension)
+    editable = set() if closed_reason else services.editable_items(report)
     return render(request, "outcomes/my_result.html", {
         "round": round_, "unit": unit, "feedback": feedback, "grade": _label(feedback.grade),
         "earlier": earlier, "corrected": feedback.corrected,
-        "report": report, "items": report.items.select_related("carried_from__report__round"),
+        "report": report, "items": _items_with_files(report, editable),
         "statuses": [(s.value, s.label) for s in ItemStatus if s != ItemStatus.NOT_ACCEPTED],
-        "deadline": deadlines.deadline_for(step, unit=unit),
-        "is_open": (deadlines.is_open(step, unit=unit) and report.submitted_at is None
-                    and round_.status != RoundStatus.CLOSED),
+        "deadline": deadlines.deadline_for(step, unit=unit), "extension": extension,
+        "is_open": not closed_reason, "closed_reason": closed_reason,
+        "reopened": services.reopened(report), "history": _history(report),
     })
+
+
+def _items_with_files(report, editable=frozenset()):
+    files = {}
+    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
+            "evidence"):
+        files.setdefault(attachment.item_id, []).append(attachment)
+    items = list(report.items.select_related("carried_from__report__round", "reviewed_by"))
+    for item in items:
+        item.files = files.get(item.pk, [])
+        item.editable = item.pk in editable
+    return items
+
+
+def _history(report):
+    return report.events.select_related("actor", "item")
+
+
+def _my_report(request):
+    """The unit's report of the round it works on, or 404; None when the round is closed."""
+    round_ = explicit_round() or unit_results_round(request.user.unit)
+    if round_ is None or released_result_set(round_) is None:
+        raise Http404
+    report = get_object_or_404(RectificationReport, round=round_, unit=request.user.unit)
+    if round_.status == RoundStatus.CLOSED:
+        messages.error(request, _("%(year)s年度考核已结束，只能查阅，不能修改。")
+                       % {"year": round_.year})
+        return None
+    return report
+
+
+def _save_texts(request, report) -> bool:
+    """Save what the form holds for the items the unit may change now."""
+    items = {}
+    for item in report.items.filter(pk__in=services.editable_items(report)):
+        items[item.pk] = {
+            "measures": request.POST.get(f"measures-{item.pk}", item.measures)[:10000],
+            "status": request.POST.get(f"status-{item.pk}", item.status),
+        }
+    try:
+        services.rectification_save(report=report, actor=request.user,
+                                    summary=request.POST.get("summary", report.summary)[:20000],
+                                    items=items)
+    except services.OutcomeError as exc:
+        messages.error(request, str(exc))
+        return False
+    return True
 
 
 @capability_required(VIEW_OWN_RESULT)
 @require_POST
 def my_rectification_save(request):
-    round_ = unit_results_round(request.user.unit)
-    if round_ is None or released_result_set(round_) is None:
-        raise Http404
-    if round_.status == RoundStatus.CLOSED:
-        messages.error(request, _("%(year)s年度考核已结束，只能查阅，不能修改。")
-                       % {"year": round_.year})
+    report = _my_report(request)
+    if report is None:
         return redirect("outcomes:my_result")
-    report = get_object_or_404(RectificationReport, round=round_, unit=request.user.unit)
-    items = {}
-    for item in report.items.all():
-        items[item.pk] = {
-            "measures": request.POST.get(f"measures-{item.pk}", item.measures)[:10000],
-            "evidence_note": request.POST.get(f"evidence-{item.pk}", item.evidence_note),
-            "status": request.POST.get(f"status-{item.pk}", item.status),
-        }
-    try:
-        services.rectification_save(report=report, actor=request.user,
-                                    summary=request.POST.get("summary", "")[:20000], items=items)
-        if request.POST.get("submit") == "1":
+    again = report.submitted_at is not None
+    if not _save_texts(request, report):
+        return redirect("outcomes:my_result")
+    if request.POST.get("submit") == "1":
+        try:
             services.rectification_submit(report=report, actor=request.user)
-            messages.success(request, _("整改报告已报送牵头部门和国务院扶贫办。"))
+        except services.OutcomeError as exc:
+            messages.error(request, str(exc))
         else:
-            messages.success(request, _("已保存。"))
-    except services.OutcomeError as exc:
-        messages.error(request, str(exc))
+            messages.success(request, _("整改报告已重新报送牵头部门和国务院扶贫办。") if again
+                             else _("整改报告已报送牵头部门和国务院扶贫办。"))
+    else:
+        messages.success(request, _("已保存。"))
     return redirect("outcomes:my_result")
+
+
+@capability_required(VIEW_OWN_RESULT)
+@require_POST
+def my_rectification_attach(request):
+    """After a resumable upload (attach.js): save the texts typed so far, then attach."""
+    report = _my_report(request)
+    if report is None:
+        return redirect("outcomes:my_result")
+    item = get_object_or_404(RectificationItem, pk=int_param(request.POST.get("item")),
+                             report=report)
+    try:
+        evidence = evidence_visible_to(request.user).get(
+            pk=request.POST.get("evidence"), unit=report.unit)
+    except (Evidence.DoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
+    if _save_texts(request, report):
+        try:
+            services.rectification_attach(report=report, item=item, evidence=evidence,
+                                          actor=request.user)
+        except services.OutcomeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已附上“%(name)s”。") % {"name": evidence.original_name})
+    return redirect(reverse("outcomes:my_result") + f"#item-{item.pk}")
+
+
+@capability_required(VIEW_OWN_RESULT)
+@require_POST
+def my_rectification_detach(request, pk):
+    report = _my_report(request)
+    if report is None:
+        return redirect("outcomes:my_result")
+    attachment = get_object_or_404(RectificationAttachment, pk=pk, report=report)
+    if _save_texts(request, report):
+        try:
+            services.rectification_detach(report=report, attachment=attachment,
+                                          actor=request.user)
+        except services.OutcomeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已移除。"))
+    return redirect(reverse("outcomes:my_result") + f"#item-{attachment.item_id}")
 
 
 # Tracking (lead departments and the office) ---------------------------------------------
@@ -178,26 +299,35 @@ def my_rectification_save(request):
 
 @capability_required(TRACK_RECTIFICATION)
 def rectification_list(request):
+    """Counts by state, filters (state, category, lead department), the overdue list, and
+    the office's extension form per unit."""
     round_ = _tracking_round_or_404()
-    units = units_visible_to(request.user, round=round_).filter(category__ranked=True)
-    reports = {r.unit_id: r for r in RectificationReport.objects.filter(
-        round=round_, unit__in=units).prefetch_related("items")}
+    units = units_visible_to(request.user, round=round_)
     step = round_.steps.get(code="rectification")
     released = released_result_set(round_) is not None
-    rows = []
-    for unit in units.order_by("category__order", "code"):
-        report = reports.get(unit.pk)
-        items = list(report.items.all()) if report else []
-        rows.append({
-            "unit": unit, "report": report,
-            "counts": {s.value: sum(1 for i in items if i.status == s) for s in ItemStatus},
-            "total": len(items),
-            "overdue": released and (report is None or report.submitted_at is None)
-            and not deadlines.is_open(step, unit=unit),
-        })
-    return render(request, "outcomes/rectification_list.html",
-                  {"round": round_, "rows": rows, "released": released, "step": step,
-                   "statuses": ItemStatus.choices})
+    rows = rectification_tracker(round_, units)
+    counts = tracker_counts(rows)
+    categories = {r["unit"].category_id: r["unit"].category for r in rows}
+    leads = {r["unit"].category.lead_department_id: r["unit"].category.lead_department
+             for r in rows if r["unit"].category.lead_department_id}
+    state = request.GET.get("state", "")
+    state = state if state in TrackerState.values else ""
+    category = int_param(request.GET.get("category")) if request.GET.get("category") else None
+    lead = int_param(request.GET.get("lead")) if request.GET.get("lead") else None
+    shown = [r for r in rows
+             if (not state or r["state"] == state)
+             and (category is None or r["unit"].category_id == category)
+             and (lead is None or r["unit"].category.lead_department_id == lead)]
+    can_extend = has_capability(request.user, MANAGE_DEADLINES) and released
+    return render(request, "outcomes/rectification_list.html", {
+        "round": round_, "rows": shown, "total": len(rows), "released": released,
+        "step": step, "statuses": ItemStatus.choices, "counts": counts,
+        "states": [(s.value, s.label, counts[s.value]) for s in TrackerState],
+        "categories": sorted(categories.values(), key=lambda c: c.order),
+        "leads": sorted(leads.values(), key=lambda d: d.pk),
+        "filters": {"state": state, "category": category, "lead": lead},
+        "can_extend": can_extend, "extension_form": ExtensionForm() if can_extend else None,
+    })
 
 
 @capability_required(TRACK_RECTIFICATION)
@@ -205,10 +335,35 @@ def rectification_detail(request, unit_pk):
     round_ = _tracking_round_or_404()
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
     report = get_object_or_404(RectificationReport, round=round_, unit=unit)
+    step = round_.steps.get(code="rectification")
     return render(request, "outcomes/rectification_detail.html", {
         "round": round_, "unit": unit, "report": report,
-        "items": report.items.select_related("reviewed_by"),
+        "items": _items_with_files(report), "history": _history(report),
+        "deadline": deadlines.deadline_for(step, unit=unit),
+        "extension": deadlines.extension_for(step, unit=unit),
     })
+
+
+@capability_required(MANAGE_DEADLINES)
+@require_POST
+def rectification_extend(request, unit_pk):
+    """The office grants one unit more time for its rectification report (with a reason)."""
+    round_ = _tracking_round_or_404()
+    unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk,
+                             category__ranked=True)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写延期日期和延期原因。"))
+    else:
+        try:
+            services.rectification_extend(round=round_, unit=unit, actor=request.user,
+                                          **form.cleaned_data)
+        except services.OutcomeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已准予%(unit)s的整改报告延期至%(day)s报送。") % {
+                "unit": unit.name, "day": services.day_label(form.cleaned_data["until"])})
+    return redirect(reverse("outcomes:rectification_list") + f"#unit-{unit.pk}")
 
 
 @capability_required(TRACK_RECTIFICATION)

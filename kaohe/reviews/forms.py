@@ -63,10 +63,20 @@ class IncidentForm(StyledFormMixin, forms.Form):
         self.fields["county"].queryset = counties
 
 
+# Yes or no, chosen by the checker: nothing is pre-ticked, so an unchecked record is never
+# saved as "in post" (or "not in post") by a careless click.
+_YES_NO = [("on", _("是")), ("off", _("否"))]
+
+
 class CadreCheckForm(StyledFormMixin, forms.Form):
-    in_post = forms.BooleanField(label=_("在岗"), required=False, initial=True)
-    in_charge = forms.BooleanField(label=_("分管或协助分管扶贫工作"), required=False,
-                                   initial=True)
+    in_post = forms.TypedChoiceField(label=_("在岗"), choices=_YES_NO, widget=forms.RadioSelect,
+                                     coerce=lambda value: value == "on",
+                                     error_messages={"required": _("请选择是否在岗。")})
+    in_charge = forms.TypedChoiceField(label=_("分管或协助分管扶贫工作"), choices=_YES_NO,
+                                       widget=forms.RadioSelect,
+                                       coerce=lambda value: value == "on",
+                                       error_messages={"required": _(
+                                           "请选择是否分管或协助分管扶贫工作。")})
     nominal_only = forms.BooleanField(label=_("挂名无实、走形式"), required=False)
     discipline_issue = forms.BooleanField(label=_("出现违纪违规问题"), required=False)
     note = forms.CharField(label=_("核查情况"), required=False, max_length=2000)
@@ -81,6 +91,10 @@ class InspectionForm(StyledFormMixin, forms.Form):
                                widget=forms.Textarea(attrs={"rows": 4}))
     report = forms.CharField(label=_("检查督导报告"), required=False, max_length=50000,
                              widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class WithdrawForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("撤回原因"), max_length=500)
 
 
 class ReasonForm(StyledFormMixin, forms.Form):

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.rounds.models import Grade
+from kaohe.submissions.models import Withdrawable
 
 GRADE_CHOICES = [(g.value, g.label) for g in Grade if g != Grade.PENDING]
 
@@ -126,7 +127,7 @@ class FindingSource(models.TextChoices):
     ORG_DEPARTMENT = "org_department", _("中央组织部")
 
 
-class SeriousProblem(models.Model):
+class SeriousProblem(Withdrawable):
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE,
                              related_name="serious_problems")
@@ -149,7 +150,7 @@ class SeriousProblem(models.Model):
         return f"{self.unit} · {self.kind.name}"
 
 
-class MajorIncident(models.Model):
+class MajorIncident(Withdrawable):
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE,
                              related_name="major_incidents")
@@ -206,6 +207,10 @@ class CategorySubmission(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    # Kept at submission: after step 四's due date, and under which extension.
+    submitted_late = models.BooleanField(_("逾期提交"), default=False)
+    late_extension = models.ForeignKey("submissions.Extension", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
     returned_reason = models.TextField(blank=True)
     # The grades as submitted: the working group grades from this, not from later edits.
     snapshot = models.JSONField(default=dict, blank=True)

@@ -1,10 +1,14 @@
 """Reads of the categorized assessment, scoped to the user; units and provinces see none."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from kaohe.accounts.models import Role
-from kaohe.directory.models import LeadDepartment
+from kaohe.directory.models import County, LeadDepartment, Pairing, Unit
 from kaohe.directory.selectors import units_visible_to
 from kaohe.reviews.models import (
     CategorySubmission,
@@ -12,7 +16,13 @@ from kaohe.reviews.models import (
     Review,
     SeriousProblem,
 )
-from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+from kaohe.submissions.models import (
+    FirstSecretary,
+    ProvincialReport,
+    ReportStatus,
+    SecondedCadre,
+    SelfReport,
+)
 
 _SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
 
@@ -47,11 +57,11 @@ def review_queue(round, units):
         .annotate(n=Count("area_grades")).values("n")
     )
     problems = (
-        SeriousProblem.objects.filter(round=round, unit=OuterRef("pk"))
+        SeriousProblem.objects.filter(round=round, unit=OuterRef("pk"), withdrawn_at__isnull=True)
         .values("unit").annotate(n=Count("pk")).values("n")
     )
     incidents = (
-        MajorIncident.objects.filter(round=round, unit=OuterRef("pk"))
+        MajorIncident.objects.filter(round=round, unit=OuterRef("pk"), withdrawn_at__isnull=True)
         .values("unit").annotate(n=Count("pk")).values("n")
     )
     return units.annotate(
@@ -80,3 +90,67 @@ def category_submissions_visible_to(user, *, round):
 
 def lead_departments_ranked():
     return LeadDepartment.objects.filter(categories__ranked=True).distinct().order_by("order")
+
+
+# The organization department's coverage checks ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """What the plan asks of a unit's cadres and the unit lacks (kind: county, secretary,
+    tenure)."""
+
+    unit: Unit
+    kind: str
+    text: str
+    county: County | None = None
+    record: SecondedCadre | None = None
+
+
+def _two_years_after(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year + 2)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 2, month=3, day=1)
+
+
+def cadre_coverage_gaps(round, units) -> list[CoverageGap]:
+    """The plan's indicators 6 and 7 as checks, in four queries whatever the number of units:
+    a seconded cadre in every paired county (向每个定点扶贫县选派挂职扶贫干部), at least one
+    village first secretary (至少选派一名驻贫困村第一书记), and a tenure of two years or more
+    where the end is recorded (挂职年限一般两年以上). Withdrawn records cover nothing."""
+    units = {u.pk: u for u in units}
+    pairings = (Pairing.objects.filter(round=round, unit_id__in=units)
+                .select_related("county").order_by("county__code"))
+    cadres = (SecondedCadre.objects.filter(round=round, unit_id__in=units,
+                                           withdrawn_at__isnull=True)
+              .select_related("county").order_by("county__code", "start", "pk"))
+    with_secretary = set(FirstSecretary.objects.filter(
+        round=round, unit_id__in=units, withdrawn_at__isnull=True).values_list("unit_id",
+                                                                               flat=True))
+    counties, covered, cadres_of = {}, set(), {}
+    for pairing in pairings:
+        counties.setdefault(pairing.unit_id, []).append(pairing.county)
+    for cadre in cadres:
+        covered.add((cadre.unit_id, cadre.county_id))
+        cadres_of.setdefault(cadre.unit_id, []).append(cadre)
+    gaps = []
+    for unit in sorted(units.values(), key=lambda u: u.code):
+        if unit.pk not in counties:
+            continue  # not paired in this round: nothing to send
+        for county in counties[unit.pk]:
+            if (unit.pk, county.pk) not in covered:
+                gaps.append(CoverageGap(unit, "county", _(
+                    "%(unit)s：未向%(county)s选派挂职扶贫干部") % {
+                        "unit": unit.name, "county": county.name}, county=county))
+        if unit.pk not in with_secretary:
+            gaps.append(CoverageGap(unit, "secretary", _("%(unit)s：未选派驻村第一书记")
+                                    % {"unit": unit.name}))
+        for cadre in cadres_of.get(unit.pk, []):
+            if cadre.end is not None and cadre.end < _two_years_after(cadre.start):
+                gaps.append(CoverageGap(unit, "tenure", _(
+                    "%(unit)s：%(name)s（%(county)s）挂职%(start)s至%(end)s，不足两年") % {
+                        "unit": unit.name, "name": cadre.name, "county": cadre.county.name,
+                        "start": cadre.start.isoformat(), "end": cadre.end.isoformat()},
+                    county=cadre.county, record=cadre))
+    return gaps

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
 from kaohe.reviews import prefill
 from kaohe.reviews.models import (
@@ -27,6 +28,7 @@ from kaohe.reviews.models import (
     SubReport,
     Verification,
 )
+from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Grade, Source
 
 
@@ -39,6 +41,10 @@ class ConflictError(ReviewError):
 
 
 class LockedError(ReviewError):
+    pass
+
+
+class ClosedError(ReviewError):
     pass
 
 
@@ -55,6 +61,38 @@ def category_submission_for(*, round, lead_department) -> CategorySubmission:
     return submission
 
 
+def review_deadline(round, lead_department):
+    """The lead department's deadline for step 四 (with its extension); once the working
+    group returned its results, the later of that and step 五's (the resubmission's)."""
+    from kaohe.submissions import deadlines
+
+    steps = {s.code: s for s in round.steps.filter(code__in=["review", "deliberation"])}
+    day = deadlines.deadline_for(steps["review"], lead_department=lead_department)
+    returned = CategorySubmission.objects.filter(
+        round=round, lead_department=lead_department,
+        status=CategorySubmissionStatus.RETURNED).exists()
+    if returned and "deliberation" in steps:
+        day = max(day, deadlines.deadline_for(steps["deliberation"],
+                                              lead_department=lead_department))
+    return day
+
+
+def review_is_open(round, lead_department) -> bool:
+    from kaohe.lib import clock
+
+    return clock.today() <= review_deadline(round, lead_department)
+
+
+def review_closed_message(round, lead_department) -> str:
+    return _("分类考核已于%(day)s截止；如需延期，请联系国务院扶贫办。") % {
+        "day": review_deadline(round, lead_department).strftime("%Y-%m-%d")}
+
+
+def _check_review_open(round, lead_department):
+    if not review_is_open(round, lead_department):
+        raise ClosedError(review_closed_message(round, lead_department))
+
+
 def _check_unlocked(round, unit):
     locked = CategorySubmission.objects.filter(
         round=round, lead_department_id=unit.category.lead_department_id,
@@ -64,6 +102,7 @@ def _check_unlocked(round, unit):
         raise LockedError(
             _("本类别初步考核结果已报送考核工作组，已锁定；如需修改，请考核工作组退回。")
         )
+    _check_review_open(round, unit.category.lead_department)
 
 
 def _lock_review(review: Review, revision: int | None) -> Review:
@@ -88,6 +127,7 @@ def _bump(review: Review, actor) -> None:
 def area_grades_save(*, review: Review, actor, revision: int,
                      grades: dict[str, tuple[str, str]]) -> Review:
     """Set area grades: {area code: (grade, reason)}. Every grade needs a reason."""
+    ensure_round_writable(review.round_id, error=ReviewError)
     review = _lock_review(review, revision)
     if review.unit.category.ranked is False:
         raise ReviewError(_("军队和武警部队单位只检查督导，不评定等次。"))
@@ -129,6 +169,7 @@ def area_grades_save(*, review: Review, actor, revision: int,
 @transaction.atomic
 def sub_report_save(*, review: Review, actor, revision: int, basic_situation: str,
                     problems: str, suggestions: str) -> SubReport:
+    ensure_round_writable(review.round_id, error=ReviewError)
     review = _lock_review(review, revision)
     report, _created = SubReport.objects.get_or_create(review=review)
     report.basic_situation, report.problems, report.suggestions = (
@@ -142,6 +183,7 @@ def sub_report_save(*, review: Review, actor, revision: int, basic_situation: st
 @transaction.atomic
 def verification_set(*, review: Review, actor, indicator, county, status: str,
                      note: str) -> Verification:
+    ensure_round_writable(review.round_id, error=ReviewError)
     review = _lock_review(review, None)
     if indicator.round_id != review.round_id:
         raise ReviewError(_("指标不属于本年度考核。"))
@@ -157,6 +199,7 @@ def verification_set(*, review: Review, actor, indicator, county, status: str,
 @transaction.atomic
 def activity_add(*, review: Review, actor, method: str, held_on, people: str,
                  note: str) -> ReviewActivity:
+    ensure_round_writable(review.round_id, error=ReviewError)
     review = _lock_review(review, None)
     activity = ReviewActivity.objects.create(review=review, method=method, held_on=held_on,
                                              people=people, note=note, recorded_by=actor)
@@ -172,6 +215,7 @@ def _check_county(round, unit, county):
 @transaction.atomic
 def serious_problem_add(*, round, unit, actor, kind, county, description: str,
                         source: str, evidence_note: str = "") -> SeriousProblem:
+    ensure_round_writable(round, error=ReviewError)
     if source != FindingSource.ORG_DEPARTMENT:
         _check_unlocked(round, unit)
     _check_county(round, unit, county)
@@ -190,6 +234,7 @@ def serious_problem_add(*, round, unit, actor, kind, county, description: str,
 @transaction.atomic
 def major_incident_add(*, round, unit, actor, county, description: str, source: str,
                        evidence_note: str = "") -> MajorIncident:
+    ensure_round_writable(round, error=ReviewError)
     _check_unlocked(round, unit)
     _check_county(round, unit, county)
     if county is None:
@@ -204,11 +249,39 @@ def major_incident_add(*, round, unit, actor, county, description: str, source: 
     return incident
 
 
+def finding_withdraw_refusal(finding, actor) -> str:
+    """Why `actor` may not withdraw the finding ("" when it may): a finding is withdrawn
+    only by the role that recorded it (the lead department of the unit's category, or the
+    organization department), never by another."""
+    if finding.source == FindingSource.ORG_DEPARTMENT:
+        if actor.role != Role.ORG_DEPARTMENT:
+            return _("该问题由中央组织部报送，只能由中央组织部撤回。")
+    elif finding.source == FindingSource.REVIEWER:
+        if (actor.role != Role.LEAD_REVIEWER
+                or actor.lead_department_id != finding.unit.category.lead_department_id):
+            return _("该问题由牵头部门记录，只能由负责该单位考核的牵头部门撤回。")
+    else:
+        return _("省级报告反映的问题不能在此撤回。")
+    return ""
+
+
 @transaction.atomic
-def finding_remove(*, finding, actor) -> None:
-    _check_unlocked(finding.round, finding.unit)
-    log_action(f"review.{finding._meta.model_name}.removed", actor=actor, target=finding)
-    finding.delete()
+def finding_withdraw(*, finding, actor, reason: str):
+    """Withdraw a serious problem or major incident: it stays, marked 已撤回 with who, why
+    and when, and no longer counts. Findings are never deleted."""
+    ensure_round_writable(finding.round_id, error=ReviewError)
+    finding = (type(finding).objects.select_for_update().select_related("unit__category")
+               .get(pk=finding.pk))
+    refusal = finding_withdraw_refusal(finding, actor)
+    if refusal:
+        raise ReviewError(refusal)
+    if finding.source != FindingSource.ORG_DEPARTMENT:
+        # The organization department records its findings whatever the category's state.
+        _check_unlocked(finding.round, finding.unit)
+    reason = finding.withdraw(actor=actor, reason=reason, error=ReviewError)
+    log_action(f"review.{finding._meta.model_name}.withdrawn", actor=actor, target=finding,
+               data={"reason": reason, "source": finding.source})
+    return finding
 
 
 # Preliminary results of a category ------------------------------------------------------
@@ -263,9 +336,11 @@ def _category_snapshot(round, lead_department) -> dict:
 def category_report_save(*, submission: CategorySubmission, actor, overview: str,
                          problems: str, suggestions: str,
                          revision: int | None = None) -> CategorySubmission:
+    ensure_round_writable(submission.round_id, error=ReviewError)
     submission = CategorySubmission.objects.select_for_update().get(pk=submission.pk)
     if submission.is_locked:
         raise LockedError(_("已报送考核工作组，不能修改。"))
+    _check_review_open(submission.round, submission.lead_department)
     if revision is not None and revision != submission.revision:
         raise ConflictError(
             _("其他考核人员已修改了综合考核报告，请刷新页面后在最新内容上修改。")
@@ -281,9 +356,11 @@ def category_report_save(*, submission: CategorySubmission, actor, overview: str
 @transaction.atomic
 def category_submit(*, submission: CategorySubmission, actor) -> CategorySubmission:
     """Submit the category's grades and reports to the working group as one act."""
+    ensure_round_writable(submission.round_id, error=ReviewError)
     submission = CategorySubmission.objects.select_for_update().get(pk=submission.pk)
     if submission.is_locked:
         return submission  # a double click
+    _check_review_open(submission.round, submission.lead_department)
     missing = category_missing(submission.round, submission.lead_department)
     if missing:
         raise ReviewError(_("以下单位尚未完成考核，不能报送：") + "；".join(missing))
@@ -292,6 +369,7 @@ def category_submit(*, submission: CategorySubmission, actor) -> CategorySubmiss
         raise ReviewError(
             _("请先完成牵头部门综合考核报告（基本情况、突出问题与不足、意见与建议）。")
         )
+    submission.submitted_late, submission.late_extension = _late_mark(submission)
     submission.status = CategorySubmissionStatus.SUBMITTED
     submission.submitted_at = timezone.now()
     submission.submitted_by = actor
@@ -303,8 +381,20 @@ def category_submit(*, submission: CategorySubmission, actor) -> CategorySubmiss
     return submission
 
 
+def _late_mark(submission):
+    """Late after step 四's due date; a resubmission after a return is measured against
+    step 五's (the working group's) date, which the return moved it to."""
+    from kaohe.submissions import deadlines
+
+    returned = submission.status == CategorySubmissionStatus.RETURNED
+    code = "deliberation" if returned else "review"
+    step = submission.round.steps.get(code=code)
+    return deadlines.late_mark(step, lead_department=submission.lead_department)
+
+
 @transaction.atomic
 def category_return(*, submission: CategorySubmission, actor, reason: str) -> CategorySubmission:
+    ensure_round_writable(submission.round_id, error=ReviewError)
     submission = CategorySubmission.objects.select_for_update().get(pk=submission.pk)
     if not submission.is_locked:
         raise ReviewError(_("只能退回已报送的初步考核结果。"))
@@ -326,6 +416,9 @@ def cadre_check_save(*, record, actor, in_post: bool, in_charge: bool, nominal_o
                      discipline_issue: bool, note: str, raise_problem: bool) -> CadreCheck:
     """Record the check of a seconded cadre or first secretary; a finding may become a
     serious problem of the unit (挂职干部挂名无实走形式，或出现违纪违规问题)."""
+    ensure_round_writable(record.round_id, error=ReviewError)
+    # The row lock orders a check against the unit deleting the record (cadre_remove).
+    record = type(record).objects.select_for_update().get(pk=record.pk)
     field = "cadre" if record._meta.model_name == "secondedcadre" else "secretary"
     check, _created = CadreCheck.objects.update_or_create(
         **{field: record},
@@ -336,7 +429,9 @@ def cadre_check_save(*, record, actor, in_post: bool, in_charge: bool, nominal_o
     log_action("org.cadre.checked", actor=actor, target=record,
                data={"in_post": in_post, "in_charge": in_charge, "nominal_only": nominal_only,
                      "discipline_issue": discipline_issue})
-    if raise_problem and check.has_problem and check.problem_id is None:
+    # A withdrawn problem stays in the history; raising again records a new one.
+    standing = check.problem_id is not None and check.problem.withdrawn_at is None
+    if raise_problem and check.has_problem and not standing:
         kind = record.round.problem_kinds.get(code="cadres_nominal")
         # A county no longer paired with the unit (a later import) still leaves the problem.
         paired = record.unit.pairings.filter(round=record.round, county=record.county).exists()
@@ -353,6 +448,7 @@ def cadre_check_save(*, record, actor, in_post: bool, in_charge: bool, nominal_o
 @transaction.atomic
 def inspection_add(*, round, unit, actor, inspected_on, inspectors: str, findings: str,
                    report: str) -> MilitaryInspection:
+    ensure_round_writable(round, error=ReviewError)
     if unit.category.ranked:
         raise ReviewError(_("只有军队和武警部队单位由中央军委政治工作部检查督导。"))
     inspection = MilitaryInspection.objects.create(

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
-from kaohe.directory.models import County
+from kaohe.directory.models import Category, County
 from kaohe.directory.selectors import units_visible_to
 from kaohe.lib.http import current_round_or_404, int_param
 from kaohe.reviews import prefill, services
@@ -33,6 +34,7 @@ from kaohe.reviews.forms import (
     ReasonForm,
     SubReportForm,
     VerificationForm,
+    WithdrawForm,
 )
 from kaohe.reviews.models import (
     GRADE_CHOICES,
@@ -46,6 +48,7 @@ from kaohe.reviews.models import (
     SubReport,
 )
 from kaohe.reviews.selectors import (
+    cadre_coverage_gaps,
     category_submissions_visible_to,
     get_review_unit,
     lead_departments_ranked,
@@ -69,7 +72,8 @@ def queue(request):
     round_ = current_round_or_404()
     units = review_units_visible_to(request.user, round=round_)
     page = Paginator(review_queue(round_, units), 50).get_page(request.GET.get("page"))
-    submissions = category_submissions_visible_to(request.user, round=round_)
+    submissions = category_submissions_visible_to(request.user, round=round_).select_related(
+        "late_extension__granted_by")
     return render(request, "reviews/queue.html", {
         "round": round_, "page": page, "area_count": round_.areas.count(),
         "submissions": submissions,
@@ -85,7 +89,8 @@ def _desk_context(request, round_, unit):
     sections, gaps = self_report_sections(report) if report else ([], [])
     provincial = list(
         ProvincialReport.objects.filter(round=round_, unit=unit, status=ReportStatus.SUBMITTED)
-        .select_related("province").prefetch_related("outcomes__county")
+        .select_related("province")
+        .prefetch_related("outcomes__county", "attachments__evidence", "attachments__county")
     )
     verifications = {}
     grades = {}
@@ -109,6 +114,7 @@ def _desk_context(request, round_, unit):
     locked = CategorySubmission.objects.filter(
         round=round_, lead_department_id=unit.category.lead_department_id,
         status=CategorySubmissionStatus.SUBMITTED).exists()
+    review_open = services.review_is_open(round_, unit.category.lead_department)
     return {
         "round": round_, "unit": unit, "review": review,
         "revision": review.revision if review else 0,
@@ -117,10 +123,10 @@ def _desk_context(request, round_, unit):
             report__in=provincial).select_related("county", "problem_kind", "report__province"),
         "areas": areas, "grade_choices": GRADE_CHOICES,
         "activities": review.activities.select_related("recorded_by") if review else [],
-        "problems": SeriousProblem.objects.filter(round=round_, unit=unit).select_related(
-            "kind", "county", "recorded_by"),
-        "incidents": MajorIncident.objects.filter(round=round_, unit=unit).select_related(
-            "county", "recorded_by"),
+        "problems": _findings(request, SeriousProblem.objects.filter(
+            round=round_, unit=unit).select_related("kind", "county", "recorded_by")),
+        "incidents": _findings(request, MajorIncident.objects.filter(
+            round=round_, unit=unit).select_related("county", "recorded_by")),
         "sub_report_form": SubReportForm(initial={
             "basic_situation": sub_report.basic_situation if sub_report else "",
             "problems": sub_report.problems if sub_report else "",
@@ -130,13 +136,26 @@ def _desk_context(request, round_, unit):
         "problem_form": ProblemForm(kinds=round_.problem_kinds.all(), counties=counties),
         "incident_form": IncidentForm(counties=counties),
         "verification_form": VerificationForm(),
-        "can_edit": has_capability(request.user, REVIEW_UNITS) and not locked,
+        # After the lead department's deadline (and extension) nothing is offered to edit.
+        "can_edit": (has_capability(request.user, REVIEW_UNITS) and not locked
+                     and review_open),
         "locked": locked,
+        "closed_message": ("" if locked or review_open else services.review_closed_message(
+            round_, unit.category.lead_department)),
         "cadres": SecondedCadre.objects.filter(round=round_, unit=unit).select_related(
             "county", "org_check"),
         "secretaries": FirstSecretary.objects.filter(round=round_, unit=unit).select_related(
             "county", "org_check"),
     }
+
+
+def _findings(request, findings):
+    """The unit's findings, withdrawn ones included (they stay in the history), each with
+    why the user may not withdraw it ("" when it may)."""
+    findings = list(findings.select_related("unit__category", "withdrawn_by"))
+    for finding in findings:
+        finding.withdraw_refusal = services.finding_withdraw_refusal(finding, request.user)
+    return findings
 
 
 @capability_required(VIEW_REVIEWS)
@@ -280,17 +299,30 @@ def incident_add(request, unit_pk):
 
 @capability_required(REVIEW_UNITS)
 @require_POST
-def finding_remove(request, unit_pk, kind, pk):
+def finding_withdraw(request, unit_pk, kind, pk):
+    """The lead department withdraws a finding it recorded (never one of the organization
+    department's: the service refuses it)."""
     round_, unit = _editable_unit(request, unit_pk)
     model = {"problem": SeriousProblem, "incident": MajorIncident}.get(kind)
     if model is None:
         raise Http404
     finding = get_object_or_404(model, pk=pk, unit=unit, round=round_)
+    _withdraw(request, finding)
+    return _back(unit, "findings")
+
+
+def _withdraw(request, finding):
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写撤回原因（不超过500字）。"))
+        return
     try:
-        services.finding_remove(finding=finding, actor=request.user)
+        services.finding_withdraw(finding=finding, actor=request.user,
+                                  reason=form.cleaned_data["reason"])
     except services.ReviewError as exc:
         messages.error(request, str(exc))
-    return _back(unit, "findings")
+    else:
+        messages.success(request, _("已撤回，撤回记录保留在考核台账中。"))
 
 
 # The category --------------------------------------------------------------------------
@@ -304,8 +336,9 @@ def category(request, lead_pk):
     lead = get_object_or_404(lead_departments_ranked(), pk=lead_pk)
     submission = CategorySubmission.objects.filter(round=round_, lead_department=lead).first()
     units = review_queue(round_, services.category_units(round_, lead))
-    can_edit = (has_capability(request.user, REVIEW_UNITS)
-                and not (submission and submission.is_locked))
+    review_open = services.review_is_open(round_, lead)
+    locked = bool(submission and submission.is_locked)
+    can_edit = has_capability(request.user, REVIEW_UNITS) and not locked and review_open
     if request.user.role != Role.LEAD_REVIEWER:
         log_action("review.category.viewed", actor=request.user, target=lead)
     return render(request, "reviews/category.html", {
@@ -318,6 +351,8 @@ def category(request, lead_pk):
             "suggestions": submission.suggestions if submission else "",
         }),
         "can_edit": can_edit,
+        "closed_message": ("" if locked or review_open
+                           else services.review_closed_message(round_, lead)),
         "can_return": (has_capability(request.user, RETURN_CATEGORY)
                        and submission is not None and submission.is_locked),
         "return_form": ReasonForm(),
@@ -388,21 +423,66 @@ def category_return(request, lead_pk):
 
 @capability_required(CHECK_CADRES)
 def org_cadres(request):
+    """The organization department's checklist: every cadre and first secretary with its
+    checked or unchecked state, filtered by unit, category and state, and the coverage gaps
+    the plan implies. Queries stay constant in the number of units."""
     round_ = current_round_or_404()
-    cadres = SecondedCadre.objects.filter(round=round_).select_related(
-        "unit", "county", "org_check").order_by("unit__code", "county__code")
-    secretaries = FirstSecretary.objects.filter(round=round_).select_related(
-        "unit", "county", "org_check").order_by("unit__code", "county__code")
-    unchecked = request.GET.get("unchecked") == "1"
-    if unchecked:
-        cadres = cadres.filter(org_check__isnull=True)
-        secretaries = secretaries.filter(org_check__isnull=True)
+    all_units = units_visible_to(request.user, round=round_)
+    units = all_units.filter(active=True)
+    unit_filter = request.GET.get("unit", "")
+    category_filter = request.GET.get("category", "")
+    state = "unchecked" if request.GET.get("unchecked") == "1" else request.GET.get("state", "")
+    related = ("unit", "county", "withdrawn_by", "org_check__checked_by",
+               "org_check__problem__withdrawn_by")
+    cadres = SecondedCadre.objects.filter(round=round_, unit__in=all_units).select_related(
+        *related).order_by("unit__code", "county__code", "pk")
+    secretaries = FirstSecretary.objects.filter(round=round_, unit__in=all_units).select_related(
+        *related).order_by("unit__code", "county__code", "pk")
+    if unit_filter:
+        units = units.filter(pk=int_param(unit_filter))
+        cadres = cadres.filter(unit_id=int_param(unit_filter))
+        secretaries = secretaries.filter(unit_id=int_param(unit_filter))
+    if category_filter:
+        units = units.filter(category__code=category_filter)
+        cadres = cadres.filter(unit__category__code=category_filter)
+        secretaries = secretaries.filter(unit__category__code=category_filter)
+    problem = (Q(org_check__in_post=False) | Q(org_check__nominal_only=True)
+               | Q(org_check__discipline_issue=True))
+    states = {
+        "unchecked": (Q(org_check__isnull=True), Q(org_check__isnull=True)),
+        "checked": (Q(org_check__isnull=False), Q(org_check__isnull=False)),
+        "problem": (problem | Q(org_check__in_charge=False), problem),
+        "withdrawn": (Q(withdrawn_at__isnull=False), Q(withdrawn_at__isnull=False)),
+    }
+    if state in states:
+        cadres = cadres.filter(states[state][0])
+        secretaries = secretaries.filter(states[state][1])
+    else:
+        state = ""
     return render(request, "reviews/org_cadres.html", {
-        "round": round_, "unchecked": unchecked,
+        "round": round_, "state": state, "unit_filter": unit_filter,
+        "category_filter": category_filter,
+        "unit_choices": all_units.filter(active=True).order_by("code").values_list(
+            "pk", "name"),
+        "category_choices": Category.objects.order_by("order").values_list("code", "name"),
+        "state_choices": [("unchecked", _("未核查")), ("checked", _("已核查")),
+                          ("problem", _("发现问题")), ("withdrawn", _("已撤回"))],
+        "gaps": cadre_coverage_gaps(round_, units),
         "cadres": Paginator(cadres, 50).get_page(request.GET.get("page")),
         "secretaries": Paginator(secretaries, 50).get_page(request.GET.get("spage")),
         "form": CadreCheckForm(),
     })
+
+
+@capability_required(CHECK_CADRES)
+@require_POST
+def org_finding_withdraw(request, pk):
+    """The organization department withdraws a serious problem it raised from its check."""
+    round_ = current_round_or_404()
+    problem = get_object_or_404(SeriousProblem, pk=pk, round=round_,
+                                source=FindingSource.ORG_DEPARTMENT)
+    _withdraw(request, problem)
+    return redirect("reviews:org_cadres")
 
 
 @capability_required(CHECK_CADRES)
@@ -421,6 +501,9 @@ def org_cadre_check(request, kind, pk):
             messages.error(request, str(exc))
         else:
             messages.success(request, _("已记录%(name)s的核查情况。") % {"name": record.name})
+    else:
+        messages.error(request, f"{record.name}：" + "；".join(
+            " ".join(errors) for errors in form.errors.values()))
     return redirect(f"{reverse('reviews:org_cadres')}#{kind}-{pk}")
 
 

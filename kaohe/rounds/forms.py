@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaohe.grading.engine import AREA_CODES, AREA_NAMES
 from kaohe.lib.forms import StyledFormMixin
-from kaohe.rounds.models import Grade, Indicator
+from kaohe.rounds.models import Grade, Indicator, Round
 
 GRADE_CODES = [Grade.GOOD, Grade.FAIRLY_GOOD, Grade.AVERAGE, Grade.POOR]
 TIE_BREAK_CHOICES = [("", "——")] + [
@@ -26,6 +26,30 @@ class IndicatorForm(StyledFormMixin, forms.ModelForm):
         fields = ["name", "summary", "definition", "evidence_basis"]
         widgets = {f: forms.Textarea(attrs={"rows": 3}) for f in
                    ["summary", "definition", "evidence_basis"]}
+
+
+class PlanWordsForm(StyledFormMixin, forms.ModelForm):
+    """The plan's words the round's documents quote, copied from the plan as written."""
+
+    class Meta:
+        model = Round
+        # kaohe.rounds.services.EDITABLE_WORDS
+        fields = ["plan_title", "document_number", "measures_title", "issuer_name",
+                  "leading_group_name", "working_group_name", "grading_rule_text",
+                  "major_incident_text", "summons_text"]
+        widgets = {f: forms.Textarea(attrs={"rows": 3}) for f in
+                   ["grading_rule_text", "major_incident_text", "summons_text"]}
+        help_texts = {
+            "document_number": _("印发实施方案的通知的文号"),
+            "grading_rule_text": _("照录实施方案原文，文书和等次校验引用此句"),
+            "summons_text": _("照录实施方案原文，反馈函和通报引用此句"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A document quoting an empty name or rule is no paper; the 文号 may come later.
+        for name, field in self.fields.items():
+            field.required = name != "document_number"
 
 
 class ScheduleForm(StyledFormMixin, forms.Form):

@@ -43,6 +43,14 @@ class Round(models.Model):
     method_text = models.TextField(_("考核方法"), blank=True)
     major_incident_text = models.TextField(_("重大涉贫事件规定"), blank=True)
     result_use_text = models.TextField(_("考核结果运用"), blank=True)
+    # The plan's own words that documents and the engine's refusals quote (issue 18): copied
+    # verbatim from the plan into the round's data file, never typed into exporters.
+    measures_title = models.CharField(_("考核办法名称"), max_length=200, blank=True)
+    issuer_name = models.CharField(_("发文机关名称"), max_length=100, blank=True)
+    leading_group_name = models.CharField(_("领导小组名称"), max_length=100, blank=True)
+    working_group_name = models.CharField(_("考核工作组名称"), max_length=100, blank=True)
+    grading_rule_text = models.TextField(_("等次划分规定"), blank=True)
+    summons_text = models.TextField(_("约谈规定"), blank=True)
     # The comprehensive evaluation method (internal): the dict format of kaohe.grading.method.
     method = models.JSONField(_("综合评价方法"), default=dict)
     copied_from = models.ForeignKey(

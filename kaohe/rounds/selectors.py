@@ -45,11 +45,11 @@ def visible_round(user, year: int) -> Round:
 
 
 def round_from_request(request) -> Round | None:
-    """The round named by ``?year=`` when the user may see it, else the current round."""
-    year = request.GET.get("year", "")
-    if year.isdigit():
-        return visible_round(request.user, int(year))
-    return current_round()
+    """The round named by ``?year=`` when the user may see it (404 otherwise), else the one
+    the user chose earlier in the session, else the current round (kaohe.rounds.selection)."""
+    from kaohe.rounds.selection import resolve
+
+    return resolve(request)[0]
 
 
 def scheme_hash(round_: Round) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.grading.method import Method, MethodError
+from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import (
     Area,
     EvidenceRequirement,
@@ -24,6 +25,9 @@ from kaohe.rounds.models import (
 
 PLAN_2017 = Path(__file__).parent / "data" / "round_2017.json"
 _YEAR_IN_TEXT = re.compile(r"(\d{4})年")
+# The plan's words documents quote (Round fields of the same names, same keys in the data).
+PLAN_WORDS = ("measures_title", "issuer_name", "leading_group_name", "working_group_name",
+              "grading_rule_text", "summons_text")
 
 
 def load_plan_data(path: Path = PLAN_2017) -> dict:
@@ -47,6 +51,7 @@ def round_create_from_plan(*, data: dict, actor=None) -> Round:
         method_text=data.get("method_text", ""),
         major_incident_text=data.get("major_incident_text", ""),
         result_use_text=data.get("result_use_text", ""),
+        **{name: data.get(name, "") for name in PLAN_WORDS},
         method=method,
     )
     for area_data in data["areas"]:
@@ -139,6 +144,7 @@ def round_copy(*, source: Round, year: int, actor) -> Round:
         method_text=source.method_text,
         major_incident_text=source.major_incident_text,
         result_use_text=source.result_use_text,
+        **{name: getattr(source, name) for name in PLAN_WORDS},
         method=source.method,
         copied_from=source,
         # Prepared by the office alone; nobody else's pages change until it is activated.
@@ -245,6 +251,29 @@ def indicator_update(*, indicator: Indicator, actor, **fields) -> None:
         log_action("round.indicator.changed", actor=actor, target=indicator, data=changes)
 
 
+# The plan's words a round's documents quote, editable with the scheme.
+EDITABLE_WORDS = ("plan_title", "document_number", *PLAN_WORDS, "major_incident_text")
+
+
+@transaction.atomic
+def round_update_words(*, round: Round, actor, **fields) -> None:
+    """Change the plan's words the round's documents and refusals quote (a new year's plan
+    has its own title, 文号 and wording); frozen with the scheme, logged with old and new."""
+    unknown = set(fields) - set(EDITABLE_WORDS)
+    if unknown:
+        raise ValueError(f"fields not editable: {sorted(unknown)}")
+    round_ = Round.objects.select_for_update().get(pk=round.pk)
+    check_scheme_editable(round_)
+    changes = {}
+    for name, value in fields.items():
+        if getattr(round_, name) != value:
+            changes[name] = {"old": getattr(round_, name), "new": value}
+            setattr(round_, name, value)
+    if changes:
+        round_.save(update_fields=list(changes))
+        log_action("round.words.changed", actor=actor, target=round_, data=changes)
+
+
 # The lifecycle: preparing -> active -> closed ------------------------------------------
 
 
@@ -253,8 +282,7 @@ class RoundError(ValidationError):
 
 
 def _check_not_closed(round_: Round) -> None:
-    if round_.status == RoundStatus.CLOSED:
-        raise RoundError(_("%(year)s年度考核已结束，只能查阅，不能修改。") % {"year": round_.year})
+    ensure_round_writable(round_, error=RoundError)
 
 
 def scheme_frozen(round_: Round) -> bool:
@@ -275,7 +303,7 @@ def check_scheme_editable(round_: Round) -> None:
     if first is not None:
         raise RoundError(_(
             "%(year)s年度已生成等次建议（第%(version)s版），考核指标和综合评价方法已冻结，"
-            "不能修改；如需调整，请在新年度考核中修改，或由领导小组启动更正。")
+            "不能修改；如需调整，请在新年度考核中修改。")
             % {"year": round_.year, "version": first.version})
 
 

@@ -13,7 +13,13 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.audit.services import log_action
 from kaohe.rounds import services
-from kaohe.rounds.forms import IndicatorForm, MethodForm, RoundCopyForm, ScheduleForm
+from kaohe.rounds.forms import (
+    IndicatorForm,
+    MethodForm,
+    PlanWordsForm,
+    RoundCopyForm,
+    ScheduleForm,
+)
 from kaohe.rounds.models import Indicator, Round, RoundStatus
 from kaohe.rounds.selectors import round_with_plan, rounds_visible_to, visible_round
 
@@ -33,6 +39,8 @@ def round_detail(request, year):
         "round": round_,
         "can_manage": can_manage,
         "scheme_frozen": services.scheme_frozen(round_),
+        "plan_words": [(Round._meta.get_field(name).verbose_name, getattr(round_, name))
+                       for name in services.EDITABLE_WORDS],
         "can_activate": can_manage and round_.status == RoundStatus.PREPARING,
         "can_close": can_manage and round_.status == RoundStatus.ACTIVE,
         "is_closed": round_.status == RoundStatus.CLOSED,
@@ -67,6 +75,33 @@ def indicator_edit(request, year, number):
         return redirect("rounds:detail", year=year)
     return render(request, "rounds/indicator_edit.html",
                   {"round": round_, "indicator": indicator, "form": form})
+
+
+@capability_required(MANAGE_ROUNDS)
+@require_http_methods(["GET", "POST"])
+def words_edit(request, year):
+    """The plan's words the round's documents quote: editable with the scheme."""
+    round_ = visible_round(request.user, year)
+    try:
+        services.check_scheme_editable(round_)
+    except services.RoundError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("rounds:detail", year=year)
+    form = PlanWordsForm(request.POST or None, instance=Round.objects.get(pk=round_.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.round_update_words(
+                round=round_, actor=request.user,
+                **{f: form.cleaned_data[f] for f in PlanWordsForm.Meta.fields},
+            )
+        except services.RoundError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("文书引用的方案原文已保存。"))
+        return redirect("rounds:detail", year=year)
+    return render(request, "rounds/words_edit.html", {"round": round_, "form": form})
 
 
 @capability_required(MANAGE_ROUNDS)

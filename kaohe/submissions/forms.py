@@ -3,7 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 from kaohe.lib.forms import StyledFormMixin
 from kaohe.rounds.models import Grade
-from kaohe.submissions.models import PEOPLE_COUNT_MAX, FindingKind
+from kaohe.submissions.models import (
+    DEEP_CADRES_MAX,
+    DEEP_FUNDS_MAX,
+    DEEP_POVERTY_FIELDS,
+    DEEP_PROJECTS_MAX,
+    PEOPLE_COUNT_MAX,
+    CountyOutcome,
+    FindingKind,
+    ProvincialAttachmentKind,
+)
 
 GRADE_CHOICES = [("", "——")] + [(g.value, g.label) for g in Grade if g != Grade.PENDING]
 YES_NO = [("", "——"), ("yes", _("是")), ("no", _("否"))]
@@ -12,6 +21,10 @@ YES_NO = [("", "——"), ("yes", _("是")), ("no", _("否"))]
 class ReturnForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 3}),
                              max_length=2000)
+
+
+class WithdrawForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(label=_("撤回原因"), max_length=500)
 
 
 class ExtensionForm(StyledFormMixin, forms.Form):
@@ -50,11 +63,45 @@ class CountyOutcomeForm(StyledFormMixin, forms.Form):
                                             choices=GRADE_CHOICES, required=False)
     note = forms.CharField(label=_("说明"), required=False, max_length=5000,
                            widget=forms.Textarea(attrs={"rows": 2}))
+    # Indicator 2, kept only for a deep-poverty county (labels: the model's fields).
+    deep_funds = forms.DecimalField(min_value=0, max_value=DEEP_FUNDS_MAX, max_digits=12,
+                                    decimal_places=2, required=False)
+    deep_projects = forms.IntegerField(min_value=0, max_value=DEEP_PROJECTS_MAX, required=False)
+    deep_cadres = forms.IntegerField(min_value=0, max_value=DEEP_CADRES_MAX, required=False)
+    deep_support = forms.CharField(required=False, max_length=5000,
+                                   widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, deep_poverty: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in DEEP_POVERTY_FIELDS:
+            if deep_poverty:
+                self.fields[name].label = CountyOutcome._meta.get_field(name).verbose_name
+            else:
+                del self.fields[name]
+
+    def deep_poverty_fields(self):
+        return [self[name] for name in DEEP_POVERTY_FIELDS if name in self.fields]
+
+    def outcome_fields(self):
+        return [self[name] for name in self.fields if name not in DEEP_POVERTY_FIELDS]
 
     def values(self) -> dict:
         data = dict(self.cleaned_data)
         data["plan_met"] = {"yes": True, "no": False}.get(data["plan_met"])
         return data
+
+
+class ProvincialAttachForm(StyledFormMixin, forms.Form):
+    """Which kind a just-uploaded file is attached as, and for which county (optional)."""
+
+    kind = forms.ChoiceField(label=_("材料类别"), choices=ProvincialAttachmentKind.choices)
+    county = forms.ModelChoiceField(label=_("县"), queryset=None, required=False,
+                                    empty_label=_("整份报告"))
+
+    def __init__(self, *args, counties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["county"].queryset = counties
+        self.fields["county"].label_from_instance = lambda county: county.name
 
 
 class FindingForm(StyledFormMixin, forms.Form):

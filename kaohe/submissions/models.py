@@ -5,9 +5,12 @@ snapshot as a numbered version. The lead department may return a submitted self-
 for revision with a reason; the next submission makes the next version.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.rounds.models import Grade
@@ -17,6 +20,13 @@ from kaohe.rounds.models import Grade
 # so that a mistyped 20-digit number is a field error in the form and the import alike,
 # never a database error.
 PEOPLE_COUNT_MAX = 10_000_000
+# Bounds of indicator 2 (support to a deep-poverty county, as the province reports it), with
+# wide margins: what one central unit could plausibly give one county in one year. Beyond
+# them a number is a typing error, refused with the county and field named.
+DEEP_FUNDS_MAX = Decimal("1000000")   # 万元, i.e. 100亿元
+DEEP_PROJECTS_MAX = 10_000
+DEEP_CADRES_MAX = 1_000
+DEEP_POVERTY_FIELDS = ("deep_funds", "deep_projects", "deep_cadres", "deep_support")
 
 
 class ReportStatus(models.TextChoices):
@@ -37,6 +47,11 @@ class SelfReport(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    # Kept at submission (kaohe.submissions.deadlines.late_mark): after the step's due date,
+    # and under which extension; a deadline moved later does not change it.
+    submitted_late = models.BooleanField(_("逾期提交"), default=False)
+    late_extension = models.ForeignKey("submissions.Extension", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
     # The evidence still missing when the unit confirmed submitting anyway.
     gaps = models.JSONField(_("提交时缺少的材料"), default=list, blank=True)
     returned_reason = models.TextField(_("退回原因"), blank=True)
@@ -170,7 +185,9 @@ class ProvincialReport(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
-    evidence = models.ManyToManyField("evidence.Evidence", blank=True, related_name="+")
+    submitted_late = models.BooleanField(_("逾期提交"), default=False)
+    late_extension = models.ForeignKey("submissions.Extension", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
     revision = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -213,6 +230,18 @@ class CountyOutcome(models.Model):
         choices=[(g.value, g.label) for g in Grade if g != Grade.PENDING],
     )
     note = models.TextField(_("说明"), blank=True)
+    # Indicator 2 (加大对深度贫困地区帮扶情况), data from the county: asked only where the
+    # county is a deep-poverty area (County.deep_poverty).
+    deep_funds = models.DecimalField(
+        _("拨付帮扶资金（万元）"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(DEEP_FUNDS_MAX)])
+    deep_projects = models.PositiveIntegerField(
+        _("帮扶项目（个）"), null=True, blank=True,
+        validators=[MaxValueValidator(DEEP_PROJECTS_MAX)])
+    deep_cadres = models.PositiveIntegerField(
+        _("选派挂职干部（人）"), null=True, blank=True,
+        validators=[MaxValueValidator(DEEP_CADRES_MAX)])
+    deep_support = models.TextField(_("对深度贫困地区的帮扶情况"), blank=True)
 
     class Meta:
         ordering = ["county__code"]
@@ -222,6 +251,38 @@ class CountyOutcome(models.Model):
 
     def __str__(self):
         return f"{self.report} · {self.county}"
+
+
+class ProvincialAttachmentKind(models.TextChoices):
+    EVIDENCE = "evidence", _("证明材料")
+    APPROVAL = "approval", _("审定文件")
+
+
+class ProvincialAttachment(models.Model):
+    """A file of the province attached to its report: supporting evidence (附相关证明材料),
+    for one paired county or the whole report, or the approval document of the provincial
+    poverty alleviation leading group (省级扶贫开发领导小组审定文件), which submission needs."""
+
+    report = models.ForeignKey(ProvincialReport, on_delete=models.CASCADE,
+                               related_name="attachments")
+    kind = models.CharField(_("材料类别"), max_length=20,
+                            choices=ProvincialAttachmentKind.choices)
+    county = models.ForeignKey("directory.County", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    evidence = models.ForeignKey("evidence.Evidence", on_delete=models.PROTECT,
+                                 related_name="provincial_attachments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "evidence"],
+                                    name="provincial_attachment_unique"),
+        ]
+        verbose_name = _("省级总结报告附件")
+
+    def __str__(self):
+        return str(self.evidence)
 
 
 class FindingKind(models.TextChoices):
@@ -249,7 +310,37 @@ class ProvincialFinding(models.Model):
         return f"{self.get_kind_display()} · {self.county}"
 
 
-class SecondedCadre(models.Model):
+class Withdrawable(models.Model):
+    """A record others rely on is never deleted once locked: its author withdraws it with a
+    reason, and it stays, marked 已撤回, for everyone who saw it."""
+
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    withdrawn_reason = models.TextField(_("撤回原因"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def withdraw(self, *, actor, reason: str, error: type[Exception]) -> str:
+        """Mark the (locked) record withdrawn by ``actor``; the caller's service has checked
+        who may withdraw it, and logs the act. Returns the stripped reason."""
+        if self.withdrawn_at is not None:
+            raise error(_("该记录已撤回。"))
+        reason = reason.strip()
+        if not reason:
+            raise error(_("请填写撤回原因。"))
+        self.withdrawn_at, self.withdrawn_by, self.withdrawn_reason = (
+            timezone.now(), actor, reason)
+        self.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+        return reason
+
+
+class SecondedCadre(Withdrawable):
     """A cadre the unit seconded to a paired county (挂职扶贫干部)."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
@@ -266,12 +357,19 @@ class SecondedCadre(models.Model):
     class Meta:
         ordering = ["unit", "county", "start"]
         verbose_name = _("挂职扶贫干部")
+        constraints = [
+            # One person, one secondment: a second tab or a replayed request cannot register
+            # the same cadre twice (a withdrawn record may be registered again).
+            models.UniqueConstraint(fields=["round", "unit", "county", "name", "start"],
+                                    condition=models.Q(withdrawn_at__isnull=True),
+                                    name="cadre_natural_key"),
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.post}）"
 
 
-class FirstSecretary(models.Model):
+class FirstSecretary(Withdrawable):
     """A village first secretary the unit sent to a poor village (驻村第一书记)."""
 
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
@@ -287,19 +385,26 @@ class FirstSecretary(models.Model):
     class Meta:
         ordering = ["unit", "county", "start"]
         verbose_name = _("驻村第一书记")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "unit", "village", "name", "start"],
+                                    condition=models.Q(withdrawn_at__isnull=True),
+                                    name="first_secretary_natural_key"),
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.village}）"
 
 
 class Extension(models.Model):
-    """The office lets one unit or province submit a step after its deadline."""
+    """The office lets one unit, province or lead department act on a step after its deadline."""
 
     step = models.ForeignKey("rounds.Step", on_delete=models.CASCADE, related_name="extensions")
     unit = models.ForeignKey("directory.Unit", null=True, blank=True, on_delete=models.CASCADE,
                              related_name="extensions")
     province = models.ForeignKey("directory.Province", null=True, blank=True,
                                  on_delete=models.CASCADE, related_name="extensions")
+    lead_department = models.ForeignKey("directory.LeadDepartment", null=True, blank=True,
+                                        on_delete=models.CASCADE, related_name="extensions")
     until = models.DateField(_("延期至"))
     reason = models.TextField(_("延期原因"))
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -311,11 +416,19 @@ class Extension(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="extension_has_one_party",
-                condition=(models.Q(unit__isnull=False, province__isnull=True)
-                           | models.Q(unit__isnull=True, province__isnull=False)),
+                condition=(models.Q(unit__isnull=False, province__isnull=True,
+                                    lead_department__isnull=True)
+                           | models.Q(unit__isnull=True, province__isnull=False,
+                                      lead_department__isnull=True)
+                           | models.Q(unit__isnull=True, province__isnull=True,
+                                      lead_department__isnull=False)),
             ),
         ]
         verbose_name = _("延期")
 
     def __str__(self):
-        return f"{self.unit or self.province} → {self.until}"
+        return f"{self.party} → {self.until}"
+
+    @property
+    def party(self):
+        return self.unit or self.province or self.lead_department

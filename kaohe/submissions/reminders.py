@@ -22,7 +22,28 @@ class Reminder:
 
 
 def reminder_for(user, round_) -> Reminder | None:
-    """The reminder a unit or province user sees on the home page, if any."""
+    """The reminder a unit or province user sees on the home page, if any. A unit is also
+    reminded of its rectification report (kaohe.outcomes.reminders); once a round's results
+    are released its self-report is no longer asked for, and of two reminders the one due
+    sooner is given."""
+    reminder = _report_reminder(user, round_)
+    if user.role != Role.UNIT or not user.unit_id:
+        return reminder
+    from kaohe.grading.selectors import released_result_set
+    from kaohe.outcomes.reminders import rectification_reminder
+
+    if round_ is not None and released_result_set(round_) is not None:
+        reminder = None
+    rectification = rectification_reminder(user.unit, remind_days=REMIND_DAYS)
+    if rectification is None:
+        return reminder
+    _round, message, days, urgent = rectification
+    if reminder is not None and reminder.days_left <= days:
+        return reminder
+    return Reminder(message, days, urgent)
+
+
+def _report_reminder(user, round_) -> Reminder | None:
     if round_ is None:
         return None
     if user.role == Role.UNIT:

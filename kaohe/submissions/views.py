@@ -1,5 +1,6 @@
 """Pages of steps 3a and 3b: self-reports, provincial reports, cadres and deadlines."""
 
+import uuid
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -27,29 +28,35 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
-from kaohe.directory.models import County, Pairing, Province, Unit
+from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Province, Unit
 from kaohe.directory.selectors import units_visible_to
 from kaohe.evidence.selectors import evidence_visible_to
 from kaohe.evidence.services import evidence_add_link
 from kaohe.lib.http import current_round_or_404, int_param
 from kaohe.rounds.models import EvidenceRequirement, Indicator
-from kaohe.submissions import deadlines, offline, services
+from kaohe.submissions import deadlines, lateness, offline, services
 from kaohe.submissions.forms import (
     CountyOutcomeForm,
     ExtensionForm,
     FindingForm,
     FirstSecretaryForm,
+    ProvincialAttachForm,
     ProvincialReportForm,
     ReturnForm,
     SecondedCadreForm,
+    WithdrawForm,
 )
 from kaohe.submissions.models import (
+    DEEP_POVERTY_FIELDS,
     EvidenceAttachment,
     Extension,
     FirstSecretary,
+    ProvincialAttachment,
+    ProvincialAttachmentKind,
     ProvincialReport,
     ReportStatus,
     SecondedCadre,
+    SelfReport,
 )
 from kaohe.submissions.selectors import (
     cadres_visible_to,
@@ -78,9 +85,8 @@ def self_report_index(request):
     if request.user.role == Role.UNIT:
         report = services.self_report_for(round=round_, unit=request.user.unit)
         return redirect("submissions:self_report", pk=report.pk)
-    reports = self_reports_visible_to(request.user, round=round_).order_by(
-        "unit__category__order", "unit__code"
-    )
+    reports = self_reports_visible_to(request.user, round=round_).select_related(
+        "late_extension__granted_by").order_by("unit__category__order", "unit__code")
     status = request.GET.get("status", "")
     if status in ReportStatus.values:
         reports = reports.filter(status=status)
@@ -308,13 +314,16 @@ def provincial_index(request):
                                                                        round=round_)}
         rows = [{"unit": u, "report": reports.get(u.pk)} for u in units]
         step = round_.steps.get(code="provincial_report")
+        is_open = deadlines.is_open(step, province=request.user.province)
         return render(request, "submissions/provincial_index.html", {
             "round": round_, "rows": rows,
             "deadline": deadlines.deadline_for(step, province=request.user.province),
+            "is_open": is_open,
+            "closed_message": ("" if is_open else services.provincial_closed_message(
+                step, request.user.province)),
         })
-    reports = provincial_reports_visible_to(request.user, round=round_).order_by(
-        "province__code", "unit__code"
-    )
+    reports = provincial_reports_visible_to(request.user, round=round_).select_related(
+        "late_extension__granted_by").order_by("province__code", "unit__code")
     return render(request, "submissions/provincial_list.html",
                   {"round": round_, "reports": reports})
 
@@ -324,8 +333,12 @@ def provincial_index(request):
 def provincial_start(request, unit_pk):
     round_ = current_round_or_404()
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
-    report = services.provincial_report_for(round=round_, province=request.user.province,
-                                            unit=unit)
+    try:
+        report = services.provincial_report_start(round=round_, province=request.user.province,
+                                                  unit=unit, actor=request.user)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+        return redirect("submissions:provincial_reports")
     return redirect("submissions:provincial_report", pk=report.pk)
 
 
@@ -334,7 +347,11 @@ def provincial_detail(request, pk):
     round_ = current_round_or_404()
     report = get_provincial_report_for_user(request.user, pk, round=round_)
     outcomes = list(report.outcomes.select_related("county"))
-    can_edit = has_capability(request.user, EDIT_PROVINCIAL_REPORT) and report.is_editable
+    step = round_.steps.get(code="provincial_report")
+    is_open = deadlines.is_open(step, province=report.province)
+    # After the deadline (and any extension) the page offers no editing the server refuses.
+    can_edit = (has_capability(request.user, EDIT_PROVINCIAL_REPORT) and report.is_editable
+                and is_open)
     form = ProvincialReportForm(initial={
         "work_text": report.work_text, "recommended_grade": report.recommended_grade,
         "recommendation_reason": report.recommendation_reason,
@@ -347,7 +364,8 @@ def provincial_detail(request, pk):
             "plan_met": {True: "yes", False: "no"}.get(o.plan_met, ""),
             "satisfaction_unit": o.satisfaction_unit,
             "satisfaction_cadres": o.satisfaction_cadres, "note": o.note,
-        }))
+            **{name: getattr(o, name) for name in DEEP_POVERTY_FIELDS},
+        }, deep_poverty=o.county.deep_poverty))
         for o in outcomes
     ]
     finding_form = FindingForm(counties=County.objects.filter(pk__in=[o.county_id
@@ -355,14 +373,26 @@ def provincial_detail(request, pk):
                                problem_kinds=round_.problem_kinds.all())
     if request.user.role != Role.PROVINCE:
         log_action("provincial_report.viewed", actor=request.user, target=report)
-    step = round_.steps.get(code="provincial_report")
     return render(request, "submissions/provincial_report.html", {
+        "is_open": is_open,
+        "closed_message": ("" if is_open or not report.is_editable
+                           else services.provincial_closed_message(step, report.province)),
         "round": round_, "report": report, "form": form, "outcome_forms": outcome_forms,
         "finding_form": finding_form, "can_edit": can_edit,
         "findings": report.findings.select_related("county", "problem_kind"),
         "missing": services.provincial_report_missing(report) if can_edit else [],
         "deadline": deadlines.deadline_for(step, province=report.province),
         "versions": report.versions.all(),
+        # Indicator 2 (its number and name from the round's data) and the attachments.
+        "deep_indicator": services.deep_poverty_indicator(round_),
+        "attachments": report.attachments.select_related("evidence", "county"),
+        "attach_form": ProvincialAttachForm(
+            counties=County.objects.filter(pk__in=[o.county_id for o in outcomes]),
+            auto_id="attach-%s",
+            # The approval document first, until there is one.
+            initial={"kind": ProvincialAttachmentKind.EVIDENCE if report.attachments.filter(
+                kind=ProvincialAttachmentKind.APPROVAL).exists()
+                else ProvincialAttachmentKind.APPROVAL}),
     })
 
 
@@ -375,11 +405,15 @@ def _own_provincial(request, pk):
 def provincial_save(request, pk):
     report = _own_provincial(request, pk)
     form = ProvincialReportForm(request.POST)
-    outcome_forms = {o.county_id: CountyOutcomeForm(request.POST, prefix=f"c{o.county_id}")
-                     for o in report.outcomes.all()}
+    outcomes = list(report.outcomes.select_related("county"))
+    outcome_forms = {o.county_id: CountyOutcomeForm(request.POST, prefix=f"c{o.county_id}",
+                                                    deep_poverty=o.county.deep_poverty)
+                     for o in outcomes}
     if not form.is_valid() or not all(f.is_valid() for f in outcome_forms.values()):
+        # Each county's errors are named with the county (the same field recurs per county).
+        where = {id(outcome_forms[o.county_id]): f"{o.county.name}：" for o in outcomes}
         messages.error(request, _("填写有误，请检查后重新保存：") + "；".join(
-            f"{f.fields[name].label}：{' '.join(errors)}"
+            f"{where.get(id(f), '')}{f.fields[name].label}：{' '.join(errors)}"
             for f in [form, *outcome_forms.values()] for name, errors in f.errors.items()
         ))
         return redirect("submissions:provincial_report", pk=report.pk)
@@ -430,6 +464,50 @@ def provincial_finding_add(request, pk):
     return redirect("submissions:provincial_report", pk=report.pk)
 
 
+def _provincial_back(report):
+    url = reverse("submissions:provincial_report", kwargs={"pk": report.pk})
+    return redirect(f"{url}#attachments")
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_attach(request, pk):
+    """Attach a file the province just uploaded (tus, as for self-reports) to its report."""
+    report = _own_provincial(request, pk)
+    try:
+        evidence_pk = uuid.UUID(request.POST.get("evidence", ""))
+    except ValueError:
+        raise Http404 from None
+    evidence = get_object_or_404(evidence_visible_to(request.user), pk=evidence_pk)
+    form = ProvincialAttachForm(request.POST, counties=County.objects.filter(
+        pk__in=report.outcomes.values("county")))
+    if not form.is_valid():
+        messages.error(request, _("请选择材料类别和适用的县。"))
+        return _provincial_back(report)
+    try:
+        services.provincial_attach(report=report, actor=request.user, **form.cleaned_data,
+                                   evidence=evidence)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已附上“%(name)s”。") % {"name": evidence.original_name})
+    return _provincial_back(report)
+
+
+@capability_required(EDIT_PROVINCIAL_REPORT)
+@require_POST
+def provincial_detach(request, pk, attachment_pk):
+    report = _own_provincial(request, pk)
+    attachment = get_object_or_404(ProvincialAttachment, pk=attachment_pk, report=report)
+    try:
+        services.provincial_detach(report=report, actor=request.user, attachment=attachment)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已移除。"))
+    return _provincial_back(report)
+
+
 # Cadres --------------------------------------------------------------------------------
 
 
@@ -437,11 +515,22 @@ def provincial_finding_add(request, pk):
 def cadre_list(request):
     round_ = current_round_or_404()
     cadres, secretaries = cadres_visible_to(request.user, round=round_)
+    cadres = list(cadres.select_related("org_check", "withdrawn_by"))
+    secretaries = list(secretaries.select_related("org_check", "withdrawn_by"))
     context = {"round": round_, "cadres": cadres, "secretaries": secretaries,
                "can_edit": has_capability(request.user, EDIT_CADRES)}
     if context["can_edit"]:
-        counties = County.objects.filter(pairings__round=round_,
-                                         pairings__unit=request.user.unit)
+        unit = request.user.unit
+        # Each record says whether the unit may still delete it or only withdraw it.
+        submitted = SelfReport.objects.filter(round=round_, unit=unit,
+                                              status=ReportStatus.SUBMITTED).exists()
+        for record in cadres + secretaries:
+            record.lock_reason = services.cadre_lock_reason(
+                record, report_submitted=submitted, checked=hasattr(record, "org_check"))
+        step = round_.steps.get(code="self_report")
+        context["is_open"] = services.cadres_open(round=round_, unit=unit)
+        context["deadline"] = deadlines.deadline_for(step, unit=unit)
+        counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
         context["cadre_form"] = SecondedCadreForm(counties=counties, prefix="cadre")
         context["secretary_form"] = FirstSecretaryForm(counties=counties, prefix="sec")
     return render(request, "submissions/cadres.html", context)
@@ -486,8 +575,34 @@ def cadre_remove(request, kind, pk):
     if model is None:
         raise Http404
     record = get_object_or_404(model, pk=pk, unit=request.user.unit)
-    services.cadre_remove(record=record, actor=request.user)
-    messages.success(request, _("已删除。"))
+    try:
+        services.cadre_remove(record=record, actor=request.user)
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已删除。"))
+    return redirect("submissions:cadres")
+
+
+@capability_required(EDIT_CADRES)
+@require_POST
+def cadre_withdraw(request, kind, pk):
+    model = {"cadre": SecondedCadre, "secretary": FirstSecretary}.get(kind)
+    if model is None:
+        raise Http404
+    record = get_object_or_404(model, pk=pk, unit=request.user.unit)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写撤回原因（不超过500字）。"))
+        return redirect("submissions:cadres")
+    try:
+        services.cadre_withdraw(record=record, actor=request.user,
+                                reason=form.cleaned_data["reason"])
+    except services.SubmissionError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("已撤回%(name)s，撤回原因中央组织部可见。")
+                         % {"name": record.name})
     return redirect("submissions:cadres")
 
 
@@ -538,26 +653,74 @@ def _latest_extension(step, field):
 @require_POST
 def extension_grant(request):
     round_ = current_round_or_404()
-    step = get_object_or_404(round_.steps, code=request.POST.get("step"),
-                             actor__in=["unit", "province"])
-    unit = province = None
+    step = get_object_or_404(round_.steps, code=request.POST.get("step"))
+    back = ("submissions:extensions" if request.POST.get("back") == "extensions"
+            else "submissions:deadlines")
+    unit = province = lead_department = None
     if request.POST.get("unit"):
         unit = get_object_or_404(Unit, pk=int_param(request.POST.get("unit")))
     elif request.POST.get("province"):
         province = get_object_or_404(Province, pk=int_param(request.POST.get("province")))
+    elif request.POST.get("lead_department"):
+        lead_department = get_object_or_404(LeadDepartment,
+                                            pk=int_param(request.POST.get("lead_department")))
     form = ExtensionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写延期日期和原因。"))
     else:
         try:
             services.extension_grant(step=step, actor=request.user, unit=unit,
-                                     province=province, **form.cleaned_data)
+                                     province=province, lead_department=lead_department,
+                                     **form.cleaned_data)
         except services.SubmissionError as exc:
             _fail(request, exc)
         else:
             messages.success(request, _("已准予%(who)s延期至%(day)s。") % {
-                "who": unit or province, "day": form.cleaned_data["until"]})
-    return redirect("submissions:deadlines")
+                "who": unit or province or lead_department, "day": form.cleaned_data["until"]})
+    return redirect(back)
+
+
+@capability_required(MANAGE_DEADLINES)
+def extension_list(request):
+    """The office grants an extension of any step that closes something, to the party
+    the step is for (a unit, a province or a lead department), and sees all it granted."""
+    round_ = current_round_or_404()
+    steps = [s for s in round_.steps.all() if services.extension_party(s)]
+    for step in steps:
+        step.party = services.extension_party(step)
+    return render(request, "submissions/extensions.html", {
+        "round": round_, "steps": steps,
+        "units": Unit.objects.filter(active=True).order_by("code"),
+        "provinces": Province.objects.order_by("code"),
+        "lead_departments": LeadDepartment.objects.order_by("order", "code"),
+        "extensions": Extension.objects.filter(step__round=round_).select_related(
+            "step", "unit", "province", "lead_department", "granted_by"),
+        "form": ExtensionForm(),
+    })
+
+
+@capability_required(MANAGE_DEADLINES)
+def late_list(request):
+    """Late and missing submissions per step, filterable and exportable to Excel."""
+    round_ = current_round_or_404()
+    steps = list(round_.steps.filter(code__in=lateness.STEPS))
+    step_code = request.GET.get("step", "")
+    step_code = step_code if step_code in {s.code for s in steps} else ""
+    category = Category.objects.filter(pk=int_param(request.GET.get("category"))).first()
+    province = Province.objects.filter(pk=int_param(request.GET.get("province"))).first()
+    rows = lateness.late_and_missing(round_, step_code=step_code or None, category=category,
+                                     province=province)
+    if request.GET.get("export") == "xlsx":
+        log_action("deadlines.late_list_exported", actor=request.user, target=round_,
+                   data={"step": step_code, "rows": len(rows)})
+        return _xlsx(lateness.late_and_missing_workbook(rows),
+                     f"{round_.year}-逾期和未报送.xlsx")
+    return render(request, "submissions/late_list.html", {
+        "round": round_, "rows": rows, "steps": steps, "step_code": step_code,
+        "categories": Category.objects.order_by("order"), "category": category,
+        "provinces": Province.objects.order_by("code"), "province": province,
+        "query": request.GET.urlencode(),
+    })
 
 
 

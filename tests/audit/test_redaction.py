@@ -66,6 +66,7 @@ def released(approved, personas, world, settings):
                                        for i in items})
     outcomes.summons_update(summons=Summons.objects.get(), actor=personas["lead_reviewer_b"],
                             closed=True)
+    outcomes.rectification_submit(report=report, actor=personas["unit_b"])  # then reviewed
     outcomes.item_review(item=items[0], actor=personas["lead_reviewer_b"], accepted=False,
                          note="整改措施未落实")
     return approved

@@ -275,6 +275,12 @@ def test_a_whole_round_through_the_pages(
     page.fill("#id_approval_reference", "省扶贫开发领导小组2018年第4次会议")
     page.get_by_role("button", name="保存", exact=True).click()
     expect_message(page, "已保存。")
+    # The provincial leading group's approval document, by the resumable upload.
+    approval = tmp_path / "省扶贫开发领导小组审定文件.pdf"
+    _pdf(approval, 20 * 1024)
+    page.select_option("#attach-kind", "approval")
+    page.locator("#attachments input[type=file]").set_input_files(str(approval))
+    page.wait_for_selector("text=已附上“省扶贫开发领导小组审定文件.pdf”")
     page.get_by_role("button", name="报送国务院扶贫办").click()
     expect_message(page, "省级总结报告已报送国务院扶贫办。")
     # The filed report still shows every value, the approval date included.
@@ -327,8 +333,11 @@ def test_a_whole_round_through_the_pages(
     page = people.at("org")
     open_menu(page, "考核评议", "干部核查")
     cadre_row = page.locator("tr", has_text="王志强")
+    assert "未核查" in cadre_row.inner_text()  # nothing is pre-ticked
+    cadre_row.locator("input[name=in_post][value=on]").check()
+    cadre_row.locator("input[name=in_charge][value=on]").check()
     cadre_row.locator("input[name=note]").fill("经核查，在岗履职，分管扶贫工作。")
-    cadre_row.get_by_role("button", name="保存").click()
+    cadre_row.get_by_role("button", name="记录核查").click()
     expect_message(page, "已记录王志强的核查情况。")
     assert "正常" in page.locator("tr", has_text="王志强").inner_text()
     shot(page, "org-department-checked-cadre")
@@ -539,7 +548,10 @@ def test_a_whole_round_through_the_pages(
         rows = page.locator("tbody tr").evaluate_all(
             "(rows, [a, b]) => rows.map(r => [r.cells[a].innerText, r.cells[b].innerText])",
             [actor_column, action_column])
-        assert [actor, action] in rows, f"no {action} by {actor} in the audit log: {rows}"
+        # The action column shows the Chinese label, with the code beneath it.
+        logged = [[who, what.split("\n")[-1]] for who, what in rows]
+        assert [actor, action] in logged, f"no {action} by {actor} in the audit log: {rows}"
+        assert all("\n" in what for _, what in rows), f"an action without its label: {rows}"
     page.goto(f"{url}/audit/?verify=1")
     expect_message(page, "日志链完整")
     shot(page, "auditor-chain-verified")

@@ -234,12 +234,14 @@ def test_sub_report_has_the_six_grades_with_reasons_findings_and_texts(world, pe
     document = _docx(data)
     text = _text(document)
     paragraphs = [p.text for p in document.paragraphs]
-    assert "测试单位甲2017年度定点扶贫工作成效考核子报告" in paragraphs
-    assert "中央单位定点扶贫工作成效考核工作组：" in paragraphs
+    assert "测试单位甲2017年度定点扶贫工作考核子报告" in paragraphs
+    assert "中央单位定点扶贫考核工作组：" in paragraphs  # the plan's name, from the round
     assert world["lead_a"].name in paragraphs  # the issuer
-    for heading in ("一、考核基本情况", "二、各项考核内容等次", "三、突出问题和重大涉贫事件",
-                    "四、突出问题与不足", "五、意见与建议"):
+    # The plan's parts of a report; the findings recorded belong to 突出问题与不足.
+    for heading in ("一、考核基本情况", "二、各项考核内容等次", "三、突出问题与不足",
+                    "四、意见与建议"):
         assert heading in paragraphs
+    assert "考核中记录的突出问题和重大涉贫事件如下：" in paragraphs
     grades = _table_rows(document.tables[0])
     assert grades[0] == ["考核内容", "等次", "评定理由"]
     assert [row[0] for row in grades[1:]] == ["帮扶成效", "组织领导", "选派干部", "督促检查",
@@ -302,7 +304,7 @@ def test_category_report_before_submission_shows_the_live_grades(world, personas
     export, data = _export(user, "category_report", category_a, "docx", world["round"])
     document = _docx(data)
     text = _text(document)
-    assert f"{world['lead_a'].name}2017年度中央单位定点扶贫工作成效分类考核报告" in text
+    assert f"{world['lead_a'].name}2017年度中央单位定点扶贫工作分类考核报告" in text
     assert "报送状态：考核中。" in text and "共2家中央单位" in text
     assert "概况：本类别总体较好" in text and "问题：本类别总体较好" in text
     assert "建议：本类别总体较好" in text and "尚未报送考核工作组" in text

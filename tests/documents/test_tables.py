@@ -199,8 +199,11 @@ def rectifying(released, personas, world, settings):
     outcomes.rectification_save(report=report, actor=personas["unit_b"], summary="整改中",
                                 items={first.pk: {"measures": "已追加拨付资金",
                                                   "status": ItemStatus.IN_PROGRESS}})
-    outcomes.item_review(item=report.items.order_by("order").last(),
-                         actor=personas["lead_reviewer_b"], accepted=False, note="未见成效")
+    # A decision left from before (items are reviewed only once the report is submitted,
+    # which this one is not): set as stored, for the table to show.
+    report.items.filter(pk=report.items.order_by("order").last().pk).update(
+        status=ItemStatus.NOT_ACCEPTED, review_note="未见成效",
+        reviewed_by=personas["lead_reviewer_b"])
     return report
 
 

@@ -7,7 +7,9 @@ releases feedback, and a lead department withdraws a finding. After every step:
   reason and released as the correction of the version in force), and a released letter
   never changes at all;
 - every approved version obeys section 七 and the quotas, and still matches its seal;
-- a round has at most one released version in force, and its letters carry its grades.
+- a round has at most one released version in force, and its letters carry its grades;
+- once the office closes the round, nothing of it changes (issue 16); an open correction,
+  which blocks closing, may be abandoned by the leading group instead.
 """
 
 import contextlib
@@ -30,13 +32,15 @@ from kaohe.grading.selectors import released_grade_for
 from kaohe.outcomes import services as outcomes
 from kaohe.outcomes.models import Feedback
 from kaohe.reviews.models import SeriousProblem
+from kaohe.rounds.models import Round, RoundStatus
+from kaohe.rounds.services import RoundError, round_close
 from tests.grading.conftest import MIXED
 
 pytestmark = pytest.mark.django_db
 
 UNITS = [code for code, _name, _grades in MIXED]
 GRADES = ["good", "fairly_good", "average", "poor"]
-REFUSED = (grading.GradingError, outcomes.OutcomeError)
+REFUSED = (grading.GradingError, outcomes.OutcomeError, RoundError)
 # Which version a step acts on: mostly the newest (-1), sometimes an older one.
 INDEX = st.sampled_from([-1, -1, -1, 0, 1, 2])
 
@@ -56,6 +60,7 @@ def test_released_results_change_only_through_a_recorded_correction(mixed, perso
             self.released = {}  # pk -> its final grades when released
             self.letters = {}  # released letter pk -> (grade, problems, suggestions)
             self.computed = 0
+            self.closed_state = None  # what the round held when it was closed
 
         def teardown(self):
             transaction.savepoint_rollback(self.savepoint)
@@ -139,7 +144,17 @@ def test_released_results_change_only_through_a_recorded_correction(mixed, perso
             with contextlib.suppress(REFUSED):
                 grading.correction_open(round=round_, actor=leader, reason=reason)
 
+        @rule(reason=st.sampled_from(["", "经复核原认定无误，撤销更正"]))
+        def abandon(self, reason):
+            with contextlib.suppress(REFUSED):
+                grading.correction_abandon(round=round_, actor=leader, reason=reason)
+
         # The office -----------------------------------------------------------------------
+
+        @rule()
+        def close(self):
+            with contextlib.suppress(REFUSED):
+                round_close(round=round_, actor=office)
 
         @rule(index=INDEX)
         def prepare_feedback(self, index):
@@ -217,12 +232,31 @@ def test_released_results_change_only_through_a_recorded_correction(mixed, perso
                                                        approved_at__isnull=False):
                 assert result_set.status in {ResultSetStatus.APPROVED,
                                              ResultSetStatus.RELEASED,
-                                             ResultSetStatus.SUPERSEDED}
+                                             ResultSetStatus.SUPERSEDED,
+                                             ResultSetStatus.ABANDONED}
                 assert grading.rule_breaches(result_set) == []
                 result_set.verify_seal()
             approved = ResultSet.objects.filter(round=round_, status=ResultSetStatus.APPROVED)
             assert approved.count() <= 1  # a later approval supersedes the earlier
-            assert Correction.objects.filter(round=round_, released_at__isnull=True).count() <= 1
+            assert Correction.objects.filter(round=round_, released_at__isnull=True,
+                                             abandoned_at__isnull=True).count() <= 1
+
+        @invariant()
+        def nothing_of_a_closed_round_is_writable(self):
+            if Round.objects.get(pk=round_.pk).status != RoundStatus.CLOSED:
+                return
+            state = (
+                [(r.pk, r.status, r.seal, r.final_grades())
+                 for r in ResultSet.objects.filter(round=round_).order_by("pk")],
+                list(Feedback.objects.filter(round=round_).order_by("pk").values()),
+                list(Correction.objects.filter(round=round_).order_by("pk").values()),
+            )
+            if self.closed_state is None:
+                # Closing needs the results released and no correction open.
+                assert self.in_force is not None
+                assert grading.open_correction(round_) is None
+                self.closed_state = state
+            assert state == self.closed_state
 
     run_state_machine_as_test(Lifecycle, settings=settings(
         max_examples=30, stateful_step_count=50, deadline=None, derandomize=True,

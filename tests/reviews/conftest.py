@@ -4,11 +4,14 @@ Plain helpers (not fixtures) are also used by tests/test_permissions.py to build
 objects its routes need; they must not depend on pytest fixtures.
 """
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
 from kaohe.accounts.models import Role, User
 from kaohe.directory.models import County, Pairing, Unit
+from kaohe.lib import clock
 from kaohe.reviews import services
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus, FindingSource
 from kaohe.rounds.models import Grade, SeriousProblemKind
@@ -17,6 +20,14 @@ from tests.conftest import make_user
 
 AREA_CODES = ["effectiveness", "leadership", "cadres", "supervision", "satisfaction",
               "innovation"]
+# Step 四 (the lead departments' review) closes on 2018-01-15: tests run on a day it is open
+# unless they set their own date (tests of its deadline do).
+REVIEW_DAY = "2018-01-10"
+
+
+@pytest.fixture(autouse=True)
+def _review_open(settings):
+    settings.KAOHE_TODAY = REVIEW_DAY
 
 
 @pytest.fixture
@@ -116,12 +127,24 @@ def _matrix_reviewer(unit):
 
 
 def matrix_problem(world, unit):
-    """A serious problem a lead reviewer recorded for the unit."""
+    """A serious problem a lead reviewer recorded for the unit (while step 四 was open: the
+    matrix runs on the real date, after the 2017 round's deadlines)."""
     round_ = world["round"]
+    with clock.on(datetime.date.fromisoformat(REVIEW_DAY)):
+        return services.serious_problem_add(
+            round=round_, unit=unit, actor=_matrix_reviewer(unit),
+            kind=round_.problem_kinds.get(code="neglect"), county=None,
+            description="矩阵突出问题", source=FindingSource.REVIEWER)
+
+
+def matrix_org_problem(world, unit):
+    """A serious problem the organization department raised (中央组织部), for its withdrawal."""
+    round_ = world["round"]
+    org, _created = User.objects.get_or_create(username="matrix-org",
+                                               defaults={"role": Role.ORG_DEPARTMENT})
     return services.serious_problem_add(
-        round=round_, unit=unit, actor=_matrix_reviewer(unit),
-        kind=round_.problem_kinds.get(code="neglect"), county=None,
-        description="矩阵突出问题", source=FindingSource.REVIEWER)
+        round=round_, unit=unit, actor=org, kind=round_.problem_kinds.get(code="cadres_nominal"),
+        county=None, description="矩阵挂名无实", source=FindingSource.ORG_DEPARTMENT)
 
 
 def matrix_submitted_category(world, lead):

@@ -246,16 +246,16 @@ def test_a_finding_needs_a_description_and_an_incident_a_county(world, reviewer)
     assert not SeriousProblem.objects.exists() and not MajorIncident.objects.exists()
 
 
-def test_a_finding_can_be_removed_with_an_audit_entry(world, reviewer):
+def test_a_finding_is_withdrawn_not_deleted_with_an_audit_entry(world, reviewer):
     problem = services.serious_problem_add(
         round=world["round"], unit=world["unit_a"], actor=reviewer,
         kind=_kind(world, "neglect"), county=None, description="x",
         source=FindingSource.REVIEWER)
 
-    services.finding_remove(finding=problem, actor=reviewer)
+    services.finding_withdraw(finding=problem, actor=reviewer, reason="误报")
 
-    assert not SeriousProblem.objects.exists()
-    assert AuditEntry.objects.filter(action="review.seriousproblem.removed").count() == 1
+    assert SeriousProblem.objects.get().withdrawn_reason == "误报"
+    assert AuditEntry.objects.filter(action="review.seriousproblem.withdrawn").count() == 1
 
 
 # Submitting the category ----------------------------------------------------------------
@@ -346,7 +346,7 @@ def _locked_edits(world, reviewer, submission):
         problem = SeriousProblem.objects.create(
             round=world["round"], unit=world["unit_a"], kind=_kind(world, "neglect"),
             description="x", source=FindingSource.REVIEWER, recorded_by=reviewer)
-        services.finding_remove(finding=problem, actor=reviewer)
+        services.finding_withdraw(finding=problem, actor=reviewer, reason="误报")
 
     return {
         "grades": lambda: _save(review, reviewer, {"leadership": (P, "改")}),
@@ -394,7 +394,9 @@ def test_the_same_edits_work_before_submission(world, reviewer, category_a, subm
     review = services.review_for(round=world["round"], unit=world["unit_a"])
     assert _grades(review)["leadership"].grade == P
     assert review.verifications.count() == 1 and review.activities.count() == 1
-    assert SeriousProblem.objects.count() == 1 and MajorIncident.objects.count() == 1
+    # The removal edit withdraws its problem: it stays, no longer standing.
+    assert SeriousProblem.objects.filter(withdrawn_at__isnull=True).count() == 1
+    assert SeriousProblem.objects.count() == 2 and MajorIncident.objects.count() == 1
     assert fresh(submission_a).overview == "概况：改"
 
 

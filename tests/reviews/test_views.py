@@ -266,32 +266,34 @@ def test_the_desk_of_a_unit_of_another_category_is_404_for_get_and_every_post(
     assert client.get(reverse("reviews:desk", args=[unit.pk])).status_code == 404
     for url, data in _edit_posts(world, unit):
         assert client.post(url, data).status_code == 404, url
-    remove = reverse("reviews:finding_remove", args=[unit.pk, "problem", problem.pk])
-    assert client.post(remove).status_code == 404
+    withdraw = reverse("reviews:finding_withdraw", args=[unit.pk, "problem", problem.pk])
+    assert client.post(withdraw, {"reason": "x"}).status_code == 404
 
     _nothing_recorded()
-    assert SeriousProblem.objects.filter(pk=problem.pk).exists()
+    assert SeriousProblem.objects.filter(pk=problem.pk, withdrawn_at__isnull=True).exists()
 
 
-def test_a_finding_of_another_unit_cannot_be_removed_through_ones_own_unit(world, personas):
+def test_a_finding_of_another_unit_cannot_be_withdrawn_through_ones_own_unit(world, personas):
     problem_b = matrix_problem(world, world["unit_b"])
     client = _client(personas["lead_reviewer"])
 
-    url = reverse("reviews:finding_remove", args=[world["unit_a"].pk, "problem", problem_b.pk])
+    url = reverse("reviews:finding_withdraw",
+                  args=[world["unit_a"].pk, "problem", problem_b.pk])
 
-    assert client.post(url).status_code == 404
-    assert SeriousProblem.objects.filter(pk=problem_b.pk).exists()
+    assert client.post(url, {"reason": "x"}).status_code == 404
+    assert SeriousProblem.objects.get(pk=problem_b.pk).withdrawn_at is None
 
 
-def test_the_lead_reviewer_removes_a_finding_of_its_unit(world, personas):
+def test_the_lead_reviewer_withdraws_a_finding_of_its_unit(world, personas):
     problem = matrix_problem(world, world["unit_a"])
     client = _client(personas["lead_reviewer"])
 
-    response = client.post(reverse("reviews:finding_remove",
-                                   args=[world["unit_a"].pk, "problem", problem.pk]))
+    response = client.post(reverse("reviews:finding_withdraw",
+                                   args=[world["unit_a"].pk, "problem", problem.pk]),
+                           {"reason": "误报"})
 
     assert response.status_code == 302
-    assert not SeriousProblem.objects.exists()
+    assert SeriousProblem.objects.get().withdrawn_reason == "误报"
 
 
 def test_verifying_a_county_not_paired_with_the_unit_is_404(world, personas):
@@ -350,14 +352,15 @@ def test_the_overview_roles_read_the_desk_and_category_but_every_edit_is_404(
 
     for url, data in _edit_posts(world, unit):
         assert client.post(url, data).status_code == 404, url
-    assert client.post(reverse("reviews:finding_remove", args=[unit.pk, "problem", problem.pk])
-                       ).status_code == 404
+    assert client.post(reverse("reviews:finding_withdraw",
+                               args=[unit.pk, "problem", problem.pk]),
+                       {"reason": "x"}).status_code == 404
     assert client.post(reverse("reviews:category_save", args=[lead_pk]),
                        {"overview": "x", "problems": "x", "suggestions": "x"}).status_code == 404
     assert client.post(reverse("reviews:category_submit", args=[lead_pk])).status_code == 404
 
     assert Review.objects.get(unit=unit).revision == revision
-    assert SeriousProblem.objects.filter(pk=problem.pk).exists()
+    assert SeriousProblem.objects.filter(pk=problem.pk, withdrawn_at__isnull=True).exists()
     assert not CategorySubmission.objects.exclude(overview="").exists()
 
 
@@ -408,8 +411,8 @@ def test_the_org_department_lists_every_units_cadres_and_checks_one(world, perso
     assert page.status_code == 200 and "王五" in page.content.decode()
 
     response = client.post(reverse("reviews:org_cadre_check", args=["cadre", cadre.pk]),
-                           {"in_charge": "on", "nominal_only": "on", "note": "挂名",
-                            "raise_problem": "on"})
+                           {"in_post": "off", "in_charge": "on", "nominal_only": "on",
+                            "note": "挂名", "raise_problem": "on"})
 
     assert response.status_code == 302
     check = CadreCheck.objects.get(cadre=cadre)
@@ -528,6 +531,7 @@ def test_raising_a_problem_for_a_cadre_in_a_county_no_longer_paired_answers_with
 
     response = _client(personas["org_department"]).post(
         reverse("reviews:org_cadre_check", args=["cadre", cadre.pk]),
-        {"in_charge": "on", "nominal_only": "on", "note": "挂名", "raise_problem": "on"})
+        {"in_post": "off", "in_charge": "on", "nominal_only": "on", "note": "挂名",
+         "raise_problem": "on"})
 
     assert response.status_code == 302

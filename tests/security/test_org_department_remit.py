@@ -14,7 +14,13 @@ from kaohe.documents.base import REGISTRY, get_exporter
 from kaohe.documents.views import _offered
 from kaohe.outcomes import services as outcomes
 from kaohe.outcomes.models import DispatchKind
-from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+from kaohe.submissions.models import (
+    ProvincialAttachment,
+    ProvincialAttachmentKind,
+    ProvincialReport,
+    ReportStatus,
+    SelfReport,
+)
 from tests.documents.conftest import released  # noqa: F401 - a fixture used here
 from tests.documents.test_scope_of_every_export import _text
 from tests.evidence.factories import evidence_file
@@ -52,7 +58,8 @@ def seeded(world, personas):
     ProvincialReport.objects.filter(pk=report.pk).update(
         recommended_grade="good", recommendation_reason=RECOMMENDATION, work_text=PROVINCE_TEXT,
         status=ReportStatus.SUBMITTED)
-    report.evidence.add(province_file)
+    ProvincialAttachment.objects.create(report=report, evidence=province_file,
+                                        kind=ProvincialAttachmentKind.EVIDENCE)
     self_report = matrix_self_report(world, world["unit_a"])
     SelfReport.objects.filter(pk=self_report.pk).update(summary=SELF_REPORT_TEXT)
     unit_file = evidence_file(round=round_, uploaded_by=personas["unit"], unit=world["unit_a"],

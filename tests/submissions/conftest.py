@@ -18,6 +18,7 @@ from kaohe.submissions import services
 from kaohe.submissions.models import (
     EvidenceAttachment,
     FirstSecretary,
+    ProvincialAttachmentKind,
     ProvincialReport,
     ReportStatus,
     ReportVersion,
@@ -153,6 +154,16 @@ def matrix_attachment(world, unit):
     return EvidenceAttachment.objects.create(
         report=report, indicator=indicator(world["round"], 4), requirement=None,
         evidence=matrix_evidence(world, unit))
+
+
+def attach_approval(report, actor):
+    """Attach the provincial leading group's approval document, which submission needs."""
+    services.provincial_attach(
+        report=report, actor=actor, kind=ProvincialAttachmentKind.APPROVAL, county=None,
+        evidence=make_evidence(province=report.province, user=actor, round=report.round,
+                               name="省扶贫开发领导小组审定文件.pdf"))
+    report.refresh_from_db()
+    return report
 
 
 def matrix_provincial_report(world, unit, *, submitted=True):

@@ -191,3 +191,23 @@ def test_an_unknown_record_kind_answers_404(world, personas, recorded, login):
     url = reverse("submissions:cadre_remove",
                   kwargs={"kind": "user", "pk": recorded["a"][0].pk})
     assert login(personas["unit"]).post(url).status_code == 404
+
+
+def test_the_same_person_cannot_be_registered_twice(world, personas):
+    """Two tabs (two form tokens) posting the same cadre give one record and a refusal."""
+    _cadre(world, world["unit_a"], world["county_a"], personas["unit"], "王五")
+    with pytest.raises(services.ConflictError, match="王五已登记"):
+        _cadre(world, world["unit_a"], world["county_a"], personas["unit"], "王五")
+    _secretary(world, world["unit_a"], world["county_a"], personas["unit"], "赵六")
+    with pytest.raises(services.ConflictError, match="赵六已登记"):
+        _secretary(world, world["unit_a"], world["county_a"], personas["unit"], "赵六")
+    assert SecondedCadre.objects.count() == FirstSecretary.objects.count() == 1
+
+
+def test_the_page_says_a_duplicate_is_registered_already(world, personas, login):
+    client = login(personas["unit"])
+    client.post(reverse("submissions:cadre_add"), _cadre_post(world["county_a"]))
+    response = client.post(reverse("submissions:cadre_add"), _cadre_post(world["county_a"]),
+                           follow=True)
+    assert "王五已登记" in response.content.decode()
+    assert SecondedCadre.objects.count() == 1

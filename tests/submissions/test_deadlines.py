@@ -126,7 +126,8 @@ def test_an_extension_reopens_the_self_report_for_that_unit_only(real_clock, wor
     assert report_a.status == ReportStatus.SUBMITTED
     entry = AuditEntry.objects.get(action="deadline.extended")
     assert entry.target_id == str(extension.pk) and entry.actor == personas["office"]
-    assert entry.data == {"step": "self_report", "until": "2018-01-10", "reason": "单位机构调整"}
+    assert entry.data == {"step": "self_report", "party": "测试单位甲", "until": "2018-01-10",
+                          "reason": "单位机构调整"}
 
 
 def test_an_extension_ends_on_its_own_date(real_clock, world, personas, report_a, self_step):

@@ -13,7 +13,7 @@ from kaohe.rounds.models import Grade
 from kaohe.submissions import offline, services
 from kaohe.submissions.models import ReportStatus
 
-from .conftest import slot_key
+from .conftest import attach_approval, slot_key
 
 
 def _book(data: bytes):
@@ -276,6 +276,7 @@ def test_a_good_provincial_workbook_fills_outcomes_and_overall_fields(world, per
             outcome.plan_met) == (1200, 1250, False, True)
     assert (outcome.satisfaction_unit, outcome.satisfaction_cadres, outcome.note) == (
         Grade.GOOD, Grade.FAIRLY_GOOD, "按期完成")
+    attach_approval(prov_report, personas["province"])
     services.provincial_report_submit(report=prov_report, actor=personas["province"],
                                       revision=prov_report.revision)
     prov_report.refresh_from_db()

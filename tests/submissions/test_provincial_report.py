@@ -9,6 +9,7 @@ from kaohe.directory.models import Pairing
 from kaohe.rounds.models import Grade, Round
 from kaohe.submissions import services
 from kaohe.submissions.models import CountyOutcome, FindingKind, ProvincialReport, ReportStatus
+from tests.submissions.conftest import attach_approval
 
 
 @pytest.fixture
@@ -21,9 +22,11 @@ def spread(world, deep_county, second_guizhou_county):
 
 
 @pytest.fixture
-def prov_report(world):
-    return services.provincial_report_for(round=world["round"], province=world["province_a"],
-                                          unit=world["unit_a"])
+def prov_report(world, personas):
+    """贵州's report on unit_a, with its approval document attached (submission needs it)."""
+    report = services.provincial_report_for(round=world["round"], province=world["province_a"],
+                                            unit=world["unit_a"])
+    return attach_approval(report, personas["province"])
 
 
 def _codes(report):
@@ -127,12 +130,13 @@ def test_saving_stores_the_report_fields_and_the_county_outcomes(world, personas
 
 
 def test_an_outcome_for_a_county_outside_the_report_is_refused(world, personas, prov_report):
+    start = prov_report.revision
     with pytest.raises(services.SubmissionError):
         _save(prov_report, personas["province"], {"work_text": "不应保存"},
               {world["county_a"].pk: _complete_outcome(),
                world["county_b"].pk: _complete_outcome()})
     prov_report.refresh_from_db()
-    assert prov_report.work_text == "" and prov_report.revision == 0
+    assert prov_report.work_text == "" and prov_report.revision == start
     assert prov_report.outcomes.get().plan_met is None
 
 
@@ -188,6 +192,7 @@ def test_every_county_of_the_report_needs_its_outcome(spread, personas,
     report = services.provincial_report_for(round=spread["round"],
                                             province=spread["province_a"],
                                             unit=spread["unit_a"])
+    attach_approval(report, personas["province"])
     _save(report, personas["province"], _complete_fields(),
           {spread["county_a"].pk: _complete_outcome()})
     missing = services.provincial_report_missing(report)

@@ -23,7 +23,14 @@ from kaohe.submissions.models import (
     SelfReport,
 )
 
-from .conftest import fill_completely, indicator, make_evidence, requirement, slot_key
+from .conftest import (
+    attach_approval,
+    fill_completely,
+    indicator,
+    make_evidence,
+    requirement,
+    slot_key,
+)
 
 
 def url(name, **kwargs):
@@ -428,7 +435,7 @@ def test_a_province_fills_and_submits_its_report(world, personas, login, prov_re
         "problem_kind": world["round"].problem_kinds.get(code="cadres_nominal").pk,
         "description": "挂职干部挂名不到岗"})
     assert prov_report.findings.get().problem_kind.code == "cadres_nominal"
-    prov_report.refresh_from_db()
+    attach_approval(prov_report, personas["province"])
     client.post(url("provincial_submit", pk=prov_report.pk), {"revision": prov_report.revision})
     prov_report.refresh_from_db()
     assert prov_report.status == ReportStatus.SUBMITTED

@@ -1,3 +1,10 @@
 """Importing this package registers every exporter."""
 
-from kaohe.documents.exporters import outcomes, reports, review, tables  # noqa: F401
+from kaohe.documents.exporters import (  # noqa: F401
+    outcomes,
+    provincial,
+    rectification,
+    reports,
+    review,
+    tables,
+)

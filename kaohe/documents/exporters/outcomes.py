@@ -32,11 +32,12 @@ from kaohe.documents.base import (
 )
 from kaohe.documents.docx_render import render_docx
 from kaohe.documents.exporters.common import (
-    LEADING_GROUP,
-    OFFICE,
     grade_label,
+    leading_group_name,
+    office_name,
     paragraphs,
     plan_citation,
+    summons_rule,
 )
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
 from kaohe.documents.pdf_render import render_pdf
@@ -83,17 +84,17 @@ def feedback_letter(feedback: Feedback, rectification_due) -> OfficialDocument:
     released = _issued(feedback)
     lead = unit.category.lead_department
     blocks = [
-        Paragraph(f"根据{plan_citation(round_)}，经国务院扶贫开发领导小组审定，现将你单位"
-                  f"{year}年度定点扶贫工作成效考核结果反馈如下。"),
+        Paragraph(f"根据{plan_citation(round_)}，经{leading_group_name(round_)}审定，现将你单位"
+                  f"{year}年度定点扶贫工作考核结果反馈如下。"),
         Heading(1, "考核结果"),
-        Paragraph(f"你单位{year}年度定点扶贫工作成效考核结果为“{grade}”。"),
+        Paragraph(f"你单位{year}年度定点扶贫工作考核结果为“{grade}”。"),
     ]
     if feedback.corrected and feedback.replaces is not None:
         earlier = feedback.replaces
         when = earlier.result_set.released_at and timezone.localdate(earlier.result_set.released_at)
         on = f"{when.year}年{when.month}月{when.day}日" if when else "此前"
         blocks.append(Paragraph(
-            f"本函为更正函：经国务院扶贫开发领导小组审定，对{on}反馈的考核结果"
+            f"本函为更正函：经{leading_group_name(round_)}审定，对{on}反馈的考核结果"
             f"（“{grade_label(earlier.grade)}”）和反馈意见予以更正，以本函为准。"))
     blocks += [
         Heading(1, "突出问题与不足"),
@@ -108,16 +109,15 @@ def feedback_letter(feedback: Feedback, rectification_due) -> OfficialDocument:
                   + "通过考核系统报送整改情况报告。"),
     ]
     if feedback.grade == "poor":
-        blocks.append(Paragraph("你单位考核结果为“较差”，国务院扶贫开发领导小组将约谈你单位"
-                                "有关负责同志。"))
+        blocks.append(Paragraph(f"你单位考核结果为“较差”。按照规定，{summons_rule(round_)}"))
     return OfficialDocument(
-        title=f"关于反馈{year}年度定点扶贫工作成效考核结果的函",
+        title=f"关于反馈{year}年度定点扶贫工作考核结果的函",
         recipient=unit.name,
         blocks=blocks,
-        issuer=OFFICE,
+        issuer=office_name(round_),
         issued_on=timezone.localdate(released) if released else clock.today(),
         copy_to=lead.name if lead else "",
-        printed_by=OFFICE,
+        printed_by=office_name(round_),
         printed_on=timezone.localdate(released) if released else clock.today(),
     )
 
@@ -263,8 +263,8 @@ class CircularExporter(RoundExporter):
         poor = [unit.name for unit, grade in rows if grade == "poor"]
         total = len(rows)
         blocks = [
-            Paragraph(f"根据{plan_citation(obj)}，国务院扶贫开发领导小组组织对{total}家中央单位"
-                      f"{obj.year}年度定点扶贫工作成效进行了考核。经国务院扶贫开发领导小组审定，"
+            Paragraph(f"根据{plan_citation(obj)}，{leading_group_name(obj)}组织对{total}家中央单位"
+                      f"{obj.year}年度定点扶贫工作成效进行了考核。经{leading_group_name(obj)}审定，"
                       "现将考核结果通报如下。"),
             Heading(1, "考核结果为“好”的单位"),
             Paragraph("、".join(good) + "。" if good else "无。"),
@@ -276,15 +276,15 @@ class CircularExporter(RoundExporter):
             Heading(1, "有关要求"),
             Paragraph("希望受到表扬的单位再接再厉，充分发挥示范带动作用。各单位要对照考核反馈的"
                       "问题，认真抓好整改落实，进一步加大定点扶贫工作力度，确保帮扶措施和成效落到"
-                      "实处。考核结果为“较差”的单位，国务院扶贫开发领导小组将约谈有关负责同志。"),
+                      f"实处。{summons_rule(obj)}"),
         ]
         released = timezone.localdate(result_set.released_at) if result_set.released_at else None
         return OfficialDocument(
-            title=f"关于{obj.year}年度中央单位定点扶贫工作成效考核结果的通报",
+            title=f"关于{obj.year}年度中央单位定点扶贫工作考核结果的通报",
             recipient="各中央单位",
-            blocks=blocks, issuer=LEADING_GROUP, issued_on=released,
+            blocks=blocks, issuer=leading_group_name(obj), issued_on=released,
             copy_to="中央组织部，各省、自治区、直辖市扶贫开发领导小组",
-            printed_by=OFFICE, printed_on=released, classification="",
+            printed_by=office_name(obj), printed_on=released, classification="",
         )
 
 
@@ -333,16 +333,17 @@ class OrgDepartmentListExporter(RoundExporter):
     def build(self, obj, mark):
         rows = self._rows(obj)
         return OfficialDocument(
-            title=f"{obj.year}年度中央单位定点扶贫工作成效考核结果名单",
+            title=f"{obj.year}年度中央单位定点扶贫工作考核结果名单",
             recipient="中央组织部",
             blocks=[
                 Paragraph(f"根据{plan_citation(obj)}关于考核结果运用的规定，现将{obj.year}年度"
-                          f"{len(rows)}家中央单位定点扶贫工作成效考核结果送你部，作为对有关单位"
+                          f"{len(rows)}家中央单位定点扶贫工作考核结果送你部，作为对有关单位"
                           "领导班子和领导干部综合评价的参考。"),
                 Table(["序号", "单位编码", "单位名称", "类别", "考核等次"], rows,
                       widths=[1, 1.6, 5, 3, 1.4]),
             ],
-            issuer=OFFICE, issued_on=clock.today(), printed_by=OFFICE, printed_on=clock.today(),
+            issuer=office_name(obj), issued_on=clock.today(), printed_by=office_name(obj),
+            printed_on=clock.today(),
         )
 
     def build_xlsx(self, obj, mark):

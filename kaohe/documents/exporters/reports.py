@@ -18,10 +18,10 @@ from kaohe.accounts.capabilities import VIEW_REVIEWS, VIEW_SELF_REPORTS, has_cap
 from kaohe.directory.models import Unit
 from kaohe.documents.base import Exporter, register
 from kaohe.documents.exporters.common import (
-    WORKING_GROUP,
     grade_label,
     paragraphs,
     plan_citation,
+    working_group_name,
 )
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
 from kaohe.evidence.models import EvidenceKind
@@ -240,12 +240,15 @@ def _findings_rows(round_, units) -> list[list[str]]:
     """Serious problems and major incidents of the units, recorded by the lead department (or
     the organization department) and reported by the provinces, oldest first."""
     rows = []
-    for problem in (SeriousProblem.objects.filter(round=round_, unit__in=units)
+    # Withdrawn findings stay on the desk's history, not in the documents.
+    for problem in (SeriousProblem.objects.filter(round=round_, unit__in=units,
+                                                  withdrawn_at__isnull=True)
                     .select_related("unit", "kind", "county").order_by("created_at", "pk")):
         rows.append((problem.created_at, problem.unit, "突出问题", problem.kind.name,
                      problem.county.name if problem.county else "—",
                      problem.description, zh(problem.get_source_display())))
-    for incident in (MajorIncident.objects.filter(round=round_, unit__in=units)
+    for incident in (MajorIncident.objects.filter(round=round_, unit__in=units,
+                                                  withdrawn_at__isnull=True)
                      .select_related("unit", "county").order_by("created_at", "pk")):
         rows.append((incident.created_at, incident.unit, "重大涉贫事件", "",
                      incident.county.name, incident.description,
@@ -289,7 +292,7 @@ def sub_report_document(review: Review) -> OfficialDocument:
     ]
     activities = list(review.activities.all())
     if activities:
-        blocks.append(Paragraph("考核工作组开展了以下工作："))
+        blocks.append(Paragraph("考核工作小组开展了以下工作："))
         for activity in activities:
             text = (f"{activity.held_on.year}年{activity.held_on.month}月{activity.held_on.day}日，"
                     f"{zh(activity.get_method_display())}，参加人员：{activity.people}。")
@@ -299,23 +302,26 @@ def sub_report_document(review: Review) -> OfficialDocument:
     blocks += [
         Heading(1, "各项考核内容等次"),
         Table(["考核内容", "等次", "评定理由"], grade_rows, widths=[2.4, 1.3, 7]),
-        Heading(1, "突出问题和重大涉贫事件"),
+        # The plan's three parts of a report: 考核基本情况、突出问题与不足、意见与建议. The
+        # findings recorded in the system belong to the second, after the lead's own words,
+        # so the paper never says "none found" above a list of problems.
+        Heading(1, "突出问题与不足"),
+        *paragraphs(sub.problems if sub else "", NOT_FILLED),
     ]
     findings = _findings_rows(round_, [unit])
     if findings:
+        blocks.append(Paragraph("考核中记录的突出问题和重大涉贫事件如下："))
         blocks.append(Table(["类型", "定点扶贫县", "情况说明", "来源"],
                             [row[1:] for row in findings], widths=[2.4, 2.4, 7, 2.2]))
     else:
-        blocks.append(Paragraph("考核中未发现突出问题和重大涉贫事件。"))
+        blocks.append(Paragraph("考核中未认定考核实施方案所列的突出问题，未记录重大涉贫事件。"))
     blocks += [
-        Heading(1, "突出问题与不足"),
-        *paragraphs(sub.problems if sub else "", NOT_FILLED),
         Heading(1, "意见与建议"),
         *paragraphs(sub.suggestions if sub else "", NOT_FILLED),
     ]
     return OfficialDocument(
-        title=f"{unit.name}{round_.year}年度定点扶贫工作成效考核子报告",
-        recipient=WORKING_GROUP,
+        title=f"{unit.name}{round_.year}年度定点扶贫工作考核子报告",
+        recipient=working_group_name(round_),
         blocks=blocks,
         issuer=lead.name,
         issued_on=_submission_date(round_, lead),
@@ -423,8 +429,8 @@ def category_report_document(submission: CategorySubmission) -> OfficialDocument
     ]
     submitted = submission.status == CategorySubmissionStatus.SUBMITTED and submission.submitted_at
     return OfficialDocument(
-        title=f"{lead.name}{round_.year}年度中央单位定点扶贫工作成效分类考核报告",
-        recipient=WORKING_GROUP,
+        title=f"{lead.name}{round_.year}年度中央单位定点扶贫工作分类考核报告",
+        recipient=working_group_name(round_),
         blocks=blocks,
         issuer=lead.name,
         issued_on=timezone.localdate(submission.submitted_at) if submitted else clock.today(),

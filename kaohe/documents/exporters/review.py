@@ -9,7 +9,13 @@ from django.http import Http404
 from kaohe.accounts.capabilities import VIEW_RESULTS, has_capability
 from kaohe.documents.base import Exporter, register
 from kaohe.documents.charts import stacked_bars
-from kaohe.documents.exporters.common import LEADING_GROUP, WORKING_GROUP, plan_citation
+from kaohe.documents.exporters.common import (
+    grading_rule,
+    leading_group_name,
+    plan_citation,
+    summons_rule,
+    working_group_name,
+)
 from kaohe.documents.officialdoc import (
     Figure,
     Heading,
@@ -88,11 +94,10 @@ class ReviewReportExporter(Exporter):
             Paragraph(f"根据{plan_citation(round_)}，考核工作组对{n}家参加排名的中央单位"
                       f"{round_.year}年度定点扶贫工作成效进行了综合评议。各牵头部门按类别组织"
                       f"分类考核，共涉及{len(categories)}个类别；考核工作组在分类考核基础上，"
-                      "结合省级扶贫部门报告、严重问题和重大涉贫事件情况，按照综合评价办法"
+                      "结合省级扶贫部门报告、突出问题和重大涉贫事件情况，按照综合评价方法"
                       "形成等次建议。"),
             Heading(1, "考核结果建议"),
-            Paragraph("按照“好”的等次一般不超过10%、“较好”一般不超过20%、存在严重问题的"
-                      "后10%评为“较差”的规定，建议等次分布如下。"),
+            Paragraph(f"按照“{grading_rule(round_).rstrip('。')}”的规定，建议等次分布如下。"),
             Table(["类别", *[_label(g) for g in GRADE_ORDER], "合计"], distribution,
                   caption="表1 各类别考核等次分布", widths=[4, 1, 1, 1, 1, 1, 1]),
             Figure(chart, "图1 各类别考核等次分布", width_mm=150),
@@ -118,19 +123,18 @@ class ReviewReportExporter(Exporter):
         blocks += [
             Heading(1, "下一步工作建议"),
             Paragraph("经领导小组审定后，向各中央单位反馈考核结果和存在的问题，督促整改落实；"
-                      "对考核结果为“较差”的单位进行约谈；考核结果送中央组织部，作为对有关单位"
-                      "领导班子和领导干部综合评价的参考。"),
-            Paragraph("附件：中央单位定点扶贫工作成效考核综合排名"),
+                      f"考核结果送中央组织部。{summons_rule(round_)}"),
+            Paragraph("附件：中央单位定点扶贫工作考核综合排名"),
             PageBreak(),
             Table(["名次", "单位", "类别", "得分", "等次建议", "说明"], ranking,
-                  caption=f"{round_.year}年度中央单位定点扶贫工作成效考核综合排名",
+                  caption=f"{round_.year}年度中央单位定点扶贫工作考核综合排名",
                   widths=[0.8, 4, 3, 1, 1.2, 4]),
         ]
         return OfficialDocument(
-            title=f"关于{round_.year}年度中央单位定点扶贫工作成效考核综合评议情况的报告",
-            recipient=LEADING_GROUP,
+            title=f"关于{round_.year}年度中央单位定点扶贫工作考核综合评议情况的报告",
+            recipient=leading_group_name(round_),
             blocks=blocks,
-            issuer=WORKING_GROUP,
+            issuer=working_group_name(round_),
             issued_on=clock.today(),
             classification="内部资料 注意保密",
         )

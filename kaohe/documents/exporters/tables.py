@@ -39,6 +39,7 @@ from kaohe.grading.selectors import released_result_set
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import ItemStatus, RectificationReport
+from kaohe.outcomes.selectors import rectification_tracker
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 from kaohe.reviews.selectors import review_queue
 from kaohe.submissions import offline
@@ -315,7 +316,7 @@ def rectification_rows(scope: RoundScope) -> list[list]:
     units = list(scope.units.filter(category__ranked=True)
                  .order_by("category__order", "code"))
     reports = {r.unit_id: r for r in RectificationReport.objects.filter(
-        round=round_, unit__in=units).prefetch_related("items")}
+        round=round_, unit__in=units).prefetch_related("items__attachments__evidence")}
     step = round_.steps.filter(code="rectification").first()
     released = released_result_set(round_) is not None
     extended = {}
@@ -339,7 +340,9 @@ def rectification_rows(scope: RoundScope) -> list[list]:
         for item in items:
             rows.append([
                 *head, item.order, zh(item.get_source_display()), item.text, item.measures,
-                item.evidence_note, _ITEM_LABELS.get(item.status, item.status),
+                "；".join([a.evidence.original_name for a in item.attachments.all()]
+                         + ([item.evidence_note] if item.evidence_note else [])),
+                _ITEM_LABELS.get(item.status, item.status),
                 item.review_note, *tail,
             ])
     return rows
@@ -384,6 +387,21 @@ class RectificationTrackerExporter(Exporter):
             _append(sheet, row)
             sheet.cell(row=sheet.max_row, column=12).number_format = "yyyy-mm-dd"
         _finish(sheet)
+        summary = _sheet(workbook, "汇总", [
+            "单位编码", "单位名称", "类别", "牵头部门", "状态", "首次报送时间", "报送次数",
+            "报送截止", "事项数", "整改不到位事项",
+        ], [10, 28, 20, 24, 11, 17, 9, 12, 8, 14])
+        for row in rectification_tracker(obj.round, obj.units):
+            unit, report = row["unit"], row["report"]
+            lead = unit.category.lead_department
+            _append(summary, [
+                unit.code, unit.name, unit.category.name, lead.name if lead else "",
+                zh(row["state"].label), _stamp(report.submitted_at if report else None),
+                report.submission_count if report else 0, row["deadline"], row["total"],
+                row["counts"][ItemStatus.NOT_ACCEPTED],
+            ])
+            summary.cell(row=summary.max_row, column=8).number_format = "yyyy-mm-dd"
+        _finish(summary)
         return _save(workbook, mark, f"{obj.round.year}年度{self.name}")
 
 

@@ -6,6 +6,9 @@
   if (!form) { return; }
   function submitTo(url, fields) {
     Object.keys(fields).forEach(function (name) {
+      // A field the holder does not name (a provincial report has no indicator) is left to
+      // the form's own inputs.
+      if (fields[name] === undefined) { return; }
       var input = document.createElement("input");
       input.type = "hidden";
       input.name = name;
@@ -13,14 +16,16 @@
       form.appendChild(input);
     });
     form.action = url;
-    form.submit();
+    // The prototype's submit: a button named "submit" in the form shadows form.submit.
+    HTMLFormElement.prototype.submit.call(form);
   }
   document.addEventListener("kaohe:uploaded", function (event) {
     var holder = event.target.closest(".kh-upload");
     if (!holder) { return; }
     submitTo(holder.dataset.attachUrl, {
       evidence: event.detail.evidenceId, indicator: holder.dataset.indicator,
-      requirement: holder.dataset.requirement, county: holder.dataset.county
+      requirement: holder.dataset.requirement, county: holder.dataset.county,
+      item: holder.dataset.item
     });
   });
   document.querySelectorAll(".kh-link-form button").forEach(function (button) {

@@ -109,7 +109,8 @@
         chunkSize: CHUNK_SIZE,
         retryDelays: RETRY_DELAYS,
         // filetype is informative only: the server judges the content.
-        metadata: { filename: file.name, filetype: file.type || "" },
+        // step (data-tus-step): the step whose deadline applies, e.g. "rectification".
+        metadata: { filename: file.name, filetype: file.type || "", step: input.dataset.tusStep || "" },
         headers: { "X-CSRFToken": input.dataset.csrf || "" },
         storeFingerprintForResuming: true,
         // A finished file chosen again is a new piece of evidence, not the old one.

@@ -55,7 +55,8 @@ class Command(BaseCommand):
         # Every version ever approved, a superseded one included (its letters are on record).
         sealed = ResultSet.objects.filter(
             Q(status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED])
-            | Q(status=ResultSetStatus.SUPERSEDED, approved_at__isnull=False))
+            | Q(status__in=[ResultSetStatus.SUPERSEDED, ResultSetStatus.ABANDONED],
+                approved_at__isnull=False))
         for result_set in sealed:
             try:
                 result_set.verify_seal()

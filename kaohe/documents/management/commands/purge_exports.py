@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from kaohe.documents.services import purge_expired
+from kaohe.maintenance.once import purge_spent_tokens
 
 
 class Command(BaseCommand):
@@ -11,3 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         count = purge_expired()
         self.stdout.write(f"{count} expired export(s) removed.")
+        # Spent form tokens older than a day (kaohe.maintenance.once).
+        self.stdout.write(f"{purge_spent_tokens()} spent form token(s) forgotten.")

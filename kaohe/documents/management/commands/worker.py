@@ -1,10 +1,14 @@
 """`kaohe worker`: run the background task queue (documents, bulk exports, the audit log's
 daily anchor)."""
 
+import os
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from kaohe.audit.tasks import start_daily_anchors
+from kaohe.documents.services import recover_stale_exports
+from kaohe.maintenance.once import purge_spent_tokens
 
 
 class Command(BaseCommand):
@@ -17,5 +21,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The audit log's daily anchor: now if the newest is a day old, then a queued task.
         start_daily_anchors()
-        arguments = ["--batch"] if options["batch"] else []
+        # Exports left running by a worker that was killed: failed, with a message.
+        interrupted = recover_stale_exports()
+        if interrupted:
+            self.stdout.write(f"{interrupted} interrupted export(s) marked failed.")
+        purge_spent_tokens()
+        # Never under the autoreloader (db_worker's default in debug): the printed PID is the
+        # worker's, and a code change does not kill an export half-way.
+        arguments = ["--no-reload"] + (["--batch"] if options["batch"] else [])
+        self.stdout.write(f"kaohe worker pid {os.getpid()}")
         call_command("db_worker", *arguments)

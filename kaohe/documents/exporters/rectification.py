@@ -1,0 +1,118 @@
+"""The 整改报告: a unit's rectification report as a document in its own name, to print,
+stamp and send to its lead department and the office (plan, step 7)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils import timezone
+
+from kaohe.accounts.capabilities import TRACK_RECTIFICATION, VIEW_OWN_RESULT, has_capability
+from kaohe.directory.selectors import units_visible_to
+from kaohe.documents.base import Exporter, register
+from kaohe.documents.exporters.common import grade_label, office_name, paragraphs
+from kaohe.documents.exporters.reports import zh
+from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
+from kaohe.grading.selectors import released_result_set
+from kaohe.lib import clock
+from kaohe.outcomes.models import ItemStatus, RectificationAttachment, RectificationReport
+from kaohe.outcomes.selectors import released_feedback
+
+_STATUS = {ItemStatus.OPEN: "未整改", ItemStatus.IN_PROGRESS: "整改中",
+           ItemStatus.DONE: "已完成", ItemStatus.NOT_ACCEPTED: "整改不到位"}
+
+
+def _reports_for(user, round_):
+    """A unit its own report; the office and lead departments the submitted reports of the
+    units in their scope. Nothing before the round's results are released."""
+    reports = RectificationReport.objects.filter(round=round_).select_related(
+        "round", "unit", "unit__category__lead_department")
+    if round_ is None or released_result_set(round_) is None:
+        return reports.none()
+    if has_capability(user, VIEW_OWN_RESULT):
+        return reports.filter(unit_id=user.unit_id)
+    if has_capability(user, TRACK_RECTIFICATION):
+        return reports.filter(unit__in=units_visible_to(user, round=round_),
+                              unit__category__ranked=True)
+    return reports.none()
+
+
+def _day(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def rectification_document(report: RectificationReport) -> OfficialDocument:
+    round_, unit = report.round, report.unit
+    year = round_.year
+    lead = unit.category.lead_department
+    feedback = released_feedback(round_, unit)
+    items = list(report.items.all())
+    files = {}
+    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
+            "evidence"):
+        files.setdefault(attachment.item_id, []).append(attachment.evidence.original_name)
+    grade = f"，考核等次为“{grade_label(feedback.grade)}”" if feedback else ""
+    blocks = [
+        Paragraph(f"根据{office_name(round_)}反馈的我单位{year}年度定点扶贫工作考核结果"
+                  f"{grade}，我单位对照反馈的突出问题和意见建议，逐项研究制定整改措施，"
+                  "认真抓好整改落实。现将整改情况报告如下。"),
+        Heading(1, "整改工作总体情况"),
+        *paragraphs(report.summary),
+        Heading(1, "问题整改落实情况"),
+    ]
+    for item in items:
+        blocks += [
+            Heading(2, item.text),
+            Paragraph(f"来源：{zh(item.get_source_display())}；整改状态：{_STATUS.get(item.status)}。"),
+            *paragraphs(item.measures, empty="尚未填写整改措施。"),
+        ]
+        names = files.get(item.pk, [])
+        if names:
+            blocks.append(Paragraph("佐证材料：" + "；".join(names) + "。"))
+    if not items:
+        blocks.append(Paragraph("反馈意见中没有需要整改的事项。"))
+    blocks += [
+        Heading(1, "整改事项汇总"),
+        Table(["序号", "问题或建议", "整改状态", "佐证材料"],
+              [[str(i.order), i.text, _STATUS.get(i.status, i.status),
+                str(len(files.get(i.pk, [])))] for i in items],
+              widths=[1, 6, 2, 2]),
+        Paragraph("特此报告。"),
+    ]
+    submitted = report.last_submitted_at or report.submitted_at
+    issued = timezone.localdate(submitted) if submitted else clock.today()
+    recipients = "、".join(n for n in (lead.name if lead else "", office_name(round_)) if n)
+    return OfficialDocument(
+        title=f"{unit.name}关于{year}年度定点扶贫工作考核反馈问题整改情况的报告",
+        recipient=recipients,
+        blocks=blocks,
+        issuer=unit.name,
+        issued_on=issued,
+        printed_by=unit.name,
+        printed_on=issued,
+    )
+
+
+@register
+class RectificationReportExporter(Exporter):
+    identifier = "rectification_report"
+    name = "整改报告"
+    capability = VIEW_OWN_RESULT
+    template_fields = ("title", "recipient", "sections", "issuer", "issued_on", "mark")
+
+    def objects_for(self, user, round_):
+        reports = _reports_for(user, round_)
+        if not has_capability(user, VIEW_OWN_RESULT):
+            reports = reports.filter(submitted_at__isnull=False)
+        return reports.order_by("unit__category__order", "unit__code")
+
+    def get_object(self, user, round_, key):
+        try:
+            return _reports_for(user, round_).get(pk=int(key))
+        except (ValueError, RectificationReport.DoesNotExist):
+            raise Http404 from None
+
+    def describe(self, obj):
+        return obj.unit.name
+
+    def build(self, obj, mark):
+        return rectification_document(obj)

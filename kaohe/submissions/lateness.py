@@ -1,0 +1,178 @@
+"""Late and missing submissions per step, for the office (issue 17).
+
+One row per party that owes the step and has not submitted it, or submitted it after the
+step's due date (the late flag kept at submission). The queries do not grow with the number
+of units: deadlines (with extensions) are read once per step and matched in Python.
+"""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kaohe.directory.models import Category, LeadDepartment, Pairing, Province, Unit
+from kaohe.lib import clock
+from kaohe.lib.spreadsheets import workbook_bytes, write_row
+from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
+from kaohe.submissions.models import Extension, ProvincialReport, ReportStatus, SelfReport
+
+# The steps whose submissions the list covers (rectification has its own tracker).
+STEPS = ("self_report", "provincial_report", "review")
+
+LATE = "late"
+OVERDUE = "overdue"
+PENDING = "pending"
+STATES = {
+    LATE: gettext_lazy("逾期提交"),
+    OVERDUE: gettext_lazy("逾期未报"),
+    PENDING: gettext_lazy("未报送（未到期）"),
+}
+
+
+@dataclass
+class Row:
+    step: object
+    party: str
+    code: str
+    category: str
+    province: str
+    deadline: object
+    extension: Extension | None
+    state: str
+    submitted_at: object = None
+
+    @property
+    def state_label(self) -> str:
+        return str(STATES[self.state])
+
+
+def _extensions(step, field: str) -> dict:
+    """The latest extension per party of the step, in one query."""
+    latest = {}
+    for ext in (Extension.objects.filter(step=step, **{f"{field}__isnull": False})
+                .select_related("granted_by").order_by("until", "created_at")):
+        latest[getattr(ext, f"{field}_id")] = ext
+    return latest
+
+
+def _state(report, deadline, today) -> str | None:
+    if report is not None and report.status == ReportStatus.SUBMITTED:
+        return LATE if report.submitted_late else None
+    return OVERDUE if today > deadline else PENDING
+
+
+def _row(step, extensions, key, report, today, **fields) -> Row | None:
+    ext = extensions.get(key)
+    deadline = max(step.due, ext.until) if ext else step.due
+    state = _state(report, deadline, today)
+    if state is None:
+        return None
+    submitted = report is not None and report.status == ReportStatus.SUBMITTED
+    return Row(step=step, deadline=deadline, state=state,
+               extension=report.late_extension if state == LATE else ext,
+               submitted_at=report.submitted_at if submitted else None, **fields)
+
+
+def _self_report_rows(round_, step, category, province, today):
+    units = Unit.objects.filter(active=True, pairings__round=round_).select_related("category")
+    if category is not None:
+        units = units.filter(category=category)
+    if province is not None:
+        units = units.filter(pairings__county__province=province)
+    units = units.distinct().order_by("category__order", "code")
+    reports = {r.unit_id: r for r in SelfReport.objects.filter(round=round_, unit__in=units)
+               .select_related("late_extension__granted_by")}
+    extensions = _extensions(step, "unit")
+    rows = (_row(step, extensions, u.pk, reports.get(u.pk), today, party=u.name, code=u.code,
+                 category=u.category.name, province="") for u in units)
+    return [r for r in rows if r]
+
+
+def _provincial_rows(round_, step, category, province, today):
+    pairs = Pairing.objects.filter(round=round_, unit__active=True)
+    if category is not None:
+        pairs = pairs.filter(unit__category=category)
+    if province is not None:
+        pairs = pairs.filter(county__province=province)
+    pairs = sorted(set(pairs.values_list("county__province_id", "unit_id")))
+    units = Unit.objects.in_bulk({u for _p, u in pairs})
+    categories = Category.objects.in_bulk({u.category_id for u in units.values()})
+    provinces = Province.objects.in_bulk({p for p, _u in pairs})
+    reports = {(r.province_id, r.unit_id): r for r in ProvincialReport.objects.filter(
+        round=round_, unit_id__in=units).select_related("late_extension__granted_by")}
+    extensions = _extensions(step, "province")
+    rows = []
+    for province_id, unit_id in pairs:
+        unit = units[unit_id]
+        row = _row(step, extensions, province_id, reports.get((province_id, unit_id)), today,
+                   party=f"{provinces[province_id].name} · {unit.name}", code=unit.code,
+                   category=categories[unit.category_id].name,
+                   province=provinces[province_id].name)
+        if row:
+            rows.append(row)
+    return rows
+
+
+class _Submission:
+    """A category submission read like a report (status, late flag)."""
+
+    def __init__(self, submission):
+        self.status = (ReportStatus.SUBMITTED if submission.status ==
+                       CategorySubmissionStatus.SUBMITTED else ReportStatus.DRAFT)
+        self.submitted_late = submission.submitted_late
+        self.late_extension = submission.late_extension
+        self.submitted_at = submission.submitted_at
+
+
+def _review_rows(round_, step, category, today):
+    leads = LeadDepartment.objects.filter(categories__ranked=True)
+    if category is not None:
+        leads = leads.filter(categories=category)
+    leads = leads.distinct().prefetch_related("categories").order_by("order", "code")
+    submissions = {s.lead_department_id: _Submission(s) for s in CategorySubmission.objects
+                   .filter(round=round_).select_related("late_extension__granted_by")}
+    extensions = _extensions(step, "lead_department")
+    rows = (_row(step, extensions, lead.pk, submissions.get(lead.pk), today, party=lead.name,
+                 code=lead.code, province="",
+                 category="、".join(c.name for c in lead.categories.all() if c.ranked))
+            for lead in leads)
+    return [r for r in rows if r]
+
+
+def late_and_missing(round_, *, step_code: str | None = None, category=None,
+                     province=None) -> list[Row]:
+    """The rows of the chosen step (all of STEPS when None); the province filter applies to
+    the steps of units and provinces, not to the lead departments'."""
+    today = clock.today()
+    steps = round_.steps.filter(code__in=[step_code] if step_code else STEPS)
+    rows = []
+    for step in steps:
+        if step.code == "self_report":
+            rows += _self_report_rows(round_, step, category, province, today)
+        elif step.code == "provincial_report":
+            rows += _provincial_rows(round_, step, category, province, today)
+        elif step.code == "review" and province is None:
+            rows += _review_rows(round_, step, category, today)
+    return rows
+
+
+def late_and_missing_workbook(rows: list[Row]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = _("逾期和未报送")
+    write_row(sheet, [_("步骤"), _("编码"), _("单位、省份或牵头部门"), _("类别"),
+                      _("省（区、市）"), _("完成时限"), _("延期"), _("状态"), _("提交时间")])
+    for row in rows:
+        write_row(sheet, [
+            row.step.name, row.code, row.party, row.category, row.province, row.deadline,
+            (_("延期至%(day)s（%(who)s准予：%(reason)s）") % {
+                "day": row.extension.until.isoformat(), "who": str(row.extension.granted_by),
+                "reason": row.extension.reason} if row.extension else ""),
+            row.state_label,
+            (timezone.localtime(row.submitted_at).strftime("%Y-%m-%d %H:%M")
+             if row.submitted_at else ""),
+        ])
+    return workbook_bytes(wb)
