@@ -9,8 +9,9 @@ django_otp.login records it). The second request's queries are counted with
 CaptureQueriesContext: a count that grows with the number of units is an N+1 query.
 
 Pages: the office's home (progress), a lead department's unit list (review queue), the
-working group's ranking (result set), a unit's home, the review desk of one unit, and the
-password change form as the floor every page shares.
+working group's ranking (result set), a unit's home, the review desk of one unit, the
+password change form as the floor every page shares, and (issue 19) the documents page, the
+result set versions, the lists of self reports, provincial reports, cadres and letters.
 """
 
 from __future__ import annotations
@@ -84,6 +85,14 @@ def measure(units: int) -> dict:
                                              kwargs={"pk": ResultSet.objects.get().pk})),
             "unit_home": ("unit", reverse("home")),
             "review_desk": ("lead", reverse("reviews:desk", kwargs={"unit_pk": desk_unit.pk})),
+            # Issue 19: the pages measured slow beyond these (the documents page decoded the
+            # result set once per letter; the lists were not paginated).
+            "documents": ("office", reverse("documents:index")),
+            "grading_index": ("workgroup", reverse("grading:index")),
+            "self_reports": ("office", reverse("submissions:self_reports")),
+            "provincial_reports": ("office", reverse("submissions:provincial_reports")),
+            "cadres": ("office", reverse("submissions:cadres")),
+            "feedback_list": ("office", reverse("outcomes:feedback_list")),
         }
         clients = {}
         for key, username in accounts.items():

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "kaohe.rounds.middleware.RoundClosedMiddleware",
     # One record per act: a form's one-time token is spent before its view runs (issue 17).
     "kaohe.maintenance.once.OnceTokenMiddleware",
+    # A view's 404 shows the project's 404 page, also in the DEBUG demo (issue 21).
+    "kaohe.lib.middleware.ProjectNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "kaohe.urls"

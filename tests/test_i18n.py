@@ -54,7 +54,7 @@ def test_login_page_in_english_after_choosing_english(client):
 def test_default_language_is_chinese(client):
     response = client.get(reverse("login"))
     content = response.content.decode()
-    assert '<html lang="zh-hans">' in content
+    assert '<html lang="zh-CN">' in content
     assert _tag_text(content, "h1") == TITLE_ZH
     assert TITLE_EN not in content
 

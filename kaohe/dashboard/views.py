@@ -12,9 +12,8 @@ from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors
 from kaohe.directory.selectors import units_visible_to
-from kaohe.grading.selectors import released_grade_for
 from kaohe.outcomes.selectors import (
-    released_feedback,
+    released_grade_and_letter,
     released_results_of,
     results_sent_to_org_department,
 )
@@ -134,8 +133,9 @@ def _unit(request, round_):
         return {"unit": unit, "results": results}
     report = SelfReport.objects.filter(round=round_, unit=unit).first()
     pairings = unit.pairings.filter(round=round_).select_related("county", "county__province")
-    grade = released_grade_for(round_, unit)
-    feedback = released_feedback(round_, unit) if grade else None
+    # The released letter's grade: the version's snapshots are not loaded and re-hashed on
+    # every view (issue 19; release checked the seal, letters of it never change).
+    grade, feedback = released_grade_and_letter(round_, unit)
     return {"unit": unit, "report": report, "pairings": pairings, "results": results,
             "released_grade": Grade(grade).label if grade else None,
             # A released correction that changed this unit's result: the unit is told here.

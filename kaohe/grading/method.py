@@ -51,7 +51,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from kaohe.grading.engine import AREA_CODES, AREA_GRADES, AREA_NAMES, Grade
+from kaohe.grading.vocabulary import AREA_CODES, AREA_GRADES, AREA_NAMES, Grade
 
 
 class MethodError(ValueError):

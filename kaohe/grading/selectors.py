@@ -1,7 +1,7 @@
 """Reads of result sets. Before release nothing here is visible outside the office, the
 working group and the leading group; after release a unit sees its own grade only."""
 
-from kaohe.grading.models import ResultSet, ResultSetStatus
+from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
 
 
 def released_result_set(round_) -> ResultSet | None:
@@ -9,6 +9,16 @@ def released_result_set(round_) -> ResultSet | None:
     if result_set is not None:
         result_set.verify_seal()
     return result_set
+
+
+def released_version(round_) -> ResultSet | None:
+    """The released version without its snapshots, its seal not checked: for pages that only
+    ask whether results are out or which version's letters are in force (issue 19). What is
+    read from the snapshots goes through released_result_set, which checks the seal; release
+    checks it before the letters (and their grades) become visible, and `kaohe verify`
+    checks every sealed version."""
+    return (ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED)
+            .defer(*SNAPSHOTS).first())
 
 
 def released_grade_for(round_, unit) -> str | None:

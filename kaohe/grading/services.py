@@ -1,5 +1,5 @@
 """Workflow of the comprehensive review: compute a result set, decide, submit, approve,
-release, correct. The engine itself (engine.py) knows nothing of Django; this module feeds it
+release, correct. The engine (package engine) knows nothing of Django; this module feeds it
 the lead departments' submitted results and keeps its answer as a versioned snapshot.
 
 Every status change goes through ``_transition`` and the model's ``TRANSITIONS`` table.
@@ -27,6 +27,7 @@ from kaohe.grading.models import (
     ResultSetEvent,
     ResultSetStatus,
 )
+from kaohe.grading.vocabulary import AREA_GRADES, Grade
 from kaohe.reviews.models import (
     CategorySubmission,
     CategorySubmissionStatus,
@@ -39,7 +40,6 @@ from kaohe.rounds.models import Round, RoundStatus
 from kaohe.rounds.selectors import scheme_hash
 from kaohe.submissions.models import FindingKind, ProvincialFinding, ProvincialReport, ReportStatus
 
-_LEVEL = {"good": 0, "fairly_good": 1, "average": 2, "poor": 3}
 # Versions still being worked on: superseded once a later version is approved or the round
 # is released.
 _OPEN = [ResultSetStatus.DRAFT, ResultSetStatus.SUBMITTED, ResultSetStatus.RETURNED,
@@ -107,7 +107,7 @@ def engine_inputs(round_) -> list[dict]:
             recommended_grade="").values_list("unit_id", "recommended_grade"):
         entry = entries[by_id[unit_id]]
         current = entry["recommended_grade"]
-        if current is None or _LEVEL[grade] > _LEVEL[current]:
+        if current is None or Grade(grade).level > Grade(current).level:
             entry["recommended_grade"] = grade
     return sorted(entries.values(), key=lambda e: e["unit"])
 
@@ -346,7 +346,7 @@ def decision_record(*, result_set: ResultSet, unit_code: str, grade: str, reason
     engine_grades = {r["unit"]: r["grade_code"] for r in result_set.outputs["results"]}
     if unit_code not in engine_grades:
         raise GradingError(_("该单位不在本次综合评议范围内。"))
-    if grade not in _LEVEL:
+    if grade not in AREA_GRADES:
         raise GradingError(_("请选择好、较好、一般或较差。"))
     if not reason.strip():
         raise GradingError(_("请填写确定或调整等次的理由。"))

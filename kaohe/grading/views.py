@@ -18,14 +18,14 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.audit.services import log_action
 from kaohe.grading import engine, services
-from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
+from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus, SealBroken
+from kaohe.grading.vocabulary import GRADE_ORDER
+from kaohe.lib.dbfunctions import JSONArrayLength
 from kaohe.lib.http import current_round_or_404
 from kaohe.outcomes import services as outcomes
 from kaohe.reviews.models import CategorySubmission
 from kaohe.reviews.selectors import lead_departments_ranked
 from kaohe.rounds.models import RoundStatus
-
-GRADE_ORDER = ["good", "fairly_good", "average", "poor", "pending"]
 
 
 def _result_set(pk) -> ResultSet:
@@ -45,7 +45,10 @@ def index(request):
     leads = [(lead, submissions.get(lead.pk)) for lead in lead_departments_ranked()]
     return render(request, "grading/index.html", {
         "round": round_, "leads": leads,
-        "result_sets": ResultSet.objects.filter(round=round_).select_related("created_by"),
+        # Versions listed by name: the units counted in the database, the snapshots unread
+        # (issue 19: the index decoded every version).
+        "result_sets": ResultSet.objects.filter(round=round_).select_related("created_by")
+        .defer(*SNAPSHOTS).annotate(unit_count=JSONArrayLength("inputs")),
         "can_run": has_capability(request.user, RUN_REVIEW),
         "released": ResultSet.objects.filter(round=round_,
                                              status=ResultSetStatus.RELEASED).exists(),

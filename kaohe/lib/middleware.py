@@ -53,3 +53,28 @@ class RequestSizeLimitMiddleware:
             return HttpResponse(f"<!DOCTYPE html><meta charset=utf-8><p>{escape(message)}</p>",
                                 status=413, content_type="text/html; charset=utf-8")
         return self.get_response(request)
+
+
+class ProjectNotFoundMiddleware:
+    """A view's 404 (an object that does not exist or is out of the user's scope) shows the
+    project's own page, 404.html, also when DEBUG is on, as it is in the demo.
+
+    With DEBUG, Django would show its technical 404 page, naming the model and the query that
+    found nothing. A path that matches no URL pattern is resolved before any view runs and still
+    gets the technical page under DEBUG, which is what a developer needs. Without DEBUG this
+    renders what Django's own handler would.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.http import Http404
+        from django.views.defaults import page_not_found
+
+        if not isinstance(exception, Http404):
+            return None
+        return page_not_found(request, exception)

@@ -294,7 +294,7 @@ class _PartScanner:
     def _row_number(self, number: str | None) -> int:
         if number is None:
             self._row += 1
-        elif number.isdigit() and len(number) <= 8:
+        elif number.isascii() and number.isdigit() and len(number) <= 8:  # not "²" (int fails)
             self._row = int(number)
         else:
             raise _Refuse(_damaged(f"bad row number {number[:20]!r}", self.sheet_name()))

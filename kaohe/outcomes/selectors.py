@@ -5,8 +5,8 @@ from django.db.models import Count, Max, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.grading.engine import GRADE_LABELS, Grade
-from kaohe.grading.models import ResultSet, ResultSetStatus
-from kaohe.grading.selectors import released_result_set
+from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
+from kaohe.grading.selectors import released_grade_for, released_version
 from kaohe.outcomes.models import (
     Dispatch,
     DispatchKind,
@@ -23,7 +23,7 @@ def results_sent_to_org_department(round_) -> ResultSet | None:
     department (考核结果送中央组织部); None before release or before they are sent."""
     if round_ is None:
         return None
-    result_set = released_result_set(round_)
+    result_set = released_version(round_)
     if result_set is None or not Dispatch.objects.filter(
             round=round_, kind=DispatchKind.ORG_DEPARTMENT).exists():
         return None
@@ -50,13 +50,34 @@ def unit_history(unit, current_round) -> dict:
     }
 
 
+# A letter's result sets (its own and the one it replaces) are read for their version and
+# dates only: their JSON snapshots stay unread (issue 19: one decode per letter listed).
+FEEDBACK_SNAPSHOTS = tuple(f"{path}__{field}" for path in ("result_set", "replaces__result_set")
+                           for field in SNAPSHOTS)
+
+
 def released_feedback(round_, unit):
-    """The unit's letter of the released version in force, or None before release."""
-    result_set = released_result_set(round_)
-    if result_set is None:
-        return None
-    return Feedback.objects.filter(result_set=result_set, unit=unit).select_related(
-        "result_set", "replaces__result_set").first()
+    """The unit's letter of the released version in force, or None before release. Its grade
+    is the released one: release checked the version's seal before any letter was shown,
+    and letters of a released version are never changed; the page does not load and
+    re-hash the version's snapshots on every view (issue 19)."""
+    return (Feedback.objects.filter(round=round_, result_set__round=round_,
+                                    result_set__status=ResultSetStatus.RELEASED, unit=unit)
+            .select_related("result_set", "replaces__result_set")
+            .defer(*FEEDBACK_SNAPSHOTS).first())
+
+
+def released_grade_and_letter(round_, unit) -> tuple[str | None, Feedback | None]:
+    """The unit's released grade and letter (None, None before release). The grade is the
+    letter's; only a version released without letters (by the grading service alone) has
+    its grade read from its snapshots, the seal checked."""
+    feedback = released_feedback(round_, unit)
+    if feedback is not None:
+        return feedback.grade, feedback
+    if Feedback.objects.filter(round=round_, result_set__round=round_,
+                               result_set__status=ResultSetStatus.RELEASED).exists():
+        return None, None  # the letters are out, none of them for this unit
+    return released_grade_for(round_, unit), None
 
 
 def unit_results_round(unit):
@@ -155,7 +176,7 @@ def rectification_tracker(round_, units) -> list[dict]:
         for row in (Extension.objects.filter(step=step, unit_id__in=unit_ids)
                     .values("unit_id").annotate(latest=Max("until"))):
             extensions[row["unit_id"]] = row["latest"]
-    released = released_result_set(round_) is not None
+    released = released_version(round_) is not None
     today = clock.today()
     rows = []
     for unit in units:

@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,8 +27,8 @@ from kaohe.directory.selectors import units_visible_to
 from kaohe.evidence.models import Evidence
 from kaohe.evidence.selectors import evidence_visible_to
 from kaohe.grading.engine import GRADE_LABELS, Grade
-from kaohe.grading.models import ResultSet, ResultSetStatus
-from kaohe.grading.selectors import released_result_set
+from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
+from kaohe.grading.selectors import released_version
 from kaohe.lib.http import current_round_or_404, int_param
 from kaohe.outcomes import services
 from kaohe.outcomes.models import (
@@ -43,6 +44,7 @@ from kaohe.outcomes.models import (
     Summons,
 )
 from kaohe.outcomes.selectors import (
+    FEEDBACK_SNAPSHOTS,
     TrackerState,
     earlier_letters,
     rectification_tracker,
@@ -65,8 +67,11 @@ def _label(code):
 
 
 def _approved(round_):
+    """The newest approved or released version, named only: its snapshots stay unread."""
     return ResultSet.objects.filter(
         round=round_, status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED]
+    ).select_related("correction__corrects").defer(
+        *SNAPSHOTS, *(f"correction__corrects__{field}" for field in SNAPSHOTS)
     ).order_by("-version").first()
 
 
@@ -76,10 +81,11 @@ def feedback_list(request):
     result_set = _approved(round_)
     # The letters of the version released (or about to be): earlier versions' stay on record.
     feedback = Feedback.objects.filter(round=round_, result_set=result_set).select_related(
-        "unit", "unit__category", "replaces__result_set")
+        "unit", "unit__category", "replaces__result_set").defer(*FEEDBACK_SNAPSHOTS)
+    page = Paginator(feedback.order_by("unit__code"), 50).get_page(request.GET.get("page"))
     return render(request, "outcomes/feedback_list.html", {
-        "round": round_, "result_set": result_set,
-        "feedback": [(f, _label(f.grade)) for f in feedback.order_by("unit__code")],
+        "round": round_, "result_set": result_set, "page": page,
+        "feedback": [(f, _label(f.grade)) for f in page],
         "can_prepare": result_set is not None and result_set.status == ResultSetStatus.APPROVED,
     })
 
@@ -201,7 +207,7 @@ def _history(report):
 def _my_report(request):
     """The unit's report of the round it works on, or 404; None when the round is closed."""
     round_ = explicit_round() or unit_results_round(request.user.unit)
-    if round_ is None or released_result_set(round_) is None:
+    if round_ is None or released_version(round_) is None:
         raise Http404
     report = get_object_or_404(RectificationReport, round=round_, unit=request.user.unit)
     if round_.status == RoundStatus.CLOSED:
@@ -304,7 +310,7 @@ def rectification_list(request):
     round_ = _tracking_round_or_404()
     units = units_visible_to(request.user, round=round_)
     step = round_.steps.get(code="rectification")
-    released = released_result_set(round_) is not None
+    released = released_version(round_) is not None
     rows = rectification_tracker(round_, units)
     counts = tracker_counts(rows)
     categories = {r["unit"].category_id: r["unit"].category for r in rows}
@@ -448,5 +454,5 @@ def dispatches(request):
     return render(request, "outcomes/dispatches.html", {
         "round": round_, "kinds": DispatchKind.choices,
         "dispatches": Dispatch.objects.filter(round=round_).select_related("recorded_by"),
-        "released": released_result_set(round_) is not None,
+        "released": released_version(round_) is not None,
     })

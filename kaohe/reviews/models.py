@@ -8,10 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kaohe.rounds.models import Grade
+from kaohe.rounds.models import GRADE_CHOICES
 from kaohe.submissions.models import Withdrawable
-
-GRADE_CHOICES = [(g.value, g.label) for g in Grade if g != Grade.PENDING]
 
 
 class Review(models.Model):

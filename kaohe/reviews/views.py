@@ -133,8 +133,10 @@ def _desk_context(request, round_, unit):
             "suggestions": sub_report.suggestions if sub_report else "",
         }),
         "activity_form": ActivityForm(),
-        "problem_form": ProblemForm(kinds=round_.problem_kinds.all(), counties=counties),
-        "incident_form": IncidentForm(counties=counties),
+        # Their own ids (the field names stay): the two forms share field names (issue 21).
+        "problem_form": ProblemForm(kinds=round_.problem_kinds.all(), counties=counties,
+                                    auto_id="problem_%s"),
+        "incident_form": IncidentForm(counties=counties, auto_id="incident_%s"),
         "verification_form": VerificationForm(),
         # After the lead department's deadline (and extension) nothing is offered to edit.
         "can_edit": (has_capability(request.user, REVIEW_UNITS) and not locked

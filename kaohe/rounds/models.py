@@ -7,15 +7,15 @@ round can have other dates, another unit count or other indicators without code.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.grading import vocabulary
 from kaohe.lib import clock
 
-
-class Grade(models.TextChoices):
-    GOOD = "good", _("好")
-    FAIRLY_GOOD = "fairly_good", _("较好")
-    AVERAGE = "average", _("一般")
-    POOR = "poor", _("较差")
-    PENDING = "pending", _("待定")
+# The grades of kaohe.grading.vocabulary as Django choices, their names translated.
+Grade = models.TextChoices(
+    "Grade", [(grade.name, (grade.value, _(grade.label))) for grade in vocabulary.Grade]
+)
+# The four grades an area or a decided result can have (all but 待定), for fields and forms.
+GRADE_CHOICES = [(grade.value, _(grade.label)) for grade in vocabulary.AREA_GRADES]
 
 
 class Source(models.TextChoices):

@@ -26,9 +26,30 @@ _request: ContextVar = ContextVar("kaohe_round_request", default=None)
 
 def _parse_year(value: str) -> int:
     value = value.strip()
-    if not value.isdigit() or len(value) > 4:
+    # ASCII digits only: str.isdigit() also takes "²" or "①", which int() refuses (a 500).
+    if not (value.isascii() and value.isdigit()) or len(value) > 4:
         raise Http404
     return int(value)
+
+
+FORM_FIELD = "kaohe_year"
+
+
+def _posted_year(request) -> str | None:
+    """The year a posted form was rendered for (``{% once_token %}`` writes it), "" for the
+    default round, None when the request carries none (not a form, or an older one)."""
+    if request.method != "POST" or not request.content_type.startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    value = request.POST.get(FORM_FIELD)
+    return None if value is None else value.strip()
+
+
+def _visible_or_404(user, year: int) -> Round:
+    try:
+        return rounds_visible_to(user).get(year=year)
+    except Round.DoesNotExist:
+        raise Http404 from None
 
 
 def resolve(request) -> tuple[Round | None, bool]:
@@ -40,7 +61,13 @@ def resolve(request) -> tuple[Round | None, bool]:
         return cached
     user = getattr(request, "user", None)
     result: tuple[Round | None, bool] = (current_round(), False)
-    if user is not None and user.is_authenticated:
+    posted = _posted_year(request)
+    if user is not None and user.is_authenticated and posted is not None:
+        # A form says which year it was rendered for ("" for the default round): another
+        # tab, or a link, that changed the remembered year meanwhile does not redirect it.
+        if posted:
+            result = (_visible_or_404(user, _parse_year(posted)), True)
+    elif user is not None and user.is_authenticated:
         session = getattr(request, "session", None)
         asked = request.GET.get("year", "")
         if asked.strip():

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.lib.forms import StyledFormMixin
-from kaohe.rounds.models import Grade
+from kaohe.rounds.models import GRADE_CHOICES as DECIDED_GRADES
 from kaohe.submissions.models import (
     DEEP_CADRES_MAX,
     DEEP_FUNDS_MAX,
@@ -14,7 +14,7 @@ from kaohe.submissions.models import (
     ProvincialAttachmentKind,
 )
 
-GRADE_CHOICES = [("", "——")] + [(g.value, g.label) for g in Grade if g != Grade.PENDING]
+GRADE_CHOICES = [("", "——"), *DECIDED_GRADES]
 YES_NO = [("", "——"), ("yes", _("是")), ("no", _("否"))]
 
 

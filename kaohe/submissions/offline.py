@@ -14,11 +14,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kaohe.grading.engine import GRADE_LABELS
-from kaohe.grading.engine import Grade as EngineGrade
+from kaohe.grading.vocabulary import AREA_GRADES, grade_label
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
-from kaohe.rounds.models import Grade
 from kaohe.submissions import services
 from kaohe.submissions.models import CountyOutcome
 
@@ -36,8 +34,7 @@ OVERALL_ROWS = ["中央单位在本地开展定点扶贫情况", "评价等次�
                 "省级领导小组审定日期", "审定文件或会议"]
 # The workbook speaks the official Chinese grade names whatever the user's language, so a
 # file downloaded in English can be uploaded again.
-_GRADE_BY_LABEL = {GRADE_LABELS[EngineGrade(g.value)]: g.value for g in Grade
-                   if g != Grade.PENDING}
+_GRADE_BY_LABEL = {grade.label: grade.value for grade in AREA_GRADES}
 _YES = {"是", "yes", "y", "true", "1"}
 _NO = {"否", "no", "n", "false", "0"}
 _HEADER = (Font(bold=True), PatternFill("solid", fgColor="DDEBF7"))
@@ -240,10 +237,6 @@ def _read_self_report(wb, slots) -> tuple[str | None, dict[str, str]]:
 # Provincial report ---------------------------------------------------------------------
 
 
-def _grade_label(code):
-    return GRADE_LABELS[EngineGrade(code)] if code else ""
-
-
 def provincial_report_workbook(report) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -254,7 +247,7 @@ def provincial_report_workbook(report) -> bytes:
             o.county.code, o.county.name, o.planned_exit, o.actual_exit,
             "是" if o.county_exited else "否",
             {True: "是", False: "否"}.get(o.plan_met, ""),
-            _grade_label(o.satisfaction_unit), _grade_label(o.satisfaction_cadres), o.note,
+            grade_label(o.satisfaction_unit), grade_label(o.satisfaction_cadres), o.note,
         ])
     grades = DataValidation(type="list", formula1='"好,较好,一般,较差"', allow_blank=True)
     yes_no = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
@@ -266,7 +259,7 @@ def provincial_report_workbook(report) -> bytes:
                        "I": 40})
     overall = wb.create_sheet(OVERALL_SHEET)
     write_row(overall, ["项目", "内容"])
-    values = [report.work_text, _grade_label(report.recommended_grade),
+    values = [report.work_text, grade_label(report.recommended_grade),
               report.recommendation_reason,
               report.approved_on.isoformat() if report.approved_on else "",
               report.approval_reference]

@@ -29,10 +29,10 @@ def reminder_for(user, round_) -> Reminder | None:
     reminder = _report_reminder(user, round_)
     if user.role != Role.UNIT or not user.unit_id:
         return reminder
-    from kaohe.grading.selectors import released_result_set
+    from kaohe.grading.selectors import released_version
     from kaohe.outcomes.reminders import rectification_reminder
 
-    if round_ is not None and released_result_set(round_) is not None:
+    if round_ is not None and released_version(round_) is not None:
         reminder = None
     rectification = rectification_reminder(user.unit, remind_days=REMIND_DAYS)
     if rectification is None:
@@ -52,6 +52,7 @@ def _report_reminder(user, round_) -> Reminder | None:
                                          status=ReportStatus.SUBMITTED).exists()
         due = deadlines.deadline_for(step, unit=user.unit)
         what = _("本单位自评报告")
+        counts = None
     elif user.role == Role.PROVINCE:
         step = round_.steps.get(code="provincial_report")
         expected = (round_.pairings.filter(county__province=user.province)
@@ -60,14 +61,22 @@ def _report_reminder(user, round_) -> Reminder | None:
             round=round_, province=user.province, status=ReportStatus.SUBMITTED).count()
         done = submitted >= expected
         due = deadlines.deadline_for(step, province=user.province)
-        what = _("省级总结报告（已报送%(done)s/%(total)s）") % {"done": submitted,
-                                                            "total": expected}
+        what = _("省级总结报告")
+        # How many are still due, not "submitted 9/27 ... not submitted" (issue 21).
+        counts = {"left": expected - submitted, "done": submitted, "total": expected}
     else:
         return None
     days = (due - clock.today()).days
     if done or days > REMIND_DAYS:
         return None
     values = {"what": what, "due": f"{due.year}年{due.month}月{due.day}日", "days": days}
+    if counts is not None:
+        values.update(counts)
+        if days < 0:
+            return Reminder(_("%(what)s已于%(due)s截止，还有%(left)s份未报送（已报送%(done)s份，"
+                              "共%(total)s份）；如需延期请联系国务院扶贫办。") % values, days, True)
+        return Reminder(_("%(what)s还有%(left)s份未报送（已报送%(done)s份，共%(total)s份），"
+                          "距截止（%(due)s）还有%(days)s天。") % values, days, days <= 3)
     if days < 0:
         return Reminder(
             _("%(what)s已于%(due)s截止，尚未报送；如需延期请联系国务院扶贫办。") % values,

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpResponse
@@ -69,6 +70,7 @@ from kaohe.submissions.selectors import (
 )
 
 MAX_OFFLINE_BYTES = 10 * 1024 * 1024
+PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
 
 
 
@@ -90,8 +92,9 @@ def self_report_index(request):
     status = request.GET.get("status", "")
     if status in ReportStatus.values:
         reports = reports.filter(status=status)
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "submissions/self_report_list.html",
-                  {"round": round_, "reports": reports, "status": status,
+                  {"round": round_, "reports": page, "page": page, "status": status,
                    "statuses": ReportStatus.choices})
 
 
@@ -324,8 +327,9 @@ def provincial_index(request):
         })
     reports = provincial_reports_visible_to(request.user, round=round_).select_related(
         "late_extension__granted_by").order_by("province__code", "unit__code")
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "submissions/provincial_list.html",
-                  {"round": round_, "reports": reports})
+                  {"round": round_, "reports": page, "page": page})
 
 
 @capability_required(EDIT_PROVINCIAL_REPORT)
@@ -515,8 +519,15 @@ def provincial_detach(request, pk, attachment_pk):
 def cadre_list(request):
     round_ = current_round_or_404()
     cadres, secretaries = cadres_visible_to(request.user, round=round_)
-    cadres = list(cadres.select_related("org_check", "withdrawn_by"))
-    secretaries = list(secretaries.select_related("org_check", "withdrawn_by"))
+    # One page of each list (issue 19: the office's lists grow with the units); the page's
+    # records are read once, so what is set on them below reaches the template.
+    cadres = Paginator(cadres.select_related("unit", "county", "org_check", "withdrawn_by"),
+                       PAGE_SIZE).get_page(request.GET.get("page"))
+    secretaries = Paginator(secretaries.select_related("unit", "county", "org_check",
+                                                       "withdrawn_by"),
+                            PAGE_SIZE).get_page(request.GET.get("spage"))
+    cadres.object_list = list(cadres.object_list)
+    secretaries.object_list = list(secretaries.object_list)
     context = {"round": round_, "cadres": cadres, "secretaries": secretaries,
                "can_edit": has_capability(request.user, EDIT_CADRES)}
     if context["can_edit"]:
@@ -524,7 +535,7 @@ def cadre_list(request):
         # Each record says whether the unit may still delete it or only withdraw it.
         submitted = SelfReport.objects.filter(round=round_, unit=unit,
                                               status=ReportStatus.SUBMITTED).exists()
-        for record in cadres + secretaries:
+        for record in cadres.object_list + secretaries.object_list:
             record.lock_reason = services.cadre_lock_reason(
                 record, report_submitted=submitted, checked=hasattr(record, "org_check"))
         step = round_.steps.get(code="self_report")

@@ -489,3 +489,14 @@ def test_evaluate_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_evaluate_never_switches_the_garbage_collector_off(monkeypatch):
+    """Pausing the collector is the choice of a one-shot program (the CLI, the benchmark),
+    not of a library call made inside a web process."""
+    import gc
+
+    calls = []
+    monkeypatch.setattr(gc, "disable", lambda: calls.append("disable"))
+    evaluate(ranked(10), distinct())
+    assert calls == []

@@ -463,3 +463,17 @@ def test_unit_names_never_become_formulas_in_the_output(tmp_path):
     run(source, "--output", tmp_path / "out.csv")
     text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
     assert list(csv.reader(io.StringIO(text)))[1][0] == "'" + rows[0][0]
+
+
+def test_the_command_pauses_the_garbage_collector_while_it_grades(tmp_path, monkeypatch):
+    import gc
+
+    from kaohe.grading.management.commands import evaluate as command
+
+    seen = []
+    real = command.evaluate
+    monkeypatch.setattr(command, "evaluate", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    assert gc.isenabled()
+    run_json(write_csv(tmp_path / "round.csv", ROWS))
+    assert seen == [False]
+    assert gc.isenabled()

@@ -60,7 +60,7 @@ def second_guizhou_county(round_2017):
 
 @pytest.fixture
 def yunnan_deep_county(round_2017):
-    return County.objects.get(code="533301")  # 泸水县, 云南省 (怒江州)
+    return County.objects.get(code="533301")  # 泸水市, 云南省 (怒江州)
 
 
 def all_grades(grade=Grade.FAIRLY_GOOD, reason="理由"):

@@ -60,7 +60,9 @@ def test_it_has_six_areas_in_order(data):
 def test_it_takes_data_from_the_county_only_for_effectiveness_and_satisfaction(data):
     sources = {a["code"]: (a["source"], a["source_text"]) for a in data["areas"]}
     county = ("county", "定点扶贫县提供。")
-    unit = ("unit", "本单位提供,牵头部门核实。")
+    # The seed copy of the plan has half-width punctuation; the label is shown in Chinese
+    # text, with the full-width comma of the published document.
+    unit = ("unit", "本单位提供，牵头部门核实。")
     assert sources == {
         "effectiveness": county,
         "leadership": unit,

@@ -41,7 +41,9 @@ def test_home_pages_show_the_reminder(client, personas, settings):
     client.force_login(personas["unit"])
     assert "本单位自评报告尚未报送" in client.get(reverse("home")).content.decode()
     client.force_login(personas["province"])
-    assert "省级总结报告（已报送0/1）尚未报送" in client.get(reverse("home")).content.decode()
+    province_home = client.get(reverse("home")).content.decode()
+    assert "省级总结报告还有1份未报送（已报送0份，共1份），距截止" in province_home
+    assert "已报送0/1" not in province_home
     client.force_login(personas["office"])
     assert "尚未报送" not in client.get(reverse("home")).content.decode()
 

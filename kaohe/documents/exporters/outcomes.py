@@ -41,12 +41,12 @@ from kaohe.documents.exporters.common import (
 )
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
 from kaohe.documents.pdf_render import render_pdf
-from kaohe.grading.models import ResultSet, ResultSetStatus
-from kaohe.grading.selectors import released_result_set
+from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
+from kaohe.grading.selectors import released_result_set, released_version
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import Feedback
-from kaohe.outcomes.selectors import results_sent_to_org_department
+from kaohe.outcomes.selectors import FEEDBACK_SNAPSHOTS, results_sent_to_org_department
 
 
 def _feedback_for(user, round_, *, on_record=False):
@@ -54,12 +54,13 @@ def _feedback_for(user, round_, *, on_record=False):
     be), a unit its own released one. ``on_record`` adds the letters a correction replaced
     (the office's all, a unit's own that were released), for fetching one by its key."""
     feedback = Feedback.objects.filter(round=round_).select_related(
-        "unit", "unit__category__lead_department", "result_set", "replaces__result_set")
+        "unit", "unit__category__lead_department", "round", "result_set",
+        "replaces__result_set").defer(*FEEDBACK_SNAPSHOTS)
     if has_capability(user, RELEASE_RESULTS):
         if not on_record:
-            feedback = feedback.filter(result_set=_released_or_approved(round_))
+            feedback = feedback.filter(result_set=_released_or_approved(round_, light=True))
         return feedback.order_by("unit__category__order", "unit__code")
-    if has_capability(user, VIEW_OWN_RESULT) and released_result_set(round_) is not None:
+    if has_capability(user, VIEW_OWN_RESULT) and released_version(round_) is not None:
         mine = feedback.filter(unit_id=user.unit_id)
         if on_record:
             return mine.filter(result_set__released_at__isnull=False)
@@ -190,9 +191,11 @@ class FeedbackLettersExporter(RoundExporter):
         letter_template = template_for(FeedbackLetterExporter()) if fmt == "docx" else None
         due = _rectification_due(obj)
         jobs = []
-        for feedback in (Feedback.objects.filter(round=obj, result_set=_released_or_approved(obj))
+        for feedback in (Feedback.objects.filter(
+                round=obj, result_set=_released_or_approved(obj, light=True))
                          .select_related("unit", "unit__category__lead_department",
                                          "result_set", "round", "replaces__result_set")
+                         .defer(*FEEDBACK_SNAPSHOTS)
                          .order_by("unit__category__order", "unit__code")):
             doc = feedback_letter(feedback, due)
             doc.mark = mark
@@ -223,10 +226,14 @@ class FeedbackLettersExporter(RoundExporter):
             yield from pool.map(_render_letter, jobs, chunksize=8)
 
 
-def _released_or_approved(round_) -> ResultSet | None:
-    return (ResultSet.objects.filter(round=round_, status__in=[ResultSetStatus.APPROVED,
-                                                               ResultSetStatus.RELEASED])
-            .order_by("-version").first())
+def _released_or_approved(round_, *, light=False) -> ResultSet | None:
+    """The newest approved or released version; ``light`` without its snapshots (to name
+    it in a filter)."""
+    versions = ResultSet.objects.filter(round=round_, status__in=[ResultSetStatus.APPROVED,
+                                                                  ResultSetStatus.RELEASED])
+    if light:
+        versions = versions.defer(*SNAPSHOTS)
+    return versions.order_by("-version").first()
 
 
 def _ranked_results(result_set: ResultSet):
@@ -253,7 +260,7 @@ class CircularExporter(RoundExporter):
     confidential = False
 
     def ready(self, round_):
-        return released_result_set(round_) is not None
+        return released_version(round_) is not None
 
     def build(self, obj, mark):
         result_set = released_result_set(obj)
@@ -303,7 +310,7 @@ class OrgDepartmentListExporter(RoundExporter):
     formats = ("docx", "pdf", "xlsx")
 
     def ready(self, round_):
-        return _released_or_approved(round_) is not None
+        return _released_or_approved(round_, light=True) is not None
 
     def _offered_to(self, user, round_) -> bool:
         if round_ is None:

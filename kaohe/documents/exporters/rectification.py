@@ -12,7 +12,7 @@ from kaohe.documents.base import Exporter, register
 from kaohe.documents.exporters.common import grade_label, office_name, paragraphs
 from kaohe.documents.exporters.reports import zh
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
-from kaohe.grading.selectors import released_result_set
+from kaohe.grading.selectors import released_version
 from kaohe.lib import clock
 from kaohe.outcomes.models import ItemStatus, RectificationAttachment, RectificationReport
 from kaohe.outcomes.selectors import released_feedback
@@ -26,13 +26,13 @@ def _reports_for(user, round_):
     units in their scope. Nothing before the round's results are released."""
     reports = RectificationReport.objects.filter(round=round_).select_related(
         "round", "unit", "unit__category__lead_department")
-    if round_ is None or released_result_set(round_) is None:
+    if round_ is None or released_version(round_) is None:
         return reports.none()
     if has_capability(user, VIEW_OWN_RESULT):
         return reports.filter(unit_id=user.unit_id)
     if has_capability(user, TRACK_RECTIFICATION):
         return reports.filter(unit__in=units_visible_to(user, round=round_),
-                              unit__category__ranked=True)
+                              unit__category__ranked=True, submitted_at__isnull=False)
     return reports.none()
 
 
@@ -100,10 +100,7 @@ class RectificationReportExporter(Exporter):
     template_fields = ("title", "recipient", "sections", "issuer", "issued_on", "mark")
 
     def objects_for(self, user, round_):
-        reports = _reports_for(user, round_)
-        if not has_capability(user, VIEW_OWN_RESULT):
-            reports = reports.filter(submitted_at__isnull=False)
-        return reports.order_by("unit__category__order", "unit__code")
+        return _reports_for(user, round_).order_by("unit__category__order", "unit__code")
 
     def get_object(self, user, round_, key):
         try:

@@ -25,10 +25,9 @@ from kaohe.documents.officialdoc import (
     Table,
 )
 from kaohe.grading import engine
-from kaohe.grading.models import ResultSet
+from kaohe.grading.models import SNAPSHOTS, ResultSet
+from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib import clock
-
-GRADE_ORDER = ["good", "fairly_good", "average", "poor", "pending"]
 
 
 def _label(code: str) -> str:
@@ -46,11 +45,12 @@ class ReviewReportExporter(Exporter):
     def objects_for(self, user, round_):
         if not has_capability(user, self.capability) or round_ is None:
             return ResultSet.objects.none()
-        return ResultSet.objects.filter(round=round_).select_related("round")
+        # Listed by name: the snapshots are read for the one version printed (issue 19).
+        return ResultSet.objects.filter(round=round_).select_related("round").defer(*SNAPSHOTS)
 
     def get_object(self, user, round_, key):
         try:
-            return self.objects_for(user, round_).get(pk=int(key))
+            return self.objects_for(user, round_).defer(None).get(pk=int(key))
         except (ValueError, ResultSet.DoesNotExist):
             raise Http404 from None
 

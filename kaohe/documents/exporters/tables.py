@@ -34,8 +34,8 @@ from kaohe.documents.base import Exporter, mark_workbook, register
 from kaohe.documents.exporters.common import grade_label
 from kaohe.documents.exporters.reports import pk_or_404, zh
 from kaohe.grading import engine
-from kaohe.grading.models import ResultSet, SealBroken
-from kaohe.grading.selectors import released_result_set
+from kaohe.grading.models import SNAPSHOTS, ResultSet, SealBroken
+from kaohe.grading.selectors import released_version
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import ItemStatus, RectificationReport
@@ -255,7 +255,8 @@ class RankingTableExporter(Exporter):
         return ResultSet.objects.filter(round=round_).select_related("round")
 
     def objects_for(self, user, round_):
-        return self._result_sets(user, round_)
+        # Listed by name: the snapshots are read for the one version exported (issue 19).
+        return self._result_sets(user, round_).defer(*SNAPSHOTS)
 
     def get_object(self, user, round_, key):
         try:
@@ -318,7 +319,7 @@ def rectification_rows(scope: RoundScope) -> list[list]:
     reports = {r.unit_id: r for r in RectificationReport.objects.filter(
         round=round_, unit__in=units).prefetch_related("items__attachments__evidence")}
     step = round_.steps.filter(code="rectification").first()
-    released = released_result_set(round_) is not None
+    released = released_version(round_) is not None
     extended = {}
     if step is not None:
         extended = dict(Extension.objects.filter(step=step, unit__in=units)

@@ -11,4 +11,11 @@ register = template.Library()
 
 @register.simple_tag
 def once_token():
-    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_token())
+    # The year the form is rendered for goes with it ("" for the default round), so a year
+    # chosen meanwhile in another tab does not change where it writes (kaohe.rounds.selection).
+    from kaohe.rounds.selection import FORM_FIELD, explicit_round
+
+    chosen = explicit_round()
+    return format_html('<input type="hidden" name="{}" value="{}">'
+                       '<input type="hidden" name="{}" value="{}">', FIELD, new_token(),
+                       FORM_FIELD, chosen.year if chosen is not None else "")

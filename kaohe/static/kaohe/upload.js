@@ -66,6 +66,8 @@
       '<div class="kh-upload-bytes text-body-secondary"></div>' +
       '<div class="kh-upload-error text-danger d-none" role="alert"></div>';
     block.querySelector(".kh-upload-name").textContent = file.name;
+    // The progress bar's accessible name (issue 21): which file it measures.
+    block.querySelector(".progress").setAttribute("aria-label", "上传进度：" + file.name);
     // Set through the CSSOM: the Content-Security-Policy refuses style="" in markup.
     block.querySelector(".progress-bar").style.width = "0%";
     var anchor = input.closest("label") || input;
