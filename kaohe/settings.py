@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "kaohe.documents",
     "kaohe.demo",
     "kaohe.maintenance",
+    "kaohe.notifications",
+    "kaohe.api",
     "django_tasks",
     "django_tasks_db",
 ]

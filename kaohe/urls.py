@@ -28,4 +28,6 @@ urlpatterns = [
     path("grading/", include("kaohe.grading.urls")),
     path("outcomes/", include("kaohe.outcomes.urls")),
     path("documents/", include("kaohe.documents.urls")),
+    path("notifications/", include("kaohe.notifications.urls")),
+    path("api/", include("kaohe.api.urls")),
 ]

@@ -1,0 +1,4 @@
+"""URLs of the notifications app."""
+
+app_name = "notifications"
+urlpatterns: list = []
