@@ -8,7 +8,7 @@ VENDOR := kaohe/static/vendor
 # authenticator app; `check --deploy` warns about this setting anywhere else.
 DEMO_ENV := KAOHE_DEBUG=true KAOHE_TODAY=$${KAOHE_TODAY-2017-12-20} KAOHE_TWO_FACTOR=optional
 
-.PHONY: run test setup system-packages assets venv migrate demo lint scan e2e bench messages clean
+.PHONY: run test setup system-packages test-packages assets venv migrate demo lint scan e2e bench messages clean
 
 run: setup
 	$(DEMO_ENV) $(BIN)/kaohe migrate --noinput
@@ -19,11 +19,24 @@ run: setup
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/kaohe runserver 127.0.0.1:$(PORT)
 
-test: setup
+test: setup test-packages
 	$(BIN)/pytest
+
+# The document tests also lay the Word files out in LibreOffice and render pages with pdftoppm;
+# installed for the tests only (where they are missing they are skipped, except under CI=true).
+test-packages:
+	@missing=""; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	  else echo "warning: install these Debian packages for the document tests:$$missing"; fi; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Static security checks (security.md 23): bandit on the code (config: [tool.bandit] in
 # pyproject.toml) and pip-audit on the locked dependencies, with the waivers of
@@ -46,15 +59,18 @@ scan: setup
 setup: $(VENV)/.installed assets system-packages
 
 # PDF documents need Pango and HarfBuzz's subsetter (WeasyPrint) and a CJK font (no tofu); install them from Debian's
-# packages when they are missing and we may (root), else say what is missing.
+# packages when they are missing and we may (root), else say what is missing. The faces of the official styles
+# (仿宋, 楷体, 黑体, 宋体) are the Fandol fonts of texlive-lang-chinese unless KAOHE_FONT_DIR names the office's own.
+FANDOL := /usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/FandolFang-Regular.otf
 system-packages:
 	@missing=""; \
 	ldconfig -p | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	ldconfig -p | grep -q 'libharfbuzz-subset.so' || missing="$$missing libharfbuzz-subset0"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk fontconfig"; \
+	test -f $(FANDOL) || missing="$$missing texlive-lang-chinese"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	    apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	  else echo "warning: install these Debian packages for PDF documents:$$missing"; fi; \
 	fi
 
@@ -85,7 +101,7 @@ bench: setup
 
 # Regenerate the translations after changing user-facing strings (needs GNU gettext).
 messages: setup
-	cd kaohe && ../$(BIN)/kaohe makemessages -l en --no-obsolete && ../$(BIN)/kaohe compilemessages
+	cd kaohe && KAOHE_DEBUG=true ../$(BIN)/kaohe makemessages -l en --no-obsolete && KAOHE_DEBUG=true ../$(BIN)/kaohe compilemessages
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -314,6 +314,10 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "kaohe@localhost")
+# Where users reach the application: the links in notification e-mails start with it.
+KAOHE_BASE_URL = envstr("KAOHE_BASE_URL", "http://127.0.0.1:8000")
+if not KAOHE_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("KAOHE_BASE_URL must start with http:// or https://")
 
 LOGGING = {
     "version": 1,
@@ -335,3 +339,6 @@ EXPORT_PROCESSES = envint("KAOHE_EXPORT_PROCESSES", 0)
 # A running export renews its lease (a heartbeat) every quarter of this; one whose heartbeat
 # is older (its worker was killed) is marked failed by the next worker start or its page.
 EXPORT_LEASE_SECONDS = envint("KAOHE_EXPORT_LEASE_SECONDS", 60)
+# A folder with the office's licensed fonts (仿宋_GB2312, 楷体_GB2312, 黑体, 宋体, 方正小标宋);
+# empty: the free faces of Debian's packages (Fandol, in texlive-lang-chinese) stand in.
+KAOHE_FONT_DIR = envstr("KAOHE_FONT_DIR", "")

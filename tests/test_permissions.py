@@ -510,34 +510,55 @@ def _unit_key(persona):
     return "unit_b" if persona.endswith("_b") else "unit_a"
 
 
+def _released_to_unit_a(world):
+    """The result set released with a letter to unit_a only, and unit_a's rectification
+    report (one item): unit_b, with no letter, has no result page yet. No URL kwargs."""
+    from kaohe.grading.models import ResultSet, ResultSetStatus
+
+    feedback = _outcome(world, "unit_a", "feedback")
+    _outcome(world, "unit_a", "item")
+    result_set = feedback.result_set  # sealed as release would (pages verify the seal)
+    ResultSet.objects.filter(pk=result_set.pk).update(status=ResultSetStatus.RELEASED,
+                                                      seal=result_set.content_hash())
+    return {}
+
+
 OUTCOME_TRACKERS = {"office", "lead_reviewer"}
+# The leading group follows rectification and summons up, read-only (issue 21).
+OUTCOME_READERS = OUTCOME_TRACKERS | {"leading_group"}
 ROUTES.update({
     "outcomes:feedback_list": ("get", None, None, _allowed({"office"})),
     "outcomes:feedback_prepare": ("post", None, None, _allowed({"office"}, ok=302)),
     "outcomes:feedback_edit": ("get", lambda w, p: {"pk": _outcome(w, "unit_a", "feedback").pk},
                                None, _allowed({"office"})),
-    # Nothing is released in this world: a unit's result page does not exist yet.
-    "outcomes:my_result": ("get", None, None, lambda p: 404),
-    "outcomes:my_rectification_save": ("post", None, {"summary": "x"}, lambda p: 404),
+    # unit_a's letter is released (unit_b has none): unit_a alone reaches its page.
+    "outcomes:my_result": ("get", lambda w, p: _released_to_unit_a(w), None,
+                           lambda p: 200 if p == "unit" else 404),
+    "outcomes:my_rectification_save": ("post", lambda w, p: _released_to_unit_a(w),
+                                       {"summary": "x"}, lambda p: 302 if p == "unit" else 404),
     "outcomes:my_rectification_attach": ("post", None, {"item": "1", "evidence": "x"},
                                          lambda p: 404),
     "outcomes:my_rectification_detach": ("post", lambda w, p: {"pk": 1}, None, lambda p: 404),
     "outcomes:rectification_extend": (
         "post", lambda w, p: {"unit_pk": w[_unit_key(p)].pk},
         {"until": "2018-04-30", "reason": "r"}, _allowed({"office"}, ok=302)),
-    "outcomes:rectification_list": ("get", None, None, _allowed(OUTCOME_TRACKERS)),
+    "outcomes:rectification_list": ("get", None, None, _allowed(OUTCOME_READERS)),
     "outcomes:rectification_detail": (
         "get", lambda w, p: {"unit_pk": _outcome(w, _unit_key(p), "item").report.unit_id},
-        None, _allowed(OUTCOME_TRACKERS)),
+        None, _allowed(OUTCOME_READERS)),
     "outcomes:item_review": (
         "post", lambda w, p: {"unit_pk": w[_unit_key(p)].pk,
                               "item_pk": _outcome(w, _unit_key(p), "item").pk},
         {"accepted": "1"}, _allowed(OUTCOME_TRACKERS, ok=302)),
-    "outcomes:summons": ("get", None, None, _allowed(OUTCOME_TRACKERS)),
+    "outcomes:summons": ("get", None, None, _allowed(OUTCOME_READERS)),
     "outcomes:summons_update": (
         "post", lambda w, p: {"pk": _outcome(w, _unit_key(p), "summons").pk},
         {"minutes": "m"}, _allowed(OUTCOME_TRACKERS, ok=302)),
     "outcomes:dispatches": ("get", None, None, _allowed({"office"})),
+    # The organization department's list of results: nothing is released (nor sent) in
+    # this world, so it does not exist yet for anyone (tests/outcomes/
+    # test_leader_and_org_views.py covers it once released and sent).
+    "outcomes:org_results": ("get", None, None, lambda p: 404),
 })
 FOREIGN["lead_reviewer"] += [
     ("outcomes:rectification_detail",
@@ -708,10 +729,85 @@ FOREIGN["security_admin"] = [
 
 
 
+# Bulk accounts (issue 20): the system administrator opens them and makes the credential
+# letters (only the maker fetches them, once); the security administrator grants the roles;
+# the office keeps the liaisons' contact list.
+def _letters_export(world, persona):
+    """Credential letters made by the system administrator `sys`."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from kaohe.accounts.models import User
+    from kaohe.documents.models import Export
+
+    maker = User.objects.filter(username="sys").first() or User.objects.create(
+        username="sys", role=Role.SYSTEM_ADMIN)
+    export = Export.objects.filter(made_by=maker, identifier="credential_letters").first()
+    if export is None:
+        name = default_storage.save("exports/matrix-letters.pdf", ContentFile(b"%PDF-1.7\n"))
+        export = Export.objects.create(
+            identifier="credential_letters", fmt="pdf", title="t", made_by=maker,
+            status="done", storage_name=name, file_name="t.pdf",
+            content_type="application/pdf", size=9)
+    return {"pk": export.pk}
+
+
+ROUTES.update({
+    "accounts:bulk_open": ("get", None, None, _allowed(SYSTEM_ADMIN)),
+    "accounts:bulk_roles": ("get", None, None, _allowed(SECURITY_ADMIN)),
+    "accounts:credential_letters": ("get", None, None, _allowed(SYSTEM_ADMIN)),
+    "accounts:credential_letters_make": ("post", None, None, _allowed(SYSTEM_ADMIN, ok=302)),
+    "accounts:credential_letters_status": ("get", _letters_export, None,
+                                           _allowed(SYSTEM_ADMIN)),
+    "accounts:credential_letters_download": ("get", _letters_export, None,
+                                             _allowed(SYSTEM_ADMIN)),
+    "directory:liaisons": ("get", None, None, _allowed({"office"})),
+    "directory:figures_import": ("get", None, None, _allowed({"office"})),
+    "directory:liaison_edit": ("get", lambda w, p: {"kind": "unit", "pk": w["unit_a"].pk},
+                               None, _allowed({"office"})),
+})
+
+
+def _other_sysadmins_letters(world):
+    """Letters made by another system administrator: never handed to `sys`."""
+    from kaohe.accounts.models import User
+    from kaohe.documents.models import Export
+
+    other, _created = User.objects.get_or_create(username="sys-other",
+                                                 defaults={"role": Role.SYSTEM_ADMIN})
+    export = Export.objects.create(identifier="credential_letters", fmt="pdf", title="t",
+                                   made_by=other, status="done", storage_name="x.pdf",
+                                   file_name="t.pdf", content_type="application/pdf")
+    return {"pk": export.pk}
+
+
+FOREIGN["system_admin"] += [
+    ("accounts:credential_letters_download", _other_sysadmins_letters),
+    ("accounts:credential_letters_status", _other_sysadmins_letters),
+]
+FOREIGN.setdefault("office", [])
+FOREIGN["office"] += [
+    ("directory:liaison_edit", lambda w: {"kind": "county", "pk": w["unit_a"].pk}),
+    ("directory:liaison_edit", lambda w: {"kind": "unit", "pk": 999999}),
+]
+
+
+
 # Documents: every data role opens the page (each exporter offers only what is in scope);
 # nothing is released in this world, so a unit gets no letter; bulk exports are the maker's.
 def _feedback_pk(world, persona):
     return _outcome(world, "unit_a", "feedback").pk
+
+
+def _pick_kwargs(world, persona):
+    _feedback_pk(world, persona)  # unit_a's letter exists before the query names it
+    return {"identifier": "feedback_letter"}
+
+
+def _unit_a_feedback_pk():
+    from kaohe.outcomes.models import Feedback
+
+    return Feedback.objects.get(unit__code="A001").pk
 
 
 def _office_export(world, persona):
@@ -738,8 +834,11 @@ ROUTES.update({
     "documents:make": (
         "get", lambda w, p: {"identifier": "feedback_letter", "key": _feedback_pk(w, p),
                              "fmt": "docx"}, None, _allowed({"office"})),
-    "documents:pick": ("get", lambda w, p: {"identifier": "feedback_letter"},
-                       None, lambda p: 404),
+    # A real key and format: only the feedback letter's scope (the office, before release)
+    # decides who is sent on to it.
+    "documents:pick": ("get", _pick_kwargs,
+                       {"key": Deferred(_unit_a_feedback_pk), "fmt": "docx"},
+                       _allowed({"office"}, ok=302)),
     "documents:export_status": ("get", _office_export, None,
                                 lambda p: 200 if p == "office" else 404),
     "documents:export_download": ("get", _office_export, None,
@@ -751,6 +850,16 @@ ROUTES.update({
                                   _allowed({"office"}, ok=302)),
     "documents:template_download": ("get", lambda w, p: {"identifier": "feedback_letter"}, None,
                                     _allowed({"office"})),
+    # Sign-off (签发) is the office's alone.
+    "documents:sign_off": ("get", None, None, _allowed({"office"})),
+    "documents:sequence_save": ("post", None, {"year": 2018, "kind": "letter",
+                                               "prefix": "国开办函", "next_number": 1},
+                                _allowed({"office"}, ok=302)),
+    "documents:sign": ("post", lambda w, p: {"identifier": "feedback_letter",
+                                             "key": _feedback_pk(w, p)}, {},
+                       _allowed({"office"}, ok=302)),
+    "documents:sign_all": ("post", lambda w, p: {"identifier": "feedback_letter"}, {},
+                           _allowed({"office"}, ok=302)),
 })
 for _persona in ("unit", "unit_b", "lead_reviewer", "province", "working_group",
                  "org_department"):
@@ -762,6 +871,86 @@ for _persona in ("unit", "unit_b", "lead_reviewer", "province", "working_group",
                                       "key": _result_set(w).pk, "fmt": "docx"}),
         ("documents:export_download", lambda w: _office_export(w, None)),
     ]
+
+
+# Notifications: every signed-in user reads and marks their own; another user's answers 404
+# (the persona's own notice is made for it; the foreign-post test sends the outsiders to it).
+PERSONA_USERNAMES = {
+    "office": "office", "working_group": "wg", "leading_group": "leader", "org_department": "org",
+    "military_inspector": "mil", "lead_reviewer": "lead_a", "lead_reviewer_b": "lead_b",
+    "unit": "unit_a", "unit_b": "unit_b", "province": "prov_a", "province_b": "prov_b",
+    "system_admin": "sys", "security_admin": "sec", "auditor": "aud",
+}
+
+
+def _own_notification(world, persona):
+    from kaohe.accounts.models import User
+    from kaohe.notifications.models import Kind, Notification
+
+    # The anonymous test has no personas: the office user is made for it.
+    user = User.objects.filter(username=PERSONA_USERNAMES[persona]).first() or \
+        User.objects.create(username="office", role=Role.OFFICE)
+    notice, _created = Notification.objects.get_or_create(
+        recipient=user, key="matrix", defaults={"kind": Kind.RETURNED, "text": "矩阵通知",
+                                                "link": reverse("home")})
+    return {"pk": notice.pk}
+
+
+ROUTES.update({
+    "notifications:list": ("get", None, None, _allowed(ALL_DATA | ADMINS)),
+    "notifications:read": ("post", _own_notification, None, lambda p: 302),
+    "notifications:read_all": ("post", None, None, lambda p: 302),
+})
+
+
+# The API (kaohe.api): the security administrator issues and revokes tokens on pages; the
+# API itself answers bearer tokens only, so a signed-in session (any role) gets 401 there
+# (tests/api cover the tokens' scope). Its schema and docs page describe the interface only
+# and are reachable without signing in; ninja's root answers 404.
+def _api_token(world, persona):
+    from kaohe.api.models import ApiToken
+    from kaohe.api.services import token_issue
+
+    token = ApiToken.objects.filter(name="矩阵令牌").first()
+    if token is None:
+        token, _raw = token_issue(user=matrix_user(world["unit_a"]), name="矩阵令牌",
+                                  actor=None)
+    return {"pk": token.pk}
+
+
+def _unit_code(world, persona):
+    return {"unit_code": "A001"}
+
+
+def _unit_a_pk():
+    from kaohe.directory.models import Unit
+
+    return matrix_user(Unit.objects.get(code="A001")).pk
+
+
+API_ANONYMOUS = {"api:v1:openapi-json": 200, "api:v1:openapi-view": 200,
+                 "api:v1:api-root": 404}
+BEARER_ONLY = {
+    "api:v1:me": ("get", None), "api:v1:office_progress": ("get", None),
+    "api:v1:province_units": ("get", None), "api:v1:province_counties": ("get", None),
+    "api:v1:province_report": ("get", _unit_code),
+    "api:v1:province_report_save": ("put", _unit_code),
+    "api:v1:province_finding_add": ("post", _unit_code),
+    "api:v1:province_report_submit": ("post", _unit_code),
+    "api:v1:unit_report": ("get", None), "api:v1:unit_report_save": ("put", None),
+    "api:v1:unit_report_submit": ("post", None), "api:v1:unit_result": ("get", None),
+}
+ROUTES.update({
+    "api:tokens": ("get", None, None, _allowed(SECURITY_ADMIN)),
+    # 200: the page with the token, shown once.
+    "api:token_issue": ("post", None, {"user": Deferred(_unit_a_pk), "name": "矩阵签发"},
+                        _allowed(SECURITY_ADMIN)),
+    "api:token_revoke": ("post", _api_token, None, _allowed(SECURITY_ADMIN, ok=302)),
+    **{route: ("get", None, None, lambda p, status=status: status)
+       for route, status in API_ANONYMOUS.items()},
+    **{route: (method, kwargs, None, lambda p: 401)
+       for route, (method, kwargs) in BEARER_ONLY.items()},
+})
 
 
 def _walk(resolver=None, prefix=""):
@@ -792,6 +981,10 @@ def test_it_sends_anonymous_users_to_login_except_the_allowlist(client, world, r
         assert response.status_code in (200, 302)
         if response.status_code == 302:
             assert not response["Location"].startswith(reverse("login"))
+    elif route in API_ANONYMOUS:
+        assert response.status_code == API_ANONYMOUS[route]
+    elif route in BEARER_ONLY:
+        assert response.status_code == 401  # no token: refused, never a login page
     else:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -844,6 +1037,7 @@ def _owner_and_foreigners(route):
 # A route nobody may post to in this world (404 for all) is fully covered by the matrix.
 OBJECT_POSTS = sorted(route for route, (method, kwargs, _data, _exp) in ROUTES.items()
                       if method == "post" and kwargs is not None
+                      and route not in BEARER_ONLY  # a session posts nothing there (401)
                       and _owner_and_foreigners(route)[0] is not None)
 
 

@@ -4,11 +4,17 @@ A capability says what kind of thing a user may do; which records it applies to 
 job of the scoped selectors (e.g. kaohe.directory.selectors.units_visible_to).
 """
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from kaohe.accounts.models import Role
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Req = TypeVar("Req", bound=HttpRequest)
 
 VIEW_PROGRESS = "view_progress"          # the round's progress across all units
 MANAGE_ROUNDS = "manage_rounds"          # create, copy and edit rounds
@@ -40,8 +46,11 @@ RELEASE_RESULTS = "release_results"              # the office feeds results back
 VIEW_OWN_RESULT = "view_own_result"              # a unit: its released grade and feedback
 RECEIVE_RESULTS = "receive_results"              # org department: results sent after release
 TRACK_RECTIFICATION = "track_rectification"      # lead departments and the office
+VIEW_RECTIFICATION = "view_rectification"        # read the tracker: also the leading group
 MANAGE_SUMMONS = "manage_summons"
+VIEW_SUMMONS = "view_summons"                    # read the summons: also the leading group
 RECORD_DISPATCH = "record_dispatch"
+SIGN_DOCUMENTS = "sign_documents"                # the office signs off outgoing papers (签发)
 VIEW_LAUNCH = "view_launch"                      # the launch overview, working group, attendance
 MANAGE_WORKING_GROUP = "manage_working_group"
 VIEW_LAUNCH_FILINGS = "view_launch_filings"      # a lead department's team, plan, refined items
@@ -108,7 +117,11 @@ CAPABILITIES: dict[str, set[str]] = {
     RECEIVE_RESULTS: {Role.ORG_DEPARTMENT},
     TRACK_RECTIFICATION: {Role.OFFICE, Role.LEAD_REVIEWER},
     MANAGE_SUMMONS: {Role.OFFICE, Role.LEAD_REVIEWER},
+    # The leading group follows rectification and summons up, read-only (issue 21).
+    VIEW_RECTIFICATION: {Role.OFFICE, Role.LEAD_REVIEWER, Role.LEADING_GROUP},
+    VIEW_SUMMONS: {Role.OFFICE, Role.LEAD_REVIEWER, Role.LEADING_GROUP},
     RECORD_DISPATCH: {Role.OFFICE},
+    SIGN_DOCUMENTS: {Role.OFFICE},
     VIEW_CADRES: {
         Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.ORG_DEPARTMENT,
         Role.LEAD_REVIEWER,
@@ -143,19 +156,21 @@ def has_capability(user, capability: str) -> bool:
     return bool(user.is_authenticated and user.is_active and user.role in CAPABILITIES[capability])
 
 
-def capability_required(capability: str):
+def capability_required(
+        capability: str) -> Callable[[Callable[Concatenate[Req, P], R]],
+                                     Callable[Concatenate[Req, P], R]]:
     """Answer 404 (not 403) to a user without the capability, so nothing reveals the page."""
     if capability not in CAPABILITIES:
         raise KeyError(f"unknown capability {capability!r}")
 
-    def decorator(view):
+    def decorator(view: Callable[Concatenate[Req, P], R]) -> Callable[Concatenate[Req, P], R]:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: Req, *args: P.args, **kwargs: P.kwargs) -> R:
             if not has_capability(request.user, capability):
                 raise Http404
             return view(request, *args, **kwargs)
 
-        wrapped.capability = capability
+        wrapped.capability = capability  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

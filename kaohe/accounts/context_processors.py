@@ -14,5 +14,13 @@ def capabilities(request):
         from kaohe.grading.models import ResultSet, ResultSetStatus
 
         result_released = ResultSet.objects.filter(status=ResultSetStatus.RELEASED).exists()
+    results_received = False
+    if "receive_results" in caps:
+        # The organization department's menu names the results list once it has it.
+        from kaohe.outcomes.selectors import results_sent_to_org_department
+        from kaohe.rounds.selection import chosen_round
+
+        results_received = results_sent_to_org_department(chosen_round()) is not None
     return {"caps": caps, "result_released": result_released,
+            "results_received": results_received,
             "simulated_today": clock.today() if clock.is_simulated() else None}

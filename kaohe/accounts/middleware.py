@@ -132,6 +132,7 @@ class PasswordExpiryMiddleware:
         if not max_days:
             return None
         changed = user.password_changed_at or user.date_joined
+        # Real time, not kaohe.lib.clock: password age is security timing.
         if timezone.now() - changed <= datetime.timedelta(days=max_days):
             return None
         messages.warning(request, _("您的密码已超过 %(days)d 天未修改，请先修改密码。") % {

@@ -163,3 +163,66 @@ class EnrolmentCode(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "valid"
+
+
+class AccountOpening(models.Model):
+    """An account the system administrator opened in one act for a unit, a province or a
+    lead department's filed team member (kaohe.accounts.bulk).
+
+    It remembers what the account is for while it has no role: the security administrator
+    grants the matching role from it, and the credential letters name it. A team member's
+    account already exists (the filing made it); its opening only queues its letter.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="opening")
+    unit = models.ForeignKey("directory.Unit", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    province = models.ForeignKey("directory.Province", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    lead_department = models.ForeignKey("directory.LeadDepartment", null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    # False for a team member's account, which the filing had already made.
+    created_account = models.BooleanField(default=True)
+    opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    # The credential letters this account's one-time password goes into: the batch key of
+    # the export that claimed it, and when the password was issued into it.
+    letter_batch = models.CharField(max_length=32, blank=True, db_index=True)
+    letter_issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量开设的账户")
+        constraints = [
+            models.CheckConstraint(
+                name="opening_one_target",
+                condition=(
+                    models.Q(unit__isnull=False, province__isnull=True,
+                             lead_department__isnull=True)
+                    | models.Q(unit__isnull=True, province__isnull=False,
+                               lead_department__isnull=True)
+                    | models.Q(unit__isnull=True, province__isnull=True,
+                               lead_department__isnull=False)
+                ),
+            ),
+            models.UniqueConstraint(fields=["unit"], condition=models.Q(unit__isnull=False),
+                                    name="opening_one_per_unit"),
+            models.UniqueConstraint(fields=["province"],
+                                    condition=models.Q(province__isnull=False),
+                                    name="opening_one_per_province"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.target}"
+
+    @property
+    def target(self):
+        return self.unit or self.province or self.lead_department
+
+    @property
+    def role(self) -> str:
+        """The role the account is opened for."""
+        if self.unit_id:
+            return Role.UNIT
+        if self.province_id:
+            return Role.PROVINCE
+        return Role.LEAD_REVIEWER

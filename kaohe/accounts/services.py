@@ -223,7 +223,7 @@ def enrolment_code_issue_from_console(*, user, operator: str) -> str:
 
 
 def _issue_code(user, *, issued_by, actor_repr) -> str:
-    now = timezone.now()
+    now = timezone.now()  # security timing (expiry of the code): real time, not kaohe.lib.clock
     # One valid code per account: a new one replaces any unused one.
     revoked = EnrolmentCode.objects.filter(user=user, used_at__isnull=True,
                                            revoked_at__isnull=True).update(revoked_at=now)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kaohe.accounts import admin_views, views
+from kaohe.accounts import admin_views, bulk_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -18,6 +18,16 @@ urlpatterns = [
          name="admin_user_two_factor_reset"),
     path("users/<int:pk>/enrolment-code/", admin_views.user_enrolment_code,
          name="admin_user_enrolment_code"),
+    # Accounts for every unit and province in one act (kaohe.accounts.bulk).
+    path("users/bulk/", bulk_views.bulk_open, name="bulk_open"),
+    path("users/bulk/roles/", bulk_views.bulk_roles, name="bulk_roles"),
+    path("users/bulk/letters/", bulk_views.credential_letters, name="credential_letters"),
+    path("users/bulk/letters/new/", bulk_views.credential_letters_make,
+         name="credential_letters_make"),
+    path("users/bulk/letters/<int:pk>/", bulk_views.credential_letters_status,
+         name="credential_letters_status"),
+    path("users/bulk/letters/<int:pk>/download/", bulk_views.credential_letters_download,
+         name="credential_letters_download"),
     path("settings/", admin_views.settings_view, name="admin_settings"),
     path("security-policy/", admin_views.security_policy_view, name="admin_security_policy"),
     path("two-factor/", views.two_factor, name="two_factor"),

@@ -99,7 +99,10 @@ def write_anchor(*, actor_repr: str, now: datetime.datetime | None = None) -> An
 
     path = anchor_path()
     log_action(ANCHOR_ACTION, actor_repr=actor_repr, data={"file": str(path)})
-    count, last_id, head = current_head()
+    # The log is never empty here: the anchoring was just recorded in it.
+    count, last_id, head = current_head() or (0, 0, chain.GENESIS)
+    # Real time, not kaohe.lib.clock: anchors are kept outside the database on a real
+    # daily schedule (anchor_if_due, verify's staleness check).
     when = timezone.localtime(now or timezone.now()).replace(microsecond=0)
     fields = [when.isoformat(), str(count), str(last_id), head]
     _append(path, "\t".join([*fields, _mac(fields)]) + "\n")
@@ -114,7 +117,7 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
-    found = []
+    found: list[Anchor] = []
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split("\t")
         try:
@@ -124,7 +127,7 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
         except ValueError:
             found.append(Anchor(count=0, head="", line=number, valid=False))
             continue
-        if anchor.written_at.tzinfo is None or not hmac.compare_digest(
+        if _written_at(anchor).tzinfo is None or not hmac.compare_digest(
                 _mac(fields[:4]).encode("ascii"), mac.encode("ascii", "replace")):
             anchor = Anchor(count=anchor.count, head=anchor.head, last_id=anchor.last_id,
                             written_at=None, line=number, valid=False)
@@ -135,14 +138,18 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
 def latest_anchor(anchors: list[Anchor] | None = None) -> Anchor | None:
     valid = [a for a in (read_anchors() if anchors is None else anchors)
              if a.valid and a.written_at is not None]
-    return max(valid, key=lambda a: a.written_at) if valid else None
+    return max(valid, key=_written_at) if valid else None
+
+
+def _written_at(anchor: Anchor) -> datetime.datetime:
+    return anchor.written_at or datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 
 def anchor_if_due(*, actor_repr: str, now: datetime.datetime | None = None) -> Anchor | None:
     """Anchor unless the newest anchor is less than a day old."""
     now = now or timezone.now()
     latest = latest_anchor()
-    if latest is not None and now - latest.written_at < DAILY:
+    if latest is not None and now - _written_at(latest) < DAILY:
         return None
     return write_anchor(actor_repr=actor_repr, now=now)
 

@@ -15,9 +15,11 @@ or with a plain entry after it, fails.
 import hashlib
 import hmac
 import json
+from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+
+from kaohe.lib import clock
 
 GENESIS = "0" * 64
 KEYED_START = "audit.chain.keyed"
@@ -27,7 +29,7 @@ def audit_key() -> bytes:
     return settings.AUDIT_KEY.encode("utf-8")
 
 
-def canonical(entry) -> bytes:
+def canonical(entry: Any) -> bytes:
     """The entry's content in one fixed form: what both kinds of hash cover."""
     payload = {
         "created_at": entry.created_at.isoformat(),
@@ -46,12 +48,12 @@ def canonical(entry) -> bytes:
     return text.encode("utf-8")
 
 
-def keyed_hash(entry, key: bytes | None = None) -> str:
+def keyed_hash(entry: Any, key: bytes | None = None) -> str:
     return hmac.new(key if key is not None else audit_key(), canonical(entry),
                     hashlib.sha256).hexdigest()
 
 
-def plain_hash(entry) -> str:
+def plain_hash(entry: Any) -> str:
     """The hash of entries written before the chain was keyed."""
     return hashlib.sha256(canonical(entry)).hexdigest()
 
@@ -60,7 +62,7 @@ def matches(digest: str, stored: str) -> bool:
     return hmac.compare_digest(digest.encode("ascii"), stored.encode("ascii", "replace"))
 
 
-def start_keyed_chain(model, *, using: str = "default"):
+def start_keyed_chain(model: Any, *, using: str = "default") -> Any:
     """Carry a plain (pre-key) chain into the keyed one: append the keyed record of the
     plain entries, once. Called by migration 0004 with its historical model.
 
@@ -72,7 +74,7 @@ def start_keyed_chain(model, *, using: str = "default"):
     if last is None or matches(keyed_hash(last), last.hash):
         return None
     entry = model(
-        created_at=timezone.now(), actor_id=None, actor_repr="kaohe migrate",
+        created_at=clock.now(), actor_id=None, actor_repr="kaohe migrate",
         action=KEYED_START, target_type="", target_id="", target_repr="",
         data={"plain_entries": manager.count(), "plain_head": last.hash},
         ip=None, success=True, prev_hash=last.hash,

@@ -1,7 +1,9 @@
 """System checks for the audit log's guarantees (security.md 14 and 17)."""
 
+from typing import Any
+
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 
 # The Cybersecurity Law (网络安全法, art. 21) asks for network logs kept at least six months.
@@ -9,7 +11,7 @@ MIN_RETENTION_DAYS = 180
 
 
 @register(Tags.security)
-def check_audit_retention(app_configs=None, **kwargs):
+def check_audit_retention(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     days = getattr(settings, "AUDIT_RETENTION_DAYS", None)
     if not isinstance(days, int) or days < MIN_RETENTION_DAYS:
         return [Error(
@@ -22,7 +24,7 @@ def check_audit_retention(app_configs=None, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_no_superuser(app_configs=None, **kwargs):
+def check_no_superuser(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Kaohe grants nothing to is_superuser, but such an account should not exist at all:
     the three administrator duties (等保 三员) are roles, and no account holds all three."""
     from kaohe.accounts.models import User
@@ -43,7 +45,7 @@ def check_no_superuser(app_configs=None, **kwargs):
 
 
 @register(Tags.security)
-def check_audit_key(app_configs=None, **kwargs):
+def check_audit_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The audit chain's key (security.md 28): the demo's fixed key only in debug, and a key
     of its own, not the SECRET_KEY that every part of Django already uses."""
     if getattr(settings, "AUDIT_KEY_IS_DEMO", False):

@@ -1,12 +1,14 @@
 """The auditor's search over the log: who, what, when, on which object, and the outcome."""
 
 import datetime
+from typing import Any
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import REDACTED_TARGET_TYPES
 from kaohe.lib.forms import StyledFormMixin
 
@@ -27,16 +29,16 @@ class AuditSearchForm(StyledFormMixin, forms.Form):
 
     FILTERS = ("q", "user", "action", "target", "since", "until", "failed")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", _("截止日期不能早于起始日期。"))
         return data
 
-    def used_filters(self) -> dict:
+    def used_filters(self) -> dict[str, Any]:
         """The filters given, as JSON-safe values (for the audit entry of the search)."""
-        used = {}
+        used: dict[str, Any] = {}
         for name in self.FILTERS:
             value = self.cleaned_data.get(name)
             if value in (None, "", False):
@@ -44,7 +46,7 @@ class AuditSearchForm(StyledFormMixin, forms.Form):
             used[name] = value.isoformat() if hasattr(value, "isoformat") else value
         return used
 
-    def filter(self, entries):
+    def filter(self, entries: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
         data = self.cleaned_data
         if data.get("q"):
             q = data["q"].strip()

@@ -14,6 +14,7 @@ log after loading the session's reference data, and tampering with entries to pr
 a hardened installation does not give the application's database role.
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connections
@@ -41,7 +42,7 @@ def installed_triggers(using: str = "default") -> list[str]:
 
 
 @contextmanager
-def append_only_guard_lifted(using: str = "default"):
+def append_only_guard_lifted(using: str = "default") -> Iterator[None]:
     """Let UPDATE, DELETE and TRUNCATE through on the audit table inside the block.
 
     For test fixtures and documented maintenance only; see the module's docstring.

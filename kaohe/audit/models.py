@@ -1,6 +1,8 @@
 """The audit log: append-only and chained with keyed hashes (kaohe.audit.chain), so that a
 rewritten or removed entry can be found."""
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,11 +14,11 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit entries cannot be changed")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("audit entries cannot be deleted")
 
 
@@ -45,15 +47,15 @@ class AuditEntry(models.Model):
         ordering = ["id"]
         verbose_name = _("审计记录")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"#{self.pk} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("audit entries cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit entries cannot be deleted")
 
     def compute_hash(self) -> str:

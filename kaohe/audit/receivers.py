@@ -1,33 +1,36 @@
 """Log sign-ins, failed sign-ins and superuser accounts, which Django reports through signals."""
 
 import getpass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from kaohe.audit.services import log_action
 from kaohe.lib.clientip import client_address
 
 
-def _ip(request):
+def _ip(request: HttpRequest | None) -> str | None:
     return client_address(request) if request is not None else None
 
 
 @receiver(user_logged_in)
-def on_login(sender, request, user, **kwargs):
+def on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     log_action("auth.login", actor=user, target=user, ip=_ip(request))
 
 
 @receiver(user_logged_out)
-def on_logout(sender, request, user, **kwargs):
+def on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is not None:
         log_action("auth.logout", actor=user, target=user, ip=_ip(request))
 
 
 @receiver(user_login_failed)
-def on_login_failed(sender, credentials, request=None, **kwargs):
+def on_login_failed(sender: Any, credentials: dict[str, Any],
+                    request: HttpRequest | None = None, **kwargs: Any) -> None:
     log_action(
         "auth.login_failed",
         actor_repr=str(credentials.get("username", ""))[:150],
@@ -48,7 +51,7 @@ def _os_user() -> str:
 
 
 @receiver(pre_save, sender=get_user_model())
-def note_superuser_grant(sender, instance, raw=False, **kwargs):
+def note_superuser_grant(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if raw or not instance.is_superuser:
         return
     was = instance.pk is not None and sender.objects.filter(
@@ -57,7 +60,8 @@ def note_superuser_grant(sender, instance, raw=False, **kwargs):
 
 
 @receiver(post_save, sender=get_user_model())
-def log_superuser_grant(sender, instance, created, raw=False, **kwargs):
+def log_superuser_grant(sender: Any, instance: Any, created: bool, raw: bool = False,
+                        **kwargs: Any) -> None:
     if raw or not getattr(instance, "_kaohe_superuser_granted", False):
         return
     instance._kaohe_superuser_granted = False

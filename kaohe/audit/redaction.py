@@ -12,10 +12,16 @@ action is about accounts, sign-ins, the log itself, files or the set-up of a rou
 kind of entry is therefore hidden until someone decides its keys are safe to show.
 """
 
+from __future__ import annotations
+
 import datetime
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kaohe.audit.models import AuditEntry
 
 # The placeholder for a hidden value; the same in pages and in the CSV.
 HIDDEN = "［已隐去］"
@@ -66,10 +72,10 @@ def _is_open(action: str) -> bool:
     return action.startswith(_OPEN_ACTIONS)
 
 
-def _hide(data, *, hidden_keys=frozenset()):
+def _hide(data: Any, *, hidden_keys: frozenset[str] = frozenset()) -> Any:
     if not isinstance(data, dict):
         return HIDDEN
-    shown = {}
+    shown: dict[str, Any] = {}
     for key, value in data.items():
         # "units" as a number says how many a step covered; as a list, which ones.
         named = key in hidden_keys and (key == "unit" or isinstance(value, list))
@@ -83,7 +89,7 @@ def _hide(data, *, hidden_keys=frozenset()):
     return shown
 
 
-def visible_data(action: str, data):
+def visible_data(action: str, data: Any) -> Any:
     """The entry's data as the auditor sees it: keys kept, business values hidden."""
     if _is_open(action):
         return data
@@ -120,7 +126,7 @@ class AuditorEntry:
         return json.dumps(self.data, ensure_ascii=False, sort_keys=True) if self.data else ""
 
 
-def for_auditor(entries: Iterable) -> Iterator[AuditorEntry]:
+def for_auditor(entries: Iterable[AuditEntry]) -> Iterator[AuditorEntry]:
     for entry in entries:
         yield AuditorEntry(
             id=entry.id, created_at=entry.created_at, actor_id=entry.actor_id,

@@ -2,22 +2,23 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from kaohe.audit import chain
 from kaohe.audit.anchors import Anchor, latest_anchor, read_anchors
 from kaohe.audit.chain import GENESIS
 from kaohe.audit.context import current_ip
 from kaohe.audit.models import AuditEntry
+from kaohe.lib import clock
 
 # Any 64-bit constant: the advisory lock that serializes appends on PostgreSQL.
 _CHAIN_LOCK = 7_305_2017
 _SECRET_WORDS = ("password", "token", "secret", "otp")
 
 
-def _mask(data):
+def _mask(data: Any) -> Any:
     """Replace the value of any key that names a secret, at any depth."""
     if isinstance(data, dict):
         return {
@@ -34,9 +35,9 @@ def _mask(data):
 def log_action(
     action: str,
     *,
-    actor=None,
-    target=None,
-    data: dict | None = None,
+    actor: Any = None,
+    target: Any = None,
+    data: dict[str, Any] | None = None,
     success: bool = True,
     actor_repr: str | None = None,
     ip: str | None = None,
@@ -49,7 +50,7 @@ def log_action(
         last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
         user = actor if actor is not None and getattr(actor, "pk", None) else None
         entry = AuditEntry(
-            created_at=timezone.now(),
+            created_at=clock.now(),
             actor=user,
             actor_repr=actor_repr if actor_repr is not None else (
                 user.get_username() if user else ""
@@ -120,7 +121,7 @@ def verify_chain(*, extra_anchors: Sequence[Anchor] = ()) -> ChainReport:
     checked = held = plain = 0
     first_plain = None
     keyed_seen = False
-    broken: tuple[int, str] | None = None
+    broken: tuple[int | None, str] | None = None
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         held += 1
         if broken is None:
@@ -152,7 +153,8 @@ def verify_chain(*, extra_anchors: Sequence[Anchor] = ()) -> ChainReport:
                        latest_anchor=latest_anchor(anchors))
 
 
-def _check_entry(entry, expected_prev, key, keyed_seen, plain) -> tuple[bool, str]:
+def _check_entry(entry: AuditEntry, expected_prev: str, key: bytes, keyed_seen: bool,
+                 plain: int) -> tuple[bool, str]:
     """(whether the entry is keyed, why it breaks the chain or "")."""
     if entry.prev_hash != expected_prev:
         return False, "link to the previous entry does not match"

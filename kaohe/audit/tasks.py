@@ -20,7 +20,7 @@ ACTOR = "kaohe worker"
 
 
 @task()
-def anchor_audit_log():
+def anchor_audit_log() -> None:
     anchors.write_anchor(actor_repr=ACTOR)
     schedule_next_anchor()
 
@@ -36,11 +36,11 @@ def schedule_next_anchor(now: datetime.datetime | None = None) -> None:
     if not backend.supports_defer or _already_queued(backend):
         return
     latest = anchors.latest_anchor()
-    base = latest.written_at if latest is not None else (now or timezone.now())
+    base = (latest.written_at if latest is not None else None) or now or timezone.now()
     anchor_audit_log.using(run_after=base + anchors.DAILY).enqueue()
 
 
-def _already_queued(backend) -> bool:
+def _already_queued(backend: object) -> bool:
     if not isinstance(backend, DatabaseBackend):
         return False
     return DBTaskResult.objects.filter(task_path=anchor_audit_log.module_path,

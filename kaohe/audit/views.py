@@ -2,9 +2,12 @@
 anything but the log itself, which records every search and every export."""
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -20,21 +23,21 @@ EXPORT_HEADERS = ["编号", "时间", "操作人", "操作人编号", "来源地
                   "对象编号", "对象", "结果", "详情", "前一条哈希", "哈希", "操作说明"]
 
 
-def _search(request):
+def _search(request: HttpRequest) -> tuple[AuditSearchForm, QuerySet[AuditEntry]]:
     """The bound search form and the entries it selects (none while it has errors)."""
     form = AuditSearchForm(request.GET or None)
-    entries = AuditEntry.objects.order_by("-id")
+    entries: QuerySet[AuditEntry] = AuditEntry.objects.order_by("-id")
     if form.is_bound:
         entries = form.filter(entries) if form.is_valid() else entries.none()
     return form, entries
 
 
-def _filters(form) -> dict:
+def _filters(form: AuditSearchForm) -> dict[str, Any]:
     return form.used_filters() if form.is_bound and form.is_valid() else {}
 
 
 @capability_required(VIEW_AUDIT_LOG)
-def entry_list(request):
+def entry_list(request: HttpRequest) -> HttpResponse:
     form, entries = _search(request)
     filters = _filters(form)
     verify = request.GET.get("verify") == "1"
@@ -43,7 +46,8 @@ def entry_list(request):
                data={"q": filters.pop("q", ""), "verify": verify, **filters})
     chain = verify_chain() if verify else None
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    page.object_list = list(for_auditor(page.object_list))
+    # The page shows the entries as the auditor may see them, in place of the rows.
+    page.object_list = list(for_auditor(page.object_list))  # type: ignore[arg-type]
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("verify", None)
@@ -53,11 +57,11 @@ def entry_list(request):
 
 
 class _Echo:
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def _rows(entries):
+def _rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
     # Failed sign-ins put whatever a stranger typed as the username into the log: text that
     # a spreadsheet would run as a formula is neutralised.
     writer = csv_writer(_Echo(), lineterminator="\r\n")
@@ -76,7 +80,7 @@ def _rows(entries):
 
 
 @capability_required(EXPORT_AUDIT_LOG)
-def export(request):
+def export(request: HttpRequest) -> HttpResponseBase:
     """The selected entries as CSV (UTF-8 with BOM), oldest first, with their hashes (which
     can be compared with the anchors on paper), business values hidden as on the page. The
     export is logged (with its filters and row count) before it is written; it holds the

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from kaohe.accounts.models import Role, User
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
-from kaohe.dashboard import selectors
+from kaohe.dashboard import selectors, todo
 from kaohe.directory.selectors import units_visible_to
 from kaohe.outcomes.selectors import (
     released_grade_and_letter,
@@ -35,7 +35,9 @@ def home(request):
     user = request.user
     round_ = chosen_round()
     context = {"round": round_, "steps": [], "role_label": user.get_role_display(),
-               "reminder": reminder_for(user, round_)}
+               "reminder": reminder_for(user, round_),
+               # What is due from this user, first on every home page (issue 21).
+               "todo": todo.panel_for(user, round_)}
     if round_ is not None:
         visible = units_visible_to(user, round=round_)
         province = user.province if user.role == Role.PROVINCE else None
@@ -151,4 +153,13 @@ def _admin(request):
     if request.user.role == Role.AUDITOR:
         # As on the audit pages: business values hidden (kaohe.audit.redaction).
         context["recent"] = list(for_auditor(AuditEntry.objects.order_by("-id")[:10]))
+    if request.user.role == Role.SYSTEM_ADMIN:
+        # What still needs an account, and accounts nobody has used (issue 20).
+        from kaohe.accounts import bulk
+
+        context["accounts_todo"] = {
+            "units": list(bulk.units_without_account()),
+            "provinces": list(bulk.provinces_without_account()),
+            "never": list(bulk.never_signed_in()),
+        }
     return context

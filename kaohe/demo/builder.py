@@ -590,6 +590,73 @@ def _review_all(rng, round_, kinds, review_day):
         CategorySubmission.objects.filter(pk=submission.pk).update(submitted_at=submitted_at)
 
 
+# Results: decisions, approval, sign-off, release ------------------------------------------
+
+# The office's 发文字号 of the demo year (the 2017 plan itself is 国开办发〔2017〕59号).
+DEMO_SEQUENCES = {"letter": ("国开办函", 12), "notice": ("国开办发", 8),
+                  "circular": ("国开发", 2), "report": ("国开发", 2)}
+# Preference when the working group decides a pending grade (section 七 allows some only).
+_PENDING_CHOICES = ("poor", "average", "fairly_good", "good")
+
+
+def advance_demo_to_release(*, today: datetime.date) -> bool:
+    """Carry the demo through to the feedback (late February): the working group decides
+    every pending grade and submits, the leading group approves, the office drafts and signs
+    off every letter and the report to 党中央、国务院, releases the results, then signs off
+    the circular and the summons notices. Idempotent."""
+    from kaohe.documents import signing
+    from kaohe.documents.base import get_exporter
+    from kaohe.documents.models import NumberSequence
+    from kaohe.grading import services as grading
+    from kaohe.grading.models import ResultSet, ResultSetStatus
+    from kaohe.outcomes import services as outcomes
+
+    round_ = Round.objects.get(year=SEED)
+    if ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).exists():
+        return False
+    advance_demo_to_review(today=min(today, _due(round_, "review")))
+    office = User.objects.get(username="office")
+    working_group = User.objects.get(username="workgroup")
+    leader = User.objects.get(username="leader")
+    review_day = min(today, _due(round_, "deliberation"))
+    result_set = ResultSet.objects.filter(round=round_).order_by("-version").first()
+    with clock.on(review_day), transaction.atomic():
+        if result_set.status == ResultSetStatus.DRAFT:
+            for result in result_set.outputs["results"]:
+                if result["grade_code"] == "pending":
+                    _decide_pending(grading, result_set, result["unit"], working_group)
+            result_set = grading.result_set_submit(result_set=result_set, actor=working_group)
+        if result_set.status == ResultSetStatus.SUBMITTED:
+            result_set = grading.result_set_approve(
+                result_set=result_set, actor=leader,
+                comments="同意考核工作组的等次建议。（演示）")
+    with clock.on(today), transaction.atomic():
+        for kind, (prefix, number) in DEMO_SEQUENCES.items():
+            if not NumberSequence.objects.filter(year=today.year, kind=kind).exists():
+                signing.sequence_save(year=today.year, kind=kind, prefix=prefix,
+                                      next_number=number, actor=office)
+        outcomes.feedback_prepare(result_set=result_set, actor=office)
+        signing.sign_off_all(exporter=get_exporter("results_report"), round_=round_, actor=office,
+                               signer=leader.full_name)
+        signing.sign_off_all(exporter=get_exporter("feedback_letter"), round_=round_, actor=office)
+        outcomes.release(result_set=result_set, actor=office)
+        signing.sign_off_all(exporter=get_exporter("circular"), round_=round_, actor=office)
+        signing.sign_off_all(exporter=get_exporter("summons_notice"), round_=round_, actor=office)
+    return True
+
+
+def _decide_pending(grading, result_set, unit_code, actor):
+    for grade in _PENDING_CHOICES:
+        try:
+            grading.decision_record(result_set=result_set, unit_code=unit_code, grade=grade,
+                                    reason="经综合评议，结合突出问题核实情况确定。（演示）",
+                                    actor=actor)
+            return
+        except grading.GradingError:
+            continue
+    raise RuntimeError(f"no grade allowed for {unit_code}")
+
+
 # Launch and training (steps 1 and 2) -------------------------------------------------------
 
 _WORKING_GROUP = [

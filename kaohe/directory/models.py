@@ -39,6 +39,10 @@ class Category(models.Model):
 class Province(models.Model):
     code = models.CharField(_("行政区划代码"), max_length=2, unique=True)
     name = models.CharField(_("省（区、市）"), max_length=50, unique=True)
+    # The province's liaison for the assessment (the office keeps the contact list).
+    liaison_name = models.CharField(_("联络员姓名"), max_length=50, blank=True)
+    liaison_phone = models.CharField(_("联络员电话"), max_length=40, blank=True)
+    liaison_email = models.EmailField(_("联络员电子邮箱"), blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -77,6 +81,10 @@ class Unit(models.Model):
     name = models.CharField(_("单位名称"), max_length=100, unique=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="units")
     active = models.BooleanField(_("承担定点扶贫任务"), default=True)
+    # The unit's liaison for the assessment (the office keeps the contact list).
+    liaison_name = models.CharField(_("联络员姓名"), max_length=50, blank=True)
+    liaison_phone = models.CharField(_("联络员电话"), max_length=40, blank=True)
+    liaison_email = models.EmailField(_("联络员电子邮箱"), blank=True)
 
     class Meta:
         ordering = ["category__order", "code"]
@@ -102,3 +110,32 @@ class Pairing(models.Model):
 
     def __str__(self):
         return f"{self.unit} — {self.county}"
+
+
+class CountyFigure(models.Model):
+    """A county's figures for one year as the national poverty alleviation information
+    system (全国扶贫开发信息系统) exports them, imported by the office
+    (kaohe.directory.figures). They pre-fill indicators 1 and 2 for provinces and show
+    beside the province's own figures for reviewers, always with their source."""
+
+    county = models.ForeignKey(County, on_delete=models.CASCADE, related_name="figures")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    planned_exit = models.PositiveIntegerField(_("计划脱贫人口"), null=True, blank=True)
+    actual_exit = models.PositiveIntegerField(_("实际脱贫人口"), null=True, blank=True)
+    exited = models.BooleanField(_("当年摘帽"), null=True, blank=True)
+    poverty_incidence = models.DecimalField(_("贫困发生率（%）"), max_digits=5,
+                                            decimal_places=2, null=True, blank=True)
+    # Where the figures came from: the file's name and who imported it when.
+    source_file = models.CharField(_("来源文件"), max_length=200, blank=True)
+    imported_by = models.CharField(_("导入人"), max_length=150, blank=True)
+    imported_at = models.DateTimeField(_("导入时间"))
+
+    class Meta:
+        ordering = ["county__code", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="county_figure_unique"),
+        ]
+        verbose_name = _("全国扶贫开发信息系统县级数据")
+
+    def __str__(self):
+        return f"{self.county.name} · {self.year}"

@@ -72,3 +72,32 @@ def provinces_visible_to(user):
     if user.role in _SEE_ALL:
         return Province.objects.all()
     return Province.objects.none()
+
+
+class LiaisonRow:
+    """A unit or a province with its liaison, as the contact list shows it."""
+
+    def __init__(self, kind: str, record):
+        self.kind, self.record = kind, record
+        self.kind_label = "中央单位" if kind == "unit" else "省份"
+        self.pk, self.code, self.name = record.pk, record.code, record.name
+        self.liaison_name = record.liaison_name
+        self.liaison_phone = record.liaison_phone
+        self.liaison_email = record.liaison_email
+
+
+def liaison_rows() -> list[LiaisonRow]:
+    """Every active unit, then every province, with its liaison (the office's contact list)."""
+    units = Unit.objects.filter(active=True).order_by("category__order", "code")
+    return ([LiaisonRow("unit", u) for u in units]
+            + [LiaisonRow("province", p) for p in Province.objects.order_by("code")])
+
+
+def liaison_target_or_404(kind: str, pk):
+    model = {"unit": Unit, "province": Province}.get(kind)
+    if model is None:
+        raise Http404
+    try:
+        return model.objects.get(pk=pk)
+    except model.DoesNotExist:
+        raise Http404 from None

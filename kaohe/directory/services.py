@@ -71,3 +71,29 @@ def county_set_designated(*, county: County, designated: bool, note: str, actor)
         "directory.county.designation_changed", actor=actor, target=county,
         data={"old": old, "new": {"designated": designated, "note": county.designation_note}},
     )
+
+
+LIAISON_FIELDS = ("liaison_name", "liaison_phone", "liaison_email")
+
+
+@transaction.atomic
+def liaison_update(*, target, actor, **contact) -> dict:
+    """Change the liaison of a unit or a province (the office's contact list); returns
+    {field: [old, new]} of what changed."""
+    from django.core.exceptions import PermissionDenied
+
+    from kaohe.accounts.capabilities import MANAGE_DIRECTORY, has_capability
+
+    if not has_capability(actor, MANAGE_DIRECTORY):
+        raise PermissionDenied
+    stored = type(target).objects.select_for_update().get(pk=target.pk)
+    changed = {name: [getattr(stored, name), contact[name]] for name in LIAISON_FIELDS
+               if name in contact and getattr(stored, name) != contact[name]}
+    if changed:
+        for name, (_old, new) in changed.items():
+            setattr(stored, name, new)
+        stored.full_clean()
+        stored.save(update_fields=list(changed))
+        log_action("directory.liaison_changed", actor=actor, target=stored,
+                   data={"changed": changed})
+    return changed

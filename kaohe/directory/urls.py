@@ -11,4 +11,7 @@ urlpatterns = [
     path("counties/<int:pk>/designation/", views.county_designation, name="county_designation"),
     path("import/", views.import_view, name="import"),
     path("import/template.xlsx", views.import_template_view, name="import_template"),
+    path("liaisons/", views.liaisons, name="liaisons"),
+    path("figures/import/", views.figures_import, name="figures_import"),
+    path("liaisons/<slug:kind>/<int:pk>/", views.liaison_edit, name="liaison_edit"),
 ]

@@ -15,13 +15,20 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
-from kaohe.directory import importing, services
-from kaohe.directory.forms import DesignationForm, ImportForm
-from kaohe.directory.models import Category, Pairing
+from kaohe.directory import figures, importing, services
+from kaohe.directory.forms import (
+    DesignationForm,
+    FiguresImportForm,
+    ImportForm,
+    LiaisonForm,
+)
+from kaohe.directory.models import Category, CountyFigure, Pairing
 from kaohe.directory.selectors import (
     counties_visible_to,
     get_county_for_user,
     get_unit_for_user,
+    liaison_rows,
+    liaison_target_or_404,
     pairings_visible_to,
     provinces_visible_to,
     units_visible_to,
@@ -154,3 +161,46 @@ def import_template_view(request):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@capability_required(MANAGE_DIRECTORY)
+def liaisons(request):
+    """The contact list of every unit's and province's liaison, kept by the office."""
+    return render(request, "directory/liaisons.html", {"rows": liaison_rows()})
+
+
+@capability_required(MANAGE_DIRECTORY)
+@require_http_methods(["GET", "POST"])
+def liaison_edit(request, kind, pk):
+    target = liaison_target_or_404(kind, pk)
+    form = LiaisonForm(request.POST or None, initial={
+        name: getattr(target, name) for name in services.LIAISON_FIELDS})
+    if request.method == "POST" and form.is_valid():
+        if services.liaison_update(target=target, actor=request.user, **form.cleaned_data):
+            messages.success(request, _("已保存%(name)s的联络员信息。") % {"name": target.name})
+        else:
+            messages.info(request, _("没有需要保存的修改。"))
+        return redirect("directory:liaisons")
+    return render(request, "directory/liaison_edit.html", {"form": form, "target": target})
+
+
+@capability_required(MANAGE_DIRECTORY)
+@require_http_methods(["GET", "POST"])
+def figures_import(request):
+    """The national information system's county figures (CSV or Excel), all or nothing."""
+    form = FiguresImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = figures.import_county_figures(data=upload.read(), file_name=upload.name[:200],
+                                               actor=request.user)
+        if result.ok:
+            messages.success(request, _("导入完成：新增%(c)s条，更新%(u)s条县级数据。")
+                             % {"c": result.created, "u": result.updated})
+            return redirect("directory:figures_import")
+    status = 400 if result is not None and not result.ok else 200
+    return render(request, "directory/figures_import.html", {
+        "form": form, "result": result,
+        "latest": CountyFigure.objects.order_by("-imported_at").first(),
+        "count": CountyFigure.objects.count(),
+    }, status=status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 
 from kaohe.accounts.capabilities import has_capability
@@ -40,6 +41,23 @@ def register(cls):
     return cls
 
 
+def pk_or_404(key: str) -> int:
+    """An object's key from a URL or the command line as a primary key; 404 if it is none."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def one_of(objects, key: str):
+    """The object of a scoped queryset named by key: 404 when the key is not a number or names
+    nothing in the user's scope (the same answer, so the scope is not revealed)."""
+    try:
+        return objects.get(pk=pk_or_404(key))
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
 def get_exporter(identifier: str) -> Exporter:
     try:
         return REGISTRY[identifier]()
@@ -60,6 +78,10 @@ class Exporter:
     templatable: bool = True
     # Names an office template may use, shown on the template page.
     template_fields: tuple[str, ...] = ()
+    # The 文种 whose 发文字号 an office sign-off assigns (kaohe.documents.signing); empty for
+    # papers that are not signed off. ``upward``: a 上行文, which names its 签发人.
+    sign_kind: str = ""
+    upward: bool = False
 
     # --- what the user may export -------------------------------------------------------
     def objects_for(self, user, round_):
@@ -86,6 +108,12 @@ class Exporter:
     def build_xlsx(self, obj, mark: Mark | None) -> bytes:
         raise NotImplementedError
 
+    def document(self, obj, mark: Mark | None) -> OfficialDocument:
+        """The paper to print: as signed off when it was, with its 份号 when confidential."""
+        from kaohe.documents.signing import prepared
+
+        return prepared(self, obj, mark)
+
     def render(self, fmt: str, obj, mark: Mark | None, template: bytes | None = None,
                progress=None) -> RenderedFile:
         if fmt not in self.formats:
@@ -96,7 +124,7 @@ class Exporter:
         if fmt == "xlsx":
             data = self.build_xlsx(obj, mark)
         else:
-            doc = self.build(obj, mark)
+            doc = self.document(obj, mark)
             doc.mark = mark
             if fmt == "pdf":
                 data = render_pdf(doc)
@@ -183,7 +211,7 @@ def render_with_template(template: bytes, doc: OfficialDocument) -> bytes:
     except Exception as error:  # docxtpl raises Jinja's, XML and zip errors of every kind
         raise TemplateFillError(f"{type(error).__name__}: {error}") from error
     document = Document(io.BytesIO(filled.getvalue()))
-    apply_mark(document, doc.mark, doc.title, doc.classification)
+    apply_mark(document, doc.mark, doc.title, doc.classification, doc.issuer or doc.printed_by)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

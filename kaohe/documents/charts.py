@@ -30,14 +30,23 @@ def stacked_bars(categories: list[str], series: dict[str, list[int]], title: str
     figure, axes = pyplot.subplots(figsize=(7.5, 0.5 * len(categories) + 1.6), dpi=150)
     colours = ["#2e7d32", "#66bb6a", "#90a4ae", "#e53935", "#ffb300"]
     left = [0] * len(categories)
-    labels = [c.replace("中央", "") for c in categories]
+    # The categories' names exactly as they are (中央企业, not 企业); a long one on two lines.
+    labels = [c if len(c) <= 8 else f"{c[:len(c) // 2]}\n{c[len(c) // 2:]}"
+              for c in categories]
+    totals = [sum(values) for values in zip(*series.values(), strict=True)] or [0]
+    # A count is written inside its segment only where it fits; the table beside the chart
+    # has every count, and each bar ends with its total.
+    room = max(totals) * 0.045
     for (name, values), colour in zip(series.items(), colours, strict=False):
         axes.barh(labels, values, left=left, label=name, color=colour)
         for index, value in enumerate(values):
-            if value:
+            if value and value >= room:
                 axes.text(left[index] + value / 2, index, str(value), ha="center",
                           va="center", fontsize=8, color="white")
         left = [a + b for a, b in zip(left, values, strict=True)]
+    for index, total in enumerate(left):
+        axes.text(total + max(totals) * 0.01, index, str(total), ha="left", va="center",
+                  fontsize=8)
     axes.invert_yaxis()
     axes.set_title(title, fontsize=11)
     axes.set_xlabel("单位数")

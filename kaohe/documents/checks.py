@@ -1,10 +1,13 @@
-"""A warning when PDF documents would come out without Chinese glyphs."""
+"""Warnings when PDF documents would come out without Chinese glyphs or in faces of the
+wrong style, and a note naming the faces in use."""
 
 import shutil
 import subprocess
 
+from django.core.checks import Info, register
 from django.core.checks import Warning as CheckWarning
-from django.core.checks import register
+
+from kaohe.documents import fonts
 
 
 @register()
@@ -21,3 +24,23 @@ def cjk_font_installed(app_configs, **kwargs):
                              hint="apt-get install fonts-noto-cjk",
                              id="kaohe.documents.W002")]
     return []
+
+
+@register(deploy=True)
+def official_faces(app_configs, **kwargs):
+    """Names the face set for 仿宋, 楷体, 黑体, 宋体 and 小标宋, and warns for each role that
+    falls back to a face of another style (Noto CJK's Song or Sans). Under `check --deploy`,
+    where an operator looks before going live, not on every command of the demo."""
+    faces = fonts.faces()
+    messages = [Info("Official documents are set in " + "; ".join(
+        f"{face.role.label} {face.name} ({face.source})" for face in faces) + ".",
+        id="kaohe.documents.I001")]
+    for face in faces:
+        if face.source == "fallback":
+            messages.append(CheckWarning(
+                f"No {face.role.label} face: PDF documents set it in {face.name}, "
+                "a face of another style.",
+                hint="Set KAOHE_FONT_DIR to a folder with the office's fonts, or install "
+                     "Debian's texlive-lang-chinese (the Fandol faces).",
+                id="kaohe.documents.W003"))
+    return messages

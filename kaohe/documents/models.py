@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib.fields import StampedDateTimeField
+
 
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", _("排队中")
@@ -30,7 +32,7 @@ class Export(models.Model):
     title = models.CharField(_("文书"), max_length=300)
     made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ExportStatus.choices,
                               default=ExportStatus.QUEUED)
@@ -80,10 +82,100 @@ class DocumentTemplate(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    uploaded_at = models.DateTimeField(auto_now=True)
+    uploaded_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("文书模板")
 
     def __str__(self):
         return self.original_name
+
+
+class DocumentKind(models.TextChoices):
+    """The kinds of outgoing paper (GB/T 9704 文种) whose 发文字号 run in their own sequence."""
+
+    NOTICE = "notice", _("通知")
+    CIRCULAR = "circular", _("通报")
+    LETTER = "letter", _("函")
+    REPORT = "report", _("报告")
+
+
+class NumberSequence(models.Model):
+    """The office's 发文字号 for one year and one kind of paper: 国开办函〔2018〕12号 is
+    prefix 国开办函, year 2018, number 12. Kinds that share a prefix share its numbers."""
+
+    year = models.PositiveSmallIntegerField(_("年份"))
+    kind = models.CharField(_("文种"), max_length=20, choices=DocumentKind.choices)
+    prefix = models.CharField(_("机关代字"), max_length=30)
+    next_number = models.PositiveIntegerField(_("下一个序号"), default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = StampedDateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "kind"]
+        verbose_name = _("发文字号")
+        constraints = [models.UniqueConstraint(fields=["year", "kind"],
+                                               name="documents_sequence_year_kind")]
+
+    def __str__(self):
+        return f"{self.prefix}〔{self.year}〕"
+
+
+class SignOff(models.Model):
+    """A paper the office signed off (签发): its 成文日期, its 发文字号 and its content are
+    fixed here, and every later copy is printed from ``content`` (checked by ``sha256``)."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    identifier = models.CharField(max_length=50)
+    object_key = models.CharField(max_length=50)
+    title = models.CharField(_("文书"), max_length=300)
+    kind = models.CharField(_("文种"), max_length=20, choices=DocumentKind.choices)
+    year = models.PositiveSmallIntegerField()
+    prefix = models.CharField(max_length=30)
+    number = models.PositiveIntegerField()
+    doc_number = models.CharField(_("发文字号"), max_length=60)
+    issued_on = models.DateField(_("成文日期"))
+    signer = models.CharField(_("签发人"), max_length=50, blank=True)
+    content = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  related_name="+")
+    signed_at = StampedDateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        verbose_name = _("签发")
+        constraints = [
+            models.UniqueConstraint(fields=["identifier", "object_key"],
+                                    name="documents_signoff_once"),
+            models.UniqueConstraint(fields=["year", "prefix", "number"],
+                                    name="documents_signoff_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.doc_number} {self.title}"
+
+
+class DocumentCopy(models.Model):
+    """One numbered copy (份号) of a confidential paper, made by one export: a leaked paper
+    names its copy, and its copy its export (maker, time, code)."""
+
+    export = models.ForeignKey(Export, on_delete=models.PROTECT, related_name="copies")
+    identifier = models.CharField(max_length=50)
+    object_key = models.CharField(max_length=50)
+    number = models.PositiveIntegerField()
+    created_at = StampedDateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["identifier", "object_key", "number"]
+        constraints = [models.UniqueConstraint(fields=["identifier", "object_key", "number"],
+                                               name="documents_copy_number")]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """GB/T 9704 7.2.1: six Arabic digits."""
+        return f"{self.number:06d}"

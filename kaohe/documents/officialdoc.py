@@ -80,6 +80,30 @@ Block = Heading | Paragraph | Table | Figure | PageBreak
 
 
 @dataclass
+class Annex:
+    """A 附件: set on its own pages after the 落款 and before the 版记 (GB/T 9704 8), its
+    label 附件N top left, its title centred on the third line; `landscape` for wide tables."""
+
+    title: str
+    blocks: list[Block]
+    landscape: bool = False
+
+
+def numbered(blocks):
+    """Yield (block, label) with heading labels filled in; other blocks get ''."""
+    counters = [0, 0, 0, 0]
+    for block in blocks:
+        if isinstance(block, Heading):
+            level = min(max(block.level, 1), 4)
+            counters[level - 1] += 1
+            for lower in range(level, 4):
+                counters[lower] = 0
+            yield block, heading_label(level, counters[level - 1])
+        else:
+            yield block, ""
+
+
+@dataclass
 class Mark:
     """Who made a confidential copy and when: printed on every page and in the properties."""
 
@@ -111,6 +135,57 @@ class OfficialDocument:
     subject: str = ""
     mark: Mark | None = None
     landscape: bool = False
+    # The 版头 (GB/T 9704 7.2), set by the sign-off step; each is optional.
+    # kind: "notice", "circular", "report" (文件格式) or "letter" (信函格式); "" has no 版头.
+    kind: str = ""
+    issuer_mark: str = ""        # 发文机关标志; empty: the issuer's name (+ "文件")
+    doc_number: str = ""         # 发文字号, e.g. 国开办函〔2018〕12号
+    copy_number: str = ""        # 份号, six digits
+    secrecy_period: str = ""     # 保密期限, printed after the 密级 with ★
+    urgency: str = ""            # 紧急程度: 特急 or 加急
+    signer: str = ""             # 签发人 of a 上行文 (report)
+    sealed: bool | None = None   # 加盖印章 (7.3.5.1); None: sealed when there is a 版头
+    annexes: list[Annex] = field(default_factory=list)
+
+    @property
+    def paper_kind(self) -> str:
+        """The kind, or for a numbered paper without one, the kind its title names."""
+        if self.kind or not self.number:
+            return self.kind
+        for suffix, kind in (("函", "letter"), ("报告", "report"), ("通报", "circular")):
+            if self.title.endswith(suffix):
+                return kind
+        return "notice"
+
+    @property
+    def letter_format(self) -> bool:
+        return self.paper_kind == "letter"
+
+    @property
+    def has_masthead(self) -> bool:
+        return bool(self.paper_kind and (self.issuer_mark or self.issuer))
+
+    @property
+    def masthead(self) -> str:
+        """The 发文机关标志: the issuer's name, followed by 文件 in the 文件格式."""
+        if self.issuer_mark:
+            return self.issuer_mark
+        return self.issuer if self.letter_format else f"{self.issuer}文件"
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.has_masthead if self.sealed is None else self.sealed
+
+    @property
+    def number(self) -> str:
+        return self.doc_number or self.reference
+
+    @property
+    def secrecy(self) -> str:
+        """The top-left 密级 line: 秘密★1年, or the internal mark as given."""
+        if self.secrecy_period and self.classification:
+            return f"{self.classification}★{self.secrecy_period}"
+        return self.classification
 
     @property
     def confidential(self) -> bool:
@@ -118,16 +193,7 @@ class OfficialDocument:
 
     def numbered_blocks(self):
         """Yield (block, label) with heading labels filled in; other blocks get ''."""
-        counters = [0, 0, 0, 0]
-        for block in self.blocks:
-            if isinstance(block, Heading):
-                level = min(max(block.level, 1), 4)
-                counters[level - 1] += 1
-                for lower in range(level, 4):
-                    counters[lower] = 0
-                yield block, heading_label(level, counters[level - 1])
-            else:
-                yield block, ""
+        return numbered(self.blocks)
 
     def as_context(self) -> dict:
         """What an office-supplied Word template (docxtpl) can use."""
@@ -148,7 +214,12 @@ class OfficialDocument:
             "recipient": self.recipient,
             "issuer": self.issuer,
             "issued_on": official_date(self.issued_on),
-            "reference": self.reference,
+            "reference": self.number,
+            "doc_number": self.number,
+            "copy_number": self.copy_number,
+            "urgency": self.urgency,
+            "signer": self.signer,
+            "masthead": self.masthead if self.has_masthead else "",
             "attachments": self.attachments,
             "copy_to": self.copy_to,
             "printed_by": self.printed_by,

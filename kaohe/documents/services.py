@@ -21,6 +21,7 @@ from kaohe.audit.services import log_action
 from kaohe.documents.base import RenderedFile, get_exporter
 from kaohe.documents.models import INTERRUPTED, DocumentTemplate, Export, ExportStatus
 from kaohe.documents.officialdoc import Mark
+from kaohe.lib import clock
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def export_now(user, exporter, obj, fmt: str, *, round_=None) -> tuple[Export, R
     except Exception as error:
         export.status = ExportStatus.FAILED
         export.error = f"{type(error).__name__}: {error}"[:2000]
-        export.finished_at = timezone.now()
+        export.finished_at = clock.now()
         export.save(update_fields=["status", "error", "finished_at"])
         log_action("document.export", actor=user, target=export, success=False,
                    data={"document": exporter.identifier, "format": fmt, "code": export.code})
@@ -106,17 +107,24 @@ def _finish(export: Export, rendered: RenderedFile):
     export.content_type = rendered.content_type
     export.size = len(rendered.data)
     export.sha256 = hashlib.sha256(rendered.data).hexdigest()
-    export.finished_at = timezone.now()
+    export.finished_at = clock.now()
     export.progress = export.total or export.progress
     export.save()
 
 
 def _audit_data(export: Export, exporter) -> dict:
-    return {
+    data = {
         "document": exporter.identifier, "format": export.fmt, "object": export.object_key,
         "code": export.code, "sha256": export.sha256, "size": export.size,
         "marked": exporter.confidential,
     }
+    # The 份号 of the copy (or how many copies a bulk export numbered): kaohe.documents.signing.
+    copies = [copy.label for copy in export.copies.all()[:2]]
+    if len(copies) == 1:
+        data["copy_number"] = copies[0]
+    elif copies:
+        data["copies"] = export.copies.count()
+    return data
 
 
 def request_export(user, exporter, obj, fmt: str, *, round_=None) -> Export:
@@ -140,7 +148,7 @@ def run_export(export_id: int):
         if export.status != ExportStatus.QUEUED:
             return  # already taken by another worker, or cancelled
         export.status = ExportStatus.RUNNING
-        export.heartbeat_at = timezone.now()
+        export.heartbeat_at = timezone.now()  # a lease: real time, not kaohe.lib.clock
         export.save(update_fields=["status", "heartbeat_at"])
     with _Heartbeat(export.pk):
         _render_and_store(export)
@@ -200,13 +208,13 @@ def _render_and_store(export: Export):
         logger.exception("export %s failed", export.code)
         Export.objects.filter(pk=export.pk).update(
             status=ExportStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000],
-            finished_at=timezone.now())
+            finished_at=clock.now())
         log_action("document.export", actor=user, target=export, success=False,
                    data={"document": export.identifier, "code": export.code})
         return
     export.refresh_from_db()
     export.storage_name = name
-    export.expires_at = timezone.now() + timedelta(hours=settings.EXPORT_TTL_HOURS)
+    export.expires_at = clock.now() + timedelta(hours=settings.EXPORT_TTL_HOURS)
     with transaction.atomic():
         _finish(export, rendered)
         log_action("document.export", actor=user, target=export,
@@ -215,7 +223,7 @@ def _render_and_store(export: Export):
 
 def purge_expired(now=None) -> int:
     """Delete the files of bulk exports past their time; the rows stay for the record."""
-    now = now or timezone.now()
+    now = now or clock.now()  # expires_at is shown to users ("保留至"): the clock's time
     count = 0
     for export in Export.objects.filter(status=ExportStatus.DONE, expires_at__lte=now):
         if export.storage_name and default_storage.exists(export.storage_name):
@@ -266,11 +274,12 @@ def recover_stale_exports(*, now=None, export_id: int | None = None) -> int:
 
     Called when a worker starts and when a page polls an export; the user is told the
     background task was interrupted and may start the export again."""
-    now = now or timezone.now()
+    now = now or timezone.now()  # heartbeats are leases: real time
     limit = now - timedelta(seconds=settings.EXPORT_LEASE_SECONDS)
+    made_limit = clock.now() - (timezone.now() - limit)  # created_at is on kaohe.lib.clock
     stale = Export.objects.filter(status=ExportStatus.RUNNING).filter(
         models.Q(heartbeat_at__lt=limit)
-        | models.Q(heartbeat_at__isnull=True, created_at__lt=limit))
+        | models.Q(heartbeat_at__isnull=True, created_at__lt=made_limit))
     if export_id is not None:
         stale = stale.filter(pk=export_id)
     count = 0
@@ -278,7 +287,7 @@ def recover_stale_exports(*, now=None, export_id: int | None = None) -> int:
         # Only if still stale when written: a live worker's beat in between wins.
         updated = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING,
                                         heartbeat_at=export.heartbeat_at).update(
-            status=ExportStatus.FAILED, finished_at=now,
+            status=ExportStatus.FAILED, finished_at=clock.now(),
             error=f"{INTERRUPTED}: no heartbeat since {export.heartbeat_at or export.created_at}")
         if updated:
             count += 1
@@ -291,5 +300,5 @@ def recover_stale_exports(*, now=None, export_id: int | None = None) -> int:
 def mark_failed(export_id: int):
     """An export whose task broke before it could record the failure itself."""
     Export.objects.filter(pk=export_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
-                          ).update(status=ExportStatus.FAILED, finished_at=timezone.now(),
+                          ).update(status=ExportStatus.FAILED, finished_at=clock.now(),
                                    error="task failed")

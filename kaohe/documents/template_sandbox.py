@@ -30,7 +30,7 @@ from jinja2.tests import TESTS as JINJA_TESTS
 # What OfficialDocument.as_context() gives a template (a test keeps the two in step).
 CONTEXT_VARIABLES = ("title", "recipient", "issuer", "issued_on", "reference", "attachments",
                      "copy_to", "printed_by", "printed_on", "classification", "mark",
-                     "sections")
+                     "sections", "doc_number", "copy_number", "urgency", "signer", "masthead")
 # The context variables that are lists, and the lists inside a section (a table's).
 LIST_VARIABLES = ("sections", "attachments")
 SECTION_LISTS = ("rows", "headers")

@@ -9,22 +9,23 @@ from django.core.files.storage import default_storage
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaohe.accounts.capabilities import (
     EXPORT_DOCUMENTS,
     MANAGE_DOCUMENT_TEMPLATES,
+    SIGN_DOCUMENTS,
     capability_required,
     has_capability,
 )
 from kaohe.audit.services import log_action
-from kaohe.documents import services
+from kaohe.documents import services, signing
 from kaohe.documents.base import FORMAT_LABELS, REGISTRY, TemplateFillError, get_exporter
 from kaohe.documents.forms import TemplateForm
 from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
+from kaohe.lib import clock
 from kaohe.lib.http import attachment_response
 from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
@@ -50,6 +51,7 @@ def index(request):
         "round": round_, "offered": _offered(request.user, round_), "exports": exports,
         "years": list(rounds_visible_to(request.user).values_list("year", flat=True)),
         "can_manage_templates": has_capability(request.user, MANAGE_DOCUMENT_TEMPLATES),
+        "can_sign": has_capability(request.user, SIGN_DOCUMENTS),
     })
 
 
@@ -95,7 +97,7 @@ def export_download(request, pk):
     export = _own_export(request, pk)
     if export.status != ExportStatus.DONE or not export.storage_name:
         raise Http404
-    if export.expires_at and export.expires_at <= timezone.now():
+    if export.expires_at and export.expires_at <= clock.now():
         services.purge_expired()
         raise Http404
     with default_storage.open(export.storage_name, "rb") as handle:
@@ -181,4 +183,90 @@ def pick(request, identifier):
     round_ = round_from_request(request)
     exporter.get_object(request.user, round_, key)  # 404 outside the user's scope
     url = reverse("documents:make", kwargs={"identifier": identifier, "key": key, "fmt": fmt})
+    return redirect(url + (f"?year={round_.year}" if round_ is not None else ""))
+
+
+# Sign-off (签发) --------------------------------------------------------------------------
+
+
+@capability_required(SIGN_DOCUMENTS)
+def sign_off(request):
+    """The office's sign-off desk: the 发文字号 sequences of the year and every outgoing
+    paper of the round, signed or waiting."""
+    from kaohe.documents.models import DocumentKind, NumberSequence
+
+    round_ = round_from_request(request)
+    year = clock.today().year
+    sequences = {s.kind: s for s in NumberSequence.objects.filter(year=year)}
+    rows = signing.signable(request.user, round_) if round_ is not None else []
+    waiting: dict[str, dict] = {}
+    for row in rows:
+        if row["sign_off"] is None:
+            batch = waiting.setdefault(row["exporter"].identifier,
+                                       {"exporter": row["exporter"], "count": 0})
+            batch["count"] += 1
+    return render(request, "documents/sign_off.html", {
+        "round": round_, "year": year, "rows": rows,
+        "batches": [b for b in waiting.values() if b["count"] > 1],
+        "sequences": [{"kind": kind, "label": label, "sequence": sequences.get(kind)}
+                      for kind, label in DocumentKind.choices],
+    })
+
+
+@capability_required(SIGN_DOCUMENTS)
+@require_POST
+def sequence_save(request):
+    try:
+        signing.sequence_save(year=int(request.POST.get("year", "")),
+                              kind=request.POST.get("kind", ""),
+                              prefix=request.POST.get("prefix", "")[:30],
+                              next_number=int(request.POST.get("next_number", "")),
+                              actor=request.user)
+    except ValueError:
+        messages.error(request, _("请填写有效的年份和序号。"))
+    except signing.SigningError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已保存发文字号设置。"))
+    return redirect("documents:sign_off")
+
+
+@capability_required(SIGN_DOCUMENTS)
+@require_POST
+def sign_all(request, identifier):
+    """Every paper of one kind not yet signed (the round's letters), at once."""
+    round_ = round_from_request(request)
+    exporter = get_exporter(identifier)
+    if not exporter.sign_kind or round_ is None:
+        raise Http404
+    try:
+        count = signing.sign_off_all(exporter=exporter, round_=round_, actor=request.user,
+                                     signer=request.POST.get("signer", "")[:50],
+                                     urgency=request.POST.get("urgency", "")[:10])
+    except signing.SigningError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已签发%(count)s份“%(name)s”。") % {
+            "count": count, "name": exporter.name})
+    return redirect(reverse("documents:sign_off") + f"?year={round_.year}")
+
+
+@capability_required(SIGN_DOCUMENTS)
+@require_POST
+def sign(request, identifier, key):
+    round_ = round_from_request(request)
+    exporter = get_exporter(identifier)
+    if not exporter.sign_kind:
+        raise Http404
+    obj = exporter.get_object(request.user, round_, key)  # 404 outside the user's scope
+    try:
+        signed = signing.sign_off(exporter=exporter, obj=obj, actor=request.user,
+                                  signer=request.POST.get("signer", "")[:50],
+                                  urgency=request.POST.get("urgency", "")[:10])
+    except signing.SigningError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已签发：%(number)s %(title)s") % {
+            "number": signed.doc_number, "title": signed.title})
+    url = reverse("documents:sign_off")
     return redirect(url + (f"?year={round_.year}" if round_ is not None else ""))

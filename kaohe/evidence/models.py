@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib.fields import StampedDateTimeField
+
 
 class Upload(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -28,8 +30,8 @@ class Upload(models.Model):
     length = models.BigIntegerField(_("文件大小"))
     offset = models.BigIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
+    updated_at = StampedDateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Set when the finished file was refused (wrong type, say): the reason shown to the user.
     rejected_reason = models.CharField(max_length=300, blank=True)
@@ -64,7 +66,7 @@ class Evidence(models.Model):
     url = models.URLField(_("链接"), max_length=1000, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]

@@ -35,6 +35,7 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 from kaohe.evidence import filetypes
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
+from kaohe.lib import clock
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.selectors import current_round
 
@@ -342,7 +343,7 @@ def _reconcile(upload: Upload, f) -> None:
 
 
 def _save_offset(upload: Upload, offset: int) -> None:
-    Upload.objects.filter(pk=upload.pk).update(offset=offset, updated_at=timezone.now())
+    Upload.objects.filter(pk=upload.pk).update(offset=offset, updated_at=clock.now())
     upload.offset = offset
 
 
@@ -380,7 +381,7 @@ def _finish(upload: Upload, *, source: Path, moved: bool) -> Evidence:
             sha256=sha256, content_type=file_type.content_type,
             uploaded_by_id=upload.created_by_id,
         )
-        upload.completed_at = timezone.now()
+        upload.completed_at = clock.now()
         upload.save(update_fields=["completed_at", "updated_at"])
         log_action("evidence.uploaded", actor=upload.created_by, target=evidence, data={
             "name": evidence.original_name, "size": size, "sha256": sha256,

@@ -18,6 +18,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib.fields import StampedDateTimeField
+
 
 class ResultSetStatus(models.TextChoices):
     DRAFT = "draft", _("综合评议中")
@@ -78,7 +80,7 @@ class Correction(models.Model):
         ordering = ["round", "opened_at"]
         verbose_name = _("考核结果更正")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.round.year} correction of v{self.corrects.version}"
 
     @property
@@ -102,7 +104,7 @@ class ResultSet(models.Model):
     outputs = models.JSONField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
@@ -135,7 +137,7 @@ class ResultSet(models.Model):
         ]
         verbose_name = _("等次建议")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.round.year} v{self.version}"
 
     @property
@@ -174,10 +176,10 @@ class ResultSet(models.Model):
         if self.scheme_hash:
             # Only versions that recorded the scheme carry the key, so older seals hold.
             payload["scheme"] = self.scheme_hash
-        if self.correction_id is not None:
+        if (correction := self.correction) is not None:
             # Only corrections carry the key, so seals made before corrections existed hold.
-            payload["correction"] = {"corrects": self.correction.corrects.version,
-                                     "reason": self.correction.reason}
+            payload["correction"] = {"corrects": correction.corrects.version,
+                                     "reason": correction.reason}
         canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False,
                                separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -222,7 +224,7 @@ class ResultSetEvent(models.Model):
     class Meta:
         ordering = ["result_set", "at", "pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.result_set} {self.action}"
 
 
@@ -247,5 +249,5 @@ class Decision(models.Model):
     class Meta:
         ordering = ["decided_at", "pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.unit_code}: {self.previous} → {self.grade}"

@@ -8,6 +8,11 @@ nothing is computed, decided, approved or released for it again except through a
 ``Correction`` that the leading group opens with a written reason.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -28,6 +33,7 @@ from kaohe.grading.models import (
     ResultSetStatus,
 )
 from kaohe.grading.vocabulary import AREA_GRADES, Grade
+from kaohe.lib import clock
 from kaohe.reviews.models import (
     CategorySubmission,
     CategorySubmissionStatus,
@@ -39,6 +45,9 @@ from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Round, RoundStatus
 from kaohe.rounds.selectors import scheme_hash
 from kaohe.submissions.models import FindingKind, ProvincialFinding, ProvincialReport, ReportStatus
+
+if TYPE_CHECKING:
+    from kaohe.accounts.models import User
 
 # Versions still being worked on: superseded once a later version is approved or the round
 # is released.
@@ -53,7 +62,7 @@ class GradingError(Exception):
 # --------------------------------------------------------------------------- engine inputs
 
 
-def engine_inputs(round_) -> list[dict]:
+def engine_inputs(round_: Round) -> list[dict[str, Any]]:
     """One entry per unit of every submitted category, from the grades as submitted.
 
     These are sealed with the result set, so they hold codes and data, never a label in the
@@ -96,9 +105,9 @@ def engine_inputs(round_) -> list[dict]:
                 {"county": finding.county.code, "county_name": finding.county.name,
                  "description": finding.description[:60], "source": FindingSource.PROVINCE,
                  "province": province.code, "province_name": province.name})
-        else:
+        elif (kind := finding.problem_kind) is not None:  # a problem always names its kind
             entry["serious_problems"].append(
-                {"kind": finding.problem_kind.code, "name": finding.problem_kind.name,
+                {"kind": kind.code, "name": kind.name,
                  "source": FindingSource.PROVINCE, "province": province.code,
                  "province_name": province.name})
     # Where several provinces recommend a grade, the most cautious one counts.
@@ -112,7 +121,7 @@ def engine_inputs(round_) -> list[dict]:
     return sorted(entries.values(), key=lambda e: e["unit"])
 
 
-def _source_text(item: dict) -> str:
+def _source_text(item: dict[str, Any]) -> str:
     """Who found it, in the engine's language (Chinese) whatever the reader's language."""
     if item.get("province_name"):
         return f"{item['province_name']}报告"
@@ -120,7 +129,7 @@ def _source_text(item: dict) -> str:
         return str(FindingSource(item["source"]).label)
 
 
-def problem_text(item) -> str:
+def problem_text(item: str | dict[str, Any]) -> str:
     """A serious problem as the engine's reasons name it; sets sealed before problems were
     stored as codes hold the text itself."""
     if isinstance(item, str):
@@ -128,14 +137,14 @@ def problem_text(item) -> str:
     return f"{item['name']}（{_source_text(item)}）"
 
 
-def incident_text(item) -> str:
+def incident_text(item: str | dict[str, Any]) -> str:
     if isinstance(item, str):
         return item
     where = f"（{item['province_name']}报告）" if item.get("province_name") else ""
     return f"{item['county_name']}：{item['description']}{where}"
 
 
-def _unit_inputs(inputs: list[dict]) -> list[engine.UnitInput]:
+def _unit_inputs(inputs: list[dict[str, Any]]) -> list[engine.UnitInput]:
     return [
         engine.UnitInput(
             unit=item["unit"],
@@ -151,7 +160,7 @@ def _unit_inputs(inputs: list[dict]) -> list[engine.UnitInput]:
     ]
 
 
-def run_engine(inputs: list[dict], method: dict) -> dict:
+def run_engine(inputs: list[dict[str, Any]], method: dict[str, Any]) -> dict[str, Any]:
     units = _unit_inputs(inputs)
     evaluation = engine.evaluate(units, method)
     outputs = evaluation.to_dict()
@@ -189,7 +198,7 @@ def unit_names(result_set: ResultSet) -> dict[str, str]:
     return {item["unit"]: item.get("name") or item["unit"] for item in result_set.inputs}
 
 
-def _listed(breaches, limit: int = 10) -> str:
+def _listed(breaches: Sequence[engine.RuleBreach], limit: int = 10) -> str:
     shown = "；".join(b.message for b in breaches[:limit])
     return shown if len(breaches) <= limit else _("%(shown)s；等%(n)s项") % {
         "shown": shown, "n": len(breaches)}
@@ -201,7 +210,7 @@ def _check_rules(result_set: ResultSet, verb: str) -> None:
     pending = [b for b in breaches if b.rule == "pending"]
     if pending:
         names = unit_names(result_set)
-        listed = "、".join(names.get(b.unit, b.unit) for b in pending[:20])
+        listed = "、".join(names.get(b.unit, b.unit) for b in pending[:20] if b.unit)
         raise GradingError(_("仍有%(n)s家单位等次待定，请先逐一确定：%(units)s")
                            % {"n": len(pending), "units": listed
                               + ("等" if len(pending) > 20 else "")})
@@ -239,8 +248,8 @@ def _refusal(action: str, result_set: ResultSet) -> str:
     return messages[action] % {"version": result_set.version, "status": status}
 
 
-def _transition(result_set: ResultSet, action: str, *, actor, comments: str = "",
-                fields: tuple[str, ...] = (), data: dict | None = None) -> ResultSet:
+def _transition(result_set: ResultSet, action: str, *, actor: User, comments: str = "",
+                fields: tuple[str, ...] = (), data: dict[str, Any] | None = None) -> ResultSet:
     """The one place where a result set's status changes: check the move against
     TRANSITIONS, save it with the given fields, keep it in the version's history (with
     the comments) and in the audit log."""
@@ -251,14 +260,14 @@ def _transition(result_set: ResultSet, action: str, *, actor, comments: str = ""
     result_set.status = target
     result_set.save(update_fields=["status", *fields])
     ResultSetEvent.objects.create(result_set=result_set, action=event, status=target,
-                                  actor=actor, at=timezone.now(), comments=comments)
+                                  actor=actor, at=clock.now(), comments=comments)
     log_action(f"grading.result_set.{event}", actor=actor, target=result_set,
                data={"version": result_set.version, **(data or {})})
     return result_set
 
 
-def _supersede(result_set: ResultSet, *, by: ResultSet, actor) -> None:
-    result_set.superseded_at, result_set.superseded_by = timezone.now(), by
+def _supersede(result_set: ResultSet, *, by: ResultSet, actor: User) -> None:
+    result_set.superseded_at, result_set.superseded_by = clock.now(), by
     _transition(result_set, "supersede", actor=actor, fields=("superseded_at", "superseded_by"),
                 data={"by": by.version})
 
@@ -268,12 +277,12 @@ def _locked(result_set: ResultSet) -> ResultSet:
         "correction").get(pk=result_set.pk)
 
 
-def _in_force(round_) -> ResultSet | None:
+def _in_force(round_: Round | int) -> ResultSet | None:
     """The released version units read (at most one per round)."""
     return ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).first()
 
 
-def open_correction(round_) -> Correction | None:
+def open_correction(round_: Round | int) -> Correction | None:
     return Correction.objects.filter(round=round_, released_at__isnull=True,
                                      abandoned_at__isnull=True).first()
 
@@ -283,7 +292,7 @@ def _closed_message() -> str:
              "提出更正并说明理由。")
 
 
-def _round_closed_message(round_) -> str:
+def _round_closed_message(round_: Round) -> str:
     return _("%(year)s年度考核已结束，只能查阅，不能修改。") % {"year": round_.year}
 
 
@@ -303,7 +312,7 @@ def _check_round_open(result_set: ResultSet) -> None:
 
 
 @transaction.atomic
-def result_set_compute(*, round, actor) -> ResultSet:
+def result_set_compute(*, round: Round, actor: User) -> ResultSet:
     """Run the engine on the submitted preliminary results; a new draft version."""
     ensure_round_writable(round, error=GradingError)
     # The round's row is the lock that numbers versions one at a time (a double click
@@ -336,7 +345,7 @@ def result_set_compute(*, round, actor) -> ResultSet:
 
 @transaction.atomic
 def decision_record(*, result_set: ResultSet, unit_code: str, grade: str, reason: str,
-                    actor) -> Decision:
+                    actor: User) -> Decision:
     """A grade the working group sets by hand, with its reason, within section 七."""
     ensure_round_writable(result_set.round_id, error=GradingError)
     result_set = _locked(result_set)
@@ -365,7 +374,7 @@ def decision_record(*, result_set: ResultSet, unit_code: str, grade: str, reason
         kind=(DecisionKind.PENDING if engine_grades[unit_code] == "pending"
               else DecisionKind.ADJUSTMENT),
         previous=previous, grade=grade, reason=reason, decided_by=actor,
-        decided_at=timezone.now(),
+        decided_at=clock.now(),
     )
     log_action("grading.decision.recorded", actor=actor, target=result_set,
                data={"unit": unit_code, "old": previous, "new": grade, "reason": reason})
@@ -376,12 +385,12 @@ def _decided(final: dict[str, str]) -> dict[str, str]:
     return {unit: grade for unit, grade in final.items() if grade != "pending"}
 
 
-def _ranked_unit_count(round_) -> int:
+def _ranked_unit_count(round_: Round) -> int:
     return Unit.objects.filter(active=True, category__ranked=True).count()
 
 
 @transaction.atomic
-def result_set_submit(*, result_set: ResultSet, actor) -> ResultSet:
+def result_set_submit(*, result_set: ResultSet, actor: User) -> ResultSet:
     ensure_round_writable(result_set.round_id, error=GradingError)
     result_set = _locked(result_set)
     if result_set.status == ResultSetStatus.SUBMITTED:
@@ -396,12 +405,12 @@ def result_set_submit(*, result_set: ResultSet, actor) -> ResultSet:
             _("只有%(have)s家单位的初步考核结果，应为%(want)s家；请待各牵头部门报送后重新生成。")
             % {"have": len(result_set.inputs), "want": expected}
         )
-    result_set.submitted_at, result_set.submitted_by = timezone.now(), actor
+    result_set.submitted_at, result_set.submitted_by = clock.now(), actor
     return _transition(result_set, "submit", actor=actor, fields=("submitted_at", "submitted_by"))
 
 
 @transaction.atomic
-def result_set_approve(*, result_set: ResultSet, actor, comments: str = "") -> ResultSet:
+def result_set_approve(*, result_set: ResultSet, actor: User, comments: str = "") -> ResultSet:
     """The leading group approves: the version is sealed and every earlier version still
     open (draft, submitted, returned or approved) is superseded by it."""
     ensure_round_writable(result_set.round_id, error=GradingError)
@@ -415,7 +424,7 @@ def result_set_approve(*, result_set: ResultSet, actor, comments: str = "") -> R
     if newer.exists():
         raise GradingError(_("已有更新的版本，不能审定旧版本。"))
     _check_rules(result_set, _("审定"))
-    now = timezone.now()
+    now = clock.now()
     result_set.decided_at, result_set.decided_by = now, actor
     result_set.approved_at, result_set.approved_by = now, actor
     result_set.leader_comments = comments
@@ -431,7 +440,7 @@ def result_set_approve(*, result_set: ResultSet, actor, comments: str = "") -> R
 
 
 @transaction.atomic
-def result_set_return(*, result_set: ResultSet, actor, comments: str) -> ResultSet:
+def result_set_return(*, result_set: ResultSet, actor: User, comments: str) -> ResultSet:
     """The leading group sends a submitted version back with its comments; they stay in the
     version's history beside every later comment."""
     ensure_round_writable(result_set.round_id, error=GradingError)
@@ -441,7 +450,7 @@ def result_set_return(*, result_set: ResultSet, actor, comments: str) -> ResultS
         raise GradingError(_refusal("return", result_set))
     if not comments.strip():
         raise GradingError(_("请填写退回意见。"))
-    result_set.decided_at, result_set.decided_by = timezone.now(), actor
+    result_set.decided_at, result_set.decided_by = clock.now(), actor
     return _transition(result_set, "return", actor=actor, comments=comments,
                        fields=("decided_at", "decided_by"), data={"comments": comments})
 
@@ -468,7 +477,7 @@ def check_releasable(result_set: ResultSet) -> None:
 
 
 @transaction.atomic
-def result_set_release(*, result_set: ResultSet, actor) -> ResultSet:
+def result_set_release(*, result_set: ResultSet, actor: User) -> ResultSet:
     """Make each unit's own grade visible to that unit: one act for the whole round. A
     correction's release supersedes the version it corrects and closes the correction."""
     ensure_round_writable(result_set.round_id, error=GradingError)
@@ -479,11 +488,13 @@ def result_set_release(*, result_set: ResultSet, actor) -> ResultSet:
     check_releasable(result_set)
     result_set.verify_seal()
     in_force = _in_force(result_set.round_id)
-    now = timezone.now()
+    now = clock.now()
     result_set.released_at, result_set.released_by = now, actor
     if in_force is not None:
         _supersede(in_force, by=result_set, actor=actor)
         correction = result_set.correction
+        if correction is None:  # check_releasable refused a second release without one
+            raise GradingError(_closed_message())
         correction.released_as, correction.released_at = result_set, now
         correction.save(update_fields=["released_as", "released_at"])
         log_action("grading.correction.released", actor=actor, target=result_set,
@@ -497,7 +508,7 @@ def result_set_release(*, result_set: ResultSet, actor) -> ResultSet:
 
 
 @transaction.atomic
-def correction_open(*, round, actor, reason: str) -> ResultSet:
+def correction_open(*, round: Round, actor: User, reason: str) -> ResultSet:
     """The leading group reopens a released round with a written reason. The working group
     gets a new draft version, a copy of the released one with its decisions, to correct
     (or computes a new one); the released grades stand until the correction is approved and
@@ -517,7 +528,7 @@ def correction_open(*, round, actor, reason: str) -> ResultSet:
                            % {"at": timezone.localtime(existing.opened_at)
                               .strftime("%Y-%m-%d %H:%M")})
     in_force.verify_seal()
-    now = timezone.now()
+    now = clock.now()
     correction = Correction.objects.create(round=round_, corrects=in_force, reason=reason,
                                            opened_by=actor, opened_at=now)
     version = (ResultSet.objects.filter(round=round_).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -540,7 +551,7 @@ def correction_open(*, round, actor, reason: str) -> ResultSet:
 
 
 @transaction.atomic
-def correction_abandon(*, round, actor, reason: str) -> Correction:
+def correction_abandon(*, round: Round, actor: User, reason: str) -> Correction:
     """The leading group withdraws its open correction, with a written reason. Every version
     of the correction still being worked on is abandoned (kept, with its history); the
     released version stays in force and the round can be closed."""
@@ -551,7 +562,7 @@ def correction_abandon(*, round, actor, reason: str) -> Correction:
         raise GradingError(_("%(year)s年度考核结果没有正在进行的更正。") % {"year": round_.year})
     if not reason.strip():
         raise GradingError(_("请填写撤销更正的理由。"))
-    now = timezone.now()
+    now = clock.now()
     correction.abandoned_at, correction.abandoned_by = now, actor
     correction.abandon_reason = reason
     correction.save(update_fields=["abandoned_at", "abandoned_by", "abandon_reason"])

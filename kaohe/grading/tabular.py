@@ -28,8 +28,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, overload
 
 from kaohe.grading.engine import AREA_CODES, AREA_GRADES, AREA_NAMES, Evaluation, Grade, UnitInput
+
+if TYPE_CHECKING:
+    from kaohe.lib.xlsx_reading import UnreadableCell
 
 
 class InputError(ValueError):
@@ -115,7 +119,7 @@ def _read_csv(path: Path) -> list[_Row]:
     return [_Row(number, record) for number, record in enumerate(records, start=1)]
 
 
-def _read_xlsx(path: Path) -> tuple[list[_Row], list]:
+def _read_xlsx(path: Path) -> tuple[list[_Row], list[UnreadableCell]]:
     """The first sheet's rows, and its cells that would read as blank although they are not
     (formulas without a cached result, merged cells: kaohe.lib.xlsx_reading.UnreadableCell).
 
@@ -139,12 +143,12 @@ def _read_xlsx(path: Path) -> tuple[list[_Row], list]:
                 f"(cannot read file: not a valid .xlsx workbook: {exc.english})"
             ) from None
         where = f"「{exc.sheet}」表：" if exc.sheet else ""
-        sheet = f"sheet {exc.sheet!r}: " if exc.sheet else ""
+        in_sheet = f"sheet {exc.sheet!r}: " if exc.sheet else ""
         raise InputError(f"无法读取文件：{path}：{where}{exc.reason} "
-                         f"(cannot read file: {sheet}{exc.english})") from None
+                         f"(cannot read file: {in_sheet}{exc.english})") from None
 
 
-def _refuse_unreadable(rows: list[_Row], unreadable: list) -> None:
+def _refuse_unreadable(rows: list[_Row], unreadable: list[UnreadableCell]) -> None:
     """InputError naming every cell of a used column (below the header) that cannot be read."""
     filled = [row for row in rows if any(cell.strip() for cell in row.cells)]
     if not unreadable or not filled:
@@ -264,6 +268,10 @@ def _unit(row: _Row, columns: dict[str, tuple[int, str]]) -> UnitInput:
     )
 
 
+@overload
+def _grade(text: str, row: int, header: str, *, required: Literal[True]) -> Grade: ...
+@overload
+def _grade(text: str, row: int, header: str, *, required: bool) -> Grade | None: ...
 def _grade(text: str, row: int, header: str, *, required: bool) -> Grade | None:
     if not text:
         if required:

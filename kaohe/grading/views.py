@@ -1,8 +1,11 @@
 """The working group's comprehensive review and the leading group's approval."""
 
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -18,17 +21,17 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.audit.services import log_action
 from kaohe.grading import engine, services
-from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus, SealBroken
+from kaohe.grading.models import SNAPSHOTS, Decision, ResultSet, ResultSetStatus, SealBroken
 from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib.dbfunctions import JSONArrayLength
-from kaohe.lib.http import current_round_or_404
+from kaohe.lib.http import AuthenticatedRequest, current_round_or_404
 from kaohe.outcomes import services as outcomes
 from kaohe.reviews.models import CategorySubmission
 from kaohe.reviews.selectors import lead_departments_ranked
 from kaohe.rounds.models import RoundStatus
 
 
-def _result_set(pk) -> ResultSet:
+def _result_set(pk: int) -> ResultSet:
     # The version's own round, so an earlier year's results stay reachable once the next
     # round starts; a round in preparation has none (nothing is computed before it starts).
     result_set = get_object_or_404(
@@ -38,7 +41,7 @@ def _result_set(pk) -> ResultSet:
 
 
 @capability_required(VIEW_RESULTS)
-def index(request):
+def index(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     submissions = {s.lead_department_id: s for s in CategorySubmission.objects.filter(
         round=round_)}
@@ -58,7 +61,7 @@ def index(request):
 
 @capability_required(RUN_REVIEW)
 @require_POST
-def compute(request):
+def compute(request: AuthenticatedRequest) -> HttpResponse:
     try:
         result_set = services.result_set_compute(round=current_round_or_404(), actor=request.user)
     except services.GradingError as exc:
@@ -72,25 +75,39 @@ def _label(code: str) -> str:
     return engine.GRADE_LABELS[engine.Grade(code)]
 
 
-def _decisions(result_set: ResultSet) -> list:
-    """Every manual decision with who, when and why; grades in words, units by name."""
+@dataclass(frozen=True)
+class _DecisionShown:
+    """A decision as the page shows it: grades in words (较好), never by their codes
+    (fairly_good), and the unit by name; everything else is the decision's own."""
+
+    decision: Decision
+    previous_label: str
+    grade_label: str
+    engine_label: str
+    unit_name: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.decision, name)
+
+
+def _decisions(result_set: ResultSet) -> list[_DecisionShown]:
+    """Every manual decision with who, when and why."""
     names = services.unit_names(result_set)
     engine_grades = {r["unit"]: r["grade_code"] for r in result_set.outputs["results"]}
-    decisions = []
-    for decision in result_set.decisions.select_related("decided_by"):
-        # The page names grades in words (较好), never by their codes (fairly_good).
-        decision.previous_label = _label(decision.previous)
-        decision.grade_label = _label(decision.grade)
-        decision.engine_label = _label(engine_grades.get(decision.unit_code, "pending"))
-        decision.unit_name = names.get(decision.unit_code, decision.unit_code)
-        decisions.append(decision)
-    return decisions
+    return [
+        _DecisionShown(
+            decision, previous_label=_label(decision.previous), grade_label=_label(decision.grade),
+            engine_label=_label(engine_grades.get(decision.unit_code, "pending")),
+            unit_name=names.get(decision.unit_code, decision.unit_code))
+        for decision in result_set.decisions.select_related("decided_by")
+    ]
 
 
-def _rows(result_set: ResultSet, category: str, decisions: list, rules):
+def _rows(result_set: ResultSet, category: str, decisions: list[_DecisionShown],
+          rules: engine.DecisionRules) -> list[dict[str, Any]]:
     inputs = {item["unit"]: item for item in result_set.inputs}
     final = result_set.final_grades()
-    by_unit = {}
+    by_unit: dict[str, list[_DecisionShown]] = {}
     for decision in decisions:
         by_unit.setdefault(decision.unit_code, []).append(decision)
     rows = []
@@ -122,12 +139,12 @@ WARNING_KINDS = {
 }
 
 
-def _warning_kinds(warnings: list[dict]) -> list[tuple[str, int]]:
+def _warning_kinds(warnings: list[dict[str, Any]]) -> list[tuple[str, int]]:
     counts = Counter(w["code"] for w in warnings)
     return [(str(WARNING_KINDS.get(code, code)), n) for code, n in counts.most_common()]
 
 
-def _warnings(result_set: ResultSet) -> list[dict]:
+def _warnings(result_set: ResultSet) -> list[dict[str, Any]]:
     """The engine's warnings, each with the name of its unit."""
     names = services.unit_names(result_set)
     return [{"unit": w.get("unit"), "name": names.get(w.get("unit") or "", ""),
@@ -135,7 +152,7 @@ def _warnings(result_set: ResultSet) -> list[dict]:
             for w in result_set.outputs.get("warnings", [])]
 
 
-def _sensitivity(result_set: ResultSet) -> list[dict]:
+def _sensitivity(result_set: ResultSet) -> list[dict[str, Any]]:
     names = services.unit_names(result_set)
     out = []
     for p in result_set.outputs.get("sensitivity", []):
@@ -145,7 +162,7 @@ def _sensitivity(result_set: ResultSet) -> list[dict]:
 
 
 @capability_required(VIEW_RESULTS)
-def detail(request, pk):
+def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     result_set = _result_set(pk)
     try:
         result_set.verify_seal()
@@ -158,15 +175,16 @@ def detail(request, pk):
     rules = services.decision_rules(result_set)
     rows = _rows(result_set, category, decisions, rules)
     final = result_set.final_grades()
-    counts = {code: 0 for code in GRADE_ORDER}
+    counts: dict[str, int] = {code: 0 for code in GRADE_ORDER}
     for grade in final.values():
         counts[grade] += 1
     categories = sorted({item["category"] for item in result_set.inputs})
-    by_category = {c: {code: 0 for code in GRADE_ORDER} for c in categories}
+    by_category: dict[str, dict[str, int]] = {
+        c: {code: 0 for code in GRADE_ORDER} for c in categories}
     inputs = {item["unit"]: item for item in result_set.inputs}
     for unit, grade in final.items():
         by_category[inputs[unit]["category"]][grade] += 1
-    chart = {
+    chart: dict[str, Any] = {
         "labels": [_label(c) for c in GRADE_ORDER],
         "categories": categories,
         "series": {_label(c): [by_category[cat][c] for cat in categories] for c in GRADE_ORDER},
@@ -180,6 +198,10 @@ def detail(request, pk):
         "others": [round(100 * c["overall"]["others"]["shares"].get("好", 0), 1)
                    for c in calibration.values()],
     }
+    # The charts' data as text (issue 21, WCAG 1.1.1): one table row per category.
+    chart_table = [(cat, [by_category[cat][c] for c in GRADE_ORDER]) for cat in categories]
+    calibration_table = list(zip(chart["calibration"]["categories"], chart["calibration"]["own"],
+                                 chart["calibration"]["others"], strict=True))
     pending = [row for row in rows if row["result"]["grade_code"] == "pending"]
     warnings = _warnings(result_set)
     sensitivity = _sensitivity(result_set)
@@ -192,7 +214,8 @@ def detail(request, pk):
         "result_set": result_set, "round": result_set.round, "rows": rows,
         "category": category, "categories": categories,
         "counts": [(_label(c), counts[c]) for c in GRADE_ORDER],
-        "chart": chart, "pending": pending, "decisions": decisions,
+        "chart": chart, "chart_table": chart_table, "calibration_table": calibration_table,
+        "pending": pending, "decisions": decisions,
         "warnings": warnings, "warning_kinds": _warning_kinds(warnings),
         "pending_open": sum(1 for grade in final.values() if grade == "pending"),
         "breaches": services.rule_breaches(result_set, complete=False),
@@ -222,7 +245,7 @@ def detail(request, pk):
 
 @capability_required(RUN_REVIEW)
 @require_POST
-def decide(request, pk):
+def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     result_set = _result_set(pk)
     try:
         services.decision_record(result_set=result_set, unit_code=request.POST.get("unit", ""),
@@ -237,7 +260,7 @@ def decide(request, pk):
 
 @capability_required(RUN_REVIEW)
 @require_POST
-def submit(request, pk):
+def submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         services.result_set_submit(result_set=_result_set(pk), actor=request.user)
     except services.GradingError as exc:
@@ -249,7 +272,7 @@ def submit(request, pk):
 
 @capability_required(APPROVE_RESULTS)
 @require_POST
-def approve(request, pk):
+def approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     result_set = _result_set(pk)
     comments = request.POST.get("comments", "")
     try:
@@ -268,7 +291,7 @@ def approve(request, pk):
 
 @capability_required(RELEASE_RESULTS)
 @require_POST
-def release(request, pk):
+def release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     result_set = _result_set(pk)
     try:
         outcomes.release(result_set=result_set, actor=request.user)
@@ -285,7 +308,7 @@ def release(request, pk):
 
 @capability_required(APPROVE_RESULTS)
 @require_POST
-def reopen(request, pk):
+def reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The leading group opens a correction of the released version, with its reason."""
     result_set = _result_set(pk)
     if result_set.status != ResultSetStatus.RELEASED:
@@ -304,7 +327,7 @@ def reopen(request, pk):
 
 @capability_required(APPROVE_RESULTS)
 @require_POST
-def abandon(request, pk):
+def abandon(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The leading group withdraws its open correction, with its reason; the released
     version stays in force."""
     result_set = _result_set(pk)
@@ -320,7 +343,7 @@ def abandon(request, pk):
 
 
 @capability_required(VIEW_RESULTS)
-def compare(request, pk, other_pk):
+def compare(request: AuthenticatedRequest, pk: int, other_pk: int) -> HttpResponse:
     result_set, other = _result_set(pk), _result_set(other_pk)
     mine, theirs = result_set.final_grades(), other.final_grades()
     names = {item["unit"]: item["name"] for item in result_set.inputs + other.inputs}

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib.fields import StampedDateTimeField
+
 
 class Body(models.TextChoices):
     """Where a working group member comes from: the office and the 8 lead departments."""
@@ -47,7 +49,7 @@ class WorkingGroupMember(models.Model):
                                 default=Position.MEMBER)
     body = models.CharField(_("所属部门"), max_length=40, choices=Body.choices)
     order = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["round", "order", "pk"]
@@ -79,7 +81,7 @@ class TeamFiling(models.Model):
     updated_on = models.DateField(_("最近更新"))
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -132,7 +134,7 @@ class CategoryPlan(models.Model):
     updated_on = models.DateField(_("最近更新"))
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -159,7 +161,7 @@ class RefinedItem(models.Model):
     description = models.TextField(_("说明"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["round", "lead_department", "item__order", "order", "pk"]
@@ -196,7 +198,7 @@ class TrainingSession(models.Model):
     topic = models.CharField(_("培训内容"), max_length=300)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["round", "held_on", "pk"]
@@ -216,7 +218,7 @@ class TrainingMaterial(models.Model):
     content_type = models.CharField(max_length=100)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["session", "uploaded_at", "pk"]
@@ -235,7 +237,7 @@ class Attendance(models.Model):
                              related_name="training_attendances")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

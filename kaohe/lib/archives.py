@@ -118,16 +118,17 @@ class BoundedZip:
     first one over a limit raises ArchiveRefused.
     """
 
-    def __init__(self, source: BinaryIO | bytes | str | os.PathLike, limits: ArchiveLimits):
+    def __init__(self, source: BinaryIO | bytes | str | os.PathLike[str],
+                 limits: ArchiveLimits) -> None:
         self.limits = limits
         self.bytes_read = 0
         self._own = not hasattr(source, "read")
         if isinstance(source, bytes | bytearray | memoryview):
             self._fp: BinaryIO = io.BytesIO(source)
-        elif self._own:
+        elif isinstance(source, str | os.PathLike):
             self._fp = open(source, "rb")  # noqa: SIM115 - closed by close()
         else:
-            self._fp = source  # type: ignore[assignment]
+            self._fp = source
         try:
             self._fp.seek(0, os.SEEK_END)
             self.archive_bytes = self._fp.tell()
@@ -158,12 +159,12 @@ class BoundedZip:
         try:
             # The same function ZipFile uses (stable since Python 2), so that the bound
             # applies to exactly the bytes it is about to read.
-            endrec = zipfile._EndRecData(self._fp)
+            endrec = zipfile._EndRecData(self._fp)  # type: ignore[attr-defined]
         except (OSError, zipfile.BadZipFile, struct.error) as error:
             raise _damaged(type(error).__name__) from None
         if not endrec:
             raise _damaged("no end of central directory")
-        size = endrec[zipfile._ECD_SIZE]
+        size: int = endrec[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
         if size > self.limits.max_directory_bytes:
             raise ArchiveRefused(
                 "directory",
@@ -184,7 +185,7 @@ class BoundedZip:
     def __enter__(self) -> BoundedZip:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- what is inside --------------------------------------------------------------
@@ -290,7 +291,7 @@ class BoundedZip:
         if not flags & _DATA_DESCRIPTOR and 0xFFFFFFFF not in (compressed, size) and (
                 compressed != info.compress_size or size != info.file_size):
             raise self._lying(info)
-        start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+        start: int = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
         if start + info.compress_size > self.archive_bytes:
             raise _damaged("member beyond the end of the file")
         return start
@@ -307,10 +308,8 @@ class BoundedZip:
                 left -= len(data)
                 yield data
             return
-        if info.compress_type == _DEFLATED:
-            decompressor = zlib.decompressobj(-15)
-        else:
-            decompressor = bz2.BZ2Decompressor()
+        decompressor: zlib._Decompress | bz2.BZ2Decompressor = (
+            zlib.decompressobj(-15) if info.compress_type == _DEFLATED else bz2.BZ2Decompressor())
         position = start
         try:
             while left > 0 and not decompressor.eof:
@@ -322,7 +321,7 @@ class BoundedZip:
                 left -= len(data)
                 position += len(data)
                 yield from self._drain(decompressor, data)
-            if info.compress_type == _DEFLATED:
+            if not isinstance(decompressor, bz2.BZ2Decompressor):
                 # What zlib still holds once all input is in: at most one match (258 bytes).
                 tail = decompressor.flush()
                 for offset in range(0, len(tail), _CHUNK):
@@ -333,7 +332,8 @@ class BoundedZip:
             raise _damaged("compressed stream cut short")
 
     @staticmethod
-    def _drain(decompressor, data: bytes) -> Iterator[bytes]:
+    def _drain(decompressor: zlib._Decompress | bz2.BZ2Decompressor,
+               data: bytes) -> Iterator[bytes]:
         """All the output of one input chunk, in pieces of at most _CHUNK bytes."""
         if isinstance(decompressor, bz2.BZ2Decompressor):
             chunk = decompressor.decompress(data, max_length=_CHUNK)

@@ -1,6 +1,14 @@
 """Database functions Django does not ship, on SQLite and PostgreSQL."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import Func, IntegerField
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
 
 class JSONArrayLength(Func):
@@ -11,6 +19,7 @@ class JSONArrayLength(Func):
     arity = 1
     output_field = IntegerField()
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+                      **extra_context: Any) -> _AsSqlType:
         return super().as_sql(compiler, connection, function="jsonb_array_length",
                               **extra_context)

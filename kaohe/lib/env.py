@@ -57,9 +57,8 @@ def envsecret(name: str, default: str | None = None) -> str:
         if not value:
             raise ImproperlyConfigured(f"{name}_FILE={path!r} is empty")
         return value
-    value = os.environ.get(name)
-    if value:
-        return value
+    if from_environment := os.environ.get(name):
+        return from_environment
     if default is None:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set")
     return default

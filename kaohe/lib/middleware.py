@@ -5,16 +5,21 @@ an English browser would get English screens by surprise; here only an explicit 
 (the language cookie set by the switch) changes the language.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import translation
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 
 class ChosenLanguageMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.supported = {code for code, _name in settings.LANGUAGES}
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
@@ -33,11 +38,10 @@ class RequestSizeLimitMiddleware:
     tus view, so they pass here.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
-        from django.http import HttpResponse
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         from django.template.defaultfilters import filesizeformat
         from django.utils.html import escape
         from django.utils.translation import gettext as _
@@ -65,13 +69,14 @@ class ProjectNotFoundMiddleware:
     renders what Django's own handler would.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest,
+                          exception: Exception) -> HttpResponse | None:
         from django.http import Http404
         from django.views.defaults import page_not_found
 

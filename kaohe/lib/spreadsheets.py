@@ -27,10 +27,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 # What a spreadsheet reads as the start of a formula. The full-width forms, which Chinese input
 # methods type, are neutralised as well: a precaution that costs an apostrophe in CSV only.
@@ -53,7 +59,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def _text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return str(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
 def _keep_as_text(cell: Cell) -> None:
@@ -72,14 +78,14 @@ def set_cell(cell: Cell, value: Any) -> Cell:
     return cell
 
 
-def write_row(sheet, values: Iterable[Any]) -> list[Cell]:
+def write_row(sheet: Worksheet, values: Iterable[Any]) -> list[Cell]:
     """Append a row to a worksheet, like ``sheet.append``, and return its cells."""
     cells = [set_cell(Cell(sheet), value) for value in values]
     sheet.append(cells)
     return cells
 
 
-def neutralise(workbook) -> int:
+def neutralise(workbook: Workbook) -> int:
     """Make every text cell of every sheet text (the last check before a workbook is saved,
     which covers a workbook loaded from bytes or filled by ``sheet.append``); returns how
     many cells were formulas."""
@@ -96,7 +102,7 @@ def neutralise(workbook) -> int:
     return formulas
 
 
-def workbook_bytes(workbook) -> bytes:
+def workbook_bytes(workbook: Workbook) -> bytes:
     """The .xlsx file of a workbook, neutralised."""
     neutralise(workbook)
     buffer = io.BytesIO()
@@ -104,7 +110,7 @@ def workbook_bytes(workbook) -> bytes:
     return buffer.getvalue()
 
 
-def save_workbook(workbook, path) -> None:
+def save_workbook(workbook: Workbook, path: str | os.PathLike[str]) -> None:
     """Write a workbook to a path, neutralised."""
     neutralise(workbook)
     workbook.save(path)
@@ -122,10 +128,10 @@ def header_text(text: str) -> str:
 class CsvWriter:
     """``csv.writer`` whose every field goes through ``safe_cell``."""
 
-    def __init__(self, stream, **kwargs):
+    def __init__(self, stream: SupportsWrite[str], **kwargs: Any) -> None:
         self._writer = csv.writer(stream, **kwargs)
 
-    def writerow(self, row: Iterable[Any]):
+    def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([safe_cell(value) for value in row])
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
@@ -133,5 +139,5 @@ class CsvWriter:
             self.writerow(row)
 
 
-def csv_writer(stream, **kwargs) -> CsvWriter:
+def csv_writer(stream: SupportsWrite[str], **kwargs: Any) -> CsvWriter:
     return CsvWriter(stream, **kwargs)

@@ -26,15 +26,17 @@ Django import at module level: ``kaohe evaluate`` uses the defaults.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from kaohe.lib.archives import ArchiveLimits, ArchiveRefused, BoundedZip, human_size
@@ -194,7 +196,7 @@ class _PartScanner:
     """Feeds one member to expat, counting SpreadsheetML rows and cells as openpyxl reads
     them (rows by their r attribute or one after the other, cells likewise)."""
 
-    def __init__(self, part: str, limits: WorkbookLimits, sheet_name):
+    def __init__(self, part: str, limits: WorkbookLimits, sheet_name: Callable[[], str | None]):
         self.scan = SheetScan(part)
         self.limits = limits
         self.sheet_name = sheet_name  # callable: the sheet's name for messages
@@ -205,7 +207,7 @@ class _PartScanner:
         self._row = 0
         self._col = 0
         self._cells = 0
-        self._cell: list | None = None  # [row, column, has formula, has value, type]
+        self._cell: list[Any] | None = None  # [row, column, has formula, has value, type]
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.buffer_text = True
         parser.StartElementHandler = self._start
@@ -229,14 +231,14 @@ class _PartScanner:
                                self.sheet_name()) from None
             self.failed = True
 
-    def _limit(self, reason: str, english: str):
+    def _limit(self, reason: str, english: str) -> NoReturn:
         raise _Refuse(WorkbookRefused("limit", reason, english, sheet=self.sheet_name()))
 
-    def _doctype(self, *args):
+    def _doctype(self, *args: object) -> NoReturn:
         # Excel never writes a DTD; entities are how XML bombs grow.
         raise _Refuse(_damaged(f"{self.scan.part} has a DTD", self.sheet_name()))
 
-    def _start(self, tag: str, attrs: dict) -> None:
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
         scan, limits = self.scan, self.limits
         if tag == _ROW:
             self.spreadsheet = True
@@ -325,7 +327,7 @@ class _PartScanner:
         if (r1, c1) != (r2, c2):
             self._note(self.scan.merged, (r1, c1, r2, c2, f"{_letter(c1)}{r1}:{_letter(c2)}{r2}"))
 
-    def _note(self, notes: list, item) -> None:
+    def _note(self, notes: list[Any], item: Any) -> None:
         if len(notes) >= _MAX_NOTES:
             self._limit(
                 _("合并单元格或没有计算结果的公式超过 %(max)d 处，请整理后再导入")
@@ -400,7 +402,7 @@ def scan_workbook(data: bytes, limits: WorkbookLimits) -> WorkbookScan:
                 if info.is_dir():
                     continue
                 part = info.filename
-                scanner = _PartScanner(part, limits, lambda p=part: names.get(p, p))
+                scanner = _PartScanner(part, limits, functools.partial(names.get, part, part))
                 scanners[part] = scanner
                 for chunk in archive.iter_member(info):
                     scanner.feed(chunk)
@@ -418,12 +420,12 @@ def scan_workbook(data: bytes, limits: WorkbookLimits) -> WorkbookScan:
 class Sheet:
     """One worksheet of an open workbook: its rows within their real bounds."""
 
-    def __init__(self, worksheet, scan: SheetScan):
+    def __init__(self, worksheet: Any, scan: SheetScan) -> None:
         self._ws = worksheet
         self.scan = scan
         self.title: str = worksheet.title
 
-    def rows(self, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple]:
+    def rows(self, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[Any, ...]]:
         """Values of each row from min_row, as many as the sheet really has; every row has
         the same length (the sheet's highest column)."""
         last = self.scan.max_row if max_row is None else min(max_row, self.scan.max_row)
@@ -446,7 +448,7 @@ class Sheet:
                                self.title) from None
             yield values
 
-    def value(self, row: int, column: int):
+    def value(self, row: int, column: int) -> Any:
         for values in self.rows(min_row=row, max_row=row):
             return values[column - 1] if column <= len(values) else None
         return None
@@ -457,7 +459,7 @@ class Sheet:
 
 
 class Workbook:
-    def __init__(self, book, scan: WorkbookScan):
+    def __init__(self, book: Any, scan: WorkbookScan) -> None:
         self._book = book
         self.scan = scan
         self.sheetnames: list[str] = list(book.sheetnames)
@@ -472,7 +474,7 @@ class Workbook:
         worksheets = self._book.worksheets
         return self._sheet(worksheets[0]) if worksheets else None
 
-    def _sheet(self, worksheet) -> Sheet:
+    def _sheet(self, worksheet: Any) -> Sheet:
         # The part openpyxl will stream is the one the pre-check counted; a sheet without
         # rows has no scan of its own and is empty.
         part = getattr(worksheet, "_worksheet_path", None)

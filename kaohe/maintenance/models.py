@@ -15,6 +15,7 @@ class SpentFormToken(models.Model):
                              related_name="+")
     token = models.CharField(max_length=64)
     path = models.CharField(max_length=300)
+    # Real time, not kaohe.lib.clock: replay protection, purged a real day later.
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Where the first request sent the user; a repeat is sent to the same place.
     redirect_to = models.CharField(max_length=500, blank=True)

@@ -43,7 +43,7 @@ def purge_spent_tokens(now=None) -> int:
     """Forget tokens older than a day (a form that old is re-rendered before it is sent)."""
     from kaohe.maintenance.models import SpentFormToken
 
-    now = now or timezone.now()
+    now = now or timezone.now()  # replay protection: real time, not kaohe.lib.clock
     deleted, _ = SpentFormToken.objects.filter(created_at__lt=now - KEEP).delete()
     return deleted
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib.fields import StampedDateTimeField
+
 
 class Feedback(models.Model):
     """What the leading group tells one unit: its grade, problems found, suggestions.
@@ -20,7 +22,7 @@ class Feedback(models.Model):
     suggestions = models.TextField(_("改进工作的意见建议"), blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
     # In a correction: the unit's letter of the version corrected, and whether this letter
     # changes it (grade or text): only then is the unit told of the correction.
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
@@ -109,7 +111,7 @@ class RectificationAttachment(models.Model):
                                  related_name="rectification_attachments")
     attached_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -139,7 +141,7 @@ class RectificationEvent(models.Model):
     kind = models.CharField(_("事项"), max_length=20, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                               related_name="+")
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = StampedDateTimeField(_("时间"), auto_now_add=True)
     comment = models.TextField(_("说明"), blank=True)
     # A submission's snapshot (measures, status and files per item); an extension's date.
     data = models.JSONField(default=dict, blank=True)
@@ -177,7 +179,7 @@ class Summons(models.Model):
     closed = models.BooleanField(_("跟踪事项已办结"), default=False)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["round", "unit"]
@@ -204,7 +206,7 @@ class Dispatch(models.Model):
     note = models.TextField(_("备注"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["sent_on"]

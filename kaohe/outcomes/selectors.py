@@ -30,6 +30,26 @@ def results_sent_to_org_department(round_) -> ResultSet | None:
     return result_set
 
 
+def org_department_results(result_set) -> dict:
+    """The list the organization department receives: every ranked unit with its final
+    grade, in the order of categories and codes (as the exported 考核结果名单), and the
+    count per grade. No score, rank or reason: those stay internal to the leading group."""
+    from kaohe.directory.models import Unit
+    from kaohe.grading.vocabulary import GRADE_ORDER
+
+    grades = result_set.final_grades()
+    units = sorted(Unit.objects.filter(code__in=grades).select_related("category"),
+                   key=lambda u: (u.category.order, u.code))
+    counts = {code: 0 for code in GRADE_ORDER}
+    rows = []
+    for unit in units:
+        code = grades[unit.code]
+        counts[code] = counts.get(code, 0) + 1
+        rows.append({"unit": unit, "grade": GRADE_LABELS[Grade(code)]})
+    return {"rows": rows,
+            "counts": [(GRADE_LABELS[Grade(code)], n) for code, n in counts.items() if n]}
+
+
 def unit_history(unit, current_round) -> dict:
     """Released grades of every round, unfinished rectification items and open summons."""
     grades = []

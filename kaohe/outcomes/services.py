@@ -2,7 +2,6 @@
 tracked, summons for 较差 units, dispatches recorded, unfinished items carried over."""
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
@@ -97,6 +96,13 @@ def feedback_update(*, feedback: Feedback, actor, problems: str, suggestions: st
     result_set = feedback.result_set
     if result_set.released_at is not None:
         raise OutcomeError(_("考核结果已反馈，反馈意见不能再修改。"))
+    from kaohe.documents.models import SignOff
+
+    signed = SignOff.objects.filter(identifier="feedback_letter",
+                                    object_key=str(feedback.pk)).first()
+    if signed is not None:  # the signed paper is fixed (kaohe.documents.signing)
+        raise OutcomeError(_("该反馈函已签发（%(number)s），不能再修改。")
+                           % {"number": signed.doc_number})
     if result_set.status != ResultSetStatus.APPROVED:
         raise OutcomeError(_("该反馈意见属于第%(version)s版（%(status)s），不能修改。")
                            % {"version": result_set.version,
@@ -140,6 +146,9 @@ def release(*, result_set: ResultSet, actor) -> ResultSet:
             Summons.objects.get_or_create(round=result_set.round, unit=unit,
                                           defaults={"updated_by": actor})
     log_action("outcomes.released", actor=actor, target=result_set)
+    from kaohe.notifications import events
+
+    events.results_released(result_set=result_set)
     return result_set
 
 
@@ -275,7 +284,7 @@ def rectification_submit(*, report: RectificationReport, actor) -> Rectification
     if unchosen:
         raise OutcomeError(_("第%(items)s项被认定整改不到位，请修改整改措施并重新选择整改状态后"
                              "再报送。") % {"items": "、".join(unchosen)})
-    now = timezone.now()
+    now = clock.now()
     if not again:
         report.submitted_at, report.submitted_by = now, actor
     report.last_submitted_at = now
@@ -314,9 +323,13 @@ def item_review(*, item: RectificationItem, actor, accepted: bool, note: str):
     item.review_note, item.reviewed_by = note, actor
     item.needs_revision = not accepted
     item.save(update_fields=["status", "review_note", "reviewed_by", "needs_revision"])
-    RectificationEvent.objects.create(
+    event = RectificationEvent.objects.create(
         report=report, item=item, actor=actor, comment=note,
         kind=EventKind.ACCEPTED if accepted else EventKind.NOT_ACCEPTED)
+    from kaohe.notifications import events
+
+    events.rectification_item_reviewed(report=report, item=item, accepted=accepted,
+                                       occasion=event.pk)
     log_action("outcomes.item.reviewed", actor=actor, target=item,
                data={"old": old, "new": item.status, "note": note})
     return item

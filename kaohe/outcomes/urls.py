@@ -23,4 +23,5 @@ urlpatterns = [
     path("summons/", views.summons_list, name="summons"),
     path("summons/<int:pk>/", views.summons_update, name="summons_update"),
     path("dispatches/", views.dispatches, name="dispatches"),
+    path("results/", views.org_results, name="org_results"),
 ]

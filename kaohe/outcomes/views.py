@@ -15,10 +15,13 @@ from django.views.decorators.http import require_POST
 from kaohe.accounts.capabilities import (
     MANAGE_DEADLINES,
     MANAGE_SUMMONS,
+    RECEIVE_RESULTS,
     RECORD_DISPATCH,
     RELEASE_RESULTS,
     TRACK_RECTIFICATION,
     VIEW_OWN_RESULT,
+    VIEW_RECTIFICATION,
+    VIEW_SUMMONS,
     capability_required,
     has_capability,
 )
@@ -47,14 +50,16 @@ from kaohe.outcomes.selectors import (
     FEEDBACK_SNAPSHOTS,
     TrackerState,
     earlier_letters,
+    org_department_results,
     rectification_tracker,
     released_feedback,
+    results_sent_to_org_department,
     tracker_counts,
     tracking_round,
     unit_results_round,
 )
 from kaohe.rounds.models import RoundStatus
-from kaohe.rounds.selection import explicit_round
+from kaohe.rounds.selection import chosen_round, explicit_round
 from kaohe.submissions import deadlines
 from kaohe.submissions.forms import ExtensionForm
 
@@ -303,7 +308,7 @@ def my_rectification_detach(request, pk):
 # Tracking (lead departments and the office) ---------------------------------------------
 
 
-@capability_required(TRACK_RECTIFICATION)
+@capability_required(VIEW_RECTIFICATION)
 def rectification_list(request):
     """Counts by state, filters (state, category, lead department), the overdue list, and
     the office's extension form per unit."""
@@ -325,6 +330,9 @@ def rectification_list(request):
              and (category is None or r["unit"].category_id == category)
              and (lead is None or r["unit"].category.lead_department_id == lead)]
     can_extend = has_capability(request.user, MANAGE_DEADLINES) and released
+    # The leading group reads the tracker only (issue 21): no export of the lead
+    # departments' working table, no extension.
+    can_track = has_capability(request.user, TRACK_RECTIFICATION)
     return render(request, "outcomes/rectification_list.html", {
         "round": round_, "rows": shown, "total": len(rows), "released": released,
         "step": step, "statuses": ItemStatus.choices, "counts": counts,
@@ -333,10 +341,11 @@ def rectification_list(request):
         "leads": sorted(leads.values(), key=lambda d: d.pk),
         "filters": {"state": state, "category": category, "lead": lead},
         "can_extend": can_extend, "extension_form": ExtensionForm() if can_extend else None,
+        "can_track": can_track,
     })
 
 
-@capability_required(TRACK_RECTIFICATION)
+@capability_required(VIEW_RECTIFICATION)
 def rectification_detail(request, unit_pk):
     round_ = _tracking_round_or_404()
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
@@ -347,6 +356,7 @@ def rectification_detail(request, unit_pk):
         "items": _items_with_files(report), "history": _history(report),
         "deadline": deadlines.deadline_for(step, unit=unit),
         "extension": deadlines.extension_for(step, unit=unit),
+        "can_track": has_capability(request.user, TRACK_RECTIFICATION),
     })
 
 
@@ -393,7 +403,7 @@ def item_review(request, unit_pk, item_pk):
 # Summons and dispatches -----------------------------------------------------------------
 
 
-@capability_required(MANAGE_SUMMONS)
+@capability_required(VIEW_SUMMONS)
 def summons_list(request):
     round_ = _tracking_round_or_404()
     units = units_visible_to(request.user, round=round_)
@@ -402,6 +412,7 @@ def summons_list(request):
     return render(request, "outcomes/summons.html", {
         "round": round_, "summons": summons, "summoners": Summoner.choices,
         "summoned": Summoned.choices,
+        "can_manage": has_capability(request.user, MANAGE_SUMMONS),
     })
 
 
@@ -429,6 +440,24 @@ def summons_update(request, pk):
     )
     messages.success(request, _("约谈记录已保存。"))
     return redirect("outcomes:summons")
+
+
+@capability_required(RECEIVE_RESULTS)
+def org_results(request):
+    """The organization department's list of results (考核结果送中央组织部): only once the
+    results are released and the office has recorded sending them; 404 before."""
+    round_ = chosen_round()
+    result_set = results_sent_to_org_department(round_)
+    if result_set is None:
+        raise Http404
+    result_set.verify_seal()
+    sent = Dispatch.objects.filter(round=round_, kind=DispatchKind.ORG_DEPARTMENT).order_by(
+        "sent_on", "pk").first()
+    log_action("outcomes.org_results.viewed", actor=request.user, target=result_set)
+    return render(request, "outcomes/org_results.html", {
+        "round": round_, "result_set": result_set, "sent": sent,
+        **org_department_results(result_set),
+    })
 
 
 @capability_required(RECORD_DISPATCH)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib.fields import StampedDateTimeField
 from kaohe.rounds.models import GRADE_CHOICES
 from kaohe.submissions.models import Withdrawable
 
@@ -19,7 +20,7 @@ class Review(models.Model):
     unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE, related_name="reviews")
     # Optimistic lock over the grades and the sub-report: every save bumps it.
     revision = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
 
@@ -49,7 +50,7 @@ class ReviewActivity(models.Model):
     note = models.TextField(_("情况记录"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["held_on", "created_at"]
@@ -75,7 +76,7 @@ class Verification(models.Model):
     note = models.TextField(_("说明"), blank=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -107,7 +108,7 @@ class AreaGrade(models.Model):
     suggested_grade = models.CharField(max_length=20, choices=GRADE_CHOICES, blank=True)
     graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["area__number"]
@@ -138,7 +139,7 @@ class SeriousProblem(Withdrawable):
     source = models.CharField(_("来源"), max_length=20, choices=FindingSource.choices)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -158,7 +159,7 @@ class MajorIncident(Withdrawable):
     source = models.CharField(_("来源"), max_length=20, choices=FindingSource.choices)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -175,7 +176,7 @@ class SubReport(models.Model):
     basic_situation = models.TextField(_("考核基本情况"), blank=True)
     problems = models.TextField(_("突出问题与不足"), blank=True)
     suggestions = models.TextField(_("意见与建议"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     def __str__(self):
         return f"{self.review} 子报告"
@@ -244,7 +245,7 @@ class CadreCheck(models.Model):
     note = models.TextField(_("核查情况"), blank=True)
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    checked_at = models.DateTimeField(auto_now=True)
+    checked_at = StampedDateTimeField(auto_now=True)
     # Set when the finding was recorded as a serious problem of the unit.
     problem = models.OneToOneField(SeriousProblem, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
@@ -280,7 +281,7 @@ class MilitaryInspection(models.Model):
     report = models.TextField(_("检查督导报告"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-inspected_on"]

@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,35 @@ from kaohe.submissions.models import (
 )
 
 _SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
+
+
+def category_grade_matrix(round_, lead, submission, areas) -> tuple[list, bool]:
+    """(rows of [unit code, unit name, grade code per area], from the snapshot?): the grade
+    matrix of a lead department's category, on its page and in its exported report.
+
+    Once submitted, the grades are those the working group received (the snapshot); before,
+    or after a return, they are the grades as they stand, and an ungraded area is ''."""
+    from kaohe.reviews.models import CategorySubmissionStatus
+    from kaohe.reviews.services import category_units
+
+    if (submission is not None and submission.status == CategorySubmissionStatus.SUBMITTED
+            and submission.snapshot):
+        items = submission.snapshot.get("units", [])
+        # The snapshot keeps no order: list its units as the category lists them.
+        order = {code: (category_order, code) for code, category_order in Unit.objects.filter(
+            code__in=[item["unit"] for item in items]).values_list("code", "category__order")}
+        items = sorted(items, key=lambda item: order.get(item["unit"], (0, item["unit"])))
+        rows = [[item["unit"], item["name"], *(item["grades"].get(a.code, "") for a in areas)]
+                for item in items]
+        return rows, True
+    units = list(category_units(round_, lead).order_by("category__order", "code"))
+    grades = {}
+    for review in (Review.objects.filter(round=round_, unit__in=units)
+                   .prefetch_related("area_grades")):
+        grades[review.unit_id] = {g.area_id: g.grade for g in review.area_grades.all()}
+    rows = [[unit.code, unit.name, *(grades.get(unit.pk, {}).get(a.pk, "") for a in areas)]
+            for unit in units]
+    return rows, False
 
 
 def review_units_visible_to(user, *, round):
@@ -88,7 +117,7 @@ def category_submissions_visible_to(user, *, round):
     return submissions.none()
 
 
-def lead_departments_ranked():
+def lead_departments_ranked() -> QuerySet[LeadDepartment]:
     return LeadDepartment.objects.filter(categories__ranked=True).distinct().order_by("order")
 
 

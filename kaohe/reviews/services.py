@@ -7,11 +7,11 @@ locked until the working group returns them.
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
+from kaohe.lib import clock
 from kaohe.reviews import prefill
 from kaohe.reviews.models import (
     AreaGrade,
@@ -371,7 +371,7 @@ def category_submit(*, submission: CategorySubmission, actor) -> CategorySubmiss
         )
     submission.submitted_late, submission.late_extension = _late_mark(submission)
     submission.status = CategorySubmissionStatus.SUBMITTED
-    submission.submitted_at = timezone.now()
+    submission.submitted_at = clock.now()
     submission.submitted_by = actor
     submission.returned_reason = ""
     submission.snapshot = _category_snapshot(submission.round, submission.lead_department)
@@ -403,8 +403,11 @@ def category_return(*, submission: CategorySubmission, actor, reason: str) -> Ca
     submission.status = CategorySubmissionStatus.RETURNED
     submission.returned_reason = reason
     submission.save(update_fields=["status", "returned_reason"])
-    log_action("review.category.returned", actor=actor, target=submission,
-               data={"reason": reason})
+    entry = log_action("review.category.returned", actor=actor, target=submission,
+                       data={"reason": reason})
+    from kaohe.notifications import events
+
+    events.category_returned(submission=submission, occasion=entry.pk)
     return submission
 
 

@@ -22,6 +22,7 @@ from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, County
 from kaohe.directory.selectors import units_visible_to
+from kaohe.grading.engine import GRADE_LABELS, Grade
 from kaohe.lib.http import current_round_or_404, int_param
 from kaohe.reviews import prefill, services
 from kaohe.reviews.forms import (
@@ -49,6 +50,7 @@ from kaohe.reviews.models import (
 )
 from kaohe.reviews.selectors import (
     cadre_coverage_gaps,
+    category_grade_matrix,
     category_submissions_visible_to,
     get_review_unit,
     lead_departments_ranked,
@@ -122,6 +124,8 @@ def _desk_context(request, round_, unit):
         "provincial_findings": ProvincialFinding.objects.filter(
             report__in=provincial).select_related("county", "problem_kind", "report__province"),
         "areas": areas, "grade_choices": GRADE_CHOICES,
+        # The national information system's county figures, with their source.
+        "national_figures": _national_figures(counties, round_.year),
         "activities": review.activities.select_related("recorded_by") if review else [],
         "problems": _findings(request, SeriousProblem.objects.filter(
             round=round_, unit=unit).select_related("kind", "county", "recorded_by")),
@@ -149,6 +153,13 @@ def _desk_context(request, round_, unit):
         "secretaries": FirstSecretary.objects.filter(round=round_, unit=unit).select_related(
             "county", "org_check"),
     }
+
+
+def _national_figures(counties, year):
+    from kaohe.directory import figures
+
+    return [(f.county, figures.describe(f))
+            for f in figures.figures_for(counties, year).values()]
 
 
 def _findings(request, findings):
@@ -343,8 +354,13 @@ def category(request, lead_pk):
     can_edit = has_capability(request.user, REVIEW_UNITS) and not locked and review_open
     if request.user.role != Role.LEAD_REVIEWER:
         log_action("review.category.viewed", actor=request.user, target=lead)
+    # The grade matrix, as the exported category report has it (issue 21).
+    areas = list(round_.areas.all())
+    matrix, from_snapshot = category_grade_matrix(round_, lead, submission, areas)
     return render(request, "reviews/category.html", {
         "round": round_, "lead": lead, "submission": submission, "units": units,
+        "areas": areas, "matrix_from_snapshot": from_snapshot,
+        "matrix": [(row[1], [_grade_word(g) for g in row[2:]]) for row in matrix],
         "area_count": round_.areas.count(),
         "missing": services.category_missing(round_, lead) if can_edit else [],
         "form": CategoryReportForm(initial={
@@ -359,6 +375,10 @@ def category(request, lead_pk):
                        and submission is not None and submission.is_locked),
         "return_form": ReasonForm(),
     })
+
+
+def _grade_word(code: str) -> str:
+    return GRADE_LABELS[Grade(code)] if code else "—"
 
 
 def _own_category(request, lead_pk):

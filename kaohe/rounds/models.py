@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaohe.grading import vocabulary
 from kaohe.lib import clock
+from kaohe.lib.fields import StampedDateTimeField
 
 # The grades of kaohe.grading.vocabulary as Django choices, their names translated.
 Grade = models.TextChoices(
@@ -56,7 +57,7 @@ class Round(models.Model):
     copied_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
     status = models.CharField(_("状态"), max_length=20, choices=RoundStatus.choices,
                               default=RoundStatus.ACTIVE)
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.lib import clock
+from kaohe.lib.fields import StampedDateTimeField
 from kaohe.rounds.models import Grade
 
 # The most people a county can plan to lift out of poverty in a year, with a wide margin
@@ -57,7 +58,7 @@ class SelfReport(models.Model):
     returned_reason = models.TextField(_("退回原因"), blank=True)
     # Optimistic lock: every save bumps it; a save based on an older one is a conflict.
     revision = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -110,7 +111,7 @@ class EvidenceAttachment(models.Model):
                                on_delete=models.PROTECT, related_name="+")
     evidence = models.ForeignKey("evidence.Evidence", on_delete=models.PROTECT,
                                  related_name="attachments")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -189,7 +190,7 @@ class ProvincialReport(models.Model):
     late_extension = models.ForeignKey("submissions.Extension", null=True, blank=True,
                                        on_delete=models.SET_NULL, related_name="+")
     revision = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = StampedDateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -271,7 +272,7 @@ class ProvincialAttachment(models.Model):
                                on_delete=models.PROTECT, related_name="+")
     evidence = models.ForeignKey("evidence.Evidence", on_delete=models.PROTECT,
                                  related_name="provincial_attachments")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -301,7 +302,7 @@ class ProvincialFinding(models.Model):
                                      on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("突出问题类别"))
     description = models.TextField(_("情况说明"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -335,7 +336,7 @@ class Withdrawable(models.Model):
         if not reason:
             raise error(_("请填写撤回原因。"))
         self.withdrawn_at, self.withdrawn_by, self.withdrawn_reason = (
-            timezone.now(), actor, reason)
+            clock.now(), actor, reason)
         self.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
         return reason
 
@@ -409,7 +410,7 @@ class Extension(models.Model):
     reason = models.TextField(_("延期原因"))
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

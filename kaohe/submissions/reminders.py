@@ -1,12 +1,11 @@
-"""Who still owes a report, for the reminders on home pages and by e-mail."""
+"""Who still owes a report, for the reminders on home pages (the notifications app sends
+the e-mails and in-app notices: kaohe.notifications.reminders)."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 
-from kaohe.accounts.models import Role, User
+from kaohe.accounts.models import Role
 from kaohe.lib import clock
 from kaohe.submissions import deadlines
 from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
@@ -84,18 +83,3 @@ def _report_reminder(user, round_) -> Reminder | None:
     return Reminder(_("%(what)s尚未报送，距截止（%(due)s）还有%(days)s天。") % values, days,
                     days <= 3)
 
-
-def send_reminders(round_) -> int:
-    """E-mail every unit and province user with an outstanding report; returns the count."""
-    sent = 0
-    users = User.objects.filter(role__in=[Role.UNIT, Role.PROVINCE], is_active=True).exclude(
-        email="").select_related("unit", "province")
-    for user in users:
-        reminder = reminder_for(user, round_)
-        if reminder is None:
-            continue
-        send_mail(subject=_("【定点扶贫考核】%(round)s报送提醒") % {"round": round_.name},
-                  message=reminder.message,
-                  from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
-        sent += 1
-    return sent

@@ -10,13 +10,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.directory.models import County
 from kaohe.launch import selectors as launch_selectors
 from kaohe.launch import services as launch_services
+from kaohe.lib import clock
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Indicator, Source
 from kaohe.submissions import deadlines
@@ -317,7 +317,7 @@ def self_report_submit(*, report: SelfReport, actor, revision: int,
         raise GapsNotConfirmed(gaps)
     report.gaps = [gap.as_dict() for gap in gaps]
     report.status = ReportStatus.SUBMITTED
-    report.submitted_at = timezone.now()
+    report.submitted_at = clock.now()
     report.submitted_by = actor
     report.returned_reason = ""
     report.submitted_late, report.late_extension = deadlines.late_mark(
@@ -347,6 +347,9 @@ def self_report_return(*, report: SelfReport, actor, reason: str) -> SelfReport:
     report.revision += 1
     report.save(update_fields=["status", "returned_reason", "revision", "updated_at"])
     log_action("self_report.returned", actor=actor, target=report, data={"reason": reason})
+    from kaohe.notifications import events
+
+    events.self_report_returned(report=report)
     return report
 
 
@@ -529,7 +532,7 @@ def provincial_report_submit(*, report: ProvincialReport, actor,
     if missing:
         raise SubmissionError(_("尚未填写：") + "；".join(missing))
     report.status = ReportStatus.SUBMITTED
-    report.submitted_at = timezone.now()
+    report.submitted_at = clock.now()
     report.submitted_by = actor
     report.submitted_late, report.late_extension = deadlines.late_mark(
         report.round.steps.get(code="provincial_report"), province=report.province)

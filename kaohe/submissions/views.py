@@ -346,6 +346,23 @@ def provincial_start(request, unit_pk):
     return redirect("submissions:provincial_report", pk=report.pk)
 
 
+def _national_figures(outcome_forms, year: int) -> None:
+    """The national information system's figures of each county (kaohe.directory.figures):
+    shown with their source, and pre-filling exits the province has not entered yet."""
+    from kaohe.directory import figures
+
+    found = figures.figures_for([o.county_id for o, _f in outcome_forms], year)
+    for outcome, form in outcome_forms:
+        figure = found.get(outcome.county_id)
+        form.national_source = figures.describe(figure) if figure else ""
+        if figure is None or outcome.planned_exit is not None or outcome.actual_exit is not None:
+            continue
+        form.initial.update({"planned_exit": figure.planned_exit,
+                             "actual_exit": figure.actual_exit})
+        if figure.exited and not outcome.county_exited:
+            form.initial["county_exited"] = True
+
+
 @capability_required(VIEW_PROVINCIAL_REPORTS)
 def provincial_detail(request, pk):
     round_ = current_round_or_404()
@@ -372,6 +389,7 @@ def provincial_detail(request, pk):
         }, deep_poverty=o.county.deep_poverty))
         for o in outcomes
     ]
+    _national_figures(outcome_forms, round_.year)
     finding_form = FindingForm(counties=County.objects.filter(pk__in=[o.county_id
                                                                       for o in outcomes]),
                                problem_kinds=round_.problem_kinds.all())

@@ -13,11 +13,12 @@ from django.utils import timezone
 from kaohe.audit.guard import append_only_guard_lifted
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.services import log_action
+from kaohe.lib import clock
 
 
 def _backdate(entry, days):
     """Move an entry into the past, as only the database owner could (test set-up)."""
-    when = timezone.now() - datetime.timedelta(days=days)
+    when = clock.now() - datetime.timedelta(days=days)  # entries are dated by the clock
     with append_only_guard_lifted(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditentry SET created_at = %s WHERE id = %s",
                        [when, entry.id])

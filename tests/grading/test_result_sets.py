@@ -177,21 +177,43 @@ def test_an_older_version_cannot_be_approved_once_a_newer_exists(submitted, pers
         services.result_set_approve(result_set=old, actor=personas["leading_group"])
 
 
-def test_release_shows_each_unit_its_own_grade_only(submitted, personas, client):
+@pytest.fixture
+def graded_apart(world, personas):
+    """unit_a 一般, unit_b 较差 (a serious problem, the poor band widened to one place): a
+    page showing the other unit's grade shows a different grade."""
+    round_ = world["round"]
+    round_.method = {**round_.method, "shares": {**round_.method["shares"], "poor": "0.5"}}
+    round_.save()
+    _review(round_, world["unit_a"], personas["lead_reviewer"], GOOD_ALL)
+    _review(round_, world["unit_b"], personas["lead_reviewer_b"], AVERAGE_ALL)
+    reviews.serious_problem_add(round=round_, unit=world["unit_b"],
+                                actor=personas["lead_reviewer_b"],
+                                kind=round_.problem_kinds.get(code="neglect"), county=None,
+                                description="不重视", source=FindingSource.REVIEWER)
+    _submit_category(round_, world["lead_a"], personas["lead_reviewer"])
+    _submit_category(round_, world["lead_b"], personas["lead_reviewer_b"])
+    return world
+
+
+def test_release_shows_each_unit_its_own_grade_only(graded_apart, personas, client):
+    submitted = graded_apart
     result_set = _approved(submitted, personas)
     client.force_login(personas["unit"])
     assert "考核等次" not in client.get(reverse("home")).content.decode()
     assert released_grade_for(submitted["round"], submitted["unit_a"]) is None
     services.result_set_release(result_set=result_set, actor=personas["office"])
     home = client.get(reverse("home")).content.decode()
-    grade_a = result_set.final_grades()["A001"]
-    assert grade_a == "average"  # N=2: no 好 or 较好 places with floor quotas
+    grades = result_set.final_grades()
+    assert (grades["A001"], grades["B001"]) == ("average", "poor")
     assert "2017年度定点扶贫工作考核等次：一般" in home
     # The CSRF token is random text that may contain any digits: leave it out of the check.
     visible = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", home)
-    for leak in ("名次", "得分", "测试单位乙", "24", "综合评价方法"):
+    for leak in ("较差", "名次", "得分", "测试单位乙", "24", "综合评价方法"):
         assert leak not in visible, leak
-    assert released_grade_for(submitted["round"], submitted["unit_b"]) == "average"
+    assert released_grade_for(submitted["round"], submitted["unit_b"]) == "poor"
+    client.force_login(personas["unit_b"])
+    home_b = client.get(reverse("home")).content.decode()
+    assert "2017年度定点扶贫工作考核等次：较差" in home_b and "考核等次：一般" not in home_b
 
 
 @pytest.mark.parametrize("persona", ["unit", "unit_b", "province", "province_b", "lead_reviewer",

@@ -463,12 +463,14 @@ def test_units_are_reminded_of_the_rectification_due(report_b, personas, world, 
 
 
 def test_the_remind_command_mails_the_rectification_due(report_b, personas, world, settings,
-                                                        mailoutbox):
-    from kaohe.submissions.reminders import send_reminders
+                                                        mailoutbox,
+                                                        django_capture_on_commit_callbacks):
+    from kaohe.notifications.reminders import send_deadline_reminders
 
     personas["unit_b"].email = "unit_b@example.org"
     personas["unit_b"].save()
     settings.KAOHE_TODAY = "2018-04-02"
-    assert send_reminders(world["round"]) >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_deadline_reminders() >= 1
     mail = [m for m in mailoutbox if m.to == ["unit_b@example.org"]]
     assert len(mail) == 1 and "整改报告已于2018年3月31日截止" in mail[0].body

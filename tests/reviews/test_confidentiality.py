@@ -83,7 +83,9 @@ def _text(response) -> str:
     return body.decode("utf-8", errors="ignore")
 
 
-_VOLATILE = re.compile(r'(csrfmiddlewaretoken" value="|csrf-token" content="|nonce=")[^"]*')
+_VOLATILE = re.compile(
+    r'(csrfmiddlewaretoken" value="|csrf-token" content="|data-csrf="|nonce="'
+    r'|once_token" value=")[^"]*')
 
 
 def _normalized(html: str) -> str:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kaohe.submissions import services
 from kaohe.submissions.models import ReportStatus, SelfReport
-from kaohe.submissions.reminders import reminder_for, send_reminders
+from kaohe.submissions.reminders import reminder_for
 
 
 @pytest.mark.parametrize(("today", "expected"), [
@@ -45,12 +45,14 @@ def test_home_pages_show_the_reminder(client, personas, settings):
     assert "省级总结报告还有1份未报送（已报送0份，共1份），距截止" in province_home
     assert "已报送0/1" not in province_home
     client.force_login(personas["office"])
-    assert "尚未报送" not in client.get(reverse("home")).content.decode()
+    # The office is not reminded of a report (its 待办 follows up the missing ones: issue 21).
+    office_home = client.get(reverse("home")).content.decode()
+    assert "本单位自评报告尚未报送" not in office_home and "省级总结报告还有" not in office_home
 
 
-def test_reminders_are_e_mailed_only_to_users_with_outstanding_reports(world, personas,
-                                                                       settings):
-    settings.KAOHE_TODAY = "2017-12-29"
+def test_reminders_are_e_mailed_only_to_users_with_outstanding_reports(
+        world, personas, settings, django_capture_on_commit_callbacks):
+    settings.KAOHE_TODAY = "2017-12-30"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     personas["unit"].email = "a@example.org"
     personas["unit"].save()
@@ -58,9 +60,10 @@ def test_reminders_are_e_mailed_only_to_users_with_outstanding_reports(world, pe
     personas["unit_b"].save()
     SelfReport.objects.create(round=world["round"], unit=world["unit_b"],
                               status=ReportStatus.SUBMITTED)
-    assert send_reminders(world["round"]) == 1
-    assert mail.outbox[0].to == ["a@example.org"]
-    assert "报送提醒" in mail.outbox[0].subject
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("remind")
+    assert [m.to for m in mail.outbox] == [["a@example.org"]]
+    assert "测试单位甲" in mail.outbox[0].subject and "截止提醒" in mail.outbox[0].subject
 
 
 def test_remind_command_says_when_no_backend_is_configured(world, capsys, settings):

@@ -27,6 +27,7 @@ from kaohe.documents.base import (
     RoundExporter,
     _safe_stem,
     mark_workbook,
+    one_of,
     register,
     render_with_template,
 )
@@ -39,8 +40,10 @@ from kaohe.documents.exporters.common import (
     plan_citation,
     summons_rule,
 )
+from kaohe.documents.models import DocumentKind
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
 from kaohe.documents.pdf_render import render_pdf
+from kaohe.documents.signing import prepared
 from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
 from kaohe.grading.selectors import released_result_set, released_version
 from kaohe.lib import clock
@@ -133,6 +136,7 @@ class FeedbackLetterExporter(Exporter):
     identifier = "feedback_letter"
     name = "考核结果反馈函"
     capability = VIEW_OWN_RESULT
+    sign_kind = DocumentKind.LETTER
     template_fields = ("title", "recipient", "sections", "issuer", "issued_on", "copy_to",
                        "mark")
 
@@ -140,10 +144,7 @@ class FeedbackLetterExporter(Exporter):
         return _feedback_for(user, round_)
 
     def get_object(self, user, round_, key):
-        try:
-            return _feedback_for(user, round_, on_record=True).get(pk=int(key))
-        except (ValueError, Feedback.DoesNotExist):
-            raise Http404 from None
+        return one_of(_feedback_for(user, round_, on_record=True), key)
 
     def describe(self, obj):
         return obj.unit.name
@@ -188,7 +189,8 @@ class FeedbackLettersExporter(RoundExporter):
             raise Http404
         from kaohe.documents.services import template_for
 
-        letter_template = template_for(FeedbackLetterExporter()) if fmt == "docx" else None
+        letter_exporter = FeedbackLetterExporter()
+        letter_template = template_for(letter_exporter) if fmt == "docx" else None
         due = _rectification_due(obj)
         jobs = []
         for feedback in (Feedback.objects.filter(
@@ -197,7 +199,9 @@ class FeedbackLettersExporter(RoundExporter):
                                          "result_set", "round", "replaces__result_set")
                          .defer(*FEEDBACK_SNAPSHOTS)
                          .order_by("unit__category__order", "unit__code")):
-            doc = feedback_letter(feedback, due)
+            # Each letter as signed off (when it was), with its own 份号.
+            doc = prepared(letter_exporter, feedback, mark,
+                           build=lambda feedback=feedback: feedback_letter(feedback, due))
             doc.mark = mark
             name = f"{feedback.unit.code}-{_safe_stem(feedback.unit.name)}.{fmt}"
             jobs.append((name, fmt, doc, letter_template))
@@ -258,6 +262,7 @@ class CircularExporter(RoundExporter):
     name = "考核结果通报"
     capability = RELEASE_RESULTS
     confidential = False
+    sign_kind = DocumentKind.CIRCULAR
 
     def ready(self, round_):
         return released_version(round_) is not None

@@ -11,18 +11,16 @@ the leading group and, once submitted, the reviewers of the unit; everyone else 
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils import timezone
 
 from kaohe.accounts.capabilities import VIEW_PROVINCIAL_REPORTS, has_capability
-from kaohe.documents.base import Exporter, register
+from kaohe.documents.base import Exporter, one_of, register
 from kaohe.documents.exporters.common import grade_label, office_name, paragraphs, plan_citation
 from kaohe.documents.exporters.reports import (
     NOT_FILLED,
     file_size,
     local_stamp,
     official_stamp,
-    pk_or_404,
     zh,
 )
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table, official_date
@@ -174,10 +172,7 @@ class ProvincialReportExporter(Exporter):
         return _provincial_reports(user, round_)
 
     def get_object(self, user, round_, key):
-        try:
-            return _provincial_reports(user, round_).get(pk=pk_or_404(key))
-        except ProvincialReport.DoesNotExist:
-            raise Http404 from None
+        return one_of(_provincial_reports(user, round_), key)
 
     def describe(self, obj):
         return f"{obj.province.name}·{obj.unit.name}"

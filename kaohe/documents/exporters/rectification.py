@@ -3,12 +3,11 @@ stamp and send to its lead department and the office (plan, step 7)."""
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils import timezone
 
 from kaohe.accounts.capabilities import TRACK_RECTIFICATION, VIEW_OWN_RESULT, has_capability
 from kaohe.directory.selectors import units_visible_to
-from kaohe.documents.base import Exporter, register
+from kaohe.documents.base import Exporter, one_of, register
 from kaohe.documents.exporters.common import grade_label, office_name, paragraphs
 from kaohe.documents.exporters.reports import zh
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
@@ -103,10 +102,7 @@ class RectificationReportExporter(Exporter):
         return _reports_for(user, round_).order_by("unit__category__order", "unit__code")
 
     def get_object(self, user, round_, key):
-        try:
-            return _reports_for(user, round_).get(pk=int(key))
-        except (ValueError, RectificationReport.DoesNotExist):
-            raise Http404 from None
+        return one_of(_reports_for(user, round_), key)
 
     def describe(self, obj):
         return obj.unit.name

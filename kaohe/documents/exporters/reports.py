@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from django.http import Http404
 from django.utils import timezone, translation
 
 from kaohe.accounts.capabilities import VIEW_REVIEWS, VIEW_SELF_REPORTS, has_capability
-from kaohe.directory.models import Unit
-from kaohe.documents.base import Exporter, register
+from kaohe.documents.base import Exporter, one_of, register
 from kaohe.documents.exporters.common import (
     grade_label,
     paragraphs,
@@ -35,7 +33,11 @@ from kaohe.reviews.models import (
     SeriousProblem,
     SubReport,
 )
-from kaohe.reviews.selectors import category_submissions_visible_to, review_units_visible_to
+from kaohe.reviews.selectors import (
+    category_grade_matrix,
+    category_submissions_visible_to,
+    review_units_visible_to,
+)
 from kaohe.rounds.models import Source
 from kaohe.submissions.models import FindingKind, ProvincialFinding, ReportStatus, SelfReport
 from kaohe.submissions.selectors import self_report_sections, self_reports_visible_to
@@ -75,13 +77,6 @@ def file_size(size: int) -> str:
         if size < 1024 or unit == "GB":
             return f"{size:.1f} {unit}"
     return ""  # not reached
-
-
-def pk_or_404(key: str) -> int:
-    try:
-        return int(key)
-    except (TypeError, ValueError):
-        raise Http404 from None
 
 
 # Self-assessment report ---------------------------------------------------------------------
@@ -202,10 +197,7 @@ class SelfReportExporter(Exporter):
         return _self_reports(user, round_)
 
     def get_object(self, user, round_, key):
-        try:
-            return _self_reports(user, round_).get(pk=pk_or_404(key))
-        except SelfReport.DoesNotExist:
-            raise Http404 from None
+        return one_of(_self_reports(user, round_), key)
 
     def describe(self, obj):
         return obj.unit.name
@@ -340,10 +332,7 @@ class SubReportExporter(Exporter):
         return _reviews(user, round_)
 
     def get_object(self, user, round_, key):
-        try:
-            return _reviews(user, round_).get(pk=pk_or_404(key))
-        except Review.DoesNotExist:
-            raise Http404 from None
+        return one_of(_reviews(user, round_), key)
 
     def describe(self, obj):
         return obj.unit.name
@@ -363,30 +352,9 @@ def _category_submissions(user, round_):
 
 
 def category_grade_rows(submission: CategorySubmission, areas) -> tuple[list, bool]:
-    """(rows of [unit code, unit name, grade code per area], from the snapshot?).
-
-    Once submitted, the grades are those the working group received (the snapshot); before,
-    or after a return, they are the grades as they stand, and an ungraded area is ''."""
-    from kaohe.reviews.services import category_units
-
-    if submission.status == CategorySubmissionStatus.SUBMITTED and submission.snapshot:
-        items = submission.snapshot.get("units", [])
-        # The snapshot keeps no order: list its units as the category lists them.
-        order = {code: (category_order, code) for code, category_order in Unit.objects.filter(
-            code__in=[item["unit"] for item in items]).values_list("code", "category__order")}
-        items = sorted(items, key=lambda item: order.get(item["unit"], (0, item["unit"])))
-        rows = [[item["unit"], item["name"], *(item["grades"].get(a.code, "") for a in areas)]
-                for item in items]
-        return rows, True
-    units = list(category_units(submission.round, submission.lead_department)
-                 .order_by("category__order", "code"))
-    grades = {}
-    for review in (Review.objects.filter(round=submission.round, unit__in=units)
-                   .prefetch_related("area_grades")):
-        grades[review.unit_id] = {g.area_id: g.grade for g in review.area_grades.all()}
-    rows = [[unit.code, unit.name, *(grades.get(unit.pk, {}).get(a.pk, "") for a in areas)]
-            for unit in units]
-    return rows, False
+    """The category's grade matrix (kaohe.reviews.selectors.category_grade_matrix)."""
+    return category_grade_matrix(submission.round, submission.lead_department, submission,
+                                 areas)
 
 
 def category_report_document(submission: CategorySubmission) -> OfficialDocument:
@@ -449,10 +417,7 @@ class CategoryReportExporter(Exporter):
         return _category_submissions(user, round_)
 
     def get_object(self, user, round_, key):
-        try:
-            return _category_submissions(user, round_).get(pk=pk_or_404(key))
-        except CategorySubmission.DoesNotExist:
-            raise Http404 from None
+        return one_of(_category_submissions(user, round_), key)
 
     def describe(self, obj):
         return obj.lead_department.name

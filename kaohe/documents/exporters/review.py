@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.http import Http404
-
 from kaohe.accounts.capabilities import VIEW_RESULTS, has_capability
-from kaohe.documents.base import Exporter, register
+from kaohe.documents.base import Exporter, one_of, register
 from kaohe.documents.charts import stacked_bars
 from kaohe.documents.exporters.common import (
     grading_rule,
@@ -17,10 +15,10 @@ from kaohe.documents.exporters.common import (
     working_group_name,
 )
 from kaohe.documents.officialdoc import (
+    Annex,
     Figure,
     Heading,
     OfficialDocument,
-    PageBreak,
     Paragraph,
     Table,
 )
@@ -49,10 +47,7 @@ class ReviewReportExporter(Exporter):
         return ResultSet.objects.filter(round=round_).select_related("round").defer(*SNAPSHOTS)
 
     def get_object(self, user, round_, key):
-        try:
-            return self.objects_for(user, round_).defer(None).get(pk=int(key))
-        except (ValueError, ResultSet.DoesNotExist):
-            raise Http404 from None
+        return one_of(self.objects_for(user, round_).defer(None), key)
 
     def describe(self, obj):
         return f"{obj.round.year}年度第{obj.version}版"
@@ -83,12 +78,7 @@ class ReviewReportExporter(Exporter):
         )
         decisions = list(obj.decisions.select_related("decided_by").order_by("decided_at"))
         warnings = obj.outputs.get("warnings", [])
-        ranking = [
-            [str(r["rank"]), inputs[r["unit"]]["name"], inputs[r["unit"]]["category"],
-             str(r["score"]), _label(final[r["unit"]]),
-             "；".join(m for m in r["reasons"] if not m.startswith("得分"))[:120]]
-            for r in results
-        ]
+        names = {code: item["name"] for code, item in inputs.items()}
         blocks = [
             Heading(1, "考核工作开展情况"),
             Paragraph(f"根据{plan_citation(round_)}，考核工作组对{n}家参加排名的中央单位"
@@ -97,7 +87,8 @@ class ReviewReportExporter(Exporter):
                       "结合省级扶贫部门报告、突出问题和重大涉贫事件情况，按照综合评价方法"
                       "形成等次建议。"),
             Heading(1, "考核结果建议"),
-            Paragraph(f"按照“{grading_rule(round_).rstrip('。')}”的规定，建议等次分布如下。"),
+            Paragraph(f"按照“{grading_rule(round_).rstrip('。')}”的规定，建议等次分布如下，"
+                      f"各单位名次、得分和等次建议见附件。"),
             Table(["类别", *[_label(g) for g in GRADE_ORDER], "合计"], distribution,
                   caption="表1 各类别考核等次分布", widths=[4, 1, 1, 1, 1, 1, 1]),
             Figure(chart, "图1 各类别考核等次分布", width_mm=150),
@@ -106,30 +97,49 @@ class ReviewReportExporter(Exporter):
         if decisions:
             blocks.append(Heading(2, "等次调整与待定事项的处理"))
             for decision in decisions:
-                name = inputs.get(decision.unit_code, {}).get("name", decision.unit_code)
+                name = names.get(decision.unit_code, decision.unit_code)
                 blocks.append(Paragraph(
                     f"{name}：由“{_label(decision.previous)}”确定为“{_label(decision.grade)}”。"
                     f"理由：{decision.reason}"))
+        explained = explanations(results, warnings, names)
+        if explained:
+            blocks.append(Heading(2, "等次确定的依据"))
+            blocks += [Paragraph(text) for text in explained]
         if warnings:
             blocks.append(Heading(2, "评议中发现的问题"))
-            for warning in warnings:
-                name = inputs.get(warning.get("unit") or "", {}).get("name", "")
-                blocks.append(Paragraph(f"{name}：{warning['message']}" if name
-                                        else warning["message"]))
-        if not decisions and not warnings:
+            blocks += [Paragraph(text) for text in grouped_warnings(warnings, names)]
+        if not decisions and not warnings and not explained:
             blocks.append(Paragraph("本次综合评议无等次调整和待定事项。"))
+        sensitivity = sensitivity_summary(obj.outputs.get("sensitivity") or [])
+        calibration = calibration_summary(obj.outputs.get("calibration") or {})
+        if sensitivity or calibration:
+            blocks.append(Heading(1, "稳健性检验"))
+        if sensitivity:
+            blocks += [Heading(2, "敏感性分析"),
+                       Paragraph("调整综合评价方法的参数后，等次发生变化的单位数如下。"),
+                       Table(["参数调整", "等次变化单位数", "主要变化"], sensitivity,
+                             caption="表2 敏感性分析", widths=[3, 1.6, 5])]
+        if calibration:
+            blocks += [Heading(2, "类别间尺度比较"),
+                       Paragraph("各类别与其他类别相比，各项考核内容评价等次分布差异最大的"
+                                 "一项如下。"),
+                       *[Paragraph(text) for text in calibration]]
         if obj.leader_comments:
             blocks += [Heading(2, "领导小组意见"), Paragraph(obj.leader_comments)]
         blocks += [
             Heading(1, "下一步工作建议"),
             Paragraph("经领导小组审定后，向各中央单位反馈考核结果和存在的问题，督促整改落实；"
                       f"考核结果送中央组织部。{summons_rule(round_)}"),
-            Paragraph("附件：中央单位定点扶贫工作考核综合排名"),
-            PageBreak(),
-            Table(["名次", "单位", "类别", "得分", "等次建议", "说明"], ranking,
-                  caption=f"{round_.year}年度中央单位定点扶贫工作考核综合排名",
-                  widths=[0.8, 4, 3, 1, 1.2, 4]),
         ]
+        # The ranking is the annex, after the signature: one line a unit, landscape.
+        annex_title = f"{round_.year}年度中央单位定点扶贫工作考核综合排名"
+        ranking = [
+            [str(r["rank"]), names[r["unit"]], inputs[r["unit"]]["category"],
+             str(r["score"]), _label(final[r["unit"]])]
+            for r in results
+        ]
+        annex = Annex(annex_title, [Table(["名次", "单位", "类别", "得分", "等次建议"], ranking,
+                                          widths=[1.2, 7, 4.5, 1, 1.6])], landscape=True)
         return OfficialDocument(
             title=f"关于{round_.year}年度中央单位定点扶贫工作考核综合评议情况的报告",
             recipient=leading_group_name(round_),
@@ -137,4 +147,78 @@ class ReviewReportExporter(Exporter):
             issuer=working_group_name(round_),
             issued_on=clock.today(),
             classification="内部资料 注意保密",
+            attachments=[annex_title],
+            annexes=[annex],
         )
+
+
+# Lines of a unit's explanation that every unit has (its score, place and band): the
+# ranking annex shows them. The others decide a grade and are printed in full.
+_ROUTINE = ("得分", "与其他", "名次第", "位次第", "等次：")
+
+
+def explanations(results, warnings, names) -> list[str]:
+    """The deciding lines of the units' explanations, in full, each once with every unit it
+    applies to (a line that is also a warning is left to the warnings)."""
+    warned = {(w.get("unit"), w["message"]) for w in warnings}
+    grouped: dict[str, list[str]] = {}
+    for result in results:
+        for line in result["reasons"]:
+            if line.startswith(_ROUTINE) or (result["unit"], line) in warned:
+                continue
+            if line.startswith("省级推荐等次"):
+                continue  # a warning of its own kind (recommendation.far)
+            grouped.setdefault(line, []).append(names.get(result["unit"], result["unit"]))
+    return [f"{'、'.join(units)}：{line.rstrip('。')}。" for line, units in grouped.items()]
+
+
+def grouped_warnings(warnings, names) -> list[str]:
+    """Warnings with the same message as one paragraph naming every unit it concerns."""
+    grouped: dict[str, list[str]] = {}
+    for warning in warnings:
+        unit = warning.get("unit") or ""
+        grouped.setdefault(warning["message"], [])
+        if unit:
+            grouped[warning["message"]].append(names.get(unit, unit))
+    paragraphs = []
+    for message, units in grouped.items():
+        if units:
+            paragraphs.append(f"{message.rstrip('。')}（{len(units)}家）：{'、'.join(units)}。")
+        else:
+            paragraphs.append(f"{message.rstrip('。')}。")
+    return paragraphs
+
+
+def sensitivity_summary(runs) -> list[list[str]]:
+    """One row a parameter varied: how many units' grades change, and the commonest moves."""
+    rows = []
+    for run in runs:
+        changes = run.get("changes") or []
+        moves = Counter((c["before"], c["after"]) for c in changes)
+        common = sorted(moves.items(), key=lambda m: -m[1])
+        detail = "，".join(f"{_label(a)}→{_label(b)} {k}家" for (a, b), k in common[:3])
+        if len(common) > 3:
+            detail += "等"
+        rows.append([run["label"], str(len(changes)), detail or "无"])
+    return rows
+
+
+def calibration_summary(calibration) -> list[str]:
+    """Per category, the area whose grades differ most from the other categories'."""
+    lines = []
+    for category, data in calibration.items():
+        widest = None
+        for code, area in (data.get("areas") or {}).items():
+            ours, others = area["category"]["shares"], area["others"]["shares"]
+            for grade in ("好", "较差"):
+                gap = abs(float(ours.get(grade, 0)) - float(others.get(grade, 0)))
+                if widest is None or gap > widest[0]:
+                    widest = (gap, code, grade, float(ours.get(grade, 0)),
+                              float(others.get(grade, 0)))
+        if widest is None:
+            continue
+        _gap, code, grade, ours, others = widest
+        area = engine.AREA_NAMES.get(code, code)
+        lines.append(f"{category}（{data.get('units', '')}家）：{area}评为“{grade}”的占"
+                     f"{ours:.0%}，其他类别为{others:.0%}。")
+    return lines

@@ -30,9 +30,9 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.dashboard.selectors import unit_progress
 from kaohe.directory.selectors import units_visible_to
-from kaohe.documents.base import Exporter, mark_workbook, register
+from kaohe.documents.base import Exporter, mark_workbook, one_of, pk_or_404, register
 from kaohe.documents.exporters.common import grade_label
-from kaohe.documents.exporters.reports import pk_or_404, zh
+from kaohe.documents.exporters.reports import zh
 from kaohe.grading import engine
 from kaohe.grading.models import SNAPSHOTS, ResultSet, SealBroken
 from kaohe.grading.selectors import released_version
@@ -259,10 +259,7 @@ class RankingTableExporter(Exporter):
         return self._result_sets(user, round_).defer(*SNAPSHOTS)
 
     def get_object(self, user, round_, key):
-        try:
-            return self._result_sets(user, round_).get(pk=pk_or_404(key))
-        except ResultSet.DoesNotExist:
-            raise Http404 from None
+        return one_of(self._result_sets(user, round_), key)
 
     def describe(self, obj):
         return f"{obj.round.year}年度第{obj.version}版"

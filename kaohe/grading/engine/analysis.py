@@ -53,7 +53,8 @@ def sensitivity(
             changed = dict(getattr(method, group))
             changed[key] = current + delta
             try:
-                perturbed = replace(method, **{group: changed})
+                perturbed = (replace(method, weights=changed) if group == "weights"
+                             else replace(method, points=changed))
             except MethodError:
                 continue
             grades = {p.unit.unit: p.grade for p in _rank(units, perturbed).placed}

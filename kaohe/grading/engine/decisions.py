@@ -93,9 +93,10 @@ class DecisionRules:
         """The rules for an evaluation as stored (``Evaluation.to_dict()``) and its inputs."""
         method = _resolve_method(method)
         by_unit = {unit.unit: unit for unit in inputs}
-        empty = {"size": 0, "first": None, "last": None}
+        empty: dict[str, Any] = {"size": 0, "first": None, "last": None}
         # An evaluation of no units may be stored without its (empty) bands.
-        bands = {band.value: empty for band in Band} | dict(outputs.get("bands") or {})
+        bands: dict[str, dict[str, Any]] = (
+            {band.value: empty for band in Band} | dict(outputs.get("bands") or {}))
         units = {}
         for result in outputs["results"]:
             unit = by_unit.get(result["unit"])

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from kaohe.grading.engine.results import Band, BandRange, EngineInputError, UnitInput
 from kaohe.grading.method import Method
@@ -116,7 +116,8 @@ def _validated(inputs: Iterable[UnitInput]) -> list[UnitInput]:
             units.append(
                 UnitInput(
                     unit=name,
-                    grades=dict(zip(AREA_CODES, grades, strict=True)),
+                    # None was refused above.
+                    grades=dict(zip(AREA_CODES, cast("tuple[Grade, ...]", grades), strict=True)),
                     serious_problems=tuple(item.serious_problems),
                     major_incident=bool(item.major_incident),
                     recommended_grade=recommended,
@@ -135,7 +136,7 @@ _AREA_GRADE_BY_VALUE: dict[str, Grade] = {grade.value: grade for grade in AREA_G
 def _area_grade(value: object) -> Grade | None:
     """The area grade for a Grade or its code; None for anything else (pending included)."""
     try:
-        return _AREA_GRADE_BY_VALUE.get(value)  # type: ignore[call-overload]
+        return _AREA_GRADE_BY_VALUE.get(cast(str, value))
     except TypeError:  # unhashable
         return None
 

@@ -56,7 +56,8 @@ class _ReasonWriter:
         self._band_texts: dict[tuple[int, int], str] = {}
         self._band_of: dict[Band, str] = {
             band: f"「{band.label}」区间（"
-            + (_positions(info.first, info.last) if info.first is not None else "空")
+            + (_positions(info.first, info.last)
+               if info.first is not None and info.last is not None else "空")
             + "）"
             for band, info in band_ranges.items()
         }

@@ -1,5 +1,7 @@
 """`kaohe audit_anchor`: anchor the audit log's head outside the database, now."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
             "(AUDIT_ANCHOR_FILE) and print it, for the auditor to keep on paper. The task "
             "worker does the same daily; `kaohe verify` checks the log against every anchor.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             anchor = write_anchor(actor_repr="kaohe audit_anchor")
         except OSError as exc:

@@ -1,12 +1,13 @@
 import datetime
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 
 from kaohe.audit.anchors import anchor_path, parse_paper
-from kaohe.audit.services import verify_chain
+from kaohe.audit.services import AnchorProblem, ChainReport, verify_chain
 from kaohe.evidence.services import verify_evidence_files
 from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
 
@@ -15,13 +16,13 @@ class Command(BaseCommand):
     help = ("Verify Kaohe's records: the audit log's keyed hash chain and its anchors, every "
             "evidence file's SHA-256, and the seals of approved result sets.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--anchor", action="append", default=[], metavar="COUNT:HASH",
             help="Also check the log against an anchor kept on paper (as printed by "
                  "`kaohe audit_anchor`); may be given more than once.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         problems = []
         try:
             paper = [parse_paper(text) for text in options["anchor"]]
@@ -70,7 +71,7 @@ class Command(BaseCommand):
             raise CommandError("\n".join(problems))
         self.stdout.write(f"result sets OK: {sealed.count()} sealed result sets verified")
 
-    def _anchors_ok(self, chain):
+    def _anchors_ok(self, chain: ChainReport) -> None:
         latest = chain.latest_anchor
         if latest is None and not chain.anchors_checked:
             self.stdout.write("audit anchors: none yet, run `kaohe audit_anchor` "
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(f"audit anchors OK: {chain.anchors_checked} anchors checked"
                           + (f", the newest of {latest.label} ({latest.count} entries)"
                              if latest else ""))
-        if latest and timezone.now() - latest.written_at > _STALE:
+        if latest and latest.written_at and timezone.now() - latest.written_at > _STALE:
             self.stdout.write(
                 f"warning: the newest anchor is from {latest.label}; the task worker anchors "
                 f"daily: is `kaohe worker` running? (最近的锚点已超过两天)")
@@ -88,7 +89,7 @@ class Command(BaseCommand):
 _STALE = datetime.timedelta(days=2)
 
 
-def _anchor_problem(problem) -> str:
+def _anchor_problem(problem: AnchorProblem) -> str:
     anchor = problem.anchor
     if problem.kind == "truncated":
         return (f"audit log truncated: anchor of {anchor.label} records {anchor.count} "

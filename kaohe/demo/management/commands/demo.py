@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kaohe.demo.builder import (
     DEMO_PASSWORD,
     RANKED_UNITS,
+    advance_demo_to_release,
     advance_demo_to_review,
     build_demo,
     demo_accounts,
@@ -17,9 +18,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--stage", choices=["reports", "reviewed"], default="reports",
+            "--stage", choices=["reports", "reviewed", "released"], default="reports",
             help="reports: mid-December, reports coming in (default); reviewed: late January, "
-                 "all categories reviewed and the first result set computed.",
+                 "all categories reviewed and the first result set computed; released: "
+                 "late February (KAOHE_TODAY=2018-02-20), the results decided, approved, "
+                 "signed off and released, so that every document can be made.",
         )
         parser.add_argument(
             "--units", type=int, default=RANKED_UNITS,
@@ -35,6 +38,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("演示数据已创建 (demo data created)."))
         else:
             self.stdout.write("演示数据已存在，保留现有数据 (demo data exists and was kept).")
+        if stage == "released":
+            day = max(clock.today(), datetime.date(2018, 2, 1))
+            if advance_demo_to_release(today=day):
+                self.stdout.write("已推进到结果反馈阶段：等次已审定，文书已签发，结果已反馈 "
+                                  "(advanced to the feedback: approved, signed off, released).")
         if stage == "reviewed":
             day = max(clock.today(), datetime.date(2018, 1, 20))
             if advance_demo_to_review(today=day):

@@ -1,5 +1,5 @@
 """`kaohe worker`: run the background task queue (documents, bulk exports, the audit log's
-daily anchor)."""
+daily anchor, the daily deadline reminders and notification e-mails)."""
 
 import os
 
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from kaohe.audit.tasks import start_daily_anchors
 from kaohe.documents.services import recover_stale_exports
 from kaohe.maintenance.once import purge_spent_tokens
+from kaohe.notifications.tasks import start_daily_reminders
 
 
 class Command(BaseCommand):
@@ -21,6 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The audit log's daily anchor: now if the newest is a day old, then a queued task.
         start_daily_anchors()
+        # Deadline reminders (`kaohe remind`): now, then daily; each is sent once.
+        start_daily_reminders()
         # Exports left running by a worker that was killed: failed, with a message.
         interrupted = recover_stale_exports()
         if interrupted:

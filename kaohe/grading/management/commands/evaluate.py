@@ -62,7 +62,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         try:
-            if fmt == "xlsx":
+            if fmt == "xlsx" and output is not None:  # refused above without --output
                 tabular.write_xlsx(evaluation, output)
             elif fmt == "csv" and output is not None:
                 tabular.write_csv(evaluation, output)

@@ -1,0 +1,248 @@
+"""Accounts for every unit, province and filed team member in one act (issue 20), with the
+three administrators kept apart (等保 三员):
+
+1. the system administrator opens the missing accounts, without a role and without a
+   usable password (accounts_open);
+2. the security administrator grants each the role its opening names (roles_grant);
+3. the system administrator, who issues every one-time password today
+   (services.account_create, services.account_password_reset), makes the credential
+   letters: a background export that issues the passwords and prints them, a page per
+   account, into one PDF downloaded once (letters_request, kaohe.documents.exporters.
+   credentials). The passwords exist nowhere else: not in the database, the task queue
+   or the log. The owner must change the password at the first sign-in.
+
+The security administrator never learns a password and the system administrator never
+grants a role, so neither can alone open an account that acts in the assessment; the
+roles that need two factors also need the security administrator's enrolment code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+
+from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, has_capability
+from kaohe.accounts.models import AccountOpening, Role, User
+from kaohe.audit.services import log_action
+from kaohe.directory.models import Province, Unit
+
+LETTERS = "credential_letters"
+
+
+def _require(actor, capability: str) -> None:
+    if not has_capability(actor, capability):
+        raise PermissionDenied
+
+
+# -- Reads ---------------------------------------------------------------------------------
+
+def units_without_account():
+    """Units that carry a poverty task and have neither an account nor an opened one."""
+    opened = AccountOpening.objects.filter(unit__isnull=False).values("unit_id")
+    return (Unit.objects.filter(active=True, users__isnull=True).exclude(pk__in=opened)
+            .select_related("category").order_by("category__order", "code"))
+
+
+def provinces_without_account():
+    opened = AccountOpening.objects.filter(province__isnull=False).values("province_id")
+    return Province.objects.filter(users__isnull=True).exclude(pk__in=opened).order_by("code")
+
+
+def team_members_without_credentials():
+    """Filed team members whose account the filing made without a password and who have
+    never signed in, not yet queued for a letter."""
+    from kaohe.launch.models import TeamMember
+    from kaohe.rounds.selectors import current_round, preparation_round
+
+    rounds = {r.pk for r in (current_round(), preparation_round()) if r is not None}
+    members = (TeamMember.objects.filter(filing__round_id__in=rounds, user__isnull=False,
+                                         user__last_login__isnull=True,
+                                         user__opening__isnull=True, user__is_active=True)
+               .select_related("user", "filing__lead_department").order_by("filing", "order"))
+    seen, found = set(), []
+    for member in members:
+        if member.user_id not in seen and not member.user.has_usable_password():
+            seen.add(member.user_id)
+            found.append(member)
+    return found
+
+
+def never_signed_in():
+    """Active accounts of the assessment's roles (or none yet) that have never signed in."""
+    from kaohe.accounts.admin_forms import SYSTEM_ADMIN_ACCOUNT_ROLES
+
+    return (User.objects.filter(last_login__isnull=True, is_active=True,
+                                role__in=SYSTEM_ADMIN_ACCOUNT_ROLES)
+            .select_related("unit", "province", "lead_department").order_by("username"))
+
+
+def openings_without_role():
+    """Opened accounts that still wait for the security administrator's grant."""
+    return (AccountOpening.objects.filter(user__role="", user__is_active=True)
+            .select_related("user", "unit", "province", "lead_department").order_by("pk"))
+
+
+def _failed_batches():
+    from kaohe.documents.models import Export, ExportStatus
+
+    return Export.objects.filter(identifier=LETTERS, status=ExportStatus.FAILED).values(
+        "object_key")
+
+
+def openings_without_letter():
+    """Opened accounts whose one-time password has not gone into a letter yet (a letter
+    export that failed gives its accounts back)."""
+    return (AccountOpening.objects.filter(letter_issued_at__isnull=True, user__is_active=True,
+                                          user__last_login__isnull=True)
+            .filter(Q(letter_batch="") | Q(letter_batch__in=_failed_batches()))
+            .select_related("user", "unit", "province", "lead_department").order_by("pk"))
+
+
+def letter_batch(key: str):
+    """The openings claimed by one letter export and not yet issued."""
+    return (AccountOpening.objects.filter(letter_batch=key, letter_issued_at__isnull=True)
+            .select_related("user", "unit", "province", "lead_department").order_by("pk"))
+
+
+# -- The system administrator opens the accounts --------------------------------------------
+
+@dataclass
+class Opened:
+    created: list[User] = field(default_factory=list)
+    adopted: list[User] = field(default_factory=list)
+
+
+def _free_username(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name)
+    return name
+
+
+def _new_account(*, username, liaison_of) -> User:
+    account = User(username=username, role="", must_change_password=True,
+                   full_name=liaison_of.liaison_name, phone=liaison_of.liaison_phone,
+                   email=liaison_of.liaison_email)
+    account.set_unusable_password()  # the credential letter issues the password
+    account.full_clean()
+    account.save()
+    return account
+
+
+@transaction.atomic
+def accounts_open(*, actor) -> Opened:
+    """Open an account, without a role, for every unit and province that has none, and
+    queue the filed team members without a password for a letter. Idempotent: what has
+    an account (or an opened one) is left alone."""
+    _require(actor, MANAGE_ACCOUNTS)
+    opened = Opened()
+    taken = set(User.objects.values_list("username", flat=True))
+    for unit in units_without_account().select_for_update(of=("self",)):
+        account = _new_account(username=_free_username(unit.code.lower(), taken),
+                               liaison_of=unit)
+        AccountOpening.objects.create(user=account, unit=unit, opened_by=actor)
+        opened.created.append(account)
+    for province in provinces_without_account():
+        account = _new_account(username=_free_username(f"prov-{province.code}", taken),
+                               liaison_of=province)
+        AccountOpening.objects.create(user=account, province=province, opened_by=actor)
+        opened.created.append(account)
+    for member in team_members_without_credentials():
+        AccountOpening.objects.create(user=member.user, created_account=False, opened_by=actor,
+                                      lead_department=member.filing.lead_department)
+        opened.adopted.append(member.user)
+    if opened.created or opened.adopted:
+        log_action("account.bulk_opened", actor=actor, data={
+            "created": len(opened.created), "adopted": len(opened.adopted),
+            "usernames": [u.username for u in opened.created + opened.adopted]})
+    return opened
+
+
+# -- The security administrator grants the roles ---------------------------------------------
+
+@transaction.atomic
+def roles_grant(*, actor) -> list[User]:
+    """Grant every opened account without a role the role its opening names: a unit's
+    account the unit role with that unit, a province's the province role. Idempotent."""
+    _require(actor, MANAGE_ROLES)
+    granted = []
+    for opening in openings_without_role().select_for_update(of=("self",)):
+        account = opening.user
+        if account.pk == actor.pk:
+            continue
+        account.role = opening.role
+        account.unit, account.province = opening.unit, opening.province
+        account.lead_department = opening.lead_department
+        account.full_clean()
+        account.save(update_fields=["role", "unit", "province", "lead_department"])
+        granted.append(account)
+    if granted:
+        log_action("account.roles_granted", actor=actor, data={
+            "count": len(granted),
+            "granted": [{"username": a.username, "role": a.role,
+                         "scope": a.scope_label} for a in granted]})
+    return granted
+
+
+# -- The system administrator's credential letters --------------------------------------------
+
+def letters_request(*, actor):
+    """Queue the credential letters of every opened account without one: the accounts are
+    claimed by this export (a second request leaves them to it), and a worker issues
+    their passwords into one PDF. None when no account waits for a letter."""
+    from kaohe.documents import services as documents
+    from kaohe.documents.base import get_exporter
+
+    _require(actor, MANAGE_ACCOUNTS)
+    exporter = get_exporter(LETTERS)
+    with transaction.atomic():
+        pending = list(openings_without_letter().select_for_update(of=("self",)))
+        if not pending:
+            return None
+        key = secrets.token_hex(8)
+        AccountOpening.objects.filter(pk__in=[o.pk for o in pending]).update(letter_batch=key)
+        batch = exporter.get_object(actor, None, key)
+        return documents.request_export(actor, exporter, batch, "pdf")
+
+
+def letters_issue(*, batch, actor, hashes: dict[int, str]) -> list[User]:
+    """Set the one-time passwords (as hashes) the letters print; called by the letters'
+    exporter once the PDF is rendered. Refuses if an account of the batch changed since
+    it was read, so no letter is handed out with a password that does not work."""
+    from django.utils import timezone
+
+    _require(actor, MANAGE_ACCOUNTS)
+    now = timezone.now()
+    with transaction.atomic():
+        openings = list(letter_batch(batch.key).select_for_update(of=("self",)))
+        if sorted(o.pk for o in openings) != sorted(o.pk for o in batch.openings):
+            raise RuntimeError("the batch changed while its letters were made")
+        issued = []
+        for opening in openings:
+            account = User.objects.select_for_update().get(pk=opening.user_id)
+            if account.last_login is not None or not account.is_active:
+                raise RuntimeError(f"{account.username} changed while its letter was made")
+            account.password = hashes[opening.pk]
+            account.must_change_password = True
+            # Not set_password(): the hash was made beforehand, outside the transaction;
+            # the stamp set_password() would leave is set here.
+            account.password_changed_at = now
+            account.save(update_fields=["password", "must_change_password",
+                                        "password_changed_at"])
+            issued.append(account)
+        AccountOpening.objects.filter(pk__in=[o.pk for o in openings]).update(
+            letter_issued_at=now)
+        log_action("account.credentials_issued", actor=actor, data={
+            "count": len(issued), "batch": batch.key,
+            "usernames": [a.username for a in issued]})
+    return issued
+
+
+def role_label(role: str) -> str:
+    return Role(role).label

@@ -1,0 +1,112 @@
+"""Pages of the bulk accounts (kaohe.accounts.bulk): the system administrator opens the
+missing accounts and makes their credential letters; the security administrator grants
+the roles. Each act is one POST to one service."""
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kaohe.accounts import bulk
+from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, capability_required
+from kaohe.audit.services import log_action
+from kaohe.documents import services as documents
+from kaohe.documents.models import Export, ExportStatus
+from kaohe.lib import clock
+from kaohe.lib.http import attachment_response
+
+
+@capability_required(MANAGE_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def bulk_open(request):
+    if request.method == "POST":
+        opened = bulk.accounts_open(actor=request.user)
+        if opened.created or opened.adopted:
+            messages.success(request, _(
+                "已开设%(created)d个账户（未授予角色），另有%(adopted)d名考核工作小组成员待发"
+                "通知书。请安全管理员授予角色，然后生成账户开通通知书。")
+                % {"created": len(opened.created), "adopted": len(opened.adopted)})
+        else:
+            messages.info(request, _("所有中央单位和省份都已有账户，没有新开设的账户。"))
+        return redirect("accounts:credential_letters")
+    return render(request, "accounts/bulk_open.html", {
+        "units": list(bulk.units_without_account()),
+        "provinces": list(bulk.provinces_without_account()),
+        "members": bulk.team_members_without_credentials(),
+    })
+
+
+@capability_required(MANAGE_ROLES)
+@require_http_methods(["GET", "POST"])
+def bulk_roles(request):
+    if request.method == "POST":
+        granted = bulk.roles_grant(actor=request.user)
+        if granted:
+            messages.success(request, _("已为%(n)d个账户授予对应角色。") % {"n": len(granted)})
+        else:
+            messages.info(request, _("没有待授予角色的账户。"))
+        return redirect("accounts:bulk_roles")
+    return render(request, "accounts/bulk_roles.html",
+                  {"openings": list(bulk.openings_without_role())})
+
+
+def _letters_of(user):
+    return Export.objects.filter(identifier=bulk.LETTERS, made_by=user)
+
+
+@capability_required(MANAGE_ACCOUNTS)
+def credential_letters(request):
+    return render(request, "accounts/credential_letters.html", {
+        "pending": list(bulk.openings_without_letter()),
+        "without_role": bulk.openings_without_role().count(),
+        "exports": _letters_of(request.user)[:20],
+    })
+
+
+@capability_required(MANAGE_ACCOUNTS)
+@require_POST
+def credential_letters_make(request):
+    export = bulk.letters_request(actor=request.user)
+    if export is None:
+        messages.info(request, _("没有待生成通知书的账户。"))
+    else:
+        messages.success(request, _("已开始生成“%(title)s”，完成后可在下方下载（只能下载一次）。")
+                         % {"title": export.title})
+    return redirect("accounts:credential_letters")
+
+
+@capability_required(MANAGE_ACCOUNTS)
+def credential_letters_status(request, pk):
+    """One letter export's progress (polled by the page through htmx)."""
+    export = get_object_or_404(_letters_of(request.user), pk=pk)
+    if export.status == ExportStatus.RUNNING and documents.recover_stale_exports(export_id=pk):
+        export.refresh_from_db()
+    return render(request, "accounts/_letters_row.html", {"export": export})
+
+
+@capability_required(MANAGE_ACCOUNTS)
+@never_cache
+def credential_letters_download(request, pk):
+    """The letters, once, to the one who made them: the file holds passwords, so it is
+    deleted as it is handed out."""
+    with transaction.atomic():
+        export = get_object_or_404(_letters_of(request.user).select_for_update(), pk=pk)
+        if export.status != ExportStatus.DONE or not export.storage_name:
+            raise Http404
+        # As the documents page: expiry is on kaohe.lib.clock, where expires_at was set.
+        if export.expires_at and export.expires_at <= clock.now():
+            documents.purge_expired()
+            raise Http404
+        with default_storage.open(export.storage_name, "rb") as handle:
+            data = handle.read()
+        name = export.storage_name
+        export.status, export.storage_name = ExportStatus.EXPIRED, ""
+        export.save(update_fields=["status", "storage_name"])
+        log_action("document.downloaded", actor=request.user, target=export,
+                   data={"code": export.code, "sha256": export.sha256, "once": True})
+        transaction.on_commit(lambda: default_storage.delete(name))
+    return attachment_response(data, export.file_name, export.content_type)

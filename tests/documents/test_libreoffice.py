@@ -1,0 +1,128 @@
+"""The Word files laid out by LibreOffice: 28 characters × 22 lines, the same number of pages
+as the PDF of the same document (±1), and renders of the first and last page of every
+document (PDF and Word) in the test artifacts, to be looked at.
+
+Without LibreOffice (soffice, Debian's libreoffice-writer-nogui) or pdftoppm (poppler-utils)
+these tests are skipped locally but fail under CI (CI=true).
+"""
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from kaohe.documents.base import REGISTRY
+from kaohe.documents.docx_render import render_docx
+from kaohe.documents.officialdoc import Paragraph
+from kaohe.documents.pdf_render import render_pdf
+from tests.documents.pdf_measure import lines, measure
+from tests.documents.test_layout import BODY, BOTTOM, TOP, _letter
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "documents"
+PERSONAS = ("office", "unit", "lead_reviewer", "province", "org_department", "working_group",
+            "leading_group")
+
+
+def _tool(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is missing: install Debian's {package}")
+    pytest.skip(f"{name} is not installed ({package})")
+
+
+def _convert(docx_files: list[Path], out: Path) -> None:
+    soffice = _tool("soffice", "libreoffice-writer-nogui")
+    profile = out / "profile"
+    subprocess.run(  # noqa: S603 - fixed arguments, files made by the test
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(out), *map(str, docx_files)],
+        check=True, capture_output=True, timeout=600)
+
+
+def _png(pdf: Path, stem: str) -> None:
+    pdftoppm = _tool("pdftoppm", "poppler-utils")
+    count = len(PdfReader(pdf).pages)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for label, page in (("first", 1), ("last", count)):
+        subprocess.run(  # noqa: S603
+            [pdftoppm, "-png", "-r", "50", "-singlefile", "-f", str(page), "-l", str(page),
+             str(pdf), str(ARTIFACTS / f"{stem}-{label}")], check=True, timeout=120)
+
+
+def test_libreoffice_sets_28_characters_by_22_lines(tmp_path):
+    doc = _letter(blocks=[Paragraph(BODY * 6)], kind="", issuer="", copy_to="", printed_by="")
+    path = tmp_path / "grid.docx"
+    path.write_bytes(render_docx(doc))
+    _convert([path], tmp_path)
+    page = PdfReader(tmp_path / "grid.pdf").pages[1]
+    runs, _ = measure(page)
+    body = [line for line in lines([r for r in runs if abs(r.size - 16) < 0.6])
+            if TOP - 1 < line[0] < BOTTOM + 1]
+    assert len(body) == 22, [t for _, t, _ in body]
+    assert {len(t) for _, t, _ in body[:-1]} == {28}, [t for _, t, _ in body]
+    y, text, x = next(line for line in lines(runs) if line[1].startswith("—"))
+    assert text.replace(" ", "") == "—2—"
+    assert y - 0.35 * 14 * 25.4 / 72 - BOTTOM == pytest.approx(7, abs=1)
+    assert x == pytest.approx(28 + 14 * 25.4 / 72, abs=0.8)  # even page: left, 空一字
+
+
+def test_every_word_file_has_the_pages_of_its_pdf(released, personas, world, tmp_path):
+    round_ = world["round"]
+    made = {}
+    for identifier, cls in sorted(REGISTRY.items()):
+        exporter = cls()
+        if not {"docx", "pdf"} <= set(exporter.formats):
+            continue
+        obj = next((o for name in PERSONAS
+                    for o in list(exporter.objects_for(personas[name], round_))[:1]), None)
+        if obj is None:
+            continue
+        rendered = {fmt: exporter.render(fmt, obj, None) for fmt in ("docx", "pdf")}
+        if not rendered["docx"].file_name.endswith(".docx"):
+            continue  # a bundle (ZIP) of letters, each made as the single letter is
+        for fmt, file in rendered.items():
+            (tmp_path / f"{identifier}.{fmt}").write_bytes(file.data)
+        made[identifier] = len(PdfReader(io.BytesIO(
+            (tmp_path / f"{identifier}.pdf").read_bytes())).pages)
+    assert len(made) >= 5, made
+    word = tmp_path / "word"
+    word.mkdir()
+    _convert([tmp_path / f"{name}.docx" for name in made], word)
+    counts = {}
+    for identifier, pdf_pages in made.items():
+        counts[identifier] = (pdf_pages, len(PdfReader(word / f"{identifier}.pdf").pages))
+        _png(tmp_path / f"{identifier}.pdf", f"{identifier}-pdf")
+        _png(word / f"{identifier}.pdf", f"{identifier}-docx")
+    assert all(abs(a - b) <= 1 for a, b in counts.values()), counts
+
+
+def test_renders_of_the_masthead_and_the_imprint(tmp_path):
+    for name, doc in {
+        "sample-circular": _letter(
+            title="关于2017年度中央单位定点扶贫工作考核情况的通报", kind="circular",
+            doc_number="国开办发〔2018〕3号", copy_number="000012", classification="秘密",
+            secrecy_period="1年", urgency="特急", blocks=[Paragraph(BODY)] * 3),
+        "sample-letter": _letter(kind="letter", doc_number="国开办函〔2018〕12号"),
+        "sample-report": _letter(title="关于2017年度中央单位定点扶贫工作考核结果的报告",
+                                 kind="report", recipient="党中央、国务院",
+                                 doc_number="国开办发〔2018〕4号", signer="张三"),
+    }.items():
+        (tmp_path / f"{name}.pdf").write_bytes(render_pdf(doc))
+        (tmp_path / f"{name}.docx").write_bytes(render_docx(doc))
+        _png(tmp_path / f"{name}.pdf", f"{name}-pdf")
+    _convert([tmp_path / f"{name}.docx" for name in
+              ("sample-circular", "sample-letter", "sample-report")], tmp_path / "word")
+    for name in ("sample-circular", "sample-letter", "sample-report"):
+        _png(tmp_path / "word" / f"{name}.pdf", f"{name}-docx")
+        # The 版记 at the foot of the last page, an even one, in Word's layout too.
+        word = PdfReader(tmp_path / "word" / f"{name}.pdf").pages
+        assert len(word) % 2 == 0, name
+        printed = next(y for y, t, _ in lines(measure(word[-1])[0]) if t.endswith("印发"))
+        assert printed == pytest.approx(BOTTOM - 2.5, abs=3), name
+    assert (ARTIFACTS / "sample-circular-pdf-first.png").stat().st_size > 1000

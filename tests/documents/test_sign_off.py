@@ -1,0 +1,223 @@
+"""Sign-off (签发) of outgoing papers and the 份号 of every confidential copy (issue 18).
+
+A signed paper has its 成文日期 and 发文字号 fixed, and every later copy reproduces what was
+signed even when the data change afterwards; every confidential copy carries its own 份号,
+recorded with the export (maker, time, code) that made it.
+"""
+
+import datetime
+import io
+import re
+import zipfile
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from kaohe.audit.models import AuditEntry
+from kaohe.documents import services, signing
+from kaohe.documents.base import get_exporter
+from kaohe.documents.models import DocumentCopy, DocumentKind, NumberSequence, SignOff
+from kaohe.lib import clock
+from kaohe.outcomes.models import Feedback
+from kaohe.rounds.models import RoundStatus
+
+SIGN_DAY = datetime.date(2018, 2, 20)
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def _without_mark(text: str) -> str:
+    """The paper's text without what differs between copies: the maker's mark and 份号."""
+    text = re.sub(r".*编号 K\d+.*", "", text)
+    return re.sub(r"(?<!\d)\d{6}(?!\d)", "", re.sub(r"\s+", "", text))
+
+
+@pytest.fixture
+def sequences(personas):
+    office = personas["office"]
+    signing.sequence_save(year=2018, kind=DocumentKind.LETTER, prefix="国开办函",
+                          next_number=12, actor=office)
+    signing.sequence_save(year=2018, kind=DocumentKind.CIRCULAR, prefix="国开发",
+                          next_number=3, actor=office)
+    signing.sequence_save(year=2018, kind=DocumentKind.REPORT, prefix="国开发",
+                          next_number=1, actor=office)
+    signing.sequence_save(year=2018, kind=DocumentKind.NOTICE, prefix="国开办发",
+                          next_number=5, actor=office)
+
+
+def _letter(world, unit="unit_b"):
+    return Feedback.objects.get(round=world["round"], unit=world[unit])
+
+
+def test_sign_off_fixes_the_date_the_number_and_the_paper(released, personas, world,
+                                                          sequences):
+    office, exporter = personas["office"], get_exporter("feedback_letter")
+    with clock.on(SIGN_DAY):
+        first = signing.sign_off(exporter=exporter, obj=_letter(world), actor=office)
+        second = signing.sign_off(exporter=exporter, obj=_letter(world, "unit_a"),
+                                  actor=office)
+    assert first.doc_number == "国开办函〔2018〕12号" and first.issued_on == SIGN_DAY
+    assert second.doc_number == "国开办函〔2018〕13号"
+    assert NumberSequence.objects.get(year=2018, kind="letter").next_number == 14
+    assert AuditEntry.objects.filter(action="document.signed_off").count() == 2
+
+    def download():
+        _, rendered = services.export_now(personas["office"], exporter, _letter(world), "pdf",
+                                          round_=world["round"])
+        return _pdf_text(rendered.data)
+
+    with clock.on(datetime.date(2018, 3, 9)):
+        before = download()
+        # The data change after sign-off: the paper does not.
+        Feedback.objects.filter(pk=_letter(world).pk).update(problems="签发后改写的问题")
+        world["round"].issuer_name = "改过的发文机关"
+        world["round"].save()
+        after = download()
+    assert _without_mark(before) == _without_mark(after)
+    # Each copy its own 份号, printed on it.
+    assert "000001" in re.sub(r"\s+", "", before) and "000002" in re.sub(r"\s+", "", after)
+    flat = re.sub(r"\s+", "", after)
+    assert "国开办函〔2018〕12号" in flat
+    assert "2018年2月20日" in flat and "2018年3月9日" not in flat
+    assert "签发后改写的问题" not in flat and "改过的发文机关" not in flat
+    assert "帮扶资金到位慢" in flat
+
+
+def test_the_signed_content_is_checked_before_printing(released, personas, world, sequences):
+    exporter = get_exporter("feedback_letter")
+    with clock.on(SIGN_DAY):
+        signed = signing.sign_off(exporter=exporter, obj=_letter(world), actor=personas["office"])
+    SignOff.objects.filter(pk=signed.pk).update(content={**signed.content, "title": "篡改"})
+    with pytest.raises(signing.SigningError):
+        services.export_now(personas["office"], exporter, _letter(world), "docx",
+                            round_=world["round"])
+
+
+def test_sign_off_needs_the_office_a_sequence_an_open_round_and_happens_once(
+        released, personas, world, sequences):
+    exporter = get_exporter("feedback_letter")
+    for persona in ("working_group", "leading_group", "lead_reviewer", "unit_b"):
+        with pytest.raises(signing.SigningError):
+            signing.sign_off(exporter=exporter, obj=_letter(world), actor=personas[persona])
+    with clock.on(datetime.date(2019, 1, 5)), pytest.raises(signing.SigningError, match="2019"):
+        signing.sign_off(exporter=exporter, obj=_letter(world), actor=personas["office"])
+    with clock.on(SIGN_DAY):
+        signing.sign_off(exporter=exporter, obj=_letter(world), actor=personas["office"])
+        with pytest.raises(signing.SigningError):
+            signing.sign_off(exporter=exporter, obj=_letter(world), actor=personas["office"])
+        with pytest.raises(signing.SigningError):  # the review report is not signed off
+            signing.sign_off(exporter=get_exporter("review_report"), obj=released,
+                             actor=personas["office"])
+        world["round"].status = RoundStatus.CLOSED
+        world["round"].save()
+        with pytest.raises(signing.SigningError):
+            signing.sign_off(exporter=exporter, obj=_letter(world, "unit_a"),
+                             actor=personas["office"])
+    assert SignOff.objects.count() == 1
+
+
+def test_kinds_sharing_a_prefix_share_its_numbers(released, personas, world, sequences):
+    office = personas["office"]
+    with clock.on(SIGN_DAY):
+        circular = signing.sign_off(exporter=get_exporter("circular"), obj=world["round"],
+                                    actor=office)
+        report = signing.sign_off(exporter=get_exporter("results_report"), obj=world["round"],
+                                  actor=office, signer="张某某")
+    assert circular.doc_number == "国开发〔2018〕3号"
+    assert report.doc_number == "国开发〔2018〕4号"
+    assert report.signer == "张某某"
+    with pytest.raises(signing.SigningError):  # a number already used cannot come again
+        signing.sequence_save(year=2018, kind=DocumentKind.REPORT, prefix="国开发",
+                              next_number=4, actor=office)
+
+
+def test_an_upward_report_needs_its_signer(released, personas, world, sequences):
+    with clock.on(SIGN_DAY), pytest.raises(signing.SigningError):
+        signing.sign_off(exporter=get_exporter("results_report"), obj=world["round"],
+                         actor=personas["office"])
+
+
+def test_every_confidential_copy_has_its_own_number_recorded_with_its_export(
+        released, personas, world):
+    exporter = get_exporter("feedback_letter")
+    exports = [services.export_now(user, exporter, _letter(world), "docx",
+                                   round_=world["round"])[0]
+               for user in (personas["office"], personas["unit_b"], personas["office"])]
+    copies = list(DocumentCopy.objects.order_by("number"))
+    assert [c.label for c in copies] == ["000001", "000002", "000003"]
+    assert [c.export for c in copies] == exports
+    assert copies[1].export.made_by == personas["unit_b"]
+    entry = AuditEntry.objects.filter(action="document.export").order_by("pk").last()
+    assert entry.data["copy_number"] == "000003"
+    # The public circular is not numbered.
+    services.export_now(personas["office"], get_exporter("circular"), world["round"], "pdf",
+                        round_=world["round"])
+    assert not DocumentCopy.objects.filter(identifier="circular").exists()
+
+
+def test_the_bulk_letters_are_the_signed_ones_each_with_its_copy_number(
+        released, personas, world, sequences, django_capture_on_commit_callbacks):
+    with clock.on(SIGN_DAY):
+        signing.sign_off(exporter=get_exporter("feedback_letter"), obj=_letter(world),
+                         actor=personas["office"])
+    Feedback.objects.filter(pk=_letter(world).pk).update(problems="签发后改写的问题")
+    exporter = get_exporter("feedback_letters")
+    with django_capture_on_commit_callbacks(execute=True):
+        export = services.request_export(personas["office"], exporter, world["round"], "pdf",
+                                         round_=world["round"])
+    export.refresh_from_db()
+    assert export.status == "done"
+    copies = DocumentCopy.objects.filter(export=export, identifier="feedback_letter")
+    assert copies.count() == 2
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(export.storage_name, "rb") as handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    texts = [re.sub(r"\s+", "", _pdf_text(archive.read(n))) for n in archive.namelist()]
+    signed = [t for t in texts if "国开办函〔2018〕12号" in t]
+    assert len(signed) == 1 and "签发后改写的问题" not in signed[0]
+
+
+def test_the_sign_off_page(released, personas, world, login):
+    client = login(personas["office"])
+    page = client.get(reverse("documents:sign_off"))
+    assert page.status_code == 200
+    assert "考核结果反馈函" in page.content.decode()
+    assert "签发全部未签发的考核结果反馈函（2份）" in page.content.decode()
+    response = client.post(reverse("documents:sequence_save"), {
+        "year": 2018, "kind": "letter", "prefix": "国开办函", "next_number": 7})
+    assert response.status_code == 302
+    key = str(_letter(world).pk)
+    with clock.on(SIGN_DAY):
+        response = client.post(reverse("documents:sign", kwargs={
+            "identifier": "feedback_letter", "key": key}), {"year": world["round"].year})
+    assert response.status_code == 302
+    assert SignOff.objects.get(object_key=key).doc_number == "国开办函〔2018〕7号"
+    assert "国开办函〔2018〕7号" in client.get(reverse("documents:sign_off")).content.decode()
+    # The other letter, with all that are left, in one go.
+    page = client.get(reverse("documents:sign_off")).content.decode()
+    assert "签发全部未签发的" not in page  # one letter left: signed on its own row
+    with clock.on(SIGN_DAY):
+        client.post(reverse("documents:sign_all", kwargs={"identifier": "feedback_letter"}))
+    assert SignOff.objects.get(object_key=str(_letter(world, "unit_a").pk)).number == 8
+    # Nobody else signs: the page and its actions are not there for them.
+    other = login(personas["leading_group"])
+    assert other.get(reverse("documents:sign_off")).status_code == 404
+
+
+def test_a_signed_letter_can_no_longer_be_edited(approved, personas, world, sequences):
+    from kaohe.outcomes import services as outcomes
+
+    outcomes.feedback_prepare(result_set=approved, actor=personas["office"])
+    with clock.on(SIGN_DAY):
+        signing.sign_off(exporter=get_exporter("feedback_letter"), obj=_letter(world),
+                         actor=personas["office"])
+    with pytest.raises(outcomes.OutcomeError, match="国开办函〔2018〕12号"):
+        outcomes.feedback_update(feedback=_letter(world), actor=personas["office"],
+                                 problems="改", suggestions="改")
+    # The unsigned letter of the other unit still can be.
+    outcomes.feedback_update(feedback=_letter(world, "unit_a"), actor=personas["office"],
+                             problems="改", suggestions="改")
