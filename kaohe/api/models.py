@@ -8,8 +8,9 @@ the token itself is shown once, to the security administrator who issued it.
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from kaohe.lib import clock
 
 
 class ApiToken(models.Model):
@@ -20,7 +21,7 @@ class ApiToken(models.Model):
     # one it is; far too short to guess the rest.
     prefix = models.CharField(_("前缀"), max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(_("签发时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("签发时间"), default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
@@ -46,7 +47,7 @@ class ApiCall(models.Model):
 
     token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="calls")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=300)
     status = models.PositiveSmallIntegerField()

@@ -11,12 +11,12 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaohe.accounts.models import Role
 from kaohe.api.models import ApiCall, ApiToken
 from kaohe.audit.services import log_action
+from kaohe.lib import clock
 
 TOKEN_PREFIX = "kh_"  # noqa: S105 - the public marker every token starts with
 PREFIX_SHOWN = 10  # "kh_" and 7 random characters
@@ -59,7 +59,7 @@ def token_revoke(*, token: ApiToken, actor) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise ValidationError(_("该令牌已吊销。"))
-    token.revoked_at, token.revoked_by = timezone.now(), actor
+    token.revoked_at, token.revoked_by = clock.now(), actor
     token.save(update_fields=["revoked_at", "revoked_by"])
     log_action("api.token.revoked", actor=actor, target=token,
                data={"account": token.user.username, "prefix": token.prefix})
@@ -74,7 +74,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
              .filter(token_hash=hash_token(raw), revoked_at__isnull=True).first())
     if token is None or not token.user.is_active or token.user.role not in TOKEN_ROLES:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
     return token
 
 

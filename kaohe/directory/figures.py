@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from kaohe.audit.services import log_action
 from kaohe.directory.importing import ImportProblem
 from kaohe.directory.models import County, CountyFigure
+from kaohe.lib import clock
 from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
 
 SOURCE = "全国扶贫开发信息系统"
@@ -194,7 +195,7 @@ def import_county_figures(*, data: bytes, file_name: str, actor,
         log_action("directory.county_figures.rejected", actor=actor, success=False,
                    data={"file": file_name[:200], "problems": len(result.problems)})
         return result
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         for item in checked:
             county, year = item.pop("county"), item.pop("year")

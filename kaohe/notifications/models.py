@@ -4,8 +4,9 @@ and links to the page; none carries a grade, rank or count (issue 20)."""
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from kaohe.lib import clock
 
 
 class Kind(models.TextChoices):
@@ -28,7 +29,7 @@ class Notification(models.Model):
     # What the notice is about (kind, subject, deadline): each is sent to a user once, so
     # `kaohe remind` may run any number of times a day.
     key = models.CharField(max_length=200)
-    created = models.DateTimeField(_("时间"), default=timezone.now)
+    created = models.DateTimeField(_("时间"), default=clock.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 

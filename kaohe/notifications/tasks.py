@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from kaohe.lib import clock
 from kaohe.notifications.models import Notification
 from kaohe.notifications.services import in_site_language
 
@@ -45,7 +46,7 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     with get_connection() as connection:
         for notification in notifications:
             connection.send_messages([message_for(notification)])
-            Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+            Notification.objects.filter(pk=notification.pk).update(emailed_at=clock.now())
     return len(notifications)
 
 
@@ -77,6 +78,7 @@ def schedule_next_reminders() -> None:
     backend = daily_reminders.get_backend()
     if not backend.supports_defer or _already_queued(backend):
         return
+    # Real time: the worker's schedule, not the simulated day of the demo.
     daily_reminders.using(run_after=timezone.now() + DAILY).enqueue()
 
 

@@ -1,5 +1,5 @@
 import django.db.models.deletion
-import django.utils.timezone
+import kaohe.lib.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='名称')),
                 ('prefix', models.CharField(max_length=16, verbose_name='前缀')),
                 ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='签发时间')),
+                ('created_at', models.DateTimeField(default=kaohe.lib.clock.now, verbose_name='签发时间')),
                 ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='吊销时间')),
                 ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='最近使用')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
             name='ApiCall',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('at', models.DateTimeField(db_index=True, default=kaohe.lib.clock.now)),
                 ('method', models.CharField(max_length=10)),
                 ('path', models.CharField(max_length=300)),
                 ('status', models.PositiveSmallIntegerField()),
