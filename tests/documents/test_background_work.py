@@ -18,8 +18,16 @@ DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def test_a_bulk_export_waits_in_the_database_queue_until_kaohe_worker_runs_it(
-        released, personas, login, settings, django_capture_on_commit_callbacks, tmp_path):
+        released, personas, login, settings, django_capture_on_commit_callbacks, tmp_path,
+        monkeypatch):
+    from django_tasks_db.management.commands import db_worker
     from django_tasks_db.models import DBTaskResult
+
+    # The worker runs in this process, inside the test's transaction: Django would drop that
+    # connection (its autocommit is off) where the worker checks its connections between
+    # tasks, and on PostgreSQL the test's data would go with it. In its own process the worker
+    # does check them.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     settings.TASKS = DB_TASKS
     # The worker anchors the audit log on start: in this test's own file, not the run's.
