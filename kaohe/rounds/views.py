@@ -54,27 +54,13 @@ def round_detail(request, year):
 def indicator_edit(request, year, number):
     round_ = visible_round(request.user, year)
     indicator = get_object_or_404(Indicator, round=round_, number=number)
-    try:
-        services.check_scheme_editable(round_)
-    except services.RoundError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect("rounds:detail", year=year)
-    form = IndicatorForm(request.POST or None, instance=Indicator.objects.get(pk=indicator.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.indicator_update(
-                indicator=indicator, actor=request.user,
-                **{f: form.cleaned_data[f] for f in IndicatorForm.Meta.fields},
-            )
-        except services.RoundError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("指标已保存。"))
-        return redirect("rounds:detail", year=year)
-    return render(request, "rounds/indicator_edit.html",
-                  {"round": round_, "indicator": indicator, "form": form})
+    return _scheme_part_edit(
+        request, round_, IndicatorForm(request.POST or None,
+                                       instance=Indicator.objects.get(pk=indicator.pk)),
+        save=lambda fields: services.indicator_update(
+            indicator=indicator, actor=request.user, **fields),
+        saved=_("指标已保存。"), template="rounds/indicator_edit.html",
+        context={"indicator": indicator})
 
 
 @capability_required(MANAGE_ROUNDS)
@@ -82,26 +68,37 @@ def indicator_edit(request, year, number):
 def words_edit(request, year):
     """The plan's words the round's documents quote: editable with the scheme."""
     round_ = visible_round(request.user, year)
+    return _scheme_part_edit(
+        request, round_, PlanWordsForm(request.POST or None,
+                                       instance=Round.objects.get(pk=round_.pk)),
+        save=lambda fields: services.round_update_words(
+            round=round_, actor=request.user, **fields),
+        saved=_("文书引用的方案原文已保存。"), template="rounds/words_edit.html")
+
+
+def _scheme_part_edit(request, round_, form, *, save, saved, template, context=None):
+    """A part of the scheme edited on its own page while the scheme is not frozen: the
+    form's fields go to the service `save`; its refusal is shown on the round's page."""
     try:
         services.check_scheme_editable(round_)
     except services.RoundError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect("rounds:detail", year=year)
-    form = PlanWordsForm(request.POST or None, instance=Round.objects.get(pk=round_.pk))
+        _show_errors(request, exc)
+        return redirect("rounds:detail", year=round_.year)
     if request.method == "POST" and form.is_valid():
         try:
-            services.round_update_words(
-                round=round_, actor=request.user,
-                **{f: form.cleaned_data[f] for f in PlanWordsForm.Meta.fields},
-            )
+            save({f: form.cleaned_data[f] for f in form.Meta.fields})
         except services.RoundError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            _show_errors(request, exc)
         else:
-            messages.success(request, _("文书引用的方案原文已保存。"))
-        return redirect("rounds:detail", year=year)
-    return render(request, "rounds/words_edit.html", {"round": round_, "form": form})
+            messages.success(request, saved)
+        return redirect("rounds:detail", year=round_.year)
+    return render(request, template, {"round": round_, "form": form, **(context or {})})
+
+
+def _show_errors(request, exc):
+    """Every message of a refusal (a RoundError or a ValidationError) on the next page."""
+    for message in exc.messages:
+        messages.error(request, message)
 
 
 @capability_required(MANAGE_ROUNDS)
@@ -117,8 +114,7 @@ def schedule_edit(request, year):
         try:
             services.round_update_schedule(round=round_, dues=form.dues(), actor=request.user)
         except services.RoundError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            _show_errors(request, exc)
         else:
             messages.success(request, _("工作进度安排已保存。"))
         return redirect("rounds:detail", year=year)
@@ -136,8 +132,7 @@ def method_detail(request, year):
             try:
                 services.check_scheme_editable(round_)
             except services.RoundError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
+                _show_errors(request, exc)
         return redirect("rounds:method", year=year)
     form = MethodForm(request.POST or None, initial=MethodForm.initial_from(round_.method))
     if request.method == "POST" and form.is_valid():
@@ -167,8 +162,7 @@ def round_copy_view(request, year):
             new = services.round_copy(source=source, year=form.cleaned_data["year"],
                                       actor=request.user)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            _show_errors(request, exc)
         else:
             messages.success(
                 request, _("已复制为%(year)s年度考核，请核对并修改。") % {"year": new.year}
@@ -195,8 +189,7 @@ def round_activate_view(request, year):
             try:
                 services.round_activate(round=round_, actor=request.user)
             except services.RoundError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
+                _show_errors(request, exc)
             else:
                 messages.success(request, _("%(year)s年度考核已启动，各单位从现在起可见。")
                                  % {"year": round_.year})
@@ -218,8 +211,7 @@ def round_close_view(request, year):
     try:
         services.round_close(round=round_, actor=request.user)
     except services.RoundError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        _show_errors(request, exc)
     else:
         messages.success(request, _("%(year)s年度考核已结束，今后只能查阅。")
                          % {"year": round_.year})
