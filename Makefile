@@ -94,8 +94,11 @@ $(VENDOR)/.installed: package.json package-lock.json
 	touch $@
 
 # Benchmarks (not part of `make test`): writes bench/report/report.md and report.json.
-# They take about half an hour (P6, the deadline rush, runs 310 units on SQLite and on the
-# PostgreSQL of BENCH_POSTGRES_URL); BENCH_RUSH_UNITS=20 makes a short trial of P6.
+# They take about two hours on a quiet 2-core machine: P2 builds the demo at 3,100 units and
+# crawls every role's pages at two stages, P6 runs the rush at the realistic rate (10
+# minutes) on the PostgreSQL of BENCH_POSTGRES_URL. Short trials: BENCH_P2_SCALES=40,80,
+# BENCH_P1_UNITS=40, BENCH_P3_MIB=64, BENCH_P5_UNITS=40, BENCH_RUSH_UNITS=20 (bench/*.py).
+# `python bench/run.py bench/report P1,P2` runs only those.
 bench: setup
 	$(BIN)/python bench/run.py bench/report
 

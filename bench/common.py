@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import html
 import math
 import os
 import re
@@ -65,8 +66,55 @@ def totp(key_hex: str, at: float | None = None) -> str:
     return f"{code:06d}"
 
 
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+_NAV = re.compile(r"<nav\b.*?</nav>", re.S)
+_MAIN = re.compile(r"<main\b.*?</main>", re.S)
+_HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"', re.S)
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_ASSET = re.compile(
+    r'<(?:link\b[^>]*?\brel="stylesheet"[^>]*?\bhref|script\b[^>]*?\bsrc)="(/[^"]+)"', re.S)
+
+
+def menu_links(page: str) -> list[str]:
+    """The navigation links a signed-in page shows, in order: the navbar's menus, the
+    notifications and the password form (not the year selector's ``?year=`` links, not the
+    logout form)."""
+    nav = _NAV.search(page)
+    links: list[str] = []
+    for href in _HREF.findall(nav.group(0) if nav else ""):
+        href = html.unescape(href)
+        if href.startswith("/") and "?" not in href and href not in links:
+            links.append(href)
+    return links
+
+
+def content_links(page: str) -> list[str]:
+    """The site's links in the page's main content, in order, without fragments."""
+    main = _MAIN.search(page)
+    links: list[str] = []
+    for href in _HREF.findall(main.group(0) if main else ""):
+        href = html.unescape(href).split("#", 1)[0]
+        if href.startswith("/") and not href.startswith("//") and href not in links:
+            links.append(href)
+    return links
+
+
+def heading(page: str) -> str:
+    """The page's own heading (its first <h1>, else its <title>), as plain text: what shows
+    that a response is the page asked for and not an error or an empty shell."""
+    main = _MAIN.search(page)
+    found = _H1.search(main.group(0) if main else page) or _TITLE.search(page)
+    return " ".join(html.unescape(_TAG.sub(" ", found.group(1))).split()) if found else ""
+
+
+def assets(page: str) -> list[str]:
+    """The style sheets and scripts a browser loads for the page (same site only)."""
+    return list(dict.fromkeys(html.unescape(a) for a in _ASSET.findall(page)))
+
+
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     if match is None:
         raise RuntimeError("no CSRF token in the page")
     return match.group(1)

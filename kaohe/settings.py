@@ -259,6 +259,26 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Several app servers share their files through S3-compatible object storage (MinIO, Ceph,
+# a cloud's OSS): name the bucket, and the endpoint unless it is Amazon's. Without keys,
+# boto3 looks for credentials as it always does (AWS_* variables, an instance role).
+KAOHE_S3_BUCKET = envstr("KAOHE_S3_BUCKET", "")
+if KAOHE_S3_BUCKET:
+    from kaohe.lib.s3 import storage_settings
+
+    STORAGES["default"] = storage_settings(
+        bucket=KAOHE_S3_BUCKET,
+        endpoint_url=envstr("KAOHE_S3_ENDPOINT_URL", ""),
+        access_key=envsecret("KAOHE_S3_ACCESS_KEY_ID", ""),
+        secret_key=envsecret("KAOHE_S3_SECRET_ACCESS_KEY", ""),
+        region=envstr("KAOHE_S3_REGION", ""),
+        addressing_style=envstr("KAOHE_S3_ADDRESSING_STYLE", ""),
+    )
+# Evidence uploads in progress (tus) are kept here until their last byte, then stored in
+# STORAGES["default"]. Every app server must see the same directory (one shared file
+# system, e.g. NFS, that supports flock): a client may resume through any of them.
+KAOHE_UPLOAD_STAGING_DIR = Path(
+    envstr("KAOHE_UPLOAD_STAGING_DIR", str(DATA_DIR / "uploads" / "partial")))
 # Without collectstatic (development, tests) WhiteNoise serves from the finders.
 WHITENOISE_USE_FINDERS = True
 

@@ -799,9 +799,31 @@ def _feedback_pk(world, persona):
     return _outcome(world, "unit_a", "feedback").pk
 
 
+def _signed_letter(world):
+    """unit_a's letter, signed off (a bare record: the matrix asks who may withdraw it)."""
+    from kaohe.accounts.models import User
+    from kaohe.documents.models import SignOff
+
+    key = str(_outcome(world, "unit_a", "feedback").pk)
+    office = User.objects.filter(role="office").first() or User.objects.create(
+        username="perm-office", role="office")
+    return SignOff.objects.get_or_create(
+        identifier="feedback_letter", object_key=key, withdrawn_at__isnull=True,
+        defaults={"round": world["round"], "title": "考核结果反馈函", "kind": "letter",
+                  "year": 2018, "prefix": "国开办函", "number": 1,
+                  "doc_number": "国开办函〔2018〕1号", "issued_on": world["round"].steps.last().due,
+                  "content": {}, "sha256": "", "signed_by": office})[0]
+
+
 def _pick_kwargs(world, persona):
     _feedback_pk(world, persona)  # unit_a's letter exists before the query names it
     return {"identifier": "feedback_letter"}
+
+
+def _choose_kwargs(world, persona):
+    for unit in ("unit_a", "unit_b", "army"):
+        matrix_self_report(world, world[unit])
+    return {"identifier": "self_report"}
 
 
 def _unit_a_feedback_pk():
@@ -839,6 +861,9 @@ ROUTES.update({
     "documents:pick": ("get", _pick_kwargs,
                        {"key": Deferred(_unit_a_feedback_pk), "fmt": "docx"},
                        _allowed({"office"}, ok=302)),
+    # The self-reports to choose among (the page for a document of many): every reader of
+    # self-reports has some in scope (a unit its own); the others get 404.
+    "documents:choose": ("get", _choose_kwargs, None, _allowed(SELF_REPORT_READERS)),
     "documents:export_status": ("get", _office_export, None,
                                 lambda p: 200 if p == "office" else 404),
     "documents:export_download": ("get", _office_export, None,
@@ -860,6 +885,9 @@ ROUTES.update({
                        _allowed({"office"}, ok=302)),
     "documents:sign_all": ("post", lambda w, p: {"identifier": "feedback_letter"}, {},
                            _allowed({"office"}, ok=302)),
+    # Withdrawing (作废) a signed paper: the office's alone too.
+    "documents:withdraw": ("post", lambda w, p: {"pk": _signed_letter(w).pk},
+                           {"reason": "主送机关有误"}, _allowed({"office"}, ok=302)),
 })
 for _persona in ("unit", "unit_b", "lead_reviewer", "province", "working_group",
                  "org_department"):

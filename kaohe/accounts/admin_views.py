@@ -286,7 +286,7 @@ def user_reset_two_factor(request, pk):
     account = _other_account_or_404(request, pk)
     # reset_two_factor writes its own audit entry and ends the account's sessions; the
     # password stays as it was (the security administrator never learns one).
-    removed = services.reset_two_factor(account, request.user)
+    removed = services.reset_two_factor(user=account, actor=request.user)
     if removed:
         messages.success(
             request, _("已重置双因素认证。该用户重新绑定验证器时需要绑定码，请为其发放。"))

@@ -244,5 +244,42 @@ def letters_issue(*, batch, actor, hashes: dict[int, str]) -> list[User]:
     return issued
 
 
+def letters_of(user):
+    """The letter exports the user made: the only ones they may download."""
+    from kaohe.documents.models import Export
+
+    return Export.objects.filter(identifier=LETTERS, made_by=user)
+
+
+@transaction.atomic
+def letters_take(*, export_id: int, actor):
+    """(export, the PDF's bytes), handed out once to the one who made it: the file holds
+    passwords, so it is deleted as it is read. None when there is nothing to hand out
+    (another's export, not made yet, taken already or expired; an expired file is purged)."""
+    from django.core.files.storage import default_storage
+
+    from kaohe.documents import services as documents
+    from kaohe.documents.models import ExportStatus
+    from kaohe.lib import clock
+
+    _require(actor, MANAGE_ACCOUNTS)
+    export = letters_of(actor).select_for_update().filter(pk=export_id).first()
+    if export is None or export.status != ExportStatus.DONE or not export.storage_name:
+        return None
+    # As the documents page: expiry is on kaohe.lib.clock, where expires_at was set.
+    if export.expires_at and export.expires_at <= clock.now():
+        documents.purge_expired()
+        return None
+    with default_storage.open(export.storage_name, "rb") as handle:
+        data = handle.read()
+    name = export.storage_name
+    export.status, export.storage_name = ExportStatus.EXPIRED, ""
+    export.save(update_fields=["status", "storage_name"])
+    log_action("document.downloaded", actor=actor, target=export,
+               data={"code": export.code, "sha256": export.sha256, "once": True})
+    transaction.on_commit(lambda: default_storage.delete(name))
+    return export, data
+
+
 def role_label(role: str) -> str:
     return Role(role).label

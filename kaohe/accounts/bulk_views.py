@@ -3,8 +3,6 @@ missing accounts and makes their credential letters; the security administrator 
 the roles. Each act is one POST to one service."""
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,10 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kaohe.accounts import bulk
 from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, capability_required
-from kaohe.audit.services import log_action
 from kaohe.documents import services as documents
-from kaohe.documents.models import Export, ExportStatus
-from kaohe.lib import clock
+from kaohe.documents.models import ExportStatus
 from kaohe.lib.http import attachment_response
 
 
@@ -54,16 +50,12 @@ def bulk_roles(request):
                   {"openings": list(bulk.openings_without_role())})
 
 
-def _letters_of(user):
-    return Export.objects.filter(identifier=bulk.LETTERS, made_by=user)
-
-
 @capability_required(MANAGE_ACCOUNTS)
 def credential_letters(request):
     return render(request, "accounts/credential_letters.html", {
         "pending": list(bulk.openings_without_letter()),
         "without_role": bulk.openings_without_role().count(),
-        "exports": _letters_of(request.user)[:20],
+        "exports": bulk.letters_of(request.user)[:20],
     })
 
 
@@ -82,7 +74,7 @@ def credential_letters_make(request):
 @capability_required(MANAGE_ACCOUNTS)
 def credential_letters_status(request, pk):
     """One letter export's progress (polled by the page through htmx)."""
-    export = get_object_or_404(_letters_of(request.user), pk=pk)
+    export = get_object_or_404(bulk.letters_of(request.user), pk=pk)
     if export.status == ExportStatus.RUNNING and documents.recover_stale_exports(export_id=pk):
         export.refresh_from_db()
     return render(request, "accounts/_letters_row.html", {"export": export})
@@ -92,21 +84,9 @@ def credential_letters_status(request, pk):
 @never_cache
 def credential_letters_download(request, pk):
     """The letters, once, to the one who made them: the file holds passwords, so it is
-    deleted as it is handed out."""
-    with transaction.atomic():
-        export = get_object_or_404(_letters_of(request.user).select_for_update(), pk=pk)
-        if export.status != ExportStatus.DONE or not export.storage_name:
-            raise Http404
-        # As the documents page: expiry is on kaohe.lib.clock, where expires_at was set.
-        if export.expires_at and export.expires_at <= clock.now():
-            documents.purge_expired()
-            raise Http404
-        with default_storage.open(export.storage_name, "rb") as handle:
-            data = handle.read()
-        name = export.storage_name
-        export.status, export.storage_name = ExportStatus.EXPIRED, ""
-        export.save(update_fields=["status", "storage_name"])
-        log_action("document.downloaded", actor=request.user, target=export,
-                   data={"code": export.code, "sha256": export.sha256, "once": True})
-        transaction.on_commit(lambda: default_storage.delete(name))
+    deleted as it is handed out (kaohe.accounts.bulk.letters_take)."""
+    taken = bulk.letters_take(export_id=pk, actor=request.user)
+    if taken is None:
+        raise Http404
+    export, data = taken
     return attachment_response(data, export.file_name, export.content_type)

@@ -302,19 +302,18 @@ def end_user_sessions(*, user, reason: str, actor=None) -> int:
 
 
 @transaction.atomic
-def reset_two_factor(user: User, by: User) -> int:
+def reset_two_factor(*, user: User, actor: User) -> int:
     """The security administrator removes a user's authenticator, e.g. a lost phone.
 
     The user's sessions end, and the next sign-in enrols a new device. Returns the
     number of devices removed.
     """
-    if not has_capability(by, RESET_TWO_FACTOR):
-        raise PermissionDenied
-    return _remove_devices(user, actor=by)
+    _require(actor, RESET_TWO_FACTOR)
+    return _remove_devices(user, actor=actor)
 
 
 @transaction.atomic
-def reset_two_factor_from_console(user: User, operator: str) -> int:
+def reset_two_factor_from_console(*, user: User, operator: str) -> int:
     """`kaohe reset_two_factor`: for the server's operator when no security administrator
     can sign in (the only one lost their phone). Logged with the operator's name."""
     return _remove_devices(user, actor=None, actor_repr=f"命令行：{operator}"[:150])
@@ -370,13 +369,19 @@ def two_factor_confirm(*, request, device, code: str) -> str:
     return VERIFIED
 
 
-def password_changed(*, request, user) -> None:
-    """After the user changed their own password: every other session has ended (the
-    User save did it); keep this one under its new key. A one-time password is replaced."""
+@transaction.atomic
+def password_change(*, request, user, password: str) -> None:
+    """The user replaces their own password (the form checked the old one and the rules).
+
+    Saving it ends every session of the user (kaohe.accounts.receivers); this one goes on
+    under a new key, registered again. A one-time password stops being one."""
+    from django.contrib.auth import update_session_auth_hash
+
     one_time = user.must_change_password
-    if one_time:
-        user.must_change_password = False
-        user.save(update_fields=["must_change_password"])
+    user.set_password(password)
+    user.must_change_password = False
+    user.save()
+    update_session_auth_hash(request, user)
     log_action("auth.password_changed", actor=user, target=user,
                data={"one_time": True} if one_time else None)
     session_register(user=user, session=request.session)

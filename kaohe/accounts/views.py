@@ -4,7 +4,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -179,13 +179,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:password_change_done")
 
     def form_valid(self, form):
-        # Saving the new password ends every session of the user (kaohe.accounts.receivers);
-        # Django then moves this one to a new key, which is registered again. A one-time
-        # password stops being one in the same transaction.
-        with transaction.atomic():
-            response = super().form_valid(form)
-            services.password_changed(request=self.request, user=form.user)
-        return response
+        services.password_change(request=self.request, user=form.user,
+                                 password=form.cleaned_data["new_password1"])
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

@@ -9,6 +9,9 @@ A token acts as one user account, so every endpoint reads through the same scope
 selectors and writes through the same forms and services as the pages: the same
 validation, deadlines, locks and closed-round guard. Anything outside the account's scope
 answers 404, as the pages do. Results are never shown before release.
+
+Its length (over 400 lines) is the whole version-1 surface in one file, so the schema a
+client sees can be reviewed at once.
 """
 
 from django.db import transaction
@@ -222,9 +225,9 @@ def _county(county) -> dict:
 
 
 def _province_user(request):
+    """The token's account when it reports as a province (the province API), else 404."""
     user = request.auth
-    if user.role != Role.PROVINCE:
-        raise Http404
+    _require(user, EDIT_PROVINCIAL_REPORT)
     return user
 
 
@@ -455,9 +458,9 @@ def province_report_submit(request, unit_code: str, payload: schemas.RevisionIn,
 
 
 def _unit_user(request):
+    """The token's account when it reports as a unit (the unit API), else 404."""
     user = request.auth
-    if user.role != Role.UNIT:
-        raise Http404
+    _require(user, EDIT_SELF_REPORT)
     return user
 
 

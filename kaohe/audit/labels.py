@@ -172,6 +172,7 @@ ACTION_LABELS = {
     "document.template_refused": _("文书模板被拒收"),
     "document.template_saved": _("保存文书模板"),
     "document.signed_off": _("签发文书"),
+    "document.withdrawn": _("作废文书"),
     "document.sequence_saved": _("设置发文字号"),
     "maintenance.backup.created": _("创建备份"),
     "maintenance.backup.restored": _("恢复备份"),

@@ -5,6 +5,9 @@ to-do items of the user's role — each with its text, the deadline of its step 
 extension the office granted, where one applies), a link and a late flag — and the step of
 the plan's seven the round is at. The queries are a fixed number per role: counts are
 aggregates, never a query per unit.
+
+Its length (over 400 lines) is one function per role over a shared deadline helper: a list
+read straight down, role by role.
 """
 
 import datetime

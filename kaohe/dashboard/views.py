@@ -7,7 +7,19 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from kaohe.accounts.capabilities import (
+    CHECK_CADRES,
+    EDIT_PROVINCIAL_REPORT,
+    EDIT_SELF_REPORT,
+    INSPECT_MILITARY,
+    MANAGE_ACCOUNTS,
+    REVIEW_UNITS,
+    VIEW_AUDIT_LOG,
+    VIEW_PROGRESS,
+    has_capability,
+)
 from kaohe.accounts.models import Role, User
+from kaohe.accounts.scope import Scope
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors, todo
@@ -23,7 +35,15 @@ from kaohe.submissions.models import ReportStatus, SelfReport
 from kaohe.submissions.reminders import reminder_for
 
 PAGE_SIZE = 50
-_OVERVIEW_ROLES = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
+# The steps a home page follows, by what its user does in them (the overview: every step).
+_STEP_ACTORS = (
+    (EDIT_SELF_REPORT, {"unit"}),
+    (EDIT_PROVINCIAL_REPORT, {"province"}),
+    (REVIEW_UNITS, {"unit", "lead_reviewer"}),
+    (INSPECT_MILITARY, {"unit", "lead_reviewer"}),
+    # The cadre checks belong to the categorized assessment (step 4).
+    (CHECK_CADRES, {"lead_reviewer"}),
+)
 
 
 @login_not_required
@@ -38,26 +58,27 @@ def home(request):
                "reminder": reminder_for(user, round_),
                # What is due from this user, first on every home page (issue 21).
                "todo": todo.panel_for(user, round_)}
+    overview = has_capability(user, VIEW_PROGRESS)
     if round_ is not None:
         visible = units_visible_to(user, round=round_)
-        province = user.province if user.role == Role.PROVINCE else None
+        actors = _actors_for(user)
         context["steps"] = [
-            p for p in selectors.step_progress(round_, visible, province)
-            if user.role in _OVERVIEW_ROLES or p.step.actor in _actors_for(user.role)
+            p for p in selectors.step_progress(round_, visible, Scope.of(user).province_id)
+            if overview or p.step.actor in actors
         ]
-    if user.role in _OVERVIEW_ROLES:
+    if overview:
         template = "dashboard/home_overview.html"
         context.update(_overview(request, round_))
-    elif user.role == Role.ORG_DEPARTMENT:
+    elif has_capability(user, CHECK_CADRES):
         template = "dashboard/home_org_department.html"
         context.update(_org_department(round_))
-    elif user.role in {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}:
+    elif has_capability(user, REVIEW_UNITS) or has_capability(user, INSPECT_MILITARY):
         template = "dashboard/home_reviewer.html"
         context.update(_reviewer(request, round_))
-    elif user.role == Role.UNIT:
+    elif has_capability(user, EDIT_SELF_REPORT):
         template = "dashboard/home_unit.html"
         context.update(_unit(request, round_))
-    elif user.role == Role.PROVINCE:
+    elif has_capability(user, EDIT_PROVINCIAL_REPORT):
         template = "dashboard/home_province.html"
         context["units"] = (
             selectors.province_reports(round_, user.province) if round_ else []
@@ -68,15 +89,9 @@ def home(request):
     return render(request, template, context)
 
 
-def _actors_for(role):
-    return {
-        Role.UNIT: {"unit"},
-        Role.PROVINCE: {"province"},
-        Role.LEAD_REVIEWER: {"unit", "lead_reviewer"},
-        Role.MILITARY_INSPECTOR: {"unit", "lead_reviewer"},
-        # The cadre checks belong to the categorized assessment (step 4).
-        Role.ORG_DEPARTMENT: {"lead_reviewer"},
-    }.get(role, set())
+def _actors_for(user) -> set[str]:
+    return {actor for capability, actors in _STEP_ACTORS
+            if has_capability(user, capability) for actor in actors}
 
 
 def _overview(request, round_):
@@ -150,10 +165,10 @@ def _admin(request):
         "role_counts": User.objects.values("role").annotate(n=Count("pk")).order_by("role"),
         "role_names": dict(Role.choices),
     }
-    if request.user.role == Role.AUDITOR:
+    if has_capability(request.user, VIEW_AUDIT_LOG):
         # As on the audit pages: business values hidden (kaohe.audit.redaction).
         context["recent"] = list(for_auditor(AuditEntry.objects.order_by("-id")[:10]))
-    if request.user.role == Role.SYSTEM_ADMIN:
+    if has_capability(request.user, MANAGE_ACCOUNTS):
         # What still needs an account, and accounts nobody has used (issue 20).
         from kaohe.accounts import bulk
 

@@ -2,31 +2,14 @@
 
 from django.http import Http404
 
-from kaohe.accounts.models import Role
+from kaohe.accounts.scope import COUNTIES, PROVINCES, UNITS, Reach, Scope
 from kaohe.directory.models import County, Pairing, Province, Unit
-
-_SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP, Role.ORG_DEPARTMENT}
 
 
 def units_visible_to(user, *, round=None):
     """The units a user may see; for a province, those working in it in the given round."""
     units = Unit.objects.select_related("category", "category__lead_department")
-    if not user.is_authenticated or not user.is_active:
-        return units.none()
-    if user.role in _SEE_ALL:
-        return units
-    if user.role == Role.LEAD_REVIEWER:
-        return units.filter(category__lead_department_id=user.lead_department_id)
-    if user.role == Role.MILITARY_INSPECTOR:
-        return units.filter(category__ranked=False)
-    if user.role == Role.UNIT:
-        return units.filter(pk=user.unit_id)
-    if user.role == Role.PROVINCE:
-        pairings = Pairing.objects.filter(county__province_id=user.province_id)
-        if round is not None:
-            pairings = pairings.filter(round=round)
-        return units.filter(pk__in=pairings.values("unit_id"))
-    return units.none()
+    return Scope.of(user).units(units, via="", round=round)
 
 
 def get_unit_for_user(user, pk, *, round=None) -> Unit:
@@ -38,16 +21,11 @@ def get_unit_for_user(user, pk, *, round=None) -> Unit:
 
 
 def counties_visible_to(user):
-    counties = County.objects.select_related("province")
-    if not user.is_authenticated or not user.is_active:
-        return counties.none()
-    if user.role == Role.PROVINCE:
-        return counties.filter(province_id=user.province_id)
-    if user.role == Role.UNIT:
-        return counties.filter(pairings__unit_id=user.unit_id).distinct()
-    if user.role in _SEE_ALL or user.role in {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}:
-        return counties
-    return counties.none()
+    scope = Scope.of(user)
+    counties = scope.filter(County.objects.select_related("province"), COUNTIES,
+                            unit="pairings__unit", province="province")
+    # A unit reads its counties through its pairings, one row for each: once each.
+    return counties.distinct() if scope.reach is Reach.UNIT else counties
 
 
 def get_county_for_user(user, pk) -> County:
@@ -61,17 +39,12 @@ def pairings_visible_to(user, *, round):
     pairings = Pairing.objects.filter(round=round).select_related(
         "unit", "unit__category", "county", "county__province"
     )
-    if user.role == Role.PROVINCE:
-        return pairings.filter(county__province_id=user.province_id)
-    return pairings.filter(unit__in=units_visible_to(user, round=round))
+    # A province reads the pairings in its own counties, not its units' pairings elsewhere.
+    return Scope.of(user).filter(pairings, UNITS, province="county__province")
 
 
 def provinces_visible_to(user):
-    if user.role == Role.PROVINCE:
-        return Province.objects.filter(pk=user.province_id)
-    if user.role in _SEE_ALL:
-        return Province.objects.all()
-    return Province.objects.none()
+    return Scope.of(user).filter(Province.objects.all(), PROVINCES, unit=None, province="")
 
 
 class LiaisonRow:

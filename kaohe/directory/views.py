@@ -13,7 +13,7 @@ from kaohe.accounts.capabilities import (
     capability_required,
     has_capability,
 )
-from kaohe.accounts.models import Role
+from kaohe.accounts.scope import UNIT_HISTORY, Scope
 from kaohe.audit.services import log_action
 from kaohe.directory import figures, importing, services
 from kaohe.directory.forms import (
@@ -69,8 +69,7 @@ def unit_detail(request, pk):
     context = {"unit": unit, "pairings": pairings, "round": round_}
     # Released grades across the rounds, open rectification items and summons follow-ups:
     # for the unit itself, its lead department and the office's side only.
-    if request.user.role in {Role.UNIT, Role.LEAD_REVIEWER, Role.OFFICE, Role.WORKING_GROUP,
-                             Role.LEADING_GROUP}:
+    if Scope.of(request.user).sees(UNIT_HISTORY):
         context.update(unit_history(unit, round_))
     return render(request, "directory/unit_detail.html", context)
 

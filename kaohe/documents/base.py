@@ -15,7 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 
 from kaohe.accounts.capabilities import has_capability
-from kaohe.documents.docx_render import DOCX_TYPE, apply_mark, render_docx
+from kaohe.documents.docx_render import DOCX_TYPE, apply_draft, apply_mark, render_docx
 from kaohe.documents.officialdoc import Mark, OfficialDocument
 from kaohe.documents.pdf_render import PDF_TYPE, render_pdf
 from kaohe.lib.spreadsheets import header_text
@@ -212,6 +212,8 @@ def render_with_template(template: bytes, doc: OfficialDocument) -> bytes:
         raise TemplateFillError(f"{type(error).__name__}: {error}") from error
     document = Document(io.BytesIO(filled.getvalue()))
     apply_mark(document, doc.mark, doc.title, doc.classification, doc.issuer or doc.printed_by)
+    if doc.draft:
+        apply_draft(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -7,6 +7,9 @@ characters (exact 28.95 pt lines, characters condensed by a quarter point). Titl
 落款, 附件 and 版记 follow the PDF (pdf_render), whose layout also tells where the 版记 goes.
 The official fonts are named in the file; Word falls back to what the machine has, and the PDF
 renderer uses kaohe.documents.fonts. tests/documents/test_libreoffice.py measures the result.
+
+Its length (over 400 lines) is the GB/T 9704 page, 版头, body, tables and 版记 as Word XML: one
+layout, measured by one set of tests.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from kaohe.documents.officialdoc import (
     official_date,
 )
 from kaohe.documents.pdf_render import (
+    DRAFT_HEAD,
     imprint_plan,
     signature_layout,
     text_width,
@@ -217,14 +221,29 @@ def apply_mark(document, mark: Mark | None, title: str, classification: str,
     props.comments = mark.text
     props.keywords = f"{mark.export_code};{mark.username}"
     props.identifier = mark.export_code
+    text = f"{classification} · {mark.text}".strip(" ·")
     for section in document.sections:
         for header in (section.header, section.even_page_header, section.first_page_header):
+            if any(text in p.text for p in header.paragraphs):
+                continue  # a header shared with the section before: marked once
             paragraph = header.add_paragraph() if header.paragraphs[0].text else (
                 header.paragraphs[0])
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            run = paragraph.add_run(f"{classification} · {mark.text}".strip(" ·"))
+            run = paragraph.add_run(text)
             # Direct formatting: an office template need not have our styles.
             _set_fonts(run, SONGTI, MARK_PT)
+
+
+def apply_draft(document):
+    """A paper not signed off (signing.as_draft): 草稿 at the head of every page."""
+    for section in document.sections:
+        for header in (section.header, section.even_page_header, section.first_page_header):
+            if any(DRAFT_HEAD in p.text for p in header.paragraphs):
+                continue  # a header shared with the section before
+            first = header.paragraphs[0]
+            paragraph = first if not first.text else header.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _set_fonts(paragraph.add_run(DRAFT_HEAD), HEITI, MARK_PT + 3)
 
 
 J, C, L, R = (WD_ALIGN_PARAGRAPH.JUSTIFY, WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT,
@@ -583,6 +602,8 @@ def render_docx(doc: OfficialDocument) -> bytes:
         _imprint(document, doc, bool(doc.annexes and doc.annexes[-1].landscape))
 
     apply_mark(document, doc.mark, doc.title, doc.classification, doc.issuer or doc.printed_by)
+    if doc.draft:
+        apply_draft(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

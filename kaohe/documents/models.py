@@ -142,19 +142,31 @@ class SignOff(models.Model):
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   related_name="+")
     signed_at = StampedDateTimeField(auto_now_add=True)
+    # Withdrawn (作废) by the office, with its reason: the row and its 发文字号 stay (the
+    # number is never given again), and the paper may be signed off anew.
+    withdrawn_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    withdraw_reason = models.TextField(_("作废原因"), blank=True)
 
     class Meta:
         ordering = ["-signed_at", "-pk"]
         verbose_name = _("签发")
         constraints = [
+            # One paper in force per document; withdrawn ones stay beside it.
             models.UniqueConstraint(fields=["identifier", "object_key"],
-                                    name="documents_signoff_once"),
+                                    condition=models.Q(withdrawn_at__isnull=True),
+                                    name="documents_signoff_in_force"),
             models.UniqueConstraint(fields=["year", "prefix", "number"],
                                     name="documents_signoff_number"),
         ]
 
     def __str__(self):
         return f"{self.doc_number} {self.title}"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class DocumentCopy(models.Model):

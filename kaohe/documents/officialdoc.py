@@ -145,6 +145,9 @@ class OfficialDocument:
     urgency: str = ""            # 紧急程度: 特急 or 加急
     signer: str = ""             # 签发人 of a 上行文 (report)
     sealed: bool | None = None   # 加盖印章 (7.3.5.1); None: sealed when there is a 版头
+    # Not signed off yet: laid out as it will be sent, its 发文字号 left blank, and marked
+    # 草稿 on every page so that no copy passes for the paper itself.
+    draft: bool = False
     annexes: list[Annex] = field(default_factory=list)
 
     @property

@@ -27,6 +27,7 @@ from kaohe.documents.officialdoc import (
     numbered,
     official_date,
 )
+from kaohe.documents.pdf_fonts import compact_fonts
 
 PDF_TYPE = "application/pdf"
 
@@ -76,10 +77,15 @@ def render_html(doc: OfficialDocument, imprint: str = "flow", imprint_gap: float
         "font_faces": mark_safe(font_face_css()),  # noqa: S308 - file URIs of font files
         "mark_text": doc.mark.text if doc.mark else "",
         "running_head": mark_safe(_css_string(  # noqa: S308 - escaped for CSS just above
-            " · ".join(part for part in (doc.classification, doc.mark.text) if part)
-        )) if doc.mark else "",
+            " · ".join(part for part in (
+                DRAFT_HEAD if doc.draft else "",
+                doc.classification if doc.mark else "", doc.mark.text if doc.mark else "")
+                if part))),
     })
 
+
+# Every page of a paper not signed off says so (signing.as_draft).
+DRAFT_HEAD = "草稿（未签发，不作正式文件使用）"
 
 # The type area of GB/T 9704: 156 mm × 225 mm, 28 characters × 22 lines of 3号 (16 pt).
 AREA_WIDTH_MM, AREA_HEIGHT_MM = 156, 225
@@ -222,7 +228,7 @@ def render_pdf(doc: OfficialDocument) -> bytes:
     plan = _plan_imprint(doc, rendered)
     if plan is not None:
         rendered = HTML(string=render_html(doc, *plan)).render(font_config=fonts)
-    return rendered.write_pdf()
+    return rendered.write_pdf(finisher=compact_fonts)
 
 
 _local = threading.local()

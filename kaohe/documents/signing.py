@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 from datetime import date, datetime
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -121,7 +122,8 @@ def signed_for(exporter, obj) -> SignOff | None:
     if not exporter.sign_kind:
         return None
     return SignOff.objects.filter(identifier=exporter.identifier,
-                                  object_key=exporter.object_key(obj)).first()
+                                  object_key=exporter.object_key(obj),
+                                  withdrawn_at__isnull=True).first()
 
 
 def allocate_copy(*, identifier: str, object_key: str, export_code: str
@@ -154,12 +156,26 @@ def prepared(exporter, obj, mark, build=None) -> officialdoc.OfficialDocument:
         doc = load_document(sign_off)
     else:
         doc = build() if build is not None else exporter.build(obj, mark)
+        if exporter.sign_kind:
+            as_draft(doc, exporter)
     if mark and exporter.confidential:
         copy = allocate_copy(identifier=exporter.identifier,
                              object_key=exporter.object_key(obj), export_code=mark.export_code)
         if copy is not None:
             doc.copy_number = copy.label
     return doc
+
+
+def as_draft(doc: officialdoc.OfficialDocument, exporter) -> None:
+    """A paper to be signed off, printed before it is (or after it was withdrawn): its 版头
+    as it will be, the 发文字号 with the number left blank (国开办函〔2018〕　　号, the
+    prefix from this year's sequence when set), 签发人 blank, and 草稿 on every page."""
+    year = clock.today().year
+    sequence = NumberSequence.objects.filter(year=year, kind=exporter.sign_kind).first()
+    prefix = sequence.prefix if sequence is not None else ""
+    set_header(doc, kind=str(exporter.sign_kind), doc_number=f"{prefix}〔{year}〕\u3000\u3000号",
+               signer="\u3000" * 3 if exporter.upward else "")
+    doc.draft = True
 
 
 # Sign-off ----------------------------------------------------------------------------------
@@ -222,7 +238,8 @@ def sign_off(*, exporter, obj, actor, signer: str = "", urgency: str = "") -> Si
     key = exporter.object_key(obj)
     try:
         with transaction.atomic():
-            if SignOff.objects.filter(identifier=exporter.identifier, object_key=key).exists():
+            if SignOff.objects.filter(identifier=exporter.identifier, object_key=key,
+                                      withdrawn_at__isnull=True).exists():
                 raise SigningError(_("该文书已签发。"))
             issued_on = clock.today()
             prefix, number = _take_number(issued_on.year, exporter.sign_kind)
@@ -258,7 +275,7 @@ def sign_off_all(*, exporter, round_, actor, signer: str = "", urgency: str = ""
     if not has_capability(actor, SIGN_DOCUMENTS) or not exporter.sign_kind:
         raise SigningError(_("无权签发该文书。"))
     ensure_round_writable(round_, error=SigningError)
-    done = set(SignOff.objects.filter(identifier=exporter.identifier)
+    done = set(SignOff.objects.filter(identifier=exporter.identifier, withdrawn_at__isnull=True)
                .values_list("object_key", flat=True))
     count = 0
     for obj in exporter.objects_for(actor, round_):
@@ -278,11 +295,73 @@ def signable(user, round_) -> list[dict]:
         if not exporter.sign_kind:
             continue
         objects = list(exporter.objects_for(user, round_))
-        signed = {s.object_key: s for s in SignOff.objects.filter(
-            identifier=exporter.identifier,
-            object_key__in=[exporter.object_key(o) for o in objects])}
+        signed: dict[str, SignOff] = {}
+        withdrawn: dict[str, list[SignOff]] = {}
+        for paper in SignOff.objects.filter(
+                identifier=exporter.identifier,
+                object_key__in=[exporter.object_key(o) for o in objects]).select_related(
+                "signed_by", "withdrawn_by").defer("content").order_by("pk"):
+            if paper.withdrawn:
+                withdrawn.setdefault(paper.object_key, []).append(paper)
+            else:
+                signed[paper.object_key] = paper
         for obj in objects:
             key = exporter.object_key(obj)
             rows.append({"exporter": exporter, "key": key, "describe": exporter.describe(obj),
-                         "sign_off": signed.get(key)})
+                         "sign_off": signed.get(key), "withdrawn": withdrawn.get(key, [])})
     return rows
+
+
+# Withdrawal (作废) ------------------------------------------------------------------------
+
+
+def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
+    """The office withdraws a signed paper (作废), giving its reason. The sign-off stays on
+    record with its 发文字号, which is never given again (sign_off takes the numbers after
+    every one used); later copies are made as for a paper not signed off (a draft, marked as
+    such) until the office signs it off anew. Bulk exports kept on the server that hold a
+    copy of the withdrawn paper are expired at once, so it is not handed out again."""
+    from kaohe.accounts.capabilities import SIGN_DOCUMENTS, has_capability
+
+    if not has_capability(actor, SIGN_DOCUMENTS):
+        raise SigningError(_("无权作废该文书。"))
+    reason = reason.strip()
+    if not reason:
+        raise SigningError(_("请填写作废原因。"))
+    ensure_round_writable(sign_off.round_id, error=SigningError)
+    with transaction.atomic():
+        paper = SignOff.objects.select_for_update().get(pk=sign_off.pk)
+        if paper.withdrawn:
+            raise SigningError(_("%(number)s 已作废，不能再次作废。")
+                               % {"number": paper.doc_number})
+        paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
+        paper.withdraw_reason = reason[:2000]
+        paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+        expired = _expire_exports_holding(paper)
+        log_action("document.withdrawn", actor=actor, target=paper,
+                   data={"document": paper.identifier, "object": paper.object_key,
+                         "doc_number": paper.doc_number, "reason": paper.withdraw_reason,
+                         "exports_expired": expired})
+    return paper
+
+
+def _expire_exports_holding(paper: SignOff) -> list[str]:
+    """Expire the kept bulk exports with a copy of the paper made since it was signed off
+    (each confidential copy is recorded with its export); their files go once committed."""
+    from django.core.files.storage import default_storage
+
+    from kaohe.documents.models import Export, ExportStatus
+
+    holding = DocumentCopy.objects.filter(
+        identifier=paper.identifier, object_key=paper.object_key,
+        created_at__gte=paper.signed_at).values("export_id")
+    exports = list(Export.objects.select_for_update().filter(
+        pk__in=holding, status=ExportStatus.DONE).exclude(storage_name="").order_by("pk"))
+    for export in exports:
+        name = export.storage_name
+        export.status, export.storage_name = ExportStatus.EXPIRED, ""
+        export.error = _("含已作废的文书 %(number)s，已停止下载，请重新生成。") % {
+            "number": paper.doc_number}
+        export.save(update_fields=["status", "storage_name", "error"])
+        transaction.on_commit(partial(default_storage.delete, name))
+    return [export.code for export in exports]

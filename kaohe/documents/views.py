@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,13 +32,15 @@ from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
 
 def _offered(user, round_):
-    """(exporter, objects) for every exporter that offers the user something."""
+    """What every exporter that offers the user something offers: its objects when few,
+    else how many (chosen on the choose page)."""
     # Each exporter scopes itself: it offers nothing outside the user's scope.
     return [{
-        "exporter": exporter,
-        "objects": [(exporter.object_key(o), exporter.describe(o)) for o in objects],
-        "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in exporter.formats],
-    } for exporter, objects in services.documents_offered(user, round_)]
+        "exporter": item["exporter"], "many": item["many"],
+        "objects": [(item["exporter"].object_key(o), item["exporter"].describe(o))
+                    for o in item["objects"]],
+        "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in item["exporter"].formats],
+    } for item in services.documents_offered_briefly(user, round_)]
 
 
 @capability_required(EXPORT_DOCUMENTS)
@@ -174,6 +177,21 @@ def template_download(request, identifier):
 
 
 @capability_required(EXPORT_DOCUMENTS)
+def choose(request, identifier):
+    """One document's objects a page at a time, found by unit (or province) name or code:
+    for a document of more objects than the documents page lists."""
+    round_ = round_from_request(request)
+    query = request.GET.get("q", "")[:100]
+    exporter, objects = services.document_objects(request.user, round_, identifier, query)
+    page = Paginator(objects, services.OFFER_LIMIT).get_page(request.GET.get("page"))
+    return render(request, "documents/choose.html", {
+        "round": round_, "exporter": exporter, "q": query.strip(), "page": page,
+        "rows": [(exporter.object_key(o), exporter.describe(o)) for o in page],
+        "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in exporter.formats],
+    })
+
+
+@capability_required(EXPORT_DOCUMENTS)
 def pick(request, identifier):
     """The object chosen in a list on the documents page: on to the document's address."""
     exporter = get_exporter(identifier)
@@ -270,3 +288,22 @@ def sign(request, identifier, key):
             "number": signed.doc_number, "title": signed.title})
     url = reverse("documents:sign_off")
     return redirect(url + (f"?year={round_.year}" if round_ is not None else ""))
+
+
+@capability_required(SIGN_DOCUMENTS)
+@require_POST
+def withdraw(request, pk):
+    """The office withdraws (作废) a signed paper, with its reason."""
+    from kaohe.documents.models import SignOff
+
+    paper = get_object_or_404(SignOff.objects.select_related("round"), pk=pk)
+    try:
+        signing.withdraw(sign_off=paper, actor=request.user,
+                         reason=request.POST.get("reason", "")[:2000])
+    except signing.SigningError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已作废：%(number)s %(title)s。该发文字号不再使用，"
+                                    "可重新签发。")
+                         % {"number": paper.doc_number, "title": paper.title})
+    return redirect(reverse("documents:sign_off") + f"?year={paper.round.year}")

@@ -1,9 +1,9 @@
 """Evidence files and the resumable uploads that produce them.
 
-An Upload is a tus upload in progress: its bytes live in a partial file until the last
-byte arrives. Only then is the file checked (type by content, size), hashed, moved into
-place and an Evidence row created, in that order, so that a cut at any moment leaves no
-half file listed as evidence.
+An Upload is a tus upload in progress: its bytes live in a partial file (in the staging
+directory) until the last byte arrives. Only then is the file checked (type by content,
+size), stored in the default storage and hashed on the way, and an Evidence row created,
+in that order, so that a cut at any moment leaves no half file listed as evidence.
 """
 
 import uuid

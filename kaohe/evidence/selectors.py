@@ -11,41 +11,31 @@ through the submissions app.
 from django.db.models import Q
 from django.http import Http404
 
-from kaohe.accounts.models import Role
-from kaohe.directory.models import Unit
+from kaohe.accounts.scope import EVIDENCE, PROVINCIAL_REPORTS, Scope
 from kaohe.evidence.models import Evidence, Upload
-
-_SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
 
 
 def evidence_visible_to(user):
+    scope = Scope.of(user)
     evidence = Evidence.objects.select_related("unit", "province")
-    if not user.is_authenticated or not user.is_active:
+    own = scope.condition(EVIDENCE, unit="unit", province="province")
+    if own is None:
         return evidence.none()
-    if user.role in _SEE_ALL:
-        return evidence
-    if user.role == Role.LEAD_REVIEWER:
-        units = Q(category__lead_department_id=user.lead_department_id)
-        return evidence.filter(Q(unit__category__lead_department_id=user.lead_department_id)
-                               | Q(pk__in=_provincial_evidence(units)))
-    if user.role == Role.MILITARY_INSPECTOR:
-        return evidence.filter(Q(unit__category__ranked=False)
-                               | Q(pk__in=_provincial_evidence(Q(category__ranked=False))))
-    if user.role == Role.UNIT:
-        return evidence.filter(unit_id=user.unit_id)
-    if user.role == Role.PROVINCE:
-        return evidence.filter(province_id=user.province_id)
-    return evidence.none()
+    if own and scope.reads_handed_over_only(PROVINCIAL_REPORTS):  # own: a limited scope
+        own |= Q(pk__in=_provincial_evidence(scope))
+    return evidence.filter(own) if own else evidence
 
 
-def _provincial_evidence(units: Q):
-    """Ids of the provinces' evidence attached to submitted provincial reports on the units
-    (a Q on Unit); a draft stays the province's own."""
-    return Evidence.objects.filter(
-        province__isnull=False,
-        provincial_attachments__report__status="submitted",
-        provincial_attachments__report__unit__in=Unit.objects.filter(units),
-    ).values("pk")
+def _provincial_evidence(scope: Scope):
+    """Ids of the provinces' evidence attached to the provincial reports handed over to a
+    reviewer (submitted, on its units); a draft stays the province's own."""
+    report = "provincial_attachments__report"
+    reports = scope.condition(PROVINCIAL_REPORTS, unit=f"{report}__unit",
+                              province=f"{report}__province",
+                              handed_over=Q(**{f"{report}__status": "submitted"}))
+    if reports is None:
+        return Evidence.objects.none().values("pk")
+    return Evidence.objects.filter(reports, province__isnull=False).values("pk")
 
 
 def get_evidence_for_user(user, pk) -> Evidence:

@@ -1,20 +1,25 @@
 """Uploads, evidence and the files behind them.
 
 The order of the steps is what makes a cut harmless. An upload's bytes go to a partial
-file and its offset to the database only after they are flushed; bytes beyond the recorded
-offset are dropped on the next request. On the last byte the file is fsynced, checked and
-hashed, moved into the evidence folder, and only then is the Evidence row written, in one
-transaction with its audit entry. A crash between the move and the row leaves a file that
-no row lists (verify_evidence_files reports it); it never leaves a row without its file.
+file in the staging directory (settings.KAOHE_UPLOAD_STAGING_DIR) and its offset to the
+database only after they are flushed; bytes beyond the recorded offset are dropped on the
+next request. On the last byte the file is fsynced and checked, then stored in the
+default storage (a local folder or an S3 bucket, kaohe.lib.storage) and hashed in the same
+pass, and only then is the Evidence row written, in one transaction with its audit entry;
+the partial file is removed last. A crash before the row leaves a stored file that no row
+lists (verify_evidence_files reports it) and the partial file, from which the next request
+completes the upload again; it never leaves a row without its file.
 
-Every change to an upload's file happens under an exclusive flock on that file. The lock
-follows the file when it is moved, so a request that arrives during completion either
+Every change to an upload happens under an exclusive flock on its partial file, which
+exists until the row is written, so a request that arrives during completion either
 waits for nothing (UploadBusy, answered 423 and retried by the client) or finds the
 finished row.
+
+Its length (over 400 lines) is the order of the steps below, which has to be read in one
+place to see that every cut is harmless.
 """
 
 import fcntl
-import hashlib
 import logging
 import os
 import re
@@ -25,17 +30,18 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kaohe.accounts.models import Role
+from kaohe.accounts.scope import Reach, Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 from kaohe.evidence import filetypes
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
-from kaohe.lib import clock
+from kaohe.lib import clock, storage
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.selectors import current_round
 
@@ -44,6 +50,8 @@ logger = logging.getLogger(__name__)
 CHUNK_BYTES = 1024 * 1024
 # Room left on the disk beyond the announced upload, so that uploads never fill it.
 _DISK_RESERVE = 512 * 1024 * 1024
+# Evidence files are stored in this folder of the default storage, named by their ids.
+EVIDENCE_FOLDER = "evidence"
 _STORAGE_NAME = re.compile(r"evidence/\d{4}/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                            r"[0-9a-f]{12}")
 
@@ -93,16 +101,9 @@ def max_request_bytes() -> int:
     return getattr(settings, "EVIDENCE_MAX_REQUEST_BYTES", 128 * 1024**2)
 
 
-def files_root() -> Path:
-    return Path(settings.DATA_DIR) / "files"
-
-
-def evidence_root() -> Path:
-    return files_root() / "evidence"
-
-
 def partial_root() -> Path:
-    return Path(settings.DATA_DIR) / "uploads" / "partial"
+    """The staging directory of uploads in progress (shared by every app server)."""
+    return Path(settings.KAOHE_UPLOAD_STAGING_DIR)
 
 
 def partial_path(upload: Upload) -> Path:
@@ -110,22 +111,27 @@ def partial_path(upload: Upload) -> Path:
 
 
 def storage_name_for(upload: Upload) -> str:
-    """Where the finished file goes, relative to the files root; never from user input."""
-    return f"evidence/{timezone.localtime(upload.created_at).year:04d}/{upload.pk}"
+    """The finished file's name in the default storage; never from user input."""
+    return f"{EVIDENCE_FOLDER}/{timezone.localtime(upload.created_at).year:04d}/{upload.pk}"
 
 
-def evidence_file_path(evidence: Evidence) -> Path:
+def evidence_file_open(evidence: Evidence):
+    """The evidence's stored file, opened for reading in chunks, with its `size`.
+
+    Raises FileNotFoundError when it is missing, ValueError for a name Kaohe never gives.
+    """
     if not _STORAGE_NAME.fullmatch(evidence.storage_name):
         raise ValueError(f"unexpected storage name for evidence {evidence.pk}")
-    return files_root() / evidence.storage_name
+    return storage.open_stream(evidence.storage_name)
 
 
 def upload_owner(user) -> dict | None:
     """Whose evidence the user's uploads become: its unit or its province, else nobody's."""
-    if user.role == Role.UNIT and user.unit_id:
-        return {"unit_id": user.unit_id, "province_id": None}
-    if user.role == Role.PROVINCE and user.province_id:
-        return {"unit_id": None, "province_id": user.province_id}
+    scope = Scope.of(user)
+    if scope.reach is Reach.UNIT:
+        return {"unit_id": scope.unit_id, "province_id": None}
+    if scope.reach is Reach.PROVINCE:
+        return {"unit_id": None, "province_id": scope.province_id}
     return None
 
 
@@ -216,14 +222,12 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
     byte the upload is completed, which may raise UploadRefused.
     """
     ensure_round_writable(upload.round_id, error=UploadRefused)
-    with _locked(upload) as (upload, f, where):
+    with _locked(upload) as (upload, f):
         if upload.rejected_reason:
             raise UploadGone(upload.rejected_reason)
-        if upload.completed_at or where == "final":
+        if upload.completed_at:
             if offset != upload.length or body_length:
                 raise OffsetMismatch(upload.length)
-            if not upload.completed_at:
-                _finish(upload, source=files_root() / storage_name_for(upload), moved=True)
             return upload
         if f is None:
             _reject(upload, _("上传的数据已丢失，请重新上传。"), source=None)
@@ -251,7 +255,7 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
             _save_offset(upload, upload.offset + written)
         if upload.offset == upload.length:
             os.fsync(f.fileno())
-            _finish(upload, source=partial_path(upload), moved=False)
+            _finish(upload)
         return upload
 
 
@@ -276,7 +280,7 @@ def upload_complete(*, upload: Upload) -> Evidence | None:
     the upload; UploadRefused is raised with it.
     """
     ensure_round_writable(upload.round_id, error=UploadRefused)
-    with _locked(upload) as (upload, f, where):
+    with _locked(upload) as (upload, f):
         if upload.completed_at:
             # Finished by another request meanwhile (its evidence may since have been removed).
             return Evidence.objects.filter(pk=upload.pk).first()
@@ -287,48 +291,48 @@ def upload_complete(*, upload: Upload) -> Evidence | None:
         if f is None:
             _reject(upload, _("上传的数据已丢失，请重新上传。"), source=None)
             raise UploadGone(upload.rejected_reason)
-        if where == "partial":
-            os.fsync(f.fileno())
-            return _finish(upload, source=partial_path(upload), moved=False)
-        return _finish(upload, source=files_root() / storage_name_for(upload), moved=True)
+        os.fsync(f.fileno())
+        return _finish(upload)
 
 
 def upload_terminate(*, upload: Upload) -> None:
     """The tus termination: drop the upload and its partial data; finished evidence stays."""
-    with _locked(upload) as (upload, _f, where):
-        if where == "partial":
+    with _locked(upload) as (upload, f):
+        if f is not None:
             partial_path(upload).unlink(missing_ok=True)
-        elif where == "final" and upload.completed_at is None:
-            # Moved but never listed (a cut completion): nobody else refers to it.
-            (files_root() / storage_name_for(upload)).unlink(missing_ok=True)
+        if upload.completed_at is None and upload.offset == upload.length:
+            # A completion cut short may have stored the file without its row: nobody
+            # else refers to it.
+            default_storage.delete(storage_name_for(upload))
         upload.delete()
 
 
 @contextmanager
 def _locked(upload: Upload):
-    """Hold the exclusive lock on the upload's file; yield (fresh upload, file, where).
+    """Hold the exclusive lock on the upload's partial file; yield (fresh upload, file).
 
-    `where` is "partial", "final" (moved into the evidence folder) or None (no file).
+    The file is None when there is none: the upload was finished, refused, or its data
+    was lost.
     """
-    candidates = [(partial_path(upload), "partial"),
-                  (files_root() / storage_name_for(upload), "final")]
-    for path, where in candidates:
-        try:
-            # A moved file is only read (and locked): evidence may be stored read-only.
-            f = open(path, "r+b" if where == "partial" else "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError:
-            continue
-        with f:
-            try:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise UploadBusy(_("该文件正在处理中，请稍后重试。")) from None
-            # Whoever held the lock before may have changed the row (and moved the file).
-            upload.refresh_from_db()
-            yield upload, f, where
+    try:
+        f = open(partial_path(upload), "r+b")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        upload.refresh_from_db()
+        yield upload, None
         return
-    upload.refresh_from_db()
-    yield upload, None, None
+    with f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UploadBusy(_("该文件正在处理中，请稍后重试。")) from None
+        # Whoever held the lock before may have changed the row (and finished the upload).
+        upload.refresh_from_db()
+        if upload.completed_at or upload.rejected_reason:
+            # Left behind by a cut after the row was written: the stored file is the one.
+            partial_path(upload).unlink(missing_ok=True)
+            yield upload, None
+            return
+        yield upload, f
 
 
 def _reconcile(upload: Upload, f) -> None:
@@ -347,8 +351,10 @@ def _save_offset(upload: Upload, offset: int) -> None:
     upload.offset = offset
 
 
-def _finish(upload: Upload, *, source: Path, moved: bool) -> Evidence:
-    """Check, hash, move, then write the row; the caller holds the lock."""
+def _finish(upload: Upload) -> Evidence:
+    """Check the partial file, store it (hashed on the way), write the row, then remove
+    the partial file; the caller holds the lock."""
+    source = partial_path(upload)
     closed = evidence_step_closed(round=upload.round, unit_id=upload.unit_id,
                                   province_id=upload.province_id,
                                   step_code=str(upload.metadata.get("step", "")))
@@ -360,60 +366,46 @@ def _finish(upload: Upload, *, source: Path, moved: bool) -> Evidence:
     except filetypes.Refused as refusal:
         _reject(upload, str(refusal), source=source)
         raise UploadRefused(upload.rejected_reason) from None
-    sha256, size = _sha256(source)
-    if size != upload.length:
+    if source.stat().st_size != upload.length:
         _reject(upload, _("收到的文件大小与声明不符，请重新上传。"), source=source)
         raise UploadRefused(upload.rejected_reason)
 
-    storage_name = storage_name_for(upload)
-    target = files_root() / storage_name
-    if not moved:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        _fsync_dir(target.parent)
-        _fsync_dir(source.parent)
+    # An earlier completion cut short may have stored the file already, without its row.
+    saved = storage.save_hashed(storage_name_for(upload), source, replace=True, link=True)
+    if saved.size != upload.length:  # nothing changes a locked partial file, but if it did
+        default_storage.delete(saved.name)
+        raise RuntimeError(f"upload {upload.pk}: {saved.size} of {upload.length} bytes stored")
 
     with transaction.atomic():
         evidence = Evidence.objects.create(
             id=upload.pk, round_id=upload.round_id, unit_id=upload.unit_id,
             province_id=upload.province_id, kind=EvidenceKind.FILE,
-            original_name=upload.original_name, storage_name=storage_name, size=size,
-            sha256=sha256, content_type=file_type.content_type,
+            original_name=upload.original_name, storage_name=saved.name, size=saved.size,
+            sha256=saved.sha256, content_type=file_type.content_type,
             uploaded_by_id=upload.created_by_id,
         )
         upload.completed_at = clock.now()
         upload.save(update_fields=["completed_at", "updated_at"])
         log_action("evidence.uploaded", actor=upload.created_by, target=evidence, data={
-            "name": evidence.original_name, "size": size, "sha256": sha256,
+            "name": evidence.original_name, "size": saved.size, "sha256": saved.sha256,
             "content_type": evidence.content_type,
         })
+    # Last: until the row is written, the partial file is where the upload is finished from.
+    source.unlink(missing_ok=True)
     return evidence
 
 
 def _reject(upload: Upload, reason: str, *, source: Path | None) -> None:
     if source is not None:
         source.unlink(missing_ok=True)
+        # A completion cut short may have stored the file: no row lists it.
+        default_storage.delete(storage_name_for(upload))
     upload.rejected_reason = reason[:300]
     with transaction.atomic():
         upload.save(update_fields=["rejected_reason", "updated_at"])
         log_action("evidence.upload.refused", actor=upload.created_by, target=upload,
                    data={"name": upload.original_name, "reason": upload.rejected_reason},
                    success=False)
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    with open(path, "rb") as f:
-        digest = hashlib.file_digest(f, "sha256")
-        return digest.hexdigest(), os.fstat(f.fileno()).st_size
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in the directory durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _size_text(size: int) -> str:
@@ -451,8 +443,8 @@ def evidence_add_link(*, round, owner: Unit | Province, url: str, title: str, ac
 class EvidenceFilesReport:
     checked: int = 0
     missing: list[str] = field(default_factory=list)   # evidence ids whose file is gone
-    changed: list[str] = field(default_factory=list)   # evidence ids whose SHA-256 differs
-    orphans: list[str] = field(default_factory=list)   # files no row lists (relative paths)
+    changed: list[str] = field(default_factory=list)   # ids whose SHA-256 or size differs
+    orphans: list[str] = field(default_factory=list)   # stored files no row lists (names)
     stray_partials: list[str] = field(default_factory=list)  # partial files without upload
 
     @property
@@ -461,26 +453,25 @@ class EvidenceFilesReport:
 
 
 def verify_evidence_files() -> EvidenceFilesReport:
-    """Re-hash every evidence file; list missing and changed files and unlisted ones."""
+    """Re-hash every stored evidence file (in whichever storage is configured); list
+    missing and changed files and stored ones that no row lists."""
     report = EvidenceFilesReport()
     listed = set()
-    files = Evidence.objects.filter(kind=EvidenceKind.FILE).only("id", "storage_name", "sha256")
+    files = Evidence.objects.filter(kind=EvidenceKind.FILE).only(
+        "id", "storage_name", "sha256", "size")
     for evidence in files.order_by("created_at").iterator(chunk_size=500):
         listed.add(evidence.storage_name)
         report.checked += 1
         try:
-            sha256, _size = _sha256(evidence_file_path(evidence))
+            if not _STORAGE_NAME.fullmatch(evidence.storage_name):
+                raise ValueError(evidence.storage_name)
+            sha256, size = storage.sha256_of(evidence.storage_name)
         except (FileNotFoundError, ValueError):
             report.missing.append(str(evidence.pk))
             continue
-        if sha256 != evidence.sha256:
+        if (sha256, size) != (evidence.sha256, evidence.size):
             report.changed.append(str(evidence.pk))
-    root = files_root()
-    if evidence_root().is_dir():
-        for path in sorted(evidence_root().rglob("*")):
-            name = path.relative_to(root).as_posix()
-            if path.is_file() and name not in listed:
-                report.orphans.append(name)
+    report.orphans = sorted(name for name in storage.walk(EVIDENCE_FOLDER) if name not in listed)
     if partial_root().is_dir():
         open_uploads = {f"{pk}.part" for pk in Upload.objects.filter(
             completed_at=None, rejected_reason="").values_list("pk", flat=True)}

@@ -1,5 +1,6 @@
 """Downloading and previewing evidence files, within the reader's scope."""
 
+import io
 import logging
 from urllib.parse import quote
 
@@ -10,33 +11,37 @@ from django.views.decorators.http import require_GET
 from kaohe.audit.services import log_action
 from kaohe.evidence.models import EvidenceKind
 from kaohe.evidence.selectors import get_evidence_for_user
-from kaohe.evidence.services import evidence_file_path
+from kaohe.evidence.services import evidence_file_open
 
 logger = logging.getLogger(__name__)
 
 
 class _OpenOnRead:
-    """A file that is opened when its bytes are first wanted.
+    """A stored file that is opened when its bytes are first wanted.
 
     A response that is built but never sent (Django's test client does not close a
-    streaming response nobody reads) then holds no open file. fileno() lets a WSGI server
-    such as gunicorn send the file with sendfile.
+    streaming response nobody reads) then holds no open file or connection. FileResponse
+    reads it in chunks; a local file's fileno() lets a WSGI server such as gunicorn send it
+    with sendfile (an object in S3 has none, and is streamed).
     """
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, evidence):
+        self.evidence = evidence
         self._file = None
 
     def _open(self):
         if self._file is None:
-            self._file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            self._file = evidence_file_open(self.evidence)
         return self._file
 
     def read(self, size=-1):
         return self._open().read(size)
 
     def fileno(self):
-        return self._open().fileno()
+        handle = self._open()
+        if not hasattr(handle, "fileno"):
+            raise io.UnsupportedOperation("fileno")
+        return handle.fileno()
 
     def close(self):
         if self._file is not None:
@@ -50,16 +55,18 @@ def _file_response(request, pk, *, disposition: str, action: str):
     if disposition == "inline" and not evidence.previewable:
         raise Http404
     try:
-        path = evidence_file_path(evidence)
-        size = path.stat().st_size
+        with evidence_file_open(evidence) as stored:
+            size = stored.size
     except (FileNotFoundError, ValueError):
         # `kaohe verify` reports it too; the reader just cannot have it.
         logger.error("evidence %s has no file", evidence.pk)
         raise Http404 from None
     log_action(action, actor=request.user, target=evidence)
     # The type was detected from the content at upload, never taken from the client.
-    response = FileResponse(_OpenOnRead(path),
+    response = FileResponse(_OpenOnRead(evidence),
                             content_type=evidence.content_type or "application/octet-stream")
+    # Chunks of 512 KiB, not FileResponse's 4 KiB: an object in S3 is streamed through here.
+    response.block_size = 512 * 1024
     response["Content-Length"] = str(size)
     response["Content-Disposition"] = (
         f"{disposition}; filename*=UTF-8''{quote(evidence.original_name, safe='')}"

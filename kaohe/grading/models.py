@@ -251,3 +251,87 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_code}: {self.previous} → {self.grade}"
+
+
+class ResultRow(models.Model):
+    """One unit's line of a result set as the pages and documents show it (the read model,
+    issue 19): what the engine said about the unit, taken from the snapshots once, in the
+    transaction that creates the version (or, for a version made before rows existed, on its
+    first read, after its seal is checked). Never changed: the final grade is the engine's
+    unless a ``Decision`` replaced it, and is read with the decisions
+    (``kaohe.grading.selectors.result_rows``). ``kaohe verify`` compares sealed versions'
+    rows with their snapshots (``kaohe.grading.readmodel.row_disagreements``)."""
+
+    result_set = models.ForeignKey(ResultSet, on_delete=models.CASCADE, related_name="rows")
+    seq = models.PositiveIntegerField()  # place in the engine's ranking order
+    unit_code = models.CharField(max_length=20)
+    unit_name = models.CharField(max_length=200)
+    category = models.CharField(max_length=100)
+    rank = models.PositiveIntegerField()
+    position = models.PositiveIntegerField()
+    position_first = models.PositiveIntegerField()
+    position_last = models.PositiveIntegerField()
+    score = models.JSONField()  # the engine's number as it gave it (int or float)
+    grade = models.CharField(max_length=20)  # the engine's grade code ("pending" for a tie)
+    band = models.CharField(max_length=20)
+    candidates = models.JSONField()  # grade codes a pending unit may take, best first
+    # Grade codes section 七 allows the unit (quotas aside), with commas at both ends so
+    # that a lookup for ",average," never matches inside another code.
+    allowed = models.CharField(max_length=60)
+    area_grades = models.JSONField()  # area code -> grade code, as the lead department gave
+    reasons = models.JSONField()  # the engine's explanation, one line each
+    reason_codes = models.JSONField()
+    warnings = models.JSONField()  # the engine's warnings about this unit: [{code, message}]
+    major_incident = models.BooleanField()
+    serious_problem = models.BooleanField()
+    recommended_grade = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["result_set", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["result_set", "unit_code"], name="result_row_unit"),
+            models.UniqueConstraint(fields=["result_set", "seq"], name="result_row_seq"),
+        ]
+        indexes = [models.Index(fields=["result_set", "category", "seq"],
+                                name="result_row_category")]
+
+    def __str__(self) -> str:
+        return f"{self.result_set_id} {self.unit_code} {self.grade}"
+
+    @property
+    def allowed_grades(self) -> list[str]:
+        return [code for code in self.allowed.split(",") if code]
+
+    @property
+    def tie_reason(self) -> str:
+        return next((message for code, message in zip(self.reason_codes, self.reasons,
+                                                       strict=True)
+                     if code.startswith("tie")), "")
+
+
+class ResultSummary(models.Model):
+    """What a result set's pages show beside its rows, taken from the snapshots with them and
+    never changed: the round-wide warnings, the count of each kind of warning, the
+    sensitivity runs (counted, first units named), the calibration, the bands. Its row is
+    also the mark that the rows are written: one per version (the unique key lets one of
+    two first reads at once write them)."""
+
+    result_set = models.OneToOneField(ResultSet, on_delete=models.CASCADE,
+                                      related_name="summary")
+    units = models.PositiveIntegerField()
+    bands = models.JSONField()
+    counts = models.JSONField()  # the engine's count per grade label
+    # The engine's grades per category: [[category, grade code, units]] (the decisions move
+    # a few of them: kaohe.grading.selectors.final_grade_counts).
+    grade_counts = models.JSONField()
+    warned_units = models.PositiveIntegerField()  # units with at least one warning
+    # Units whose engine grade (pending aside) their row does not allow: with the decided
+    # units, the only ones that can break section 七 (normally none).
+    engine_outside = models.JSONField()
+    warnings = models.JSONField()  # the round-wide warnings: [{code, message}]
+    warning_kinds = models.JSONField()  # warning code -> number of warnings, unit ones too
+    sensitivity = models.JSONField()  # [{label, count, names}] for runs that change grades
+    calibration = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"summary of {self.result_set_id}"

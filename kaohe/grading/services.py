@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Unit
-from kaohe.grading import engine
+from kaohe.grading import engine, readmodel
 from kaohe.grading.models import (
     TRANSITIONS,
     Correction,
@@ -34,6 +34,7 @@ from kaohe.grading.models import (
 )
 from kaohe.grading.vocabulary import AREA_GRADES, Grade
 from kaohe.lib import clock
+from kaohe.lib.errors import ServiceError
 from kaohe.reviews.models import (
     CategorySubmission,
     CategorySubmissionStatus,
@@ -55,7 +56,7 @@ _OPEN = [ResultSetStatus.DRAFT, ResultSetStatus.SUBMITTED, ResultSetStatus.RETUR
          ResultSetStatus.APPROVED]
 
 
-class GradingError(Exception):
+class GradingError(ServiceError):
     """A request the rules refuse; the message is for the user (Chinese)."""
 
 
@@ -180,13 +181,16 @@ def run_engine(inputs: list[dict[str, Any]], method: dict[str, Any]) -> dict[str
 # --------------------------------------------------------------------------- section 七
 
 
+def plan_words(round_: Round) -> engine.PlanWords:
+    """The plan's sentences a refusal quotes, as the round holds them."""
+    return engine.PlanWords(grading_rule=round_.grading_rule_text,
+                            major_incident=round_.major_incident_text)
+
+
 def decision_rules(result_set: ResultSet) -> engine.DecisionRules:
     """What section 七 allows the working group to decide in this version."""
-    round_ = result_set.round
-    words = engine.PlanWords(grading_rule=round_.grading_rule_text,
-                             major_incident=round_.major_incident_text)
     return engine.DecisionRules.from_outputs(result_set.outputs, _unit_inputs(result_set.inputs),
-                                             result_set.method, words)
+                                             result_set.method, plan_words(result_set.round))
 
 
 def rule_breaches(result_set: ResultSet, *, complete: bool = True) -> list[engine.RuleBreach]:
@@ -336,6 +340,8 @@ def result_set_compute(*, round: Round, actor: User) -> ResultSet:
         # The scheme the version was computed on, sealed with it (issue 16).
         scheme_hash=scheme_hash(round_),
     )
+    # The pages' rows, in the same transaction: a version never exists without them.
+    readmodel.write_rows(result_set)
     log_action("grading.result_set.computed", actor=actor, target=result_set,
                data={"version": version, "units": len(inputs),
                      "counts": result_set.outputs["counts"],
@@ -424,6 +430,13 @@ def result_set_approve(*, result_set: ResultSet, actor: User, comments: str = ""
     if newer.exists():
         raise GradingError(_("已有更新的版本，不能审定旧版本。"))
     _check_rules(result_set, _("审定"))
+    # What the pages show of the version must be what is sealed: its rows are checked
+    # against its snapshots here, once (and by `kaohe verify` afterwards).
+    readmodel.ensure_rows(result_set)
+    if readmodel.row_disagreements(result_set):
+        raise GradingError(_("第%(version)s版的排名与等次数据与计算结果不一致，不能审定；"
+                             "请重新生成等次建议并报告安全管理员。")
+                           % {"version": result_set.version})
     now = clock.now()
     result_set.decided_at, result_set.decided_by = now, actor
     result_set.approved_at, result_set.approved_by = now, actor
@@ -535,6 +548,7 @@ def correction_open(*, round: Round, actor: User, reason: str) -> ResultSet:
     draft = ResultSet.objects.create(
         round=round_, version=version, inputs=in_force.inputs, method=in_force.method,
         outputs=in_force.outputs, created_by=actor, correction=correction)
+    readmodel.write_rows(draft)
     Decision.objects.bulk_create(
         Decision(result_set=draft, unit_code=d.unit_code, kind=d.kind, previous=d.previous,
                  grade=d.grade, reason=d.reason, decided_by_id=d.decided_by_id,

@@ -1,10 +1,17 @@
 """The working group's comprehensive review and the leading group's approval."""
 
+from __future__ import annotations
+
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,8 +27,15 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.audit.services import log_action
-from kaohe.grading import engine, services
-from kaohe.grading.models import SNAPSHOTS, Decision, ResultSet, ResultSetStatus, SealBroken
+from kaohe.grading import engine, selectors, services
+from kaohe.grading.models import (
+    SNAPSHOTS,
+    Decision,
+    ResultSet,
+    ResultSetStatus,
+    ResultSummary,
+    SealBroken,
+)
 from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib.dbfunctions import JSONArrayLength
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404
@@ -34,8 +48,12 @@ from kaohe.rounds.models import RoundStatus
 def _result_set(pk: int) -> ResultSet:
     # The version's own round, so an earlier year's results stay reachable once the next
     # round starts; a round in preparation has none (nothing is computed before it starts).
+    # Named with its correction; the snapshots stay unread (the pages read its rows).
     result_set = get_object_or_404(
-        ResultSet.objects.select_related("round").exclude(round__status=RoundStatus.PREPARING),
+        ResultSet.objects.select_related("round", "created_by", "correction__corrects",
+                                         "correction__opened_by", "correction__abandoned_by")
+        .defer(*SNAPSHOTS, *(f"correction__corrects__{field}" for field in SNAPSHOTS))
+        .exclude(round__status=RoundStatus.PREPARING),
         pk=pk)
     return result_set
 
@@ -43,15 +61,19 @@ def _result_set(pk: int) -> ResultSet:
 @capability_required(VIEW_RESULTS)
 def index(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
+    # Each category's units counted by the database: its snapshot of every unit's grades
+    # (1.2 MB for a category at 3,100 units) stays unread.
     submissions = {s.lead_department_id: s for s in CategorySubmission.objects.filter(
-        round=round_)}
+        round=round_).defer("snapshot").annotate(
+            unit_count=JSONArrayLength(KeyTransform("units", "snapshot")))}
     leads = [(lead, submissions.get(lead.pk)) for lead in lead_departments_ranked()]
     return render(request, "grading/index.html", {
         "round": round_, "leads": leads,
-        # Versions listed by name: the units counted in the database, the snapshots unread
-        # (issue 19: the index decoded every version).
+        # Versions listed by name: the units counted from their summary (or, for a version
+        # without rows yet, by the database), the snapshots unread (issue 19).
         "result_sets": ResultSet.objects.filter(round=round_).select_related("created_by")
-        .defer(*SNAPSHOTS).annotate(unit_count=JSONArrayLength("inputs")),
+        .defer(*SNAPSHOTS).annotate(unit_count=Coalesce(F("summary__units"),
+                                                        JSONArrayLength("inputs"))),
         "can_run": has_capability(request.user, RUN_REVIEW),
         "released": ResultSet.objects.filter(round=round_,
                                              status=ResultSetStatus.RELEASED).exists(),
@@ -91,44 +113,53 @@ class _DecisionShown:
 
 
 def _decisions(result_set: ResultSet) -> list[_DecisionShown]:
-    """Every manual decision with who, when and why."""
-    names = services.unit_names(result_set)
-    engine_grades = {r["unit"]: r["grade_code"] for r in result_set.outputs["results"]}
-    return [
-        _DecisionShown(
-            decision, previous_label=_label(decision.previous), grade_label=_label(decision.grade),
-            engine_label=_label(engine_grades.get(decision.unit_code, "pending")),
-            unit_name=names.get(decision.unit_code, decision.unit_code))
-        for decision in result_set.decisions.select_related("decided_by")
-    ]
+    """Every manual decision with who, when and why; the units named from their rows."""
+    decisions = list(result_set.decisions.select_related("decided_by"))
+    rows = {row.unit_code: row for row in selectors.result_rows(
+        result_set, units={d.unit_code for d in decisions}, ensure=False)}
+    shown = []
+    for decision in decisions:
+        row = rows.get(decision.unit_code)
+        shown.append(_DecisionShown(
+            decision, previous_label=_label(decision.previous),
+            grade_label=_label(decision.grade),
+            engine_label=_label(row.grade if row is not None else "pending"),
+            unit_name=row.unit_name if row is not None else decision.unit_code))
+    return shown
 
 
-def _rows(result_set: ResultSet, category: str, decisions: list[_DecisionShown],
-          rules: engine.DecisionRules) -> list[dict[str, Any]]:
-    inputs = {item["unit"]: item for item in result_set.inputs}
-    final = result_set.final_grades()
+@dataclass(frozen=True)
+class _RowShown:
+    """A unit's row as the ranking shows it: area and final grades in words, its decisions,
+    and the grades section 七 lets the working group choose (when it may decide)."""
+
+    row: selectors.Row
+    areas: list[str]
+    final: str
+    final_label: str
+    candidate_labels: list[str]
+    decisions: list[_DecisionShown]
+    choices: list[tuple[str, str]]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def _shown(rows: Iterable[selectors.Row], decisions: list[_DecisionShown],
+           can_decide: bool) -> list[_RowShown]:
     by_unit: dict[str, list[_DecisionShown]] = {}
     for decision in decisions:
         by_unit.setdefault(decision.unit_code, []).append(decision)
-    rows = []
-    for result in result_set.outputs["results"]:
-        item = inputs[result["unit"]]
-        if category and item["category"] != category:
-            continue
-        allowed = rules.allowed(result["unit"]) if result["unit"] in rules.units else ()
-        rows.append({
-            "result": result, "input": item,
-            "areas": [_label(item["grades"][code]) for code in engine.AREA_CODES],
-            "final": final[result["unit"]],
-            "final_label": _label(final[result["unit"]]),
-            "decisions": by_unit.get(result["unit"], []),
-            # Only the grades section 七 allows at the unit's position are offered.
-            "choices": [(grade.value, grade.label) for grade in allowed],
-            "tie_reason": next((msg for code, msg in zip(result["reason_codes"],
-                                                         result["reasons"], strict=True)
-                                if code.startswith("tie")), ""),
-        })
-    return rows
+    return [
+        _RowShown(row, areas=[_label(row.area_grades[code]) for code in engine.AREA_CODES],
+                  final=row.final_grade, final_label=_label(row.final_grade),
+                  candidate_labels=[_label(code) for code in row.candidates],
+                  decisions=by_unit.get(row.unit_code, []),
+                  # Only the grades section 七 allows at the unit's position are offered.
+                  choices=([(code, _label(code)) for code in row.allowed_grades]
+                           if can_decide else []))
+        for row in rows
+    ]
 
 
 WARNING_KINDS = {
@@ -137,95 +168,103 @@ WARNING_KINDS = {
     "incident.in_top_band": _lazy("出现重大涉贫事件的单位位次在“好”的区间"),
     "bands.overlap": _lazy("较差区间与好、较好区间重叠"),
 }
+# The units whose warnings the page lists; the ranking filtered to warned units shows all.
+WARNED_UNITS_SHOWN = 30
 
 
-def _warning_kinds(warnings: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    counts = Counter(w["code"] for w in warnings)
-    return [(str(WARNING_KINDS.get(code, code)), n) for code, n in counts.most_common()]
+def _warnings(result_set: ResultSet, summary: ResultSummary) -> list[dict[str, Any]]:
+    """The round-wide warnings, then those of the first warned units, each with its name."""
+    warnings: list[dict[str, Any]] = [{"unit": None, "name": "", **w} for w in summary.warnings]
+    for row in selectors.result_rows(result_set, warned=True, ensure=False)[:WARNED_UNITS_SHOWN]:
+        warnings += [{"unit": row.unit_code, "name": row.unit_name, **w} for w in row.warnings]
+    return warnings
 
 
-def _warnings(result_set: ResultSet) -> list[dict[str, Any]]:
-    """The engine's warnings, each with the name of its unit."""
-    names = services.unit_names(result_set)
-    return [{"unit": w.get("unit"), "name": names.get(w.get("unit") or "", ""),
-             "code": w.get("code", ""), "message": w["message"]}
-            for w in result_set.outputs.get("warnings", [])]
-
-
-def _sensitivity(result_set: ResultSet) -> list[dict[str, Any]]:
-    names = services.unit_names(result_set)
-    out = []
-    for p in result_set.outputs.get("sensitivity", []):
-        if p["changes"]:
-            out.append({**p, "names": [names.get(c["unit"], c["unit"]) for c in p["changes"]]})
-    return out
+def _filters(request: AuthenticatedRequest, categories: list[str]) -> dict[str, Any]:
+    """The ranking's filters from the query string; unknown values are ignored."""
+    category = request.GET.get("category", "")
+    grade = request.GET.get("grade", "")
+    return {"category": category if category in categories else "",
+            "grade": grade if grade in GRADE_ORDER else "",
+            "warned": request.GET.get("warned") == "1"}
 
 
 @capability_required(VIEW_RESULTS)
 def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     result_set = _result_set(pk)
     try:
-        result_set.verify_seal()
+        summary = selectors.result_summary(result_set)
     except SealBroken as exc:
+        # Rows are only ever taken from a version whose seal holds.
         log_action("grading.result_set.seal_broken", actor=request.user, target=result_set,
                    success=False)
         messages.error(request, str(exc))
-    category = request.GET.get("category", "")
+        return redirect("grading:index")
+    runs_review = has_capability(request.user, RUN_REVIEW)
+    can_decide = runs_review and result_set.is_editable
+    by_category = selectors.final_grade_counts(result_set, summary)
+    categories = sorted(by_category)
+    totals: Counter[str] = Counter()
+    for counted in by_category.values():
+        totals.update(counted)
+    filters = _filters(request, categories)
     decisions = _decisions(result_set)
-    rules = services.decision_rules(result_set)
-    rows = _rows(result_set, category, decisions, rules)
-    final = result_set.final_grades()
-    counts: dict[str, int] = {code: 0 for code in GRADE_ORDER}
-    for grade in final.values():
-        counts[grade] += 1
-    categories = sorted({item["category"] for item in result_set.inputs})
-    by_category: dict[str, dict[str, int]] = {
-        c: {code: 0 for code in GRADE_ORDER} for c in categories}
-    inputs = {item["unit"]: item for item in result_set.inputs}
-    for unit, grade in final.items():
-        by_category[inputs[unit]["category"]][grade] += 1
+    page = Paginator(selectors.result_rows(result_set, ensure=False, **filters),
+                     selectors.ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = _shown(page, decisions, can_decide)
+    pending = _shown(selectors.result_rows(result_set, ensure=False).filter(
+        grade=engine.Grade.PENDING), decisions, can_decide)
     chart: dict[str, Any] = {
         "labels": [_label(c) for c in GRADE_ORDER],
         "categories": categories,
         "series": {_label(c): [by_category[cat][c] for cat in categories] for c in GRADE_ORDER},
     }
-    calibration = result_set.outputs.get("calibration", {})
+    calibration = summary.calibration
     chart["calibration_labels"] = [_("本类别"), _("其他类别")]
     chart["calibration"] = {
-        "categories": list(calibration),
+        "categories": [category for category, _data in calibration],
         "own": [round(100 * c["overall"]["category"]["shares"].get("好", 0), 1)
-                for c in calibration.values()],
+                for _category, c in calibration],
         "others": [round(100 * c["overall"]["others"]["shares"].get("好", 0), 1)
-                   for c in calibration.values()],
+                   for _category, c in calibration],
     }
     # The charts' data as text (issue 21, WCAG 1.1.1): one table row per category.
     chart_table = [(cat, [by_category[cat][c] for c in GRADE_ORDER]) for cat in categories]
     calibration_table = list(zip(chart["calibration"]["categories"], chart["calibration"]["own"],
                                  chart["calibration"]["others"], strict=True))
-    pending = [row for row in rows if row["result"]["grade_code"] == "pending"]
-    warnings = _warnings(result_set)
-    sensitivity = _sensitivity(result_set)
-    runs_review = has_capability(request.user, RUN_REVIEW)
-    released = ResultSet.objects.filter(round=result_set.round,
-                                        status=ResultSetStatus.RELEASED).first()
+    warnings = _warnings(result_set, summary)
+    sensitivity = summary.sensitivity
     open_correction = services.open_correction(result_set.round)
     log_action("grading.result_set.viewed", actor=request.user, target=result_set)
     return render(request, "grading/detail.html", {
-        "result_set": result_set, "round": result_set.round, "rows": rows,
-        "category": category, "categories": categories,
-        "counts": [(_label(c), counts[c]) for c in GRADE_ORDER],
+        "result_set": result_set, "round": result_set.round, "rows": rows, "page": page,
+        "categories": categories, **filters,
+        "grades": [(c, _label(c)) for c in GRADE_ORDER],
+        "ranking_open": can_decide or any(request.GET.get(key) for key in
+                                          ("category", "grade", "warned", "page")),
+        "counts": [(_label(c), totals[c]) for c in GRADE_ORDER],
         "chart": chart, "chart_table": chart_table, "calibration_table": calibration_table,
         "pending": pending, "decisions": decisions,
-        "warnings": warnings, "warning_kinds": _warning_kinds(warnings),
-        "pending_open": sum(1 for grade in final.values() if grade == "pending"),
-        "breaches": services.rule_breaches(result_set, complete=False),
+        "warnings": warnings,
+        "warnings_total": sum(n for _code, n in summary.warning_kinds),
+        "warning_kinds": [(str(WARNING_KINDS.get(code, code)), n)
+                          for code, n in summary.warning_kinds],
+        "warned_units": summary.warned_units,
+        "warned_units_shown": WARNED_UNITS_SHOWN,
+        "pending_open": totals[engine.Grade.PENDING],
+        # Only a version being worked on can still break section 七: a submitted or approved
+        # one passed the check when it was submitted and approved.
+        "breaches": (selectors.rule_breaches(result_set, summary, totals)
+                     if result_set.is_editable else []),
         "events": result_set.events.select_related("actor"),
         "sensitivity": sensitivity,
-        "sensitivity_max": max((len(p["changes"]) for p in sensitivity), default=0),
+        "sensitivity_max": max((p["count"] for p in sensitivity), default=0),
         "calibration": calibration,
-        "superseded_by": (ResultSet.objects.filter(pk=result_set.superseded_by_id).first()
-                          if result_set.superseded_by_id else None),
-        "can_decide": runs_review and result_set.is_editable,
+        # Versions named by number only: in SQLite a row's later columns lie behind its
+        # snapshots (reading them walks 7 MB of pages at 3,100 units), id and version before.
+        "superseded_by": (ResultSet.objects.only("pk", "version").filter(
+            pk=result_set.superseded_by_id).first() if result_set.superseded_by_id else None),
+        "can_decide": can_decide,
         "can_submit": runs_review and result_set.is_editable,
         "can_approve": (has_capability(request.user, APPROVE_RESULTS)
                         and result_set.status == ResultSetStatus.SUBMITTED),
@@ -238,8 +277,11 @@ def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                         and open_correction is not None
                         and pk in (open_correction.corrects_id, *open_correction.versions
                                    .values_list("pk", flat=True))),
-        "released": released, "open_correction": open_correction,
-        "others": ResultSet.objects.filter(round=result_set.round).exclude(pk=result_set.pk),
+        "released": ResultSet.objects.filter(round=result_set.round_id,
+                                             status=ResultSetStatus.RELEASED).exists(),
+        "open_correction": open_correction,
+        "others": ResultSet.objects.filter(round=result_set.round).exclude(pk=result_set.pk)
+        .only("pk", "version"),
     })
 
 

@@ -19,6 +19,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from kaohe.evidence import filetypes
+from kaohe.lib import storage
 
 PLAN_TYPES = frozenset({"pdf", "doc", "docx"})
 # Slides, handbooks, forms and recordings of a training session.
@@ -98,7 +99,8 @@ class _OpenOnRead:
     """A stored file opened only when its bytes are first wanted.
 
     A response that is built but never sent (the test client does not close a streaming
-    response nobody reads) then holds no open file.
+    response nobody reads) then holds no open file. In S3 the object is streamed, not
+    first copied whole (kaohe.lib.storage.open_stream).
     """
 
     def __init__(self, storage_name: str):
@@ -107,7 +109,7 @@ class _OpenOnRead:
 
     def read(self, size=-1):
         if self._file is None:
-            self._file = default_storage.open(self.storage_name, "rb")
+            self._file = storage.open_stream(self.storage_name)
         return self._file.read(size)
 
     def close(self):
@@ -123,6 +125,7 @@ def response(*, storage_name: str, original_name: str, content_type: str) -> Fil
     size = default_storage.size(storage_name)
     result = FileResponse(_OpenOnRead(storage_name),
                           content_type=content_type or "application/octet-stream")
+    result.block_size = 512 * 1024  # not FileResponse's 4 KiB
     result["Content-Length"] = str(size)
     result["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(original_name, safe='')}"
     result["X-Content-Type-Options"] = "nosniff"

@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import Http404
 
 from kaohe.accounts.models import Role, User
+from kaohe.accounts.scope import LAUNCH, Scope
 from kaohe.directory.models import LeadDepartment
 from kaohe.launch.models import (
     Attendance,
@@ -19,8 +20,6 @@ from kaohe.launch.models import (
 )
 from kaohe.lib import clock
 
-_OVERSEE = {Role.OFFICE, Role.WORKING_GROUP}
-
 
 def ranked_lead_departments():
     """The six lead departments that run a categorized assessment (the army is inspected)."""
@@ -28,14 +27,8 @@ def ranked_lead_departments():
 
 
 def lead_departments_visible_to(user):
-    leads = ranked_lead_departments()
-    if not user.is_authenticated or not user.is_active:
-        return leads.none()
-    if user.role in _OVERSEE:
-        return leads
-    if user.role == Role.LEAD_REVIEWER:
-        return leads.filter(pk=user.lead_department_id)
-    return leads.none()
+    return Scope.of(user).filter(ranked_lead_departments(), LAUNCH, unit=None,
+                                 lead_department="")
 
 
 def get_lead_department_for_user(user, pk) -> LeadDepartment:
@@ -184,12 +177,12 @@ def sessions_of(round):
 
 
 def training_visible(user) -> bool:
-    return user.is_authenticated and user.is_active and (
-        user.role in _OVERSEE or user.role == Role.LEAD_REVIEWER)
+    """The overseers and every lead department's team read the training."""
+    return Scope.of(user).sees(LAUNCH)
 
 
 def get_session_for_user(user, pk, *, round) -> TrainingSession:
-    if not (user.is_authenticated and user.is_active and user.role in _OVERSEE):
+    if not Scope.of(user).sees_all(LAUNCH):
         raise Http404
     try:
         return TrainingSession.objects.get(pk=pk, round=round)

@@ -25,6 +25,7 @@ from kaohe.launch.models import (
     WorkingGroupMember,
 )
 from kaohe.lib import clock
+from kaohe.lib.errors import ServiceError
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import IndicatorItem
 
@@ -32,7 +33,7 @@ INNOVATION_INDICATOR = 13
 MAX_TEAM_MEMBERS = 30
 
 
-class LaunchError(Exception):
+class LaunchError(ServiceError):
     """A request the rules refuse; the message is for the user (Chinese)."""
 
 

@@ -20,7 +20,6 @@ from kaohe.accounts.capabilities import (
     capability_required,
     has_capability,
 )
-from kaohe.accounts.models import Role
 from kaohe.audit.services import log_action
 from kaohe.launch import files, selectors, services
 from kaohe.launch.forms import (
@@ -34,14 +33,9 @@ from kaohe.launch.forms import (
 )
 from kaohe.launch.models import CategoryPlan, Position, WorkingGroupMember
 from kaohe.lib import clock
-from kaohe.lib.http import current_round_or_404
+from kaohe.lib.http import current_round_or_404, run_service
 
 logger = logging.getLogger(__name__)
-
-
-
-def _fail(request, exc):
-    messages.error(request, str(exc))
 
 
 # Overview and the working group ----------------------------------------------------------
@@ -50,7 +44,7 @@ def _fail(request, exc):
 @capability_required(VIEW_LAUNCH_FILINGS)
 def index(request):
     round_ = current_round_or_404()
-    if request.user.role == Role.LEAD_REVIEWER:
+    if not has_capability(request.user, VIEW_LAUNCH):  # a lead department: its own page
         lead = selectors.get_lead_department_for_user(request.user,
                                                       request.user.lead_department_id)
         return redirect("launch:lead", lead_pk=lead.pk)
@@ -82,15 +76,10 @@ def working_group(request):
 def member_add(request):
     round_ = current_round_or_404()
     form = WorkingGroupMemberForm(request.POST)
-    if form.is_valid():
-        try:
-            services.working_group_member_add(round=round_, actor=request.user,
-                                              **form.cleaned_data)
-        except services.LaunchError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已添加考核工作组成员。"))
-            return redirect("launch:working_group")
+    if form.is_valid() and run_service(
+            request, services.working_group_member_add, round=round_, actor=request.user,
+            **form.cleaned_data, success=_("已添加考核工作组成员。")):
+        return redirect("launch:working_group")
     return render(request, "launch/working_group.html", {
         "round": round_, "members": round_.working_group_members.all(), "form": form,
         "can_manage": True,
@@ -106,15 +95,10 @@ def member_edit(request, pk):
     member = _member(pk)
     if request.method == "POST":
         form = WorkingGroupMemberForm(request.POST)
-        if form.is_valid():
-            try:
-                services.working_group_member_update(member=member, actor=request.user,
-                                                     **form.cleaned_data)
-            except services.LaunchError as exc:
-                _fail(request, exc)
-            else:
-                messages.success(request, _("已保存。"))
-                return redirect("launch:working_group")
+        if form.is_valid() and run_service(
+                request, services.working_group_member_update, member=member,
+                actor=request.user, **form.cleaned_data, success=_("已保存。")):
+            return redirect("launch:working_group")
     else:
         form = WorkingGroupMemberForm(initial={f: getattr(member, f) for f in
                                                ("name", "organization", "post", "position",
@@ -190,13 +174,9 @@ def team_file(request, lead_pk):
             entries.append(services.MemberEntry(
                 name=data["name"].strip(), post=data["post"].strip(), level=data["level"],
                 phone=data["phone"].strip(), email=data["email"]))
-        try:
-            services.team_file(round=round_, lead_department=lead_department,
-                               members=entries, liaison=liaison, actor=request.user)
-        except services.LaunchError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("考核工作小组名单已报送考核工作组。"))
+        if run_service(request, services.team_file, round=round_,
+                       lead_department=lead_department, members=entries, liaison=liaison,
+                       actor=request.user, success=_("考核工作小组名单已报送考核工作组。")):
             return redirect("launch:lead", lead_pk=lead_department.pk)
     else:
         messages.error(request, _("名单有误，请按提示修改。"))
@@ -266,15 +246,10 @@ def innovation(request, lead_pk):
 def refined_add(request, lead_pk):
     round_, lead_department = _lead(request, lead_pk)
     form = RefinedItemForm(request.POST, items=services.innovation_items(round_))
-    if form.is_valid():
-        try:
-            services.refined_item_add(round=round_, lead_department=lead_department,
-                                      actor=request.user, **form.cleaned_data)
-        except services.LaunchError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已添加细化内容。"))
-            return redirect("launch:innovation", lead_pk=lead_department.pk)
+    if form.is_valid() and run_service(
+            request, services.refined_item_add, round=round_, lead_department=lead_department,
+            actor=request.user, **form.cleaned_data, success=_("已添加细化内容。")):
+        return redirect("launch:innovation", lead_pk=lead_department.pk)
     return _innovation_page(request, round_, lead_department, form=form)
 
 
@@ -286,13 +261,8 @@ def refined_edit(request, pk):
     if not form.is_valid():
         messages.error(request, _("请填写细化内容。"))
     else:
-        try:
-            services.refined_item_update(refined=refined, actor=request.user,
-                                         **form.cleaned_data)
-        except services.LaunchError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已保存。"))
+        run_service(request, services.refined_item_update, refined=refined, actor=request.user,
+                    **form.cleaned_data, success=_("已保存。"))
     return redirect("launch:innovation", lead_pk=refined.lead_department_id)
 
 
@@ -300,12 +270,8 @@ def refined_edit(request, pk):
 @require_POST
 def refined_remove(request, pk):
     refined = selectors.get_refined_item_for_user(request.user, pk, round=current_round_or_404())
-    try:
-        services.refined_item_remove(refined=refined, actor=request.user)
-    except services.LaunchError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已删除。"))
+    run_service(request, services.refined_item_remove, refined=refined, actor=request.user,
+                success=_("已删除。"))
     return redirect("launch:innovation", lead_pk=refined.lead_department_id)
 
 
@@ -324,8 +290,8 @@ def _training_page(request, round_, *, form=None, status=200):
         "form": form or SessionForm(), "material_form": MaterialForm(),
         "trained": trained, "staff": staff,
         "untrained": selectors.untrained_staff(round_) if oversee else [],
-        "mine": (selectors.attended_sessions(round_, request.user)
-                 if request.user.role == Role.LEAD_REVIEWER else None),
+        # A lead department's staff (those not overseeing): the sessions they attended.
+        "mine": selectors.attended_sessions(round_, request.user) if not oversee else None,
     }, status=status)
 
 
@@ -368,13 +334,8 @@ def attendance_save(request, pk):
     round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     user_ids = {_int(v) for v in request.POST.getlist("attendees")}
-    try:
-        services.attendance_set(session=training_session, actor=request.user,
-                                user_ids={pk for pk in user_ids if pk is not None})
-    except services.LaunchError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("参训情况已保存。"))
+    run_service(request, services.attendance_set, session=training_session, actor=request.user,
+                user_ids={pk for pk in user_ids if pk is not None}, success=_("参训情况已保存。"))
     return redirect("launch:session", pk=training_session.pk)
 
 
@@ -387,13 +348,10 @@ def material_add(request, pk):
     if not form.is_valid():
         messages.error(request, _("请选择要上传的培训材料。"))
     else:
-        try:
-            material = services.material_add(session=training_session, actor=request.user,
-                                             upload=form.cleaned_data["file"])
-        except services.LaunchError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已上传“%(name)s”。") % {"name": material.original_name})
+        run_service(request, services.material_add, session=training_session,
+                    actor=request.user, upload=form.cleaned_data["file"],
+                    success=lambda material: _("已上传“%(name)s”。")
+                    % {"name": material.original_name})
     return redirect("launch:session", pk=training_session.pk)
 
 

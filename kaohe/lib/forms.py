@@ -1,8 +1,9 @@
-"""Form styling shared by every form: Bootstrap classes on the widgets."""
+"""Shared form behaviour: Bootstrap classes on the widgets, length limits that name the field."""
 
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:  # the mixin goes on Django forms; mypy sees it as one
     _FormBase = forms.BaseForm
@@ -28,3 +29,19 @@ class StyledFormMixin(_FormBase):
             classes = widget.attrs.get("class", "").split()
             if css not in classes:
                 widget.attrs["class"] = " ".join([*classes, css])
+
+
+class NamedLimitsMixin(_FormBase):
+    """Text over a field's max_length is refused, never cut, with a message that names the
+    field, so that it reads the same as a message on the next page (kaohe.lib.http.
+    show_form_errors). Covers fields added in __init__ too."""
+
+    def full_clean(self) -> None:
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and field.max_length is not None:
+                # Django fills in the numbers when it raises the error.
+                label = str(field.label or "").replace("%", "%%")
+                field.error_messages["max_length"] = _(
+                    "“%(field)s”不能超过%%(limit_value)d字（现为%%(show_value)d字），"
+                    "未保存；请删减后重新提交。") % {"field": label}
+        super().full_clean()

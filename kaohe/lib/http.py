@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 
+from kaohe.lib.errors import ServiceError
+
 if TYPE_CHECKING:
+    from django import forms
     from django.http import HttpResponse
 
     from kaohe.accounts.models import User
@@ -25,6 +31,41 @@ def int_param(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return -1
+
+
+T = TypeVar("T")
+
+
+def show_refusal(request: HttpRequest, refusal: ServiceError | ValidationError) -> None:
+    """Every message of a service's refusal, as errors on the next page."""
+    for message in (refusal.messages if isinstance(refusal, ValidationError)
+                    else [str(refusal)]):
+        messages.error(request, message)
+
+
+def show_form_errors(request: HttpRequest, form: forms.BaseForm) -> None:
+    """A bound form's errors as messages, each naming its field (for pages that redirect
+    rather than show the form again)."""
+    for name, errors in form.errors.items():
+        label = str(form.fields[name].label or "") if name in form.fields else ""
+        for error in map(str, errors):
+            named = not label or label in error
+            messages.error(request, error if named else f"{label}：{error}")
+
+
+def run_service(request: HttpRequest, service: Callable[..., T], /, *,
+                success: str | Callable[[T], str] | None = None, **arguments: Any) -> bool:
+    """Call ``service(**arguments)``: True, with the success message (or success(result)),
+    when it did its work; False, with its messages, when it refused (a ServiceError or a
+    ValidationError; it then changed nothing). Anything else propagates."""
+    try:
+        result = service(**arguments)
+    except (ServiceError, ValidationError) as refusal:
+        show_refusal(request, refusal)
+        return False
+    if success is not None:
+        messages.success(request, success(result) if callable(success) else success)
+    return True
 
 
 def current_round_or_404() -> Round:

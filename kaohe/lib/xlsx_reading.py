@@ -22,6 +22,9 @@ columns, when it lies.
 The limits (settings, environment): KAOHE_IMPORT_MAX_UNPACKED_BYTES (20 MiB),
 KAOHE_IMPORT_MAX_ROWS (20,000 per sheet), KAOHE_IMPORT_MAX_COLUMNS (100 per sheet). No
 Django import at module level: ``kaohe evaluate`` uses the defaults.
+
+Its length (over 400 lines) is the pre-check and the reader, which must agree on every
+bound; they are kept side by side on purpose.
 """
 
 from __future__ import annotations

@@ -3,17 +3,23 @@
     manifest.json       the size and SHA-256 of every file below, the rows of every table
     database.sqlite3    SQLite: a consistent copy made with SQLite's online backup API
     database.pgdump     PostgreSQL: `pg_dump -Fc` of one snapshot (read by pg_restore)
-    files/...           the stored files (settings.STORAGES["default"]) as they are
+    files/...           the stored files (storages["default"]: a folder or an S3 bucket)
 
-The database comes first, then the files. Stored files are written once and never changed
-in place, so every file the copied database refers to is still there when the files are
-copied. Evidence files that arrived after the database snapshot (their row is not in it)
-are left out, so that a restored installation verifies cleanly with `kaohe verify`.
+The database comes first, then the files, listed and read through Django's storage API,
+whichever storage is configured. Stored files are written once and never changed in place,
+so every file the copied database refers to is still there when the files are copied.
+Evidence files that arrived after the database snapshot (their row is not in it) are left
+out, so that a restored installation verifies cleanly with `kaohe verify`.
 
 Restoring checks every size and hash against the manifest before it touches anything,
-refuses a target that holds data unless forced, restores the database in one transaction,
-copies the files into a staging folder (checking each hash again) and renames it into
-place, then compares the rows of every table with the manifest.
+refuses a target that holds data unless forced, restores the database in one transaction
+and compares the rows of every table with the manifest; only then are the files put into
+the storage, each hashed again as it is copied, and (when forced) stored files that the
+backup does not hold are deleted. A restore cut short while copying files can be run again
+with --force.
+
+Its length (over 400 lines) is backup, check and restore, which must agree on the manifest's
+format line by line.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ import datetime
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -31,8 +36,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
+
+from kaohe.lib import storage
 
 FORMAT = "kaohe-backup/1"
 MANIFEST = "manifest.json"
@@ -80,12 +87,6 @@ class RestoreSummary:
 
 # Places ----------------------------------------------------------------------------------
 
-def storage_root() -> Path:
-    """Where the stored files live: the default storage's location."""
-    options = settings.STORAGES["default"].get("OPTIONS", {})
-    return Path(options.get("location") or settings.MEDIA_ROOT or settings.DATA_DIR / FILES)
-
-
 def _engine() -> str:
     vendor = connection.vendor
     if vendor not in DATABASE_FILES:
@@ -106,21 +107,26 @@ def _sqlite_path() -> Path | None:
 
 def _sha256_copy(source: Path, target: Path | None) -> tuple[str, int]:
     """Hash a file, copying it to target on the way (fsynced); returns (sha256, size)."""
-    digest, size = hashlib.sha256(), 0
     with open(source, "rb") as src:
-        out = open(target, "xb") if target is not None else None  # noqa: SIM115 - closed below
-        try:
-            while block := src.read(_BLOCK):
-                digest.update(block)
-                size += len(block)
-                if out is not None:
-                    out.write(block)
+        return _copy_stream(src, target)
+
+
+def _copy_stream(src, target: Path | None) -> tuple[str, int]:
+    """Hash an open stream, copying it to target on the way (fsynced); (sha256, size)."""
+    digest, size = hashlib.sha256(), 0
+    out = open(target, "xb") if target is not None else None  # noqa: SIM115 - closed below
+    try:
+        while block := src.read(_BLOCK):
+            digest.update(block)
+            size += len(block)
             if out is not None:
-                out.flush()
-                os.fsync(out.fileno())
-        finally:
-            if out is not None:
-                out.close()
+                out.write(block)
+        if out is not None:
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        if out is not None:
+            out.close()
     return digest.hexdigest(), size
 
 
@@ -132,17 +138,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _stored_files(root: Path) -> list[str]:
-    """Every regular file under root, as a relative POSIX path; symbolic links are not followed."""
-    names = []
-    if not root.is_dir():
-        return names
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(folder) / name
-            if path.is_file() and not path.is_symlink():
-                names.append(path.relative_to(root).as_posix())
+def _stored_files() -> list[str]:
+    """The name of every file in the default storage (relative POSIX paths)."""
+    names = list(storage.walk())
+    unsafe = [name for name in names if not _safe_name(f"{FILES}/{name}")]
+    if unsafe:
+        # An object key such as "a/../b" or "a//b" (put into a bucket by hand) would not
+        # come back under the same name.
+        raise BackupError("存储中有无法备份的文件名 (stored names that cannot be backed up): "
+                          + ", ".join(repr(name) for name in unsafe[:20]))
     return names
 
 
@@ -173,19 +177,20 @@ def backup_create(dest: Path) -> BackupSummary:
         else:
             tables, listed = _postgresql_backup(dest / database)
         files = {database: _entry(*_sha256_copy(dest / database, None))}
-        root = storage_root()
-        evidence = _evidence_prefix(root)
+        evidence = _evidence_prefix()
         left_out = 0
-        for name in _stored_files(root):
-            if evidence and name.startswith(evidence) and name not in listed:
+        for name in _stored_files():
+            if name.startswith(evidence) and name not in listed:
                 left_out += 1  # arrived after the snapshot: no row of the backup lists it
                 continue
             target = dest / FILES / name
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
-                files[f"{FILES}/{name}"] = _entry(*_sha256_copy(root / name, target))
+                with storage.open_stream(name) as stored:
+                    files[f"{FILES}/{name}"] = _entry(*_copy_stream(stored, target))
             except FileNotFoundError:
-                continue  # removed while we were copying (a terminated upload, say)
+                target.unlink(missing_ok=True)
+                continue  # removed while we were copying (an expired export, say)
         manifest = {
             "format": FORMAT,
             "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -218,14 +223,11 @@ def backup_create(dest: Path) -> BackupSummary:
     return BackupSummary(dest, manifest, hashlib.sha256(text.encode()).hexdigest())
 
 
-def _evidence_prefix(root: Path) -> str | None:
+def _evidence_prefix() -> str:
     """Where evidence files live in the storage (evidence rows name them relative to it)."""
-    from kaohe.evidence.services import evidence_root
+    from kaohe.evidence.services import EVIDENCE_FOLDER
 
-    try:
-        return evidence_root().relative_to(root).as_posix() + "/"
-    except ValueError:
-        return None
+    return f"{EVIDENCE_FOLDER}/"
 
 
 def _entry(sha256: str, size: int) -> dict:
@@ -395,7 +397,7 @@ def target_contents() -> tuple[list[str], list[str]]:
         raise BackupError(f"无法连接目标数据库：{exc} (cannot open the target database)") from None
     finally:
         connection.close()
-    return tables, _stored_files(storage_root())
+    return tables, _stored_files()
 
 
 def backup_restore(src: Path, *, force: bool = False) -> RestoreSummary:
@@ -415,47 +417,35 @@ def backup_restore(src: Path, *, force: bool = False) -> RestoreSummary:
             f"{len(tables)} tables, {len(stored)} stored files; use --force to overwrite them.)")
     summary = RestoreSummary(backup=backup, replaced=bool(tables or stored))
 
-    root = storage_root()
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.restore-", dir=root.parent))
-    try:
-        _stage_files(backup, staging)
-        database = backup.path / manifest["database"]
-        if engine == "sqlite":
-            _sqlite_restore(database)
-        else:
-            _postgresql_restore(database, replace=bool(tables))
-        summary.tables, summary.rows, summary.extra_tables = _check_counts(manifest["tables"])
-        _swap_in(staging, root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    database = backup.path / manifest["database"]
+    if engine == "sqlite":
+        _sqlite_restore(database)
+    else:
+        _postgresql_restore(database, replace=bool(tables))
+    summary.tables, summary.rows, summary.extra_tables = _check_counts(manifest["tables"])
+    _put_files(backup, stored)
     summary.files = backup.stored_files
     return summary
 
 
-def _stage_files(backup: BackupSummary, staging: Path) -> None:
-    """Copy the stored files into staging, checking each hash again as it is copied."""
+def _put_files(backup: BackupSummary, stored: list[str]) -> None:
+    """Copy the backup's files into the storage, checking each hash again as it is copied;
+    then delete the stored files (of a forced restore) that the backup does not hold."""
+    present = set(stored)
+    kept = set()
     for name, expected in backup.manifest["files"].items():
         if not name.startswith(f"{FILES}/"):
             continue
-        target = staging / name.removeprefix(f"{FILES}/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        sha256, size = _sha256_copy(backup.path / name, target)
-        if (sha256, size) != (expected["sha256"], expected["size"]):
+        stored_name = name.removeprefix(f"{FILES}/")
+        kept.add(stored_name)
+        saved = storage.save_hashed(stored_name, backup.path / name,
+                                    replace=stored_name in present)
+        if (saved.sha256, saved.size) != (expected["sha256"], expected["size"]):
+            default_storage.delete(stored_name)
             raise BackupError(f"{name}: 复制时校验失败，文件在检查后被改动 "
                               f"(changed after the check)")
-
-
-def _swap_in(staging: Path, root: Path) -> None:
-    old = None
-    if root.exists():
-        old = root.with_name(f".{root.name}.replaced-{secrets.token_hex(4)}")
-        os.replace(root, old)
-    os.replace(staging, root)
-    _fsync_dir(root.parent)
-    if old is not None:
-        shutil.rmtree(old)
+    for name in sorted(present - kept):
+        default_storage.delete(name)
 
 
 def _sqlite_restore(database: Path) -> None:

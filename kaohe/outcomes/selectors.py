@@ -1,7 +1,7 @@
 """Reads about results: a unit's over the years, and what was sent to the organization
 department."""
 
-from django.db.models import Count, Max, Q, TextChoices
+from django.db.models import Count, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.grading.engine import GRADE_LABELS, Grade
@@ -165,65 +165,125 @@ class TrackerState(TextChoices):
     OVERDUE = "overdue", _("逾期未报")
 
 
-def rectification_tracker(round_, units) -> list[dict]:
-    """One row per ranked unit of `units`: its report, item counts by status, deadline
-    (with the latest extension) and state. A fixed number of queries however many units:
-    the items and the extensions are each read as one aggregate."""
+def results_released(round_) -> bool:
+    """Whether the round's results are released, answered from the index: in SQLite a
+    version's row holds its snapshots (megabytes) before its other columns, and reading
+    any of those walks through them."""
+    return ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).exists()
+
+
+def tracked_units(round_, units, *, step, released: bool):
+    """The ranked units of `units`, in the tracker's order, each annotated with its report's
+    first submission (``report_submitted_at``), its items (``items_total``,
+    ``items_accepted``, ``items_rejected``), its latest extension (``extended_until``) and
+    its ``state``: all computed by the database, so that the tracker counts, filters and
+    pages any number of units in a fixed number of queries (issue 19). ``step`` is the
+    round's rectification step (or None)."""
+    from django.db.models import (
+        Case,
+        CharField,
+        DateField,
+        F,
+        IntegerField,
+        OuterRef,
+        Subquery,
+        Value,
+        When,
+    )
+    from django.db.models.functions import Coalesce
+
     from kaohe.lib import clock
     from kaohe.submissions.models import Extension
 
-    units = list(units.filter(category__ranked=True).select_related(
-        "category", "category__lead_department").order_by("category__order", "code"))
-    unit_ids = [u.pk for u in units]
-    reports = {r.unit_id: r for r in RectificationReport.objects.filter(
-        round=round_, unit_id__in=unit_ids)}
-    counts = {}
-    status_counts = {f"n_{s.value}": Count("pk", filter=Q(status=s)) for s in ItemStatus}
-    for row in (RectificationItem.objects.filter(report__round=round_,
-                                                 report__unit_id__in=unit_ids)
-                .values("report_id").annotate(
-                    total=Count("pk"),
-                    accepted=Count("pk", filter=Q(status=ItemStatus.DONE,
-                                                  reviewed_by__isnull=False,
-                                                  needs_revision=False)),
-                    rejected=Count("pk", filter=Q(status=ItemStatus.NOT_ACCEPTED)
-                                   | Q(needs_revision=True)),
-                    **status_counts)):
-        counts[row["report_id"]] = row
-    step = round_.steps.filter(code="rectification").first()
-    extensions = {}
-    if step is not None:
-        for row in (Extension.objects.filter(step=step, unit_id__in=unit_ids)
-                    .values("unit_id").annotate(latest=Max("until"))):
-            extensions[row["unit_id"]] = row["latest"]
-    released = released_version(round_) is not None
     today = clock.today()
+    items = RectificationItem.objects.filter(report__round=round_, report__unit=OuterRef("pk"))
+
+    def count(condition=None):
+        tally = items.values("report__unit").annotate(
+            n=Count("pk", filter=condition) if condition is not None else Count("pk"))
+        return Coalesce(Subquery(tally.values("n"), output_field=IntegerField()), 0)
+
+    extended = (Subquery(Extension.objects.filter(step=step, unit=OuterRef("pk"))
+                         .order_by("-until").values("until")[:1], output_field=DateField())
+                if step is not None else Value(None, output_field=DateField()))
+    annotated = units.filter(category__ranked=True).select_related(
+        "category", "category__lead_department").annotate(
+        report_submitted_at=Subquery(RectificationReport.objects.filter(
+            round=round_, unit=OuterRef("pk")).values("submitted_at")[:1]),
+        items_total=count(),
+        items_accepted=count(Q(status=ItemStatus.DONE, reviewed_by__isnull=False,
+                               needs_revision=False)),
+        items_rejected=count(Q(status=ItemStatus.NOT_ACCEPTED) | Q(needs_revision=True)),
+        extended_until=extended,
+    )
+    whens = []
+    if released and step is not None and today > step.due:
+        # Past the deadline: the step's, or the latest extension's when later.
+        whens.append(When(Q(report_submitted_at__isnull=True)
+                          & (Q(extended_until__isnull=True) | Q(extended_until__lt=today)),
+                          then=Value(TrackerState.OVERDUE.value)))
+    whens += [
+        When(report_submitted_at__isnull=True, then=Value(TrackerState.NOT_SUBMITTED.value)),
+        When(items_rejected__gt=0, then=Value(TrackerState.NOT_ACCEPTED.value)),
+        When(Q(items_total__gt=0) & Q(items_accepted=F("items_total")),
+             then=Value(TrackerState.ACCEPTED.value)),
+    ]
+    return annotated.annotate(state=Case(*whens, default=Value(TrackerState.SUBMITTED.value),
+                                         output_field=CharField())
+                              ).order_by("category__order", "code")
+
+
+def tracker_state_counts(tracked) -> dict[str, int]:
+    """How many of the tracked units (tracked_units) are in each state: one query."""
+    counts = {s.value: 0 for s in TrackerState}
+    for row in tracked.order_by().values("state").annotate(n=Count("pk")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+def tracker_categories(units) -> list:
+    """The categories of the ranked units among `units` (the tracker's category filter),
+    with their lead departments, in their order."""
+    from kaohe.directory.models import Category
+
+    return list(Category.objects.filter(
+        pk__in=units.filter(category__ranked=True).values("category_id"))
+        .select_related("lead_department").order_by("order"))
+
+
+def tracker_rows(round_, units, *, step) -> list[dict]:
+    """The tracker's rows of these tracked units (tracked_units, e.g. one page of them):
+    report, item counts by status, deadline and state, in two more queries."""
+    units = list(units)
+    reports = {r.unit_id: r for r in RectificationReport.objects.filter(
+        round=round_, unit_id__in=[u.pk for u in units])}
+    statuses = [s.value for s in ItemStatus]
+    counts = {}
+    for row in (RectificationItem.objects.filter(report__in=list(reports.values()))
+                .values("report_id").annotate(
+                    **{f"n_{s}": Count("pk", filter=Q(status=s)) for s in statuses})):
+        counts[row["report_id"]] = row
     rows = []
     for unit in units:
         report = reports.get(unit.pk)
         tally = counts.get(report.pk, {}) if report else {}
-        extended = extensions.get(unit.pk)
+        extended = unit.extended_until
         deadline = max(step.due, extended) if step and extended else (step.due if step else None)
-        if report is None or report.submitted_at is None:
-            overdue = released and deadline is not None and today > deadline
-            state = TrackerState.OVERDUE if overdue else TrackerState.NOT_SUBMITTED
-        elif tally.get("rejected"):
-            state = TrackerState.NOT_ACCEPTED
-        elif tally.get("total") and tally["accepted"] == tally["total"]:
-            state = TrackerState.ACCEPTED
-        else:
-            state = TrackerState.SUBMITTED
+        state = TrackerState(unit.state)
         rows.append({
             "unit": unit, "report": report, "state": state, "state_label": state.label,
-            "deadline": deadline, "extended_until": extended,
-            "total": tally.get("total", 0),
-            "counts": {s.value: tally.get(f"n_{s.value}", 0) for s in ItemStatus},
+            "deadline": deadline, "extended_until": extended, "total": unit.items_total,
+            "counts": {s: tally.get(f"n_{s}", 0) for s in statuses},
         })
     return rows
 
 
-def tracker_counts(rows) -> dict[str, int]:
-    counts = {s.value: 0 for s in TrackerState}
-    for row in rows:
-        counts[row["state"].value] += 1
-    return counts
+def rectification_tracker(round_, units) -> list[dict]:
+    """One row per ranked unit of `units`: its report, item counts by status, deadline
+    (with the latest extension) and state, in a fixed number of queries (the exported
+    tracker; the page shows one page of tracked_units through tracker_rows)."""
+    step = round_.steps.filter(code="rectification").first()
+    tracked = tracked_units(round_, units, step=step, released=results_released(round_))
+    return tracker_rows(round_, tracked, step=step)
+
+

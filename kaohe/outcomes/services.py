@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Unit
 from kaohe.grading import services as grading
-from kaohe.grading.models import ResultSet, ResultSetStatus
+from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
 from kaohe.lib import clock
+from kaohe.lib.errors import ServiceError
 from kaohe.outcomes.models import (
     Dispatch,
     EventKind,
@@ -28,7 +29,7 @@ from kaohe.submissions import deadlines
 from kaohe.submissions.models import Extension
 
 
-class OutcomeError(Exception):
+class OutcomeError(ServiceError):
     """A request the rules refuse; the message is for the user (Chinese)."""
 
 
@@ -91,16 +92,17 @@ def feedback_update(*, feedback: Feedback, actor, problems: str, suggestions: st
     """The office edits a letter of the version about to be released; a released letter
     (and one of a superseded version) stays as it is."""
     ensure_round_writable(feedback.round_id, error=OutcomeError)
+    # The version is read for its status and dates: its snapshots stay unread (issue 19).
     feedback = Feedback.objects.select_for_update(of=("self",)).select_related(
-        "result_set").get(pk=feedback.pk)
+        "result_set").defer(*(f"result_set__{field}" for field in SNAPSHOTS)).get(pk=feedback.pk)
     result_set = feedback.result_set
     if result_set.released_at is not None:
         raise OutcomeError(_("考核结果已反馈，反馈意见不能再修改。"))
     from kaohe.documents.models import SignOff
 
-    signed = SignOff.objects.filter(identifier="feedback_letter",
-                                    object_key=str(feedback.pk)).first()
-    if signed is not None:  # the signed paper is fixed (kaohe.documents.signing)
+    signed = SignOff.objects.filter(identifier="feedback_letter", object_key=str(feedback.pk),
+                                    withdrawn_at__isnull=True).first()
+    if signed is not None:  # the signed paper is fixed until withdrawn (documents.signing)
         raise OutcomeError(_("该反馈函已签发（%(number)s），不能再修改。")
                            % {"number": signed.doc_number})
     if result_set.status != ResultSetStatus.APPROVED:

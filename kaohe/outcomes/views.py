@@ -1,7 +1,5 @@
 """Pages of steps 6 and 7: feedback, rectification, summons and the use of results."""
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -30,10 +28,17 @@ from kaohe.directory.selectors import units_visible_to
 from kaohe.evidence.models import Evidence
 from kaohe.evidence.selectors import evidence_visible_to
 from kaohe.grading.engine import GRADE_LABELS, Grade
-from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
-from kaohe.grading.selectors import released_version
-from kaohe.lib.http import current_round_or_404, int_param
+from kaohe.grading.models import SNAPSHOTS, ResultSetStatus, SealBroken
+from kaohe.grading.selectors import approved_result_set, released_version, result_row
+from kaohe.lib.http import current_round_or_404, int_param, run_service, show_form_errors
 from kaohe.outcomes import services
+from kaohe.outcomes.forms import (
+    DispatchForm,
+    FeedbackForm,
+    ItemReviewForm,
+    RectificationForm,
+    SummonsForm,
+)
 from kaohe.outcomes.models import (
     Dispatch,
     DispatchKind,
@@ -51,10 +56,13 @@ from kaohe.outcomes.selectors import (
     TrackerState,
     earlier_letters,
     org_department_results,
-    rectification_tracker,
     released_feedback,
+    results_released,
     results_sent_to_org_department,
-    tracker_counts,
+    tracked_units,
+    tracker_categories,
+    tracker_rows,
+    tracker_state_counts,
     tracking_round,
     unit_results_round,
 )
@@ -71,19 +79,10 @@ def _label(code):
 # Feedback (the office) ------------------------------------------------------------------
 
 
-def _approved(round_):
-    """The newest approved or released version, named only: its snapshots stay unread."""
-    return ResultSet.objects.filter(
-        round=round_, status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED]
-    ).select_related("correction__corrects").defer(
-        *SNAPSHOTS, *(f"correction__corrects__{field}" for field in SNAPSHOTS)
-    ).order_by("-version").first()
-
-
 @capability_required(RELEASE_RESULTS)
 def feedback_list(request):
     round_ = current_round_or_404()
-    result_set = _approved(round_)
+    result_set = approved_result_set(round_)
     # The letters of the version released (or about to be): earlier versions' stay on record.
     feedback = Feedback.objects.filter(round=round_, result_set=result_set).select_related(
         "unit", "unit__category", "replaces__result_set").defer(*FEEDBACK_SNAPSHOTS)
@@ -98,35 +97,30 @@ def feedback_list(request):
 @capability_required(RELEASE_RESULTS)
 @require_POST
 def feedback_prepare(request):
-    result_set = _approved(current_round_or_404())
+    result_set = approved_result_set(current_round_or_404())
     if result_set is None:
         messages.error(request, _("尚无经领导小组审定的等次建议。"))
     else:
-        try:
-            n = services.feedback_prepare(result_set=result_set, actor=request.user)
-        except services.OutcomeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已起草%(n)s份反馈意见。") % {"n": n})
+        run_service(request, services.feedback_prepare, result_set=result_set,
+                    actor=request.user, success=lambda n: _("已起草%(n)s份反馈意见。") % {"n": n})
     return redirect("outcomes:feedback_list")
 
 
 @capability_required(RELEASE_RESULTS)
 def feedback_edit(request, pk):
-    feedback = get_object_or_404(Feedback.objects.select_related("unit", "result_set"), pk=pk,
-                                 round=current_round_or_404())
+    feedback = get_object_or_404(Feedback.objects.select_related("unit", "result_set").defer(
+        *(f"result_set__{field}" for field in SNAPSHOTS)), pk=pk, round=current_round_or_404())
+    form = FeedbackForm(request.POST or None, initial={
+        "problems": feedback.problems, "suggestions": feedback.suggestions})
     if request.method == "POST":
-        try:
-            services.feedback_update(feedback=feedback, actor=request.user,
-                                     problems=request.POST.get("problems", "")[:20000],
-                                     suggestions=request.POST.get("suggestions", "")[:20000])
-        except services.OutcomeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("反馈意见已保存。"))
+        if not form.is_valid():
+            show_form_errors(request, form)
+        elif run_service(request, services.feedback_update, feedback=feedback,
+                         actor=request.user, **form.cleaned_data,
+                         success=_("反馈意见已保存。")):
             return redirect("outcomes:feedback_list")
     return render(request, "outcomes/feedback_edit.html", {
-        "feedback": feedback, "grade": _label(feedback.grade),
+        "feedback": feedback, "grade": _label(feedback.grade), "form": form,
         "editable": (feedback.result_set.status == ResultSetStatus.APPROVED
                      and feedback.result_set.released_at is None),
     })
@@ -178,12 +172,21 @@ def my_result(request):
     report = services.rectification_for(round=round_, unit=unit)
     step = round_.steps.get(code="rectification")
     log_action("outcomes.feedback.viewed", actor=request.user, target=feedback)
+    # The grade from the unit's own row of the released version (one row, not the version's
+    # snapshots); its letter carries the same grade, copied when the letters were prepared.
+    try:
+        row = result_row(feedback.result_set_id, unit.code)
+    except SealBroken:  # a version from before rows, changed since: its letter stands
+        log_action("grading.result_set.seal_broken", actor=request.user,
+                   target=feedback.result_set, success=False)
+        row = None
     earlier = [(letter, _label(letter.grade)) for letter in earlier_letters(feedback)]
     extension = deadlines.extension_for(step, unit=unit)
     closed_reason = _closed_reason(round_, report, step, unit, extension)
     editable = set() if closed_reason else services.editable_items(report)
     return render(request, "outcomes/my_result.html", {
-        "round": round_, "unit": unit, "feedback": feedback, "grade": _label(feedback.grade),
+        "round": round_, "unit": unit, "feedback": feedback,
+        "grade": _label(row.final_grade if row is not None else feedback.grade),
         "earlier": earlier, "corrected": feedback.corrected,
         "report": report, "items": _items_with_files(report, editable),
         "statuses": [(s.value, s.label) for s in ItemStatus if s != ItemStatus.NOT_ACCEPTED],
@@ -223,21 +226,15 @@ def _my_report(request):
 
 
 def _save_texts(request, report) -> bool:
-    """Save what the form holds for the items the unit may change now."""
-    items = {}
-    for item in report.items.filter(pk__in=services.editable_items(report)):
-        items[item.pk] = {
-            "measures": request.POST.get(f"measures-{item.pk}", item.measures)[:10000],
-            "status": request.POST.get(f"status-{item.pk}", item.status),
-        }
-    try:
-        services.rectification_save(report=report, actor=request.user,
-                                    summary=request.POST.get("summary", report.summary)[:20000],
-                                    items=items)
-    except services.OutcomeError as exc:
-        messages.error(request, str(exc))
+    """Save what the form holds for the items the unit may change now; False (with the
+    messages) when refused, and then nothing is saved."""
+    form = RectificationForm(request.POST, report=report, items=report.items.filter(
+        pk__in=services.editable_items(report)))
+    if not form.is_valid():
+        show_form_errors(request, form)
         return False
-    return True
+    return run_service(request, services.rectification_save, report=report,
+                       actor=request.user, **form.changes())
 
 
 @capability_required(VIEW_OWN_RESULT)
@@ -250,13 +247,9 @@ def my_rectification_save(request):
     if not _save_texts(request, report):
         return redirect("outcomes:my_result")
     if request.POST.get("submit") == "1":
-        try:
-            services.rectification_submit(report=report, actor=request.user)
-        except services.OutcomeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("整改报告已重新报送牵头部门和国务院扶贫办。") if again
-                             else _("整改报告已报送牵头部门和国务院扶贫办。"))
+        run_service(request, services.rectification_submit, report=report, actor=request.user,
+                    success=_("整改报告已重新报送牵头部门和国务院扶贫办。") if again
+                    else _("整改报告已报送牵头部门和国务院扶贫办。"))
     else:
         messages.success(request, _("已保存。"))
     return redirect("outcomes:my_result")
@@ -277,13 +270,9 @@ def my_rectification_attach(request):
     except (Evidence.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
     if _save_texts(request, report):
-        try:
-            services.rectification_attach(report=report, item=item, evidence=evidence,
-                                          actor=request.user)
-        except services.OutcomeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已附上“%(name)s”。") % {"name": evidence.original_name})
+        run_service(request, services.rectification_attach, report=report, item=item,
+                    evidence=evidence, actor=request.user,
+                    success=_("已附上“%(name)s”。") % {"name": evidence.original_name})
     return redirect(reverse("outcomes:my_result") + f"#item-{item.pk}")
 
 
@@ -295,13 +284,8 @@ def my_rectification_detach(request, pk):
         return redirect("outcomes:my_result")
     attachment = get_object_or_404(RectificationAttachment, pk=pk, report=report)
     if _save_texts(request, report):
-        try:
-            services.rectification_detach(report=report, attachment=attachment,
-                                          actor=request.user)
-        except services.OutcomeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已移除。"))
+        run_service(request, services.rectification_detach, report=report,
+                    attachment=attachment, actor=request.user, success=_("已移除。"))
     return redirect(reverse("outcomes:my_result") + f"#item-{attachment.item_id}")
 
 
@@ -315,29 +299,35 @@ def rectification_list(request):
     round_ = _tracking_round_or_404()
     units = units_visible_to(request.user, round=round_)
     step = round_.steps.get(code="rectification")
-    released = released_version(round_) is not None
-    rows = rectification_tracker(round_, units)
-    counts = tracker_counts(rows)
-    categories = {r["unit"].category_id: r["unit"].category for r in rows}
-    leads = {r["unit"].category.lead_department_id: r["unit"].category.lead_department
-             for r in rows if r["unit"].category.lead_department_id}
+    released = results_released(round_)
+    # Counted, filtered and paged by the database (issue 19: the list grows with the units).
+    tracked = tracked_units(round_, units, step=step, released=released)
+    counts = tracker_state_counts(tracked)
+    categories = tracker_categories(units)
+    leads = {c.lead_department_id: c.lead_department for c in categories
+             if c.lead_department_id}
     state = request.GET.get("state", "")
     state = state if state in TrackerState.values else ""
     category = int_param(request.GET.get("category")) if request.GET.get("category") else None
     lead = int_param(request.GET.get("lead")) if request.GET.get("lead") else None
-    shown = [r for r in rows
-             if (not state or r["state"] == state)
-             and (category is None or r["unit"].category_id == category)
-             and (lead is None or r["unit"].category.lead_department_id == lead)]
+    shown = tracked
+    if state:
+        shown = shown.filter(state=state)
+    if category is not None:
+        shown = shown.filter(category_id=category)
+    if lead is not None:
+        shown = shown.filter(category__lead_department_id=lead)
+    page = Paginator(shown, 50).get_page(request.GET.get("page"))
     can_extend = has_capability(request.user, MANAGE_DEADLINES) and released
     # The leading group reads the tracker only (issue 21): no export of the lead
     # departments' working table, no extension.
     can_track = has_capability(request.user, TRACK_RECTIFICATION)
     return render(request, "outcomes/rectification_list.html", {
-        "round": round_, "rows": shown, "total": len(rows), "released": released,
+        "round": round_, "rows": tracker_rows(round_, page.object_list, step=step), "page": page,
+        "total": sum(counts.values()), "released": released,
         "step": step, "statuses": ItemStatus.choices, "counts": counts,
         "states": [(s.value, s.label, counts[s.value]) for s in TrackerState],
-        "categories": sorted(categories.values(), key=lambda c: c.order),
+        "categories": categories,
         "leads": sorted(leads.values(), key=lambda d: d.pk),
         "filters": {"state": state, "category": category, "lead": lead},
         "can_extend": can_extend, "extension_form": ExtensionForm() if can_extend else None,
@@ -371,14 +361,10 @@ def rectification_extend(request, unit_pk):
     if not form.is_valid():
         messages.error(request, _("请填写延期日期和延期原因。"))
     else:
-        try:
-            services.rectification_extend(round=round_, unit=unit, actor=request.user,
-                                          **form.cleaned_data)
-        except services.OutcomeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已准予%(unit)s的整改报告延期至%(day)s报送。") % {
-                "unit": unit.name, "day": services.day_label(form.cleaned_data["until"])})
+        run_service(request, services.rectification_extend, round=round_, unit=unit,
+                    actor=request.user, **form.cleaned_data,
+                    success=_("已准予%(unit)s的整改报告延期至%(day)s报送。") % {
+                        "unit": unit.name, "day": services.day_label(form.cleaned_data["until"])})
     return redirect(reverse("outcomes:rectification_list") + f"#unit-{unit.pk}")
 
 
@@ -389,14 +375,12 @@ def item_review(request, unit_pk, item_pk):
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
     item = get_object_or_404(RectificationItem, pk=item_pk, report__unit=unit,
                              report__round=round_)
-    try:
-        services.item_review(item=item, actor=request.user,
-                             accepted=request.POST.get("accepted") == "1",
-                             note=request.POST.get("note", "")[:2000])
-    except services.OutcomeError as exc:
-        messages.error(request, str(exc))
+    form = ItemReviewForm(request.POST)
+    if not form.is_valid():
+        show_form_errors(request, form)
     else:
-        messages.success(request, _("已记录审核意见。"))
+        run_service(request, services.item_review, item=item, actor=request.user,
+                    **form.cleaned_data, success=_("已记录审核意见。"))
     return redirect("outcomes:rectification_detail", unit_pk=unit.pk)
 
 
@@ -422,23 +406,12 @@ def summons_update(request, pk):
     round_ = _tracking_round_or_404()
     summons = get_object_or_404(Summons, pk=pk, round=round_,
                                 unit__in=units_visible_to(request.user, round=round_))
-    held = request.POST.get("held_on") or None
-    try:
-        held_on = datetime.date.fromisoformat(held) if held else None
-    except ValueError:
-        messages.error(request, _("约谈时间格式不正确。"))
-        return redirect("outcomes:summons")
-    services.summons_update(
-        summons=summons, actor=request.user,
-        summoner=request.POST.get("summoner", summons.summoner)
-        if request.POST.get("summoner") in Summoner.values else summons.summoner,
-        summoned=request.POST.get("summoned", summons.summoned)
-        if request.POST.get("summoned") in Summoned.values else summons.summoned,
-        held_on=held_on, minutes=request.POST.get("minutes", "")[:20000],
-        follow_up=request.POST.get("follow_up", "")[:20000],
-        closed=request.POST.get("closed") == "on",
-    )
-    messages.success(request, _("约谈记录已保存。"))
+    form = SummonsForm(request.POST)
+    if not form.is_valid():
+        show_form_errors(request, form)
+    else:
+        run_service(request, services.summons_update, summons=summons, actor=request.user,
+                    **form.changes(summons), success=_("约谈记录已保存。"))
     return redirect("outcomes:summons")
 
 
@@ -464,21 +437,12 @@ def org_results(request):
 def dispatches(request):
     round_ = current_round_or_404()
     if request.method == "POST":
-        try:
-            sent_on = datetime.date.fromisoformat(request.POST.get("sent_on", ""))
-        except ValueError:
-            messages.error(request, _("请填写报送日期。"))
-            return redirect("outcomes:dispatches")
-        kind = request.POST.get("kind")
-        recipients = request.POST.get("recipients", "").strip()
-        if kind not in DispatchKind.values or not recipients:
-            messages.error(request, _("请选择类别并填写报送对象。"))
-            return redirect("outcomes:dispatches")
-        services.dispatch_record(round=round_, actor=request.user, kind=kind,
-                                 recipients=recipients[:300], sent_on=sent_on,
-                                 reference=request.POST.get("reference", "")[:100],
-                                 note=request.POST.get("note", "")[:5000])
-        messages.success(request, _("已记录。"))
+        form = DispatchForm(request.POST)
+        if not form.is_valid():
+            show_form_errors(request, form)
+        else:
+            run_service(request, services.dispatch_record, round=round_, actor=request.user,
+                        **form.cleaned_data, success=_("已记录。"))
         return redirect("outcomes:dispatches")
     return render(request, "outcomes/dispatches.html", {
         "round": round_, "kinds": DispatchKind.choices,

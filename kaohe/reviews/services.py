@@ -9,9 +9,11 @@ locked until the working group returns them.
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kaohe.accounts.models import Role
+from kaohe.accounts.capabilities import CHECK_CADRES, has_capability
+from kaohe.accounts.scope import Scope
 from kaohe.audit.services import log_action
 from kaohe.lib import clock
+from kaohe.lib.errors import ServiceError
 from kaohe.reviews import prefill
 from kaohe.reviews.models import (
     AreaGrade,
@@ -32,7 +34,7 @@ from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Grade, Source
 
 
-class ReviewError(Exception):
+class ReviewError(ServiceError):
     """A request the rules refuse; the message is for the user (Chinese)."""
 
 
@@ -254,11 +256,11 @@ def finding_withdraw_refusal(finding, actor) -> str:
     only by the role that recorded it (the lead department of the unit's category, or the
     organization department), never by another."""
     if finding.source == FindingSource.ORG_DEPARTMENT:
-        if actor.role != Role.ORG_DEPARTMENT:
+        if not has_capability(actor, CHECK_CADRES):
             return _("该问题由中央组织部报送，只能由中央组织部撤回。")
     elif finding.source == FindingSource.REVIEWER:
-        if (actor.role != Role.LEAD_REVIEWER
-                or actor.lead_department_id != finding.unit.category.lead_department_id):
+        if not Scope.of(actor).is_own_lead_department(
+                finding.unit.category.lead_department_id):
             return _("该问题由牵头部门记录，只能由负责该单位考核的牵头部门撤回。")
     else:
         return _("省级报告反映的问题不能在此撤回。")
@@ -306,16 +308,38 @@ def category_missing(round, lead_department) -> list[str]:
     missing = []
     for unit in units:
         review = reviews.get(unit.pk)
-        lacks = []
         graded = len(review.area_grades.all()) if review else 0
-        if graded < area_count:
-            lacks.append(_("%(n)s项考核内容未评定等次") % {"n": area_count - graded})
         sub = getattr(review, "sub_report", None) if review else None
-        if sub is None or not sub.is_complete:
-            lacks.append(_("考核子报告未完成"))
-        if lacks:
-            missing.append(f"{unit.name}（{'，'.join(lacks)}）")
+        text = _missing_text(unit.name, graded, area_count, sub is not None and sub.is_complete)
+        if text:
+            missing.append(text)
     return missing
+
+
+def _missing_text(name: str, graded: int, area_count: int, sub_report_complete: bool) -> str:
+    lacks = []
+    if graded < area_count:
+        lacks.append(_("%(n)s项考核内容未评定等次") % {"n": area_count - graded})
+    if not sub_report_complete:
+        lacks.append(_("考核子报告未完成"))
+    return f"{name}（{'，'.join(lacks)}）" if lacks else ""
+
+
+def category_missing_first(round, lead_department, *, limit: int) -> tuple[list[str], int]:
+    """The first ``limit`` units that stop the submission, named as category_missing names
+    them, and how many there are: for the category page, in a fixed number of queries (the
+    states are those of its unit list; the submission itself checks with category_missing)."""
+    from django.db.models import Q
+
+    from kaohe.reviews.selectors import review_queue
+
+    area_count = round.areas.count()
+    lacking = review_queue(round, category_units(round, lead_department)).filter(
+        Q(grades_done__isnull=True) | Q(grades_done__lt=area_count)
+        | Q(sub_report_done__isnull=True))
+    first = [_missing_text(unit.name, unit.grades_done or 0, area_count,
+                           unit.sub_report_done is not None) for unit in lacking[:limit]]
+    return first, (lacking.count() if len(first) == limit else len(first))
 
 
 def _category_snapshot(round, lead_department) -> dict:

@@ -18,13 +18,14 @@ from kaohe.accounts.capabilities import (
     capability_required,
     has_capability,
 )
-from kaohe.accounts.models import Role
+from kaohe.accounts.scope import Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, County
 from kaohe.directory.selectors import units_visible_to
 from kaohe.grading.engine import GRADE_LABELS, Grade
-from kaohe.lib.http import current_round_or_404, int_param
-from kaohe.reviews import prefill, services
+from kaohe.lib.http import current_round_or_404, int_param, run_service
+from kaohe.reviews import services
+from kaohe.reviews.desk import desk_for
 from kaohe.reviews.forms import (
     ActivityForm,
     CadreCheckForm,
@@ -40,33 +41,27 @@ from kaohe.reviews.forms import (
 from kaohe.reviews.models import (
     GRADE_CHOICES,
     CategorySubmission,
-    CategorySubmissionStatus,
     FindingSource,
     MajorIncident,
     MilitaryInspection,
-    Review,
     SeriousProblem,
-    SubReport,
 )
 from kaohe.reviews.selectors import (
     cadre_coverage_gaps,
     category_grade_matrix,
     category_submissions_visible_to,
     get_review_unit,
-    lead_departments_ranked,
+    review_lead_departments_visible_to,
     review_queue,
     review_units_visible_to,
 )
 from kaohe.rounds.models import Indicator
 from kaohe.submissions.models import (
     FirstSecretary,
-    ProvincialFinding,
-    ProvincialReport,
-    ReportStatus,
     SecondedCadre,
-    SelfReport,
 )
-from kaohe.submissions.selectors import self_report_sections
+
+PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
 
 
 @capability_required(VIEW_REVIEWS)
@@ -79,96 +74,8 @@ def queue(request):
     return render(request, "reviews/queue.html", {
         "round": round_, "page": page, "area_count": round_.areas.count(),
         "submissions": submissions,
-        "lead_departments": (lead_departments_ranked() if request.user.role != Role.LEAD_REVIEWER
-                             else [request.user.lead_department]),
+        "lead_departments": review_lead_departments_visible_to(request.user),
     })
-
-
-def _desk_context(request, round_, unit):
-    review = Review.objects.filter(round=round_, unit=unit).first()
-    report = SelfReport.objects.filter(round=round_, unit=unit,
-                                       status=ReportStatus.SUBMITTED).first()
-    sections, gaps = self_report_sections(report) if report else ([], [])
-    provincial = list(
-        ProvincialReport.objects.filter(round=round_, unit=unit, status=ReportStatus.SUBMITTED)
-        .select_related("province")
-        .prefetch_related("outcomes__county", "attachments__evidence", "attachments__county")
-    )
-    verifications = {}
-    grades = {}
-    sub_report = None
-    if review is not None:
-        verifications = {(v.indicator_id, v.county_id): v
-                         for v in review.verifications.select_related("verified_by")}
-        grades = {g.area_id: g for g in review.area_grades.all()}
-        sub_report = SubReport.objects.filter(review=review).first()
-    for section in sections:
-        for entry in section["slots"]:
-            slot = entry["slot"]
-            entry["verification"] = verifications.get(
-                (slot.indicator.pk, slot.county.pk if slot.county else None))
-    suggestions = prefill.suggestions_for(round_, unit)
-    areas = []
-    for area in round_.areas.all():
-        current = grades.get(area.pk)
-        areas.append({"area": area, "current": current, "suggestion": suggestions.get(area.code)})
-    counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
-    locked = CategorySubmission.objects.filter(
-        round=round_, lead_department_id=unit.category.lead_department_id,
-        status=CategorySubmissionStatus.SUBMITTED).exists()
-    review_open = services.review_is_open(round_, unit.category.lead_department)
-    return {
-        "round": round_, "unit": unit, "review": review,
-        "revision": review.revision if review else 0,
-        "report": report, "sections": sections, "gaps": gaps, "provincial": provincial,
-        "provincial_findings": ProvincialFinding.objects.filter(
-            report__in=provincial).select_related("county", "problem_kind", "report__province"),
-        "areas": areas, "grade_choices": GRADE_CHOICES,
-        # The national information system's county figures, with their source.
-        "national_figures": _national_figures(counties, round_.year),
-        "activities": review.activities.select_related("recorded_by") if review else [],
-        "problems": _findings(request, SeriousProblem.objects.filter(
-            round=round_, unit=unit).select_related("kind", "county", "recorded_by")),
-        "incidents": _findings(request, MajorIncident.objects.filter(
-            round=round_, unit=unit).select_related("county", "recorded_by")),
-        "sub_report_form": SubReportForm(initial={
-            "basic_situation": sub_report.basic_situation if sub_report else "",
-            "problems": sub_report.problems if sub_report else "",
-            "suggestions": sub_report.suggestions if sub_report else "",
-        }),
-        "activity_form": ActivityForm(),
-        # Their own ids (the field names stay): the two forms share field names (issue 21).
-        "problem_form": ProblemForm(kinds=round_.problem_kinds.all(), counties=counties,
-                                    auto_id="problem_%s"),
-        "incident_form": IncidentForm(counties=counties, auto_id="incident_%s"),
-        "verification_form": VerificationForm(),
-        # After the lead department's deadline (and extension) nothing is offered to edit.
-        "can_edit": (has_capability(request.user, REVIEW_UNITS) and not locked
-                     and review_open),
-        "locked": locked,
-        "closed_message": ("" if locked or review_open else services.review_closed_message(
-            round_, unit.category.lead_department)),
-        "cadres": SecondedCadre.objects.filter(round=round_, unit=unit).select_related(
-            "county", "org_check"),
-        "secretaries": FirstSecretary.objects.filter(round=round_, unit=unit).select_related(
-            "county", "org_check"),
-    }
-
-
-def _national_figures(counties, year):
-    from kaohe.directory import figures
-
-    return [(f.county, figures.describe(f))
-            for f in figures.figures_for(counties, year).values()]
-
-
-def _findings(request, findings):
-    """The unit's findings, withdrawn ones included (they stay in the history), each with
-    why the user may not withdraw it ("" when it may)."""
-    findings = list(findings.select_related("unit__category", "withdrawn_by"))
-    for finding in findings:
-        finding.withdraw_refusal = services.finding_withdraw_refusal(finding, request.user)
-    return findings
 
 
 @capability_required(VIEW_REVIEWS)
@@ -176,7 +83,23 @@ def desk(request, unit_pk):
     round_ = current_round_or_404()
     unit = get_review_unit(request.user, unit_pk, round=round_)
     log_action("review.desk.viewed", actor=request.user, target=unit)
-    return render(request, "reviews/desk.html", _desk_context(request, round_, unit))
+    desk = desk_for(request.user, round=round_, unit=unit)
+    sub_report = desk.sub_report
+    return render(request, "reviews/desk.html", {
+        **vars(desk), "grade_choices": GRADE_CHOICES,
+        "sub_report_form": SubReportForm(initial={
+            name: getattr(sub_report, name) if sub_report else ""
+            for name in ("basic_situation", "problems", "suggestions")}),
+        "activity_form": ActivityForm(),
+        # Their own ids (the field names stay): the two forms share field names (issue 21).
+        "problem_form": ProblemForm(kinds=round_.problem_kinds.all(), counties=desk.counties,
+                                    auto_id="problem_%s"),
+        "incident_form": IncidentForm(counties=desk.counties, auto_id="incident_%s"),
+        "verification_form": VerificationForm(),
+        # After the lead department's deadline (and extension) nothing is offered to edit.
+        "can_edit": (has_capability(request.user, REVIEW_UNITS) and not desk.locked
+                     and desk.review_open),
+    })
 
 
 def _editable_unit(request, unit_pk):
@@ -199,13 +122,9 @@ def grades_save(request, unit_pk):
         grade = request.POST.get(f"grade-{area.code}", "")
         if grade:
             grades[area.code] = (grade, request.POST.get(f"reason-{area.code}", ""))
-    try:
-        services.area_grades_save(review=review, actor=request.user,
-                                  revision=int_param(request.POST.get("revision")), grades=grades)
-    except services.ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("等次已保存。"))
+    run_service(request, services.area_grades_save, review=review, actor=request.user,
+                revision=int_param(request.POST.get("revision")), grades=grades,
+                success=_("等次已保存。"))
     return _back(unit, "grades")
 
 
@@ -216,14 +135,9 @@ def sub_report_save(request, unit_pk):
     review = services.review_for(round=round_, unit=unit)
     form = SubReportForm(request.POST)
     if form.is_valid():
-        try:
-            services.sub_report_save(review=review, actor=request.user,
-                                     revision=int_param(request.POST.get("revision")),
-                                     **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("考核子报告已保存。"))
+        run_service(request, services.sub_report_save, review=review, actor=request.user,
+                    revision=int_param(request.POST.get("revision")), **form.cleaned_data,
+                    success=_("考核子报告已保存。"))
     else:
         messages.error(request, _("考核子报告每部分不超过20000字。"))
     return _back(unit, "sub-report")
@@ -241,14 +155,10 @@ def verify(request, unit_pk):
                                    pairings__round=round_, pairings__unit=unit)
     form = VerificationForm(request.POST)
     if form.is_valid():
-        review = services.review_for(round=round_, unit=unit)
-        try:
-            services.verification_set(review=review, actor=request.user, indicator=indicator,
-                                      county=county, **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("核实结果已记录。"))
+        run_service(request, services.verification_set,
+                    review=services.review_for(round=round_, unit=unit), actor=request.user,
+                    indicator=indicator, county=county, **form.cleaned_data,
+                    success=_("核实结果已记录。"))
     else:
         messages.error(request, _("请选择核实结果。"))
     return _back(unit, f"indicator-{indicator.number}")
@@ -260,13 +170,9 @@ def activity_add(request, unit_pk):
     round_, unit = _editable_unit(request, unit_pk)
     form = ActivityForm(request.POST)
     if form.is_valid():
-        review = services.review_for(round=round_, unit=unit)
-        try:
-            services.activity_add(review=review, actor=request.user, **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("考核方式已记录。"))
+        run_service(request, services.activity_add,
+                    review=services.review_for(round=round_, unit=unit), actor=request.user,
+                    **form.cleaned_data, success=_("考核方式已记录。"))
     else:
         messages.error(request, _("请填写考核方式、日期和参加人员。"))
     return _back(unit, "activities")
@@ -279,13 +185,9 @@ def problem_add(request, unit_pk):
     counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
     form = ProblemForm(request.POST, kinds=round_.problem_kinds.all(), counties=counties)
     if form.is_valid():
-        try:
-            services.serious_problem_add(round=round_, unit=unit, actor=request.user,
-                                         source=FindingSource.REVIEWER, **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("突出问题已记录。"))
+        run_service(request, services.serious_problem_add, round=round_, unit=unit,
+                    actor=request.user, source=FindingSource.REVIEWER, **form.cleaned_data,
+                    success=_("突出问题已记录。"))
     else:
         messages.error(request, _("请选择突出问题类别并填写情况说明。"))
     return _back(unit, "findings")
@@ -298,13 +200,9 @@ def incident_add(request, unit_pk):
     counties = County.objects.filter(pairings__round=round_, pairings__unit=unit)
     form = IncidentForm(request.POST, counties=counties)
     if form.is_valid():
-        try:
-            services.major_incident_add(round=round_, unit=unit, actor=request.user,
-                                        source=FindingSource.REVIEWER, **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("重大涉贫事件已记录。"))
+        run_service(request, services.major_incident_add, round=round_, unit=unit,
+                    actor=request.user, source=FindingSource.REVIEWER, **form.cleaned_data,
+                    success=_("重大涉贫事件已记录。"))
     else:
         messages.error(request, _("请选择县并填写情况说明。"))
     return _back(unit, "findings")
@@ -329,13 +227,8 @@ def _withdraw(request, finding):
     if not form.is_valid():
         messages.error(request, _("请填写撤回原因（不超过500字）。"))
         return
-    try:
-        services.finding_withdraw(finding=finding, actor=request.user,
-                                  reason=form.cleaned_data["reason"])
-    except services.ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已撤回，撤回记录保留在考核台账中。"))
+    run_service(request, services.finding_withdraw, finding=finding, actor=request.user,
+                reason=form.cleaned_data["reason"], success=_("已撤回，撤回记录保留在考核台账中。"))
 
 
 # The category --------------------------------------------------------------------------
@@ -344,25 +237,30 @@ def _withdraw(request, finding):
 @capability_required(VIEW_REVIEWS)
 def category(request, lead_pk):
     round_ = current_round_or_404()
-    if request.user.role == Role.LEAD_REVIEWER and request.user.lead_department_id != lead_pk:
-        raise Http404
-    lead = get_object_or_404(lead_departments_ranked(), pk=lead_pk)
+    lead = get_object_or_404(review_lead_departments_visible_to(request.user), pk=lead_pk)
     submission = CategorySubmission.objects.filter(round=round_, lead_department=lead).first()
-    units = review_queue(round_, services.category_units(round_, lead))
+    # One page of the category's units, and the same page of its grade matrix (issue 19:
+    # a category has hundreds of units at scale; the exported report has them all).
+    page = Paginator(review_queue(round_, services.category_units(round_, lead)),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
     review_open = services.review_is_open(round_, lead)
     locked = bool(submission and submission.is_locked)
     can_edit = has_capability(request.user, REVIEW_UNITS) and not locked and review_open
-    if request.user.role != Role.LEAD_REVIEWER:
+    if not Scope.of(request.user).is_own_lead_department(lead.pk):
         log_action("review.category.viewed", actor=request.user, target=lead)
     # The grade matrix, as the exported category report has it (issue 21).
     areas = list(round_.areas.all())
-    matrix, from_snapshot = category_grade_matrix(round_, lead, submission, areas)
+    matrix, from_snapshot = category_grade_matrix(
+        round_, lead, submission, areas,
+        rows=slice((page.number - 1) * PAGE_SIZE, page.number * PAGE_SIZE))
+    missing, missing_count = (services.category_missing_first(round_, lead, limit=PAGE_SIZE)
+                              if can_edit else ([], 0))
     return render(request, "reviews/category.html", {
-        "round": round_, "lead": lead, "submission": submission, "units": units,
-        "areas": areas, "matrix_from_snapshot": from_snapshot,
+        "round": round_, "lead": lead, "submission": submission, "units": page,
+        "page": page, "areas": areas, "matrix_from_snapshot": from_snapshot,
         "matrix": [(row[1], [_grade_word(g) for g in row[2:]]) for row in matrix],
-        "area_count": round_.areas.count(),
-        "missing": services.category_missing(round_, lead) if can_edit else [],
+        "area_count": len(areas),
+        "missing": missing, "missing_more": missing_count > len(missing),
         "form": CategoryReportForm(initial={
             "overview": submission.overview if submission else "",
             "problems": submission.problems if submission else "",
@@ -383,7 +281,7 @@ def _grade_word(code: str) -> str:
 
 def _own_category(request, lead_pk):
     round_ = current_round_or_404()
-    if request.user.lead_department_id != lead_pk:
+    if not Scope.of(request.user).is_own_lead_department(lead_pk):
         raise Http404
     return services.category_submission_for(round=round_,
                                             lead_department=request.user.lead_department)
@@ -395,29 +293,17 @@ def category_save(request, lead_pk):
     submission = _own_category(request, lead_pk)
     form = CategoryReportForm(request.POST)
     if form.is_valid():
-        try:
-            services.category_report_save(submission=submission, actor=request.user,
-                                          revision=int_param(request.POST.get("revision")),
-                                          overview=form.cleaned_data["overview"],
-                                          problems=form.cleaned_data["problems"],
-                                          suggestions=form.cleaned_data["suggestions"])
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("综合考核报告已保存。"))
+        run_service(request, services.category_report_save, submission=submission,
+                    actor=request.user, revision=int_param(request.POST.get("revision")),
+                    **form.cleaned_data, success=_("综合考核报告已保存。"))
     return redirect("reviews:category", lead_pk=lead_pk)
 
 
 @capability_required(REVIEW_UNITS)
 @require_POST
 def category_submit(request, lead_pk):
-    submission = _own_category(request, lead_pk)
-    try:
-        services.category_submit(submission=submission, actor=request.user)
-    except services.ReviewError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("初步考核结果已报送考核工作组。"))
+    run_service(request, services.category_submit, submission=_own_category(request, lead_pk),
+                actor=request.user, success=_("初步考核结果已报送考核工作组。"))
     return redirect("reviews:category", lead_pk=lead_pk)
 
 
@@ -430,13 +316,9 @@ def category_return(request, lead_pk):
     if not form.is_valid():
         messages.error(request, _("请填写退回原因。"))
     else:
-        try:
-            services.category_return(submission=submission, actor=request.user,
-                                     reason=form.cleaned_data["reason"])
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已退回牵头部门。"))
+        run_service(request, services.category_return, submission=submission,
+                    actor=request.user, reason=form.cleaned_data["reason"],
+                    success=_("已退回牵头部门。"))
     return redirect("reviews:category", lead_pk=lead_pk)
 
 
@@ -517,12 +399,9 @@ def org_cadre_check(request, kind, pk):
     record = get_object_or_404(model, pk=pk, round=round_)
     form = CadreCheckForm(request.POST)
     if form.is_valid():
-        try:
-            services.cadre_check_save(record=record, actor=request.user, **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已记录%(name)s的核查情况。") % {"name": record.name})
+        run_service(request, services.cadre_check_save, record=record, actor=request.user,
+                    **form.cleaned_data,
+                    success=_("已记录%(name)s的核查情况。") % {"name": record.name})
     else:
         messages.error(request, f"{record.name}：" + "；".join(
             " ".join(errors) for errors in form.errors.values()))
@@ -552,13 +431,8 @@ def military_add(request, unit_pk):
         units_visible_to(request.user, round=round_).filter(category__ranked=False), pk=unit_pk)
     form = InspectionForm(request.POST)
     if form.is_valid():
-        try:
-            services.inspection_add(round=round_, unit=unit, actor=request.user,
-                                    **form.cleaned_data)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("检查督导情况已记录。"))
+        run_service(request, services.inspection_add, round=round_, unit=unit,
+                    actor=request.user, **form.cleaned_data, success=_("检查督导情况已记录。"))
     else:
         messages.error(request, _("请填写检查日期、检查人员和检查情况。"))
     return redirect("reviews:military")

@@ -12,6 +12,7 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.audit.services import log_action
+from kaohe.lib.http import run_service, show_refusal
 from kaohe.rounds import services
 from kaohe.rounds.forms import (
     IndicatorForm,
@@ -82,23 +83,17 @@ def _scheme_part_edit(request, round_, form, *, save, saved, template, context=N
     try:
         services.check_scheme_editable(round_)
     except services.RoundError as exc:
-        _show_errors(request, exc)
+        show_refusal(request, exc)
         return redirect("rounds:detail", year=round_.year)
     if request.method == "POST" and form.is_valid():
         try:
             save({f: form.cleaned_data[f] for f in form.Meta.fields})
         except services.RoundError as exc:
-            _show_errors(request, exc)
+            show_refusal(request, exc)
         else:
             messages.success(request, saved)
         return redirect("rounds:detail", year=round_.year)
     return render(request, template, {"round": round_, "form": form, **(context or {})})
-
-
-def _show_errors(request, exc):
-    """Every message of a refusal (a RoundError or a ValidationError) on the next page."""
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @capability_required(MANAGE_ROUNDS)
@@ -111,12 +106,8 @@ def schedule_edit(request, year):
         return redirect("rounds:detail", year=year)
     form = ScheduleForm(request.POST or None, steps=round_.steps.all())
     if request.method == "POST" and form.is_valid():
-        try:
-            services.round_update_schedule(round=round_, dues=form.dues(), actor=request.user)
-        except services.RoundError as exc:
-            _show_errors(request, exc)
-        else:
-            messages.success(request, _("工作进度安排已保存。"))
+        run_service(request, services.round_update_schedule, round=round_, dues=form.dues(),
+                    actor=request.user, success=_("工作进度安排已保存。"))
         return redirect("rounds:detail", year=year)
     return render(request, "rounds/schedule_edit.html", {"round": round_, "form": form})
 
@@ -132,7 +123,7 @@ def method_detail(request, year):
             try:
                 services.check_scheme_editable(round_)
             except services.RoundError as exc:
-                _show_errors(request, exc)
+                show_refusal(request, exc)
         return redirect("rounds:method", year=year)
     form = MethodForm(request.POST or None, initial=MethodForm.initial_from(round_.method))
     if request.method == "POST" and form.is_valid():
@@ -162,7 +153,7 @@ def round_copy_view(request, year):
             new = services.round_copy(source=source, year=form.cleaned_data["year"],
                                       actor=request.user)
         except ValidationError as exc:
-            _show_errors(request, exc)
+            show_refusal(request, exc)
         else:
             messages.success(
                 request, _("已复制为%(year)s年度考核，请核对并修改。") % {"year": new.year}
@@ -185,15 +176,10 @@ def round_activate_view(request, year):
     if request.method == "POST":
         if request.POST.get("confirm") != "1":
             messages.error(request, _("请勾选确认后再启动。"))
-        else:
-            try:
-                services.round_activate(round=round_, actor=request.user)
-            except services.RoundError as exc:
-                _show_errors(request, exc)
-            else:
-                messages.success(request, _("%(year)s年度考核已启动，各单位从现在起可见。")
-                                 % {"year": round_.year})
-                return redirect("rounds:detail", year=year)
+        elif run_service(request, services.round_activate, round=round_, actor=request.user,
+                         success=_("%(year)s年度考核已启动，各单位从现在起可见。")
+                         % {"year": round_.year}):
+            return redirect("rounds:detail", year=year)
     others = Round.objects.filter(status=RoundStatus.ACTIVE).exclude(pk=round_.pk)
     return render(request, "rounds/activate.html", {
         "round": round_, "missing": services.round_readiness(round_), "others": others,
@@ -208,11 +194,6 @@ def round_close_view(request, year):
     if request.POST.get("confirm") != "1":
         messages.error(request, _("请勾选确认后再结束。"))
         return redirect("rounds:detail", year=year)
-    try:
-        services.round_close(round=round_, actor=request.user)
-    except services.RoundError as exc:
-        _show_errors(request, exc)
-    else:
-        messages.success(request, _("%(year)s年度考核已结束，今后只能查阅。")
-                         % {"year": round_.year})
+    run_service(request, services.round_close, round=round_, actor=request.user,
+                success=_("%(year)s年度考核已结束，今后只能查阅。") % {"year": round_.year})
     return redirect("rounds:detail", year=year)

@@ -3,6 +3,9 @@
 A report is edited as a draft, then submitted: submitting locks it and keeps a
 snapshot as a numbered version. The lead department may return a submitted self-report
 for revision with a reason; the next submission makes the next version.
+
+Its length (over 400 lines) is the two reports, their versions and their attachments, which
+reference each other and migrate together.
 """
 
 from decimal import Decimal

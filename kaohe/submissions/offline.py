@@ -3,6 +3,9 @@
 A county office may have no network when it writes its report: it downloads the
 workbook, fills it and uploads it. The upload is checked whole first; any error names
 its sheet, row and column, and a workbook with any error changes nothing.
+
+Its length (over 400 lines) is one format: writing the workbook and reading it back share
+the sheet layout, so they stay together.
 """
 
 import datetime

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from kaohe.accounts.models import Role
+from kaohe.accounts.scope import Reach, Scope
 from kaohe.lib import clock
 from kaohe.submissions import deadlines
 from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
@@ -26,7 +26,7 @@ def reminder_for(user, round_) -> Reminder | None:
     are released its self-report is no longer asked for, and of two reminders the one due
     sooner is given."""
     reminder = _report_reminder(user, round_)
-    if user.role != Role.UNIT or not user.unit_id:
+    if Scope.of(user).reach is not Reach.UNIT:
         return reminder
     from kaohe.grading.selectors import released_version
     from kaohe.outcomes.reminders import rectification_reminder
@@ -45,14 +45,15 @@ def reminder_for(user, round_) -> Reminder | None:
 def _report_reminder(user, round_) -> Reminder | None:
     if round_ is None:
         return None
-    if user.role == Role.UNIT:
+    reach = Scope.of(user).reach
+    if reach is Reach.UNIT:
         step = round_.steps.get(code="self_report")
         done = SelfReport.objects.filter(round=round_, unit=user.unit,
                                          status=ReportStatus.SUBMITTED).exists()
         due = deadlines.deadline_for(step, unit=user.unit)
         what = _("本单位自评报告")
         counts = None
-    elif user.role == Role.PROVINCE:
+    elif reach is Reach.PROVINCE:
         step = round_.steps.get(code="provincial_report")
         expected = (round_.pairings.filter(county__province=user.province)
                     .values("unit").distinct().count())

@@ -2,10 +2,10 @@
 
 from collections import defaultdict
 
+from django.db.models import Q
 from django.http import Http404
 
-from kaohe.accounts.models import Role
-from kaohe.directory.selectors import units_visible_to
+from kaohe.accounts.scope import CADRES, PROVINCIAL_REPORTS, SELF_REPORTS, Scope
 from kaohe.launch.selectors import refined_answers_for_report, refined_items_by_indicator
 from kaohe.submissions import services
 from kaohe.submissions.models import (
@@ -16,23 +16,15 @@ from kaohe.submissions.models import (
     SelfReport,
 )
 
-_SEE_ALL = {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP}
-# The organization department is no reviewer of reports: it reads the cadres only.
-_REVIEWERS = {Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}
+# Who reads which report or cadre: kaohe.accounts.scope. Reviewers see a report while it
+# stands submitted, never a draft in progress (a returned report is back with its unit until
+# it is submitted again); the organization department reads the cadres only.
+_SUBMITTED = Q(status=ReportStatus.SUBMITTED)
 
 
 def self_reports_visible_to(user, *, round):
     reports = SelfReport.objects.filter(round=round).select_related("unit", "unit__category")
-    if user.role in _SEE_ALL:
-        return reports
-    if user.role == Role.UNIT:
-        return reports.filter(unit_id=user.unit_id)
-    if user.role in _REVIEWERS:
-        # Reviewers see a report while it stands submitted, never a draft in progress (a
-        # returned report is back with its unit until it is submitted again).
-        return reports.filter(unit__in=units_visible_to(user, round=round),
-                              status=ReportStatus.SUBMITTED)
-    return reports.none()
+    return Scope.of(user).filter(reports, SELF_REPORTS, handed_over=_SUBMITTED)
 
 
 def get_self_report_for_user(user, pk, *, round) -> SelfReport:
@@ -46,14 +38,8 @@ def provincial_reports_visible_to(user, *, round):
     reports = ProvincialReport.objects.filter(round=round).select_related(
         "unit", "unit__category", "province"
     )
-    if user.role in _SEE_ALL:
-        return reports
-    if user.role == Role.PROVINCE:
-        return reports.filter(province_id=user.province_id)
-    if user.role in _REVIEWERS:
-        return reports.filter(unit__in=units_visible_to(user, round=round),
-                              status=ReportStatus.SUBMITTED)
-    return reports.none()
+    return Scope.of(user).filter(reports, PROVINCIAL_REPORTS, province="province",
+                                 handed_over=_SUBMITTED)
 
 
 def get_provincial_report_for_user(user, pk, *, round) -> ProvincialReport:
@@ -66,12 +52,8 @@ def get_provincial_report_for_user(user, pk, *, round) -> ProvincialReport:
 def cadres_visible_to(user, *, round):
     cadres = SecondedCadre.objects.filter(round=round).select_related("unit", "county")
     secretaries = FirstSecretary.objects.filter(round=round).select_related("unit", "county")
-    if user.role in _SEE_ALL or user.role == Role.ORG_DEPARTMENT:
-        return cadres, secretaries
-    units = units_visible_to(user, round=round)
-    if user.role in {Role.UNIT, Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR}:
-        return cadres.filter(unit__in=units), secretaries.filter(unit__in=units)
-    return cadres.none(), secretaries.none()
+    scope = Scope.of(user)
+    return scope.filter(cadres, CADRES), scope.filter(secretaries, CADRES)
 
 
 def late_self_reports(round, units):

@@ -17,6 +17,7 @@ from kaohe.directory.models import County
 from kaohe.launch import selectors as launch_selectors
 from kaohe.launch import services as launch_services
 from kaohe.lib import clock
+from kaohe.lib.errors import ServiceError
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Indicator, Source
 from kaohe.submissions import deadlines
@@ -41,7 +42,7 @@ from kaohe.submissions.models import (
 MAX_ANSWER_CHARS = 20_000
 
 
-class SubmissionError(Exception):
+class SubmissionError(ServiceError):
     """A request the rules refuse; the message is for the user (Chinese)."""
 
 
@@ -255,6 +256,20 @@ def self_report_attach(*, report: SelfReport, actor, indicator, requirement, cou
                data={"indicator": indicator.number, "evidence": str(evidence.pk),
                      "requirement": requirement.name if requirement else None})
     return attachment
+
+
+@transaction.atomic
+def self_report_add_link(*, report: SelfReport, actor, indicator, requirement, county,
+                         url: str, title: str) -> EvidenceAttachment:
+    """Add a link (a news report, another page) as the unit's evidence and attach it, in
+    one act: a refused attach leaves no link behind. A bad link raises the evidence
+    service's ValidationError, a refused attach a SubmissionError."""
+    from kaohe.evidence.services import evidence_add_link
+
+    evidence = evidence_add_link(round=report.round, owner=report.unit, url=url, title=title,
+                                 actor=actor)
+    return self_report_attach(report=report, actor=actor, indicator=indicator,
+                              requirement=requirement, county=county, evidence=evidence)
 
 
 @transaction.atomic

@@ -4,9 +4,7 @@ import uuid
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,13 +25,12 @@ from kaohe.accounts.capabilities import (
     capability_required,
     has_capability,
 )
-from kaohe.accounts.models import Role
+from kaohe.accounts.scope import UNITS, Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, County, LeadDepartment, Pairing, Province, Unit
 from kaohe.directory.selectors import units_visible_to
 from kaohe.evidence.selectors import evidence_visible_to
-from kaohe.evidence.services import evidence_add_link
-from kaohe.lib.http import current_round_or_404, int_param
+from kaohe.lib.http import current_round_or_404, int_param, run_service, show_refusal
 from kaohe.rounds.models import EvidenceRequirement, Indicator
 from kaohe.submissions import deadlines, lateness, offline, services
 from kaohe.submissions.forms import (
@@ -73,18 +70,13 @@ MAX_OFFLINE_BYTES = 10 * 1024 * 1024
 PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
 
 
-
-def _fail(request, exc):
-    messages.error(request, str(exc))
-
-
 # Self-reports --------------------------------------------------------------------------
 
 
 @capability_required(VIEW_SELF_REPORTS)
 def self_report_index(request):
     round_ = current_round_or_404()
-    if request.user.role == Role.UNIT:
+    if has_capability(request.user, EDIT_SELF_REPORT):  # a unit: straight to its own report
         report = services.self_report_for(round=round_, unit=request.user.unit)
         return redirect("submissions:self_report", pk=report.pk)
     reports = self_reports_visible_to(request.user, round=round_).select_related(
@@ -108,7 +100,7 @@ def self_report_detail(request, pk):
     # After the deadline (and any extension) the page offers no editing the server refuses.
     can_edit = (has_capability(request.user, EDIT_SELF_REPORT) and report.is_editable
                 and is_open)
-    if request.user.role != Role.UNIT:
+    if not Scope.of(request.user).is_own_unit(report.unit_id):
         log_action("self_report.viewed", actor=request.user, target=report)
     return render(request, "submissions/self_report.html", {
         "round": round_, "report": report, "sections": sections, "gaps": gaps,
@@ -143,15 +135,9 @@ def _save_texts(request, report) -> bool:
                if key.startswith("refined-")}
     if not answers and not refined and "summary" not in request.POST:
         return True
-    try:
-        services.self_report_save(report=report, actor=request.user,
-                                  revision=int_param(request.POST.get("revision")),
-                                  summary=request.POST.get("summary"), answers=answers,
-                                  refined=refined)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-        return False
-    return True
+    return run_service(request, services.self_report_save, report=report, actor=request.user,
+                       revision=int_param(request.POST.get("revision")),
+                       summary=request.POST.get("summary"), answers=answers, refined=refined)
 
 
 @capability_required(EDIT_SELF_REPORT)
@@ -185,71 +171,51 @@ def self_report_submit(request, pk):
         url = reverse("submissions:self_report", kwargs={"pk": report.pk})
         return redirect(f"{url}?confirm=1#submit")
     except services.SubmissionError as exc:
-        _fail(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("自评报告已提交，报送牵头部门并抄送国务院扶贫办。"))
     return _back(report)
+
+
+def _posted_slot(request, report) -> dict:
+    """The indicator, evidence requirement and county a form attaches evidence to (404 for
+    an indicator of another round or a requirement of another indicator)."""
+    indicator = get_object_or_404(Indicator, pk=int_param(request.POST.get("indicator")),
+                                  round=report.round)
+    requirement = county = None
+    if request.POST.get("requirement"):
+        requirement = get_object_or_404(EvidenceRequirement,
+                                        pk=int_param(request.POST.get("requirement")),
+                                        indicator=indicator)
+    if request.POST.get("county"):
+        county = get_object_or_404(County, pk=int_param(request.POST.get("county")))
+    return {"indicator": indicator, "requirement": requirement, "county": county}
 
 
 @capability_required(EDIT_SELF_REPORT)
 @require_POST
 def self_report_attach(request, pk):
     report = _own_report(request, pk)
-    indicator = get_object_or_404(Indicator, pk=int_param(request.POST.get("indicator")),
-                                  round=report.round)
-    requirement = None
-    if request.POST.get("requirement"):
-        requirement = get_object_or_404(EvidenceRequirement,
-                                        pk=int_param(request.POST.get("requirement")),
-                                        indicator=indicator)
-    county = None
-    if request.POST.get("county"):
-        county = get_object_or_404(County, pk=int_param(request.POST.get("county")))
+    slot = _posted_slot(request, report)
     evidence = get_object_or_404(evidence_visible_to(request.user),
                                  pk=request.POST.get("evidence"))
-    if not _save_texts(request, report):
-        return _back(report, f"indicator-{indicator.number}")
-    try:
-        services.self_report_attach(report=report, actor=request.user, indicator=indicator,
-                                    requirement=requirement, county=county, evidence=evidence)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已附上“%(name)s”。") % {"name": evidence.original_name})
-    return _back(report, f"indicator-{indicator.number}")
+    if _save_texts(request, report):
+        run_service(request, services.self_report_attach, report=report, actor=request.user,
+                    evidence=evidence, **slot,
+                    success=_("已附上“%(name)s”。") % {"name": evidence.original_name})
+    return _back(report, f"indicator-{slot['indicator'].number}")
 
 
 @capability_required(EDIT_SELF_REPORT)
 @require_POST
 def self_report_add_link(request, pk):
     report = _own_report(request, pk)
-    indicator = get_object_or_404(Indicator, pk=int_param(request.POST.get("indicator")),
-                                  round=report.round)
-    requirement = None
-    if request.POST.get("requirement"):
-        requirement = get_object_or_404(EvidenceRequirement,
-                                        pk=int_param(request.POST.get("requirement")),
-                                        indicator=indicator)
-    county = None
-    if request.POST.get("county"):
-        county = get_object_or_404(County, pk=int_param(request.POST.get("county")))
-    if not _save_texts(request, report):
-        return _back(report, f"indicator-{indicator.number}")
-    try:
-        with transaction.atomic():  # a refused attach leaves no orphan link behind
-            evidence = evidence_add_link(round=report.round, owner=report.unit,
-                                         url=request.POST.get("link_url", ""),
-                                         title=request.POST.get("link_title", ""),
-                                         actor=request.user)
-            services.self_report_attach(report=report, actor=request.user, indicator=indicator,
-                                        requirement=requirement, county=county, evidence=evidence)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _("已添加链接。"))
-    return _back(report, f"indicator-{indicator.number}")
+    slot = _posted_slot(request, report)
+    if _save_texts(request, report):
+        run_service(request, services.self_report_add_link, report=report, actor=request.user,
+                    url=request.POST.get("link_url", ""),
+                    title=request.POST.get("link_title", ""), **slot, success=_("已添加链接。"))
+    return _back(report, f"indicator-{slot['indicator'].number}")
 
 
 @capability_required(EDIT_SELF_REPORT)
@@ -257,14 +223,9 @@ def self_report_add_link(request, pk):
 def self_report_detach(request, pk, attachment_pk):
     report = _own_report(request, pk)
     attachment = get_object_or_404(EvidenceAttachment, pk=attachment_pk, report=report)
-    if not _save_texts(request, report):
-        return _back(report, f"indicator-{attachment.indicator.number}")
-    try:
-        services.self_report_detach(report=report, actor=request.user, attachment=attachment)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已移除。"))
+    if _save_texts(request, report):
+        run_service(request, services.self_report_detach, report=report, actor=request.user,
+                    attachment=attachment, success=_("已移除。"))
     return _back(report, f"indicator-{attachment.indicator.number}")
 
 
@@ -276,13 +237,8 @@ def self_report_return(request, pk):
     if not form.is_valid():
         messages.error(request, _("请填写退回原因。"))
         return _back(report)
-    try:
-        services.self_report_return(report=report, actor=request.user,
-                                    reason=form.cleaned_data["reason"])
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已退回修改。"))
+    run_service(request, services.self_report_return, report=report, actor=request.user,
+                reason=form.cleaned_data["reason"], success=_("已退回修改。"))
     return _back(report)
 
 
@@ -291,7 +247,7 @@ def self_report_version(request, pk, number):
     round_ = current_round_or_404()
     report = get_self_report_for_user(request.user, pk, round=round_)
     version = get_object_or_404(report.versions, number=number)
-    if request.user.role != Role.UNIT:
+    if not Scope.of(request.user).is_own_unit(report.unit_id):
         log_action("self_report.version_viewed", actor=request.user, target=report,
                    data={"version": number})
     return render(request, "submissions/self_report_version.html",
@@ -307,12 +263,8 @@ def self_report_version(request, pk, number):
 @capability_required(VIEW_PROVINCIAL_REPORTS)
 def provincial_index(request):
     round_ = current_round_or_404()
-    if request.user.role == Role.PROVINCE:
-        units = (
-            Unit.objects.filter(pairings__round=round_,
-                                pairings__county__province=request.user.province)
-            .distinct().select_related("category").order_by("category__order", "code")
-        )
+    if has_capability(request.user, EDIT_PROVINCIAL_REPORT):  # a province: the units in it
+        units = units_visible_to(request.user, round=round_).order_by("category__order", "code")
         reports = {r.unit_id: r for r in provincial_reports_visible_to(request.user,
                                                                        round=round_)}
         rows = [{"unit": u, "report": reports.get(u.pk)} for u in units]
@@ -341,7 +293,7 @@ def provincial_start(request, unit_pk):
         report = services.provincial_report_start(round=round_, province=request.user.province,
                                                   unit=unit, actor=request.user)
     except services.SubmissionError as exc:
-        _fail(request, exc)
+        show_refusal(request, exc)
         return redirect("submissions:provincial_reports")
     return redirect("submissions:provincial_report", pk=report.pk)
 
@@ -393,7 +345,7 @@ def provincial_detail(request, pk):
     finding_form = FindingForm(counties=County.objects.filter(pk__in=[o.county_id
                                                                       for o in outcomes]),
                                problem_kinds=round_.problem_kinds.all())
-    if request.user.role != Role.PROVINCE:
+    if not Scope.of(request.user).is_own_province(report.province_id):
         log_action("provincial_report.viewed", actor=request.user, target=report)
     return render(request, "submissions/provincial_report.html", {
         "is_open": is_open,
@@ -439,16 +391,10 @@ def provincial_save(request, pk):
             for f in [form, *outcome_forms.values()] for name, errors in f.errors.items()
         ))
         return redirect("submissions:provincial_report", pk=report.pk)
-    try:
-        services.provincial_report_save(
-            report=report, actor=request.user, revision=int_param(request.POST.get("revision")),
-            fields=form.cleaned_data,
-            outcomes={cid: f.values() for cid, f in outcome_forms.items()},
-        )
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已保存。"))
+    run_service(request, services.provincial_report_save, report=report, actor=request.user,
+                revision=int_param(request.POST.get("revision")), fields=form.cleaned_data,
+                outcomes={cid: f.values() for cid, f in outcome_forms.items()},
+                success=_("已保存。"))
     return redirect("submissions:provincial_report", pk=report.pk)
 
 
@@ -456,13 +402,9 @@ def provincial_save(request, pk):
 @require_POST
 def provincial_submit(request, pk):
     report = _own_provincial(request, pk)
-    try:
-        services.provincial_report_submit(report=report, actor=request.user,
-                                          revision=int_param(request.POST.get("revision")))
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("省级总结报告已报送国务院扶贫办。"))
+    run_service(request, services.provincial_report_submit, report=report, actor=request.user,
+                revision=int_param(request.POST.get("revision")),
+                success=_("省级总结报告已报送国务院扶贫办。"))
     return redirect("submissions:provincial_report", pk=report.pk)
 
 
@@ -476,13 +418,8 @@ def provincial_finding_add(request, pk):
     if not form.is_valid():
         messages.error(request, _("请完整填写问题或事件的县、类型和情况说明。"))
     else:
-        try:
-            services.provincial_finding_add(report=report, actor=request.user,
-                                            **form.cleaned_data)
-        except services.SubmissionError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已记录。"))
+        run_service(request, services.provincial_finding_add, report=report,
+                    actor=request.user, **form.cleaned_data, success=_("已记录。"))
     return redirect("submissions:provincial_report", pk=report.pk)
 
 
@@ -506,13 +443,9 @@ def provincial_attach(request, pk):
     if not form.is_valid():
         messages.error(request, _("请选择材料类别和适用的县。"))
         return _provincial_back(report)
-    try:
-        services.provincial_attach(report=report, actor=request.user, **form.cleaned_data,
-                                   evidence=evidence)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已附上“%(name)s”。") % {"name": evidence.original_name})
+    run_service(request, services.provincial_attach, report=report, actor=request.user,
+                **form.cleaned_data, evidence=evidence,
+                success=_("已附上“%(name)s”。") % {"name": evidence.original_name})
     return _provincial_back(report)
 
 
@@ -521,12 +454,8 @@ def provincial_attach(request, pk):
 def provincial_detach(request, pk, attachment_pk):
     report = _own_provincial(request, pk)
     attachment = get_object_or_404(ProvincialAttachment, pk=attachment_pk, report=report)
-    try:
-        services.provincial_detach(report=report, actor=request.user, attachment=attachment)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已移除。"))
+    run_service(request, services.provincial_detach, report=report, actor=request.user,
+                attachment=attachment, success=_("已移除。"))
     return _provincial_back(report)
 
 
@@ -570,13 +499,8 @@ def _cadre_form_submit(request, form_class, prefix, service):
     counties = County.objects.filter(pairings__round=round_, pairings__unit=request.user.unit)
     form = form_class(request.POST, counties=counties, prefix=prefix)
     if form.is_valid():
-        try:
-            service(round=round_, unit=request.user.unit, actor=request.user,
-                    **form.cleaned_data)
-        except services.SubmissionError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已添加。"))
+        run_service(request, service, round=round_, unit=request.user.unit, actor=request.user,
+                    **form.cleaned_data, success=_("已添加。"))
     else:
         messages.error(request, _("填写有误：") + "；".join(
             f"{form.fields[name].label}：{' '.join(errors)}"
@@ -604,12 +528,8 @@ def cadre_remove(request, kind, pk):
     if model is None:
         raise Http404
     record = get_object_or_404(model, pk=pk, unit=request.user.unit)
-    try:
-        services.cadre_remove(record=record, actor=request.user)
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已删除。"))
+    run_service(request, services.cadre_remove, record=record, actor=request.user,
+                success=_("已删除。"))
     return redirect("submissions:cadres")
 
 
@@ -624,14 +544,9 @@ def cadre_withdraw(request, kind, pk):
     if not form.is_valid():
         messages.error(request, _("请填写撤回原因（不超过500字）。"))
         return redirect("submissions:cadres")
-    try:
-        services.cadre_withdraw(record=record, actor=request.user,
-                                reason=form.cleaned_data["reason"])
-    except services.SubmissionError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("已撤回%(name)s，撤回原因中央组织部可见。")
-                         % {"name": record.name})
+    run_service(request, services.cadre_withdraw, record=record, actor=request.user,
+                reason=form.cleaned_data["reason"],
+                success=_("已撤回%(name)s，撤回原因中央组织部可见。") % {"name": record.name})
     return redirect("submissions:cadres")
 
 
@@ -651,7 +566,7 @@ def deadline_overview(request):
                "late_units": late_units,
                "can_extend": has_capability(request.user, MANAGE_DEADLINES),
                "extension_form": ExtensionForm()}
-    if request.user.role == Role.OFFICE:
+    if Scope.of(request.user).sees_all(UNITS):  # the office: every province, every extension
         expected = (
             Pairing.objects.filter(round=round_, unit__active=True)
             .values("county__province").annotate(units=Count("unit", distinct=True))
@@ -697,15 +612,11 @@ def extension_grant(request):
     if not form.is_valid():
         messages.error(request, _("请填写延期日期和原因。"))
     else:
-        try:
-            services.extension_grant(step=step, actor=request.user, unit=unit,
-                                     province=province, lead_department=lead_department,
-                                     **form.cleaned_data)
-        except services.SubmissionError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("已准予%(who)s延期至%(day)s。") % {
-                "who": unit or province or lead_department, "day": form.cleaned_data["until"]})
+        run_service(request, services.extension_grant, step=step, actor=request.user,
+                    unit=unit, province=province, lead_department=lead_department,
+                    **form.cleaned_data, success=_("已准予%(who)s延期至%(day)s。") % {
+                        "who": unit or province or lead_department,
+                        "day": form.cleaned_data["until"]})
     return redirect(back)
 
 
@@ -785,7 +696,7 @@ def _import_offline(request, importer, report) -> None:
     except offline.OfflineImportError as exc:
         messages.error(request, _("未导入任何内容：") + str(exc))
     except services.SubmissionError as exc:
-        _fail(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("已导入离线填报表。"))
 

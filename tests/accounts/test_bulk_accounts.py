@@ -202,6 +202,43 @@ def test_the_letters_download_once_and_only_by_their_maker(personas, world, logi
     assert AuditEntry.objects.filter(action="document.downloaded").count() == 1
 
 
+def test_taking_the_letters_is_one_service_with_its_audit_entry(
+        personas, world, letters, django_capture_on_commit_callbacks):
+    """The download's workflow (issue 22, item 4): once, to the maker, logged, the file gone."""
+    from django.core.files.storage import default_storage
+
+    bulk.accounts_open(actor=personas["system_admin"])
+    export = letters()
+    name = export.storage_name
+    other = User.objects.create(username="sys2", role=Role.SYSTEM_ADMIN)
+    assert bulk.letters_take(export_id=export.pk, actor=other) is None
+    with pytest.raises(PermissionDenied):
+        bulk.letters_take(export_id=export.pk, actor=personas["security_admin"])
+    assert not AuditEntry.objects.filter(action="document.downloaded").exists()
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes after the commit
+        taken, data = bulk.letters_take(export_id=export.pk, actor=personas["system_admin"])
+    assert taken.pk == export.pk and data[:5] == b"%PDF-"
+    assert not default_storage.exists(name)
+    assert bulk.letters_take(export_id=export.pk, actor=personas["system_admin"]) is None
+    entry = AuditEntry.objects.get(action="document.downloaded")
+    assert (entry.actor, entry.data["once"]) == (personas["system_admin"], True)
+
+
+def test_expired_letters_are_purged_and_not_handed_out(personas, world, letters):
+    import datetime
+
+    from kaohe.lib import clock
+
+    bulk.accounts_open(actor=personas["system_admin"])
+    export = letters()
+    Export.objects.filter(pk=export.pk).update(
+        expires_at=clock.now() - datetime.timedelta(minutes=1))
+    assert bulk.letters_take(export_id=export.pk, actor=personas["system_admin"]) is None
+    export.refresh_from_db()
+    assert (export.status, export.storage_name) == (ExportStatus.EXPIRED, "")
+    assert not AuditEntry.objects.filter(action="document.downloaded").exists()
+
+
 def test_the_pages_open_accounts_grant_roles_and_queue_letters(
         personas, world, login, django_capture_on_commit_callbacks):
     sysadmin = login(personas["system_admin"])

@@ -217,7 +217,7 @@ def test_the_security_admin_resets_a_lost_device(client, personas):
     assert client.get(reverse("home")).status_code == 200
     assert TOTPDevice.objects.filter(user=office).exists()
 
-    assert services.reset_two_factor(office, admin) == 1
+    assert services.reset_two_factor(user=office, actor=admin) == 1
 
     assert not TOTPDevice.objects.filter(user=office).exists()
     # The sessions of the user end; the next sign-in enrols a new device.
@@ -235,7 +235,7 @@ def test_only_the_security_admin_may_reset_a_device(personas, persona):
     office = personas["office"]
     _confirmed_device(office)
     with pytest.raises(PermissionDenied):
-        services.reset_two_factor(office, personas[persona])
+        services.reset_two_factor(user=office, actor=personas[persona])
     assert TOTPDevice.objects.filter(user=office).exists()
     assert not AuditEntry.objects.filter(action="auth.two_factor.reset").exists()
 

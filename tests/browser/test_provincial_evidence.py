@@ -11,7 +11,7 @@ from kaohe.submissions import services
 from kaohe.submissions.models import ProvincialAttachment, ReportStatus
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
-from tests.evidence.factories import pdf_bytes
+from tests.evidence.factories import pdf_bytes, use_data_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def within_the_step(settings, tmp_path):
     settings.KAOHE_TODAY = "2017-12-15"
-    settings.DATA_DIR = tmp_path / "data"
+    use_data_dir(settings, tmp_path / "data")
 
 
 def test_a_province_attaches_its_approval_document_and_evidence_and_submits(

@@ -8,7 +8,7 @@ from kaohe.outcomes import services
 from kaohe.outcomes.models import ItemStatus, RectificationAttachment, RectificationEvent
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
-from tests.evidence.factories import pdf_bytes
+from tests.evidence.factories import pdf_bytes, use_data_dir
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def within_the_steps(settings, tmp_path):
     """Autouse fixtures come first: results are reviewed and released within their steps."""
     settings.KAOHE_TODAY = "2018-01-10"
-    settings.DATA_DIR = tmp_path / "data"
+    use_data_dir(settings, tmp_path / "data")
 
 
 def test_unit_resubmits_with_a_file_after_not_accepted_and_the_history_is_kept(

@@ -4,6 +4,7 @@ the filled rectangles (lines) with their colour. Millimetres from the page's top
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 from pypdf import PdfReader
@@ -19,6 +20,7 @@ class Glyphs:
     size: float     # pt, the effective size
     font: str
     colour: tuple
+    angle: float = 0.0  # degrees, anticlockwise, of the text's direction on the page
 
 
 @dataclass
@@ -71,7 +73,7 @@ def measure(page) -> tuple[list[Glyphs], list[Rect]]:
         scale = (m[2] ** 2 + m[3] ** 2) ** 0.5
         name = str(font.get("/BaseFont", "")) if font else ""
         runs.append(Glyphs(t, m[4] * PT, (height - m[5]) * PT, size * scale, name,
-                           state["fill"]))
+                           state["fill"], round(math.degrees(math.atan2(m[1], m[0])), 1)))
 
     page.extract_text(visitor_operand_before=before, visitor_text=text)
     return runs, rects

@@ -180,6 +180,51 @@ def test_annexes_follow_the_signature_with_labels_and_landscape_tables():
     assert signature_page < first_annex
 
 
+def _page_number(page, index):
+    """The page number's run on a page: (its baseline's distance below the type area, where
+    it starts along the line), both on the portrait sheet. A landscape page is the sheet
+    turned a quarter clockwise, so its (x, y) is the sheet's (y, 297 − x)."""
+    runs, _ = measure(page)
+    found = [r for r in runs if r.text.replace(" ", "") == f"—{index}—"]
+    assert len(found) == 1, (index, [r.text for r in runs if "—" in r.text])
+    run = found[0]
+    if float(page.mediabox.width) > float(page.mediabox.height):
+        assert run.angle == pytest.approx(-90, abs=0.5), index   # turned with the sheet
+        return 297 - run.x - BOTTOM, run.y
+    assert run.angle == pytest.approx(0, abs=0.5), index
+    return run.y - BOTTOM, run.x
+
+
+def test_landscape_pages_have_their_numbers_where_the_portrait_pages_do():
+    """GB/T 9704 8: a landscape table's page number stands where the other pages have theirs
+    (页码位置与公文其他页码保持一致) — on the sheet: 7 mm below the type area, odd pages
+    right and even pages left, one character in."""
+    wide = Table(["名次", "单位", "类别", "得分", "等次", "说明"],
+                 [[str(i), f"单位{i}", "中央企业", "90", "好", "说明" * 20] for i in range(60)])
+    doc = _letter(attachments=["考核综合排名"], copy_to="", printed_by="",
+                  annexes=[Annex("考核综合排名", [wide], landscape=True)])
+    reader = pages(render_pdf(doc))
+    landscape = [float(p.mediabox.width) > float(p.mediabox.height) for p in reader]
+    assert landscape[:2] == [False, False] and sum(landscape) >= 4
+    dash = 0.35 * 14 * 25.4 / 72            # the 一字线 above the figures' baseline
+    starts = {}
+    for index, page in enumerate(reader, start=1):
+        below, start = _page_number(page, index)
+        assert below - dash == pytest.approx(7, abs=1), index
+        starts.setdefault((index % 2, len(str(index)), landscape[index - 1]), start)
+        if index % 2 == 0:
+            assert start == pytest.approx(LEFT + 14 * 25.4 / 72, abs=0.8), index  # 空一字
+    # Odd pages end one character in from the right: a landscape page's number starts
+    # where a portrait page's of as many digits does.
+    assert starts[(1, 1, True)] == pytest.approx(starts[(1, 1, False)], abs=0.5)
+    assert starts[(1, 1, False)] > 150
+    # The landscape pages keep nothing at their own foot.
+    for page, turned in zip(reader, landscape, strict=True):
+        if turned:
+            runs, _ = measure(page)
+            assert not [r for r in runs if "—" in r.text and r.y > 210 - 26]
+
+
 def test_the_faces_of_the_right_styles_are_embedded():
     if not all(face.path for face in fonts.faces()[:4]):
         if os.environ.get("CI") == "true":

@@ -47,17 +47,31 @@ def _flat(text: str) -> str:
 
 # Lines a PDF page draws around the text (page numbers, the 版记's date, the maker's mark
 # at the head of each page), which pypdf may read in the middle of a sentence that runs on
-# to the next page.
+# to the next page; and on the first page the 发文字号 line and a draft's 草稿 box, drawn
+# after the text and so read after its last line.
 FURNITURE = re.compile(r"\s*(—\s*\d+\s*—|\d{4}年\d{1,2}月\d{1,2}日印发"
-                       r"|.*制作\s*·\s*编号\s*K\d+)\s*")
+                       r"|.*制作\s*·\s*编号\s*K\d+|草\s*稿"
+                       r"|(?:签发人：\S*\s*)?[^\s（《》]*〔\d{4}〕\s*\d*\s*号(?:\s*签发人：.*)?)\s*")
+# The 发文机关标志 (the issuer's name, with 文件 in the 文件格式): drawn after the first
+# page's text too, but the issuer's name also stands alone as the 署名, so only the last
+# such line of the first page is the 版头's.
+_ISSUERS = "|".join(re.escape(load_plan_data()[key])
+                    for key in ("issuer_name", "leading_group_name"))
+MASTHEAD = re.compile(rf"\s*(?:{_ISSUERS})(?:文件)?\s*")
 
 
 def _document_text(data: bytes, kind: str) -> str:
     if kind != "pdf":
         return _text(data, kind)
-    pages = PdfReader(io.BytesIO(data)).pages
-    return "\n".join(line for page in pages for line in page.extract_text().splitlines()
-                     if not FURNITURE.fullmatch(line))
+    out = []
+    for index, page in enumerate(PdfReader(io.BytesIO(data)).pages):
+        found = [line for line in page.extract_text().splitlines()
+                 if not FURNITURE.fullmatch(line)]
+        masthead = [i for i, line in enumerate(found) if MASTHEAD.fullmatch(line)]
+        if index == 0 and masthead:
+            del found[masthead[-1]]
+        out += found
+    return "\n".join(out)
 
 
 @pytest.fixture
@@ -196,3 +210,40 @@ def test_the_new_papers_name_their_recipients_and_the_person_summoned(documents,
     assert world["lead_b"].name in notice
     assert f"约谈{world['unit_b'].name}分管负责同志" in notice
     assert "帮扶资金到位慢" in notice  # the problems fed back to the unit
+
+
+def _plan_sentences() -> list[str]:
+    """Each clause of the plan's sentences (grading rule, summons, major incidents)."""
+    words = load_plan_data()
+    return [part for key in ("grading_rule_text", "summons_text", "major_incident_text")
+            for part in re.split(r"[，,。；;]", words[key]) if len(part) >= 6]
+
+
+def test_no_page_or_module_types_the_plans_sentences():
+    """Pages quote the round's words as well: a sentence retyped in a template (or in any
+    module) would not follow the office's edit for a new year."""
+    package = Path(exporters.__file__).parents[2]
+    sources = [p for p in sorted(package.rglob("*"))
+               if p.suffix in (".html", ".txt", ".py")
+               and "migrations" not in p.parts and "locale" not in p.parts]
+    assert any(p.name == "summons.html" for p in sources)
+    for path in sources:
+        source = _flat(path.read_text(encoding="utf-8"))
+        for clause in _plan_sentences():
+            assert _flat(clause) not in source, (str(path.relative_to(package)), clause)
+
+
+def test_the_summons_page_quotes_the_rounds_summons_sentence(released, personas, world,
+                                                             client):
+    from django.urls import reverse
+
+    round_ = world["round"]
+    for persona in ("office", "leading_group"):
+        client.force_login(personas[persona])
+        page = _flat(client.get(reverse("outcomes:summons")).content.decode())
+        assert _flat(round_.summons_text) in page, persona
+    round_.summons_text = "对考核结果为较差等次的单位，由牵头部门约谈分管负责同志（测试）。"
+    round_.save()
+    page = _flat(client.get(reverse("outcomes:summons")).content.decode())
+    assert "由牵头部门约谈分管负责同志（测试）" in page
+    assert "经报党中央、国务院同意" not in page

@@ -221,3 +221,189 @@ def test_a_signed_letter_can_no_longer_be_edited(approved, personas, world, sequ
     # The unsigned letter of the other unit still can be.
     outcomes.feedback_update(feedback=_letter(world, "unit_a"), actor=personas["office"],
                              problems="改", suggestions="改")
+
+
+# Withdrawal (作废) -------------------------------------------------------------------------
+
+
+def _sign_letter(world, personas, unit="unit_b"):
+    with clock.on(SIGN_DAY):
+        return signing.sign_off(exporter=get_exporter("feedback_letter"),
+                                obj=_letter(world, unit), actor=personas["office"])
+
+
+def _download(personas, world, persona="office", fmt="pdf", unit="unit_b"):
+    _, rendered = services.export_now(personas[persona], get_exporter("feedback_letter"),
+                                      _letter(world, unit), fmt, round_=world["round"])
+    return re.sub(r"\s+", "", _pdf_text(rendered.data)) if fmt == "pdf" else rendered.data
+
+
+def test_the_office_withdraws_a_paper_whose_number_is_never_used_again(
+        released, personas, world, sequences):
+    signed = _sign_letter(world, personas)
+    assert signed.doc_number == "国开办函〔2018〕12号"
+    for persona in ("working_group", "leading_group", "unit_b"):
+        with pytest.raises(signing.SigningError):
+            signing.withdraw(sign_off=signed, actor=personas[persona], reason="有误")
+    with pytest.raises(signing.SigningError, match="原因"):
+        signing.withdraw(sign_off=signed, actor=personas["office"], reason="  ")
+    signed.refresh_from_db()
+    assert signed.withdrawn_at is None
+
+    with clock.on(datetime.date(2018, 2, 22)):
+        signing.withdraw(sign_off=signed, actor=personas["office"], reason="主送机关有误")
+    signed.refresh_from_db()
+    assert signed.withdrawn_by == personas["office"] and signed.withdraw_reason == "主送机关有误"
+    assert signed.withdrawn_at.date() == datetime.date(2018, 2, 22)
+    entry = AuditEntry.objects.get(action="document.withdrawn")
+    assert entry.actor == personas["office"]
+    assert entry.data["doc_number"] == "国开办函〔2018〕12号"
+    assert entry.data["reason"] == "主送机关有误"
+
+    # Later downloads never give the withdrawn paper again: the letter is a draft until
+    # it is signed off anew (and says so).
+    text = _download(personas, world)
+    assert "国开办函〔2018〕12号" not in text and "草稿" in text
+    assert "国开办函〔2018〕12号" not in _download(personas, world, persona="unit_b")
+
+    # A new sign-off follows with the next number; 12 stays the withdrawn paper's.
+    with clock.on(datetime.date(2018, 2, 23)):
+        again = signing.sign_off(exporter=get_exporter("feedback_letter"),
+                                 obj=_letter(world), actor=personas["office"])
+    assert again.doc_number == "国开办函〔2018〕13号"
+    assert SignOff.objects.filter(object_key=signed.object_key).count() == 2
+    assert "国开办函〔2018〕13号" in _download(personas, world)
+    with pytest.raises(signing.SigningError):
+        signing.sequence_save(year=2018, kind=DocumentKind.LETTER, prefix="国开办函",
+                              next_number=12, actor=personas["office"])
+
+
+def test_a_withdrawn_paper_cannot_be_withdrawn_again_nor_in_a_closed_round(
+        released, personas, world, sequences):
+    signed = _sign_letter(world, personas)
+    signing.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
+    with pytest.raises(signing.SigningError, match="已作废"):
+        signing.withdraw(sign_off=signed, actor=personas["office"], reason="再次")
+    signed.refresh_from_db()
+    assert signed.withdraw_reason == "有误"
+    other = _sign_letter(world, personas, "unit_a")
+    world["round"].status = RoundStatus.CLOSED
+    world["round"].save()
+    with pytest.raises(signing.SigningError):
+        signing.withdraw(sign_off=other, actor=personas["office"], reason="有误")
+    assert AuditEntry.objects.filter(action="document.withdrawn").count() == 1
+
+
+def test_a_stored_bulk_export_holding_the_withdrawn_paper_is_not_handed_out_again(
+        released, personas, world, sequences, login, django_capture_on_commit_callbacks,
+        settings):
+    from django.core.files.storage import default_storage
+
+    signed = _sign_letter(world, personas)
+    settings.KAOHE_TODAY = "2018-02-21"
+    with django_capture_on_commit_callbacks(execute=True):
+        export = services.request_export(personas["office"], get_exporter("feedback_letters"),
+                                         world["round"], "pdf", round_=world["round"])
+    export.refresh_from_db()
+    client = login(personas["office"])
+    url = reverse("documents:export_download", kwargs={"pk": export.pk})
+    assert client.get(url).status_code == 200
+    stored = export.storage_name
+    with django_capture_on_commit_callbacks(execute=True):
+        signing.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
+    export.refresh_from_db()
+    assert export.status == "expired" and "国开办函〔2018〕12号" in export.error
+    assert not default_storage.exists(stored)
+    assert client.get(url).status_code == 404
+
+
+def test_withdrawing_on_the_sign_off_page(released, personas, world, sequences, login):
+    signed = _sign_letter(world, personas)
+    url = reverse("documents:withdraw", kwargs={"pk": signed.pk})
+    # Nobody but the office: 404, and nothing changes.
+    for persona in ("working_group", "leading_group", "lead_reviewer", "unit_b", "auditor"):
+        assert login(personas[persona]).post(url, {"reason": "有误"}).status_code == 404
+    signed.refresh_from_db()
+    assert signed.withdrawn_at is None
+    client = login(personas["office"])
+    page = client.get(reverse("documents:sign_off")).content.decode()
+    assert url in page and 'name="reason"' in page
+    assert client.post(reverse("documents:withdraw", kwargs={"pk": 999999}),
+                       {"reason": "有误"}).status_code == 404
+    assert client.post(url, {"reason": ""}).status_code == 302
+    signed.refresh_from_db()
+    assert signed.withdrawn_at is None
+    assert client.post(url, {"reason": "主送机关有误"}).status_code == 302
+    signed.refresh_from_db()
+    withdrawn_at = signed.withdrawn_at
+    assert withdrawn_at is not None
+    page = client.get(reverse("documents:sign_off")).content.decode()
+    assert "已作废" in page and "主送机关有误" in page and "国开办函〔2018〕12号" in page
+    assert url not in page  # no second withdrawal offered
+    # A hand-made POST on the withdrawn paper changes nothing.
+    response = client.post(url, {"reason": "第二次"}, follow=True)
+    assert "已作废" in response.content.decode()
+    signed.refresh_from_db()
+    assert (signed.withdrawn_at, signed.withdraw_reason) == (withdrawn_at, "主送机关有误")
+    assert AuditEntry.objects.filter(action="document.withdrawn").count() == 1
+
+
+def test_a_withdrawn_letter_can_be_edited_again_before_release(approved, personas, world,
+                                                               sequences):
+    from kaohe.outcomes import services as outcomes
+
+    outcomes.feedback_prepare(result_set=approved, actor=personas["office"])
+    signed = _sign_letter(world, personas)
+    signing.withdraw(sign_off=signed, actor=personas["office"], reason="反馈意见需修改")
+    outcomes.feedback_update(feedback=_letter(world), actor=personas["office"],
+                             problems="修改后的问题", suggestions="修改后的建议")
+    assert _letter(world).problems == "修改后的问题"
+
+
+# Drafts ------------------------------------------------------------------------------------
+
+
+def test_a_paper_not_signed_off_shows_its_masthead_a_blank_number_and_says_draft(
+        released, personas, world, sequences):
+    """Before sign-off (or after a withdrawal) a paper is printed as it will be sent, so the
+    office sees the real layout, but its 发文字号 has no number and every page says 草稿."""
+    import docx
+
+    from kaohe.documents.pdf_render import DRAFT_HEAD
+    from tests.documents.pdf_measure import is_red, measure, pages
+
+    _, rendered = services.export_now(personas["unit_b"], get_exporter("feedback_letter"),
+                                      _letter(world), "pdf", round_=world["round"])
+    reader = pages(rendered.data)
+    runs, _ = measure(reader[0])
+    red = "".join(r.text for r in runs if is_red(r.colour))
+    assert red.replace(" ", "") == world["round"].issuer_name      # 信函格式's 版头
+    text = "".join(r.text for r in runs if not is_red(r.colour))
+    flat = re.sub(r"\s+", "", text)
+    assert "国开办函〔2018〕号" in flat                                 # the number left blank
+    assert not re.search(r"〔2018〕\d+号", flat)
+    box = [r for r in runs if re.sub(r"\s+", "", r.text) == "草稿"]
+    assert box and box[0].y < 37 and box[0].x > 160                  # top right, above the text
+    for page in reader:
+        assert DRAFT_HEAD in "".join(r.text for r in measure(page)[0])
+    _, rendered = services.export_now(personas["office"], get_exporter("feedback_letter"),
+                                      _letter(world), "docx", round_=world["round"])
+    document = docx.Document(io.BytesIO(rendered.data))
+    for section in document.sections:
+        for header in (section.header, section.even_page_header, section.first_page_header):
+            assert [p.text for p in header.paragraphs].count(DRAFT_HEAD) == 1
+
+    # An upward report's draft leaves its 签发人 blank as well.
+    _, rendered = services.export_now(personas["office"], get_exporter("results_report"),
+                                      world["round"], "pdf", round_=world["round"])
+    flat = re.sub(r"\s+", "", _pdf_text(rendered.data))
+    assert "签发人：" in flat and "国开发〔2018〕号" in flat and "草稿" in flat
+
+    # Signed off: the number, and no word of a draft.
+    _sign_letter(world, personas)
+    flat = _download(personas, world)
+    assert "国开办函〔2018〕12号" in flat and "草稿" not in flat
+    data = _download(personas, world, fmt="docx")
+    headers = [p.text for s in docx.Document(io.BytesIO(data)).sections
+               for p in s.header.paragraphs]
+    assert not any("草稿" in text for text in headers)

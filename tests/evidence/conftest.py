@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.evidence.factories import evidence_of
+from tests.evidence.factories import evidence_of, use_data_dir
 
 
 @pytest.fixture(autouse=True)
@@ -14,8 +14,7 @@ def _uploads_open(settings):
 
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
+    return use_data_dir(settings, tmp_path / "data")
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ import uuid
 import zipfile
 import zlib
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
 from kaohe.accounts.models import Role, User
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
-from kaohe.evidence.services import files_root
 from tests.conftest import make_user
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -164,6 +165,20 @@ def upload_id(location: str) -> uuid.UUID:
     return uuid.UUID(location.rstrip("/").rsplit("/", 1)[-1])
 
 
+# A data directory of the test's own -------------------------------------------------------
+
+def use_data_dir(settings, data_dir):
+    """Use data_dir as the installation's data directory for the test, laid out as
+    kaohe.settings does: the default storage in files/, uploads in progress in
+    uploads/partial/ (they do not follow a changed DATA_DIR by themselves)."""
+    settings.DATA_DIR = data_dir
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(data_dir / "files"), "base_url": None}}}
+    settings.KAOHE_UPLOAD_STAGING_DIR = data_dir / "uploads" / "partial"
+    return data_dir
+
+
 # Evidence made directly -------------------------------------------------------------------
 
 def evidence_file(*, round, uploaded_by, unit=None, province=None, data: bytes | None = None,
@@ -171,10 +186,8 @@ def evidence_file(*, round, uploaded_by, unit=None, province=None, data: bytes |
     """An evidence row with its file in place, as a finished upload leaves it."""
     data = png_bytes() if data is None else data
     evidence_id = uuid.uuid4()
-    storage_name = f"evidence/{timezone.localdate().year}/{evidence_id}"
-    path = files_root() / storage_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    storage_name = default_storage.save(f"evidence/{timezone.localdate().year}/{evidence_id}",
+                                        ContentFile(data))
     return Evidence.objects.create(
         id=evidence_id, round=round, unit=unit, province=province, kind=EvidenceKind.FILE,
         original_name=name, storage_name=storage_name, size=len(data),

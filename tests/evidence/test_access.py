@@ -3,19 +3,14 @@
 from urllib.parse import quote
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from kaohe.audit.models import AuditEntry
 from kaohe.evidence.models import Evidence
 from kaohe.evidence.selectors import evidence_visible_to
-from kaohe.evidence.services import (
-    evidence_add_link,
-    evidence_file_path,
-    evidence_root,
-    files_root,
-    partial_root,
-    verify_evidence_files,
-)
+from kaohe.evidence.services import evidence_add_link, partial_root, verify_evidence_files
 from tests.evidence.factories import evidence_file, pdf_bytes
 
 OWNERS = ("unit_a", "unit_b", "army", "province_a", "province_b")
@@ -80,7 +75,8 @@ def test_preview_is_inline_and_sandboxed(client, world, personas, content_type):
     client.force_login(personas["unit"])
     response, body = _download(client, evidence, "preview")
     assert response.status_code == 200
-    assert body == evidence_file_path(evidence).read_bytes()
+    with default_storage.open(evidence.storage_name) as stored:
+        assert body == stored.read()
     assert response["Content-Disposition"].startswith("inline; filename*=UTF-8''")
     assert response["Content-Security-Policy"] == "sandbox"
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -122,7 +118,7 @@ def test_link_evidence_has_no_file_to_download(client, world, personas):
 def test_a_missing_file_is_404_not_500(client, world, personas):
     evidence = evidence_file(round=world["round"], uploaded_by=personas["unit"],
                              unit=world["unit_a"])
-    evidence_file_path(evidence).unlink()
+    default_storage.delete(evidence.storage_name)
     client.force_login(personas["unit"])
     assert _download(client, evidence)[0].status_code == 404
     assert not AuditEntry.objects.filter(action="evidence.downloaded").exists()
@@ -146,14 +142,15 @@ def test_verify_is_ok_when_every_file_matches(world_with_evidence):
 
 def test_verify_reports_changed_missing_and_orphan_files(world_with_evidence):
     evidence = world_with_evidence["evidence"]
-    changed = evidence_file_path(evidence["unit_a"])
-    content = bytearray(changed.read_bytes())
+    changed = evidence["unit_a"].storage_name
+    with default_storage.open(changed) as stored:
+        content = bytearray(stored.read())
     content[20] ^= 0x01  # one bit
-    changed.write_bytes(bytes(content))
-    evidence_file_path(evidence["province_b"]).unlink()
-    orphan = evidence_root() / "2017" / "d3b07384-d113-4ec6-a5c4-1d8f3e2b6c9a"
-    orphan.parent.mkdir(parents=True, exist_ok=True)
-    orphan.write_bytes(b"left behind")
+    default_storage.delete(changed)
+    assert default_storage.save(changed, ContentFile(bytes(content))) == changed
+    default_storage.delete(evidence["province_b"].storage_name)
+    orphan = default_storage.save("evidence/2017/d3b07384-d113-4ec6-a5c4-1d8f3e2b6c9a",
+                                  ContentFile(b"left behind"))
     partial_root().mkdir(parents=True, exist_ok=True)
     (partial_root() / "0b8a4c1e-9f7d-4a2b-8c3d-5e6f7a8b9c0d.part").write_bytes(b"x")
 
@@ -162,7 +159,7 @@ def test_verify_reports_changed_missing_and_orphan_files(world_with_evidence):
     assert report.checked == 5
     assert report.changed == [str(evidence["unit_a"].pk)]
     assert report.missing == [str(evidence["province_b"].pk)]
-    assert report.orphans == [orphan.relative_to(files_root()).as_posix()]
+    assert report.orphans == [orphan]
     assert report.stray_partials == ["0b8a4c1e-9f7d-4a2b-8c3d-5e6f7a8b9c0d.part"]
 
 

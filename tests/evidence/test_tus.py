@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import requests
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from tusclient.client import TusClient
@@ -24,7 +25,7 @@ from tusclient.client import TusClient
 from kaohe.audit.models import AuditEntry
 from kaohe.evidence import services
 from kaohe.evidence.models import Evidence, Upload
-from kaohe.evidence.services import evidence_root, partial_root, verify_evidence_files
+from kaohe.evidence.services import partial_root, verify_evidence_files
 from tests.evidence.factories import (
     OFFSET_STREAM,
     TUS,
@@ -159,9 +160,9 @@ def test_chunks_build_the_file_and_completion_creates_evidence(unit_client, pers
     assert evidence.original_name == "总结.pdf"
     assert (evidence.unit, evidence.round, evidence.uploaded_by) == (
         world["unit_a"], world["round"], personas["unit"])
-    stored = services.evidence_file_path(evidence)
-    assert stored.read_bytes() == data
-    assert stored.parent.parent == evidence_root()
+    assert evidence.storage_name == f"evidence/2017/{evidence.pk}"
+    with default_storage.open(evidence.storage_name) as stored:
+        assert stored.read() == data
     assert upload.completed_at is not None
     assert not services.partial_path(upload).exists()
     entry = AuditEntry.objects.get(action="evidence.uploaded")
@@ -327,10 +328,12 @@ def test_a_cut_between_the_move_and_the_row_lists_nothing_and_is_finished_later(
 
     upload = Upload.objects.get()
     assert not Evidence.objects.exists()
-    assert not services.partial_path(upload).exists()
+    # Stored, but listed by no row; the partial file stays until the row is written.
+    assert default_storage.exists(services.storage_name_for(upload))
+    assert services.partial_path(upload).exists()
     report = verify_evidence_files()
     assert report.orphans == [services.storage_name_for(upload)]
-    assert report.missing == [] and report.changed == []
+    assert report.missing == [] and report.changed == [] and report.stray_partials == []
 
     # The client comes back and asks for the offset: the completion is finished then.
     response = unit_client.head(location, headers=TUS)
@@ -339,7 +342,23 @@ def test_a_cut_between_the_move_and_the_row_lists_nothing_and_is_finished_later(
     evidence = Evidence.objects.get()
     assert response["Kaohe-Evidence"] == str(evidence.pk)
     assert evidence.sha256 == hashlib.sha256(data).hexdigest()
+    assert not services.partial_path(upload).exists()
     assert verify_evidence_files().ok
+
+
+def test_a_partial_file_left_after_the_row_is_removed_by_the_next_request(unit_client):
+    """A cut between the row's commit and the removal of the partial file."""
+    data = pdf_bytes(2000)
+    created, _last = tus_upload(unit_client, data, name="a.pdf", chunk=2000)
+    upload = Upload.objects.get()
+    services.partial_path(upload).write_bytes(data)
+    assert verify_evidence_files().stray_partials == [f"{upload.pk}.part"]
+    response = unit_client.head(created["Location"], headers=TUS)
+    assert response.status_code == 200 and response["Upload-Offset"] == "2000"
+    assert tus_patch(unit_client, created["Location"], b"", 2000).status_code == 204
+    assert not services.partial_path(upload).exists()
+    assert verify_evidence_files().ok
+    assert Evidence.objects.count() == 1
 
 
 def test_a_complete_upload_answers_a_repeated_last_patch_without_a_second_evidence(unit_client):
@@ -399,7 +418,8 @@ def test_an_upload_cut_in_the_middle_resumes_with_a_new_tuspy_client(live_server
     assert evidence.pk == upload.pk
     assert evidence.sha256 == hashlib.sha256(data).hexdigest()
     assert evidence.size == len(data)
-    assert services.evidence_file_path(evidence).read_bytes() == data
+    with default_storage.open(evidence.storage_name) as stored:
+        assert stored.read() == data
 
 
 @pytest.mark.django_db(transaction=True)

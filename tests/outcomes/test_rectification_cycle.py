@@ -35,6 +35,7 @@ from tests.evidence.factories import (
     tus_create,
     tus_patch,
     upload_id,
+    use_data_dir,
 )
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - a fixture used here
 
@@ -43,8 +44,7 @@ from tests.outcomes.test_outcomes import approved  # noqa: F401 - a fixture used
 def data_dir(settings, tmp_path):
     # Autouse fixtures come first: results are reviewed and released within their steps.
     settings.KAOHE_TODAY = "2018-01-10"
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
+    return use_data_dir(settings, tmp_path / "data")
 
 
 @pytest.fixture

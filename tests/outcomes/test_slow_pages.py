@@ -219,3 +219,52 @@ def test_the_feedback_list_pages(released, world, personas, client, decodes):  #
     assert after == before, (before, after)
     assert decodes == []
     assert "第 1/2 页" in page and "page=2" in page
+
+
+def test_the_rectification_list_pages_and_keeps_its_filters(released, world, personas,  # noqa: F811
+                                                             client):
+    from kaohe.outcomes.models import RectificationReport
+    from kaohe.submissions.models import Extension
+
+    client.force_login(personas["office"])
+    category = Category.objects.get(code="enterprises")
+    url = reverse("outcomes:rectification_list") + f"?category={category.pk}"
+    step = world["round"].steps.get(code="rectification")
+
+    def tracked(units):
+        # Each unit with a report, an item and an extension: what every row reads.
+        for unit in units:
+            report = RectificationReport.objects.create(round=world["round"], unit=unit)
+            report.items.create(order=1, source="problem", text="问题")
+            Extension.objects.create(step=step, unit=unit, until=datetime.date(2018, 6, 30),
+                                     reason="延期", granted_by=personas["office"])
+
+    tracked(_more_units(world, 5))
+    before, _ = _count(client, url)
+    tracked(_more_units(world, 60, start=5))
+    after, page = _count(client, url)
+    assert after == before, (before, after)
+    assert page.count('id="unit-') == 50  # one page of rows
+    assert "第 1/2 页" in page
+    assert f"category={category.pk}&amp;page=2" in page or f"category={category.pk}&page=2" in page
+    response = client.get(url + "&page=2")
+    second = response.content.decode()
+    assert "第 2/2 页" in second and "测试企业64" in second
+    assert response.context["total"] == sum(response.context["counts"].values()) == 67
+
+
+def test_the_letter_edit_page_and_its_save_read_no_snapshot(approved, personas, client,  # noqa: F811
+                                                            decodes):
+    from kaohe.outcomes import services
+
+    services.feedback_prepare(result_set=approved, actor=personas["office"])
+    letter = Feedback.objects.get(unit__code="B001")
+    client.force_login(personas["office"])
+    url = reverse("outcomes:feedback_edit", args=[letter.pk])
+    decodes.clear()
+    assert "帮扶资金到位慢" in client.get(url).content.decode()
+    response = client.post(url, {"problems": "新问题", "suggestions": "新建议"})
+    assert response.status_code == 302
+    assert decodes == [], decodes
+    letter.refresh_from_db()
+    assert letter.problems == "新问题"

@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import importlib.util
 import itertools
 import os
 import re
+import shlex
 import signal
 import socket
 import sqlite3
@@ -32,6 +34,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
+# The deployment's files (deploy/README.md): every server here runs from them.
+DEPLOY = ROOT / "deploy"
+WEB_UNIT = DEPLOY / "systemd" / "kaohe-web.service"
+ENV_EXAMPLE = DEPLOY / "kaohe.env.example"
 PASSWORD = "Reliable-2017-pass"
 SECRET_KEY = "reliability-tests-only-not-a-real-secret-key-0123456789"
 # One key for every installation of the session: a restored backup verifies with it.
@@ -45,6 +51,44 @@ reference_data_load(plan=plan)
 round_create_from_plan(data=plan)
 """
 _names = itertools.count(1)
+# What a server reached over plain HTTP on the loopback needs: no HTTPS redirect, cookies
+# without Secure. A server behind the proxy (proxied=True) runs without these.
+PLAIN_HTTP = {"SECURE_COOKIES": "false", "SECURE_SSL_REDIRECT": "false",
+              "SECURE_HSTS_SECONDS": "0"}
+
+
+def _load_render():
+    spec = importlib.util.spec_from_file_location("kaohe_deploy_render", DEPLOY / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# deploy/render.py, the renderer of the deployment's templates.
+render = _load_render()
+
+
+def env_file(path: Path = ENV_EXAMPLE) -> dict[str, str]:
+    """The active NAME=value lines of a systemd environment file."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, sign, value = line.partition("=")
+            assert sign, f"{path.name}: not NAME=value: {line!r}"
+            values[name.strip()] = value.strip()
+    return values
+
+
+def unit_command(unit: Path, **values: str) -> list[str]:
+    """The ExecStart of a unit of deploy/systemd, rendered, as an argument list."""
+    defaults = {"KAOHE_HOME": str(ROOT), "KAOHE_USER": "kaohe",
+                "KAOHE_ENV_FILE": "/etc/kaohe/kaohe.env"}
+    wanted = render.placeholders(unit.read_text(encoding="utf-8"))
+    text = render.render_file(unit, {name: value for name, value in {**defaults, **values}.items()
+                                     if name in wanted})
+    [line] = [line for line in text.splitlines() if line.startswith("ExecStart=")]
+    return shlex.split(line.removeprefix("ExecStart="))
 
 
 def postgres_url() -> str | None:
@@ -110,11 +154,15 @@ class Databases:
 
 
 class Installation:
-    def __init__(self, root: Path, database_url: str):
+    """storage: the settings of where files go (fixtures.storage), given to every command
+    and server of the installation."""
+
+    def __init__(self, root: Path, database_url: str, storage: dict[str, str] | None = None):
         self.root = root
         self.data_dir = root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.database_url = database_url
+        self.storage = dict(storage or {})
         self.servers: list[Server] = []
 
     @property
@@ -129,7 +177,7 @@ class Installation:
     def files_dir(self) -> Path:
         return self.data_dir / "files"
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, *, plain_http: bool = True, **extra: str) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("KAOHE_", "DJANGO_", "DATABASE_URL", "SECURE_"))}
         env.update({
@@ -139,13 +187,11 @@ class Installation:
             "KAOHE_DATA_DIR": str(self.data_dir),
             "DATABASE_URL": self.database_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            # Plain HTTP on the loopback: no HTTPS redirect, cookies without Secure.
-            "SECURE_COOKIES": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_HSTS_SECONDS": "0",
+            **(PLAIN_HTTP if plain_http else {}),
             # Self-reports of the 2017 round are open on this day.
             "KAOHE_TODAY": "2017-12-15",
             "PYTHONUNBUFFERED": "1",
+            **self.storage,
         })
         env.update(extra)
         return env
@@ -209,26 +255,36 @@ class Installation:
 
     # Servers --------------------------------------------------------------------------
 
-    def start_server(self, workers: int = 2, **env: str) -> Server:
-        """A gunicorn server; env adds to or overrides the installation's environment."""
-        server = Server(self, workers, env)
+    def start_server(self, workers: int = 2, *, proxied: bool = False, wait: bool = True,
+                     **env: str) -> Server:
+        """A gunicorn server; env adds to or overrides the installation's environment.
+
+        proxied: it sits behind the TLS proxy (tests/reliability/deployment.py), with the
+        production defaults for HTTPS. wait=False: call server.wait_until_ready().
+        """
+        server = Server(self, workers, env, proxied=proxied)
         self.servers.append(server)
-        server.start()
+        server.start(wait=wait)
         return server
 
     def close(self) -> None:
+        # All at once: each takes a moment to let its workers go.
+        for server in self.servers:
+            server.terminate()
         for server in self.servers:
             server.stop()
 
 
 class Server:
-    """gunicorn serving kaohe.wsgi on a free port of 127.0.0.1, in a process group of its own."""
+    """An app server on a free port of 127.0.0.1, in a process group of its own: the command
+    of deploy/systemd/kaohe-web.service (gunicorn with deploy/gunicorn.conf.py)."""
 
     def __init__(self, installation: Installation, workers: int,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, *, proxied: bool = False):
         self.installation = installation
         self.workers = workers
         self.env = env or {}
+        self.proxied = proxied
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.log = installation.root / f"gunicorn-{next(_names)}.log"
@@ -240,20 +296,29 @@ class Server:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def start(self, timeout: float = 60) -> None:
-        self.port = free_port()
+    def start(self, *, wait: bool = True) -> None:
+        """Start on a new port, or on the same one when it is started again."""
+        self.port = self.port or free_port()
+        env = self.installation.env(plain_http=not self.proxied, **{
+            "KAOHE_BIND": f"127.0.0.1:{self.port}", "KAOHE_WEB_WORKERS": str(self.workers),
+            # Errors and the start in the log, for the failure messages below.
+            "GUNICORN_CMD_ARGS": "--log-level info", **self.env})
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - gunicorn from the venv
-                [str(BIN / "gunicorn"), "kaohe.wsgi", "-b", f"127.0.0.1:{self.port}",
-                 "-w", str(self.workers), "--timeout", "60", "--graceful-timeout", "5"],
-                cwd=ROOT, env=self.installation.env(**self.env), stdout=out,
+                unit_command(WEB_UNIT), cwd=ROOT, env=env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True)
+        if wait:
+            self.wait_until_ready()
+
+    def wait_until_ready(self, timeout: float = 60) -> None:
+        # Behind the proxy Django redirects plain HTTP to HTTPS unless the proxy says so.
+        headers = {"X-Forwarded-Proto": "https"} if self.proxied else {}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log_text()}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(self.url("/healthz"), timeout=5).ok:
+                if requests.get(self.url("/healthz"), headers=headers, timeout=5).ok:
                     return
             time.sleep(0.1)
         self.stop()
@@ -266,6 +331,11 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
 
+    def pause(self) -> None:
+        """SIGSTOP the master and its workers: the socket still takes connections, nobody
+        reads them (a host that hangs)."""
+        self._signal_group(signal.SIGSTOP)
+
     def kill(self) -> None:
         """SIGKILL the master and its workers at once: a crash, nothing is cleaned up."""
         if self.process is None:
@@ -273,6 +343,11 @@ class Server:
         self._signal_group(signal.SIGKILL)
         self.process.wait(timeout=30)
         self.process = None
+
+    def terminate(self) -> None:
+        """Ask the server to stop (SIGTERM); stop() waits for it."""
+        if self.process is not None:
+            self._signal_group(signal.SIGTERM)
 
     def stop(self) -> None:
         if self.process is None:

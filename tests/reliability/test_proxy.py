@@ -1,240 +1,63 @@
-"""A real nginx ending TLS in front of a real gunicorn (security.md 12, 15 and 31).
+"""The deployment's nginx in front of two app servers (security.md 12, 15, 22 and 31).
 
-nginx (Debian's package) listens with a self-signed certificate made for the test and
-passes X-Forwarded-For ($proxy_add_x_forwarded_for) and X-Forwarded-Proto to gunicorn,
-which trusts 127.0.0.1, the proxy, through KAOHE_TRUSTED_PROXIES. Two clients reach nginx
-from two loopback addresses (the whole of 127.0.0.0/8 is local on Linux): the attacker
-binds 127.0.0.2, the real user 127.0.0.3, so nginx sees them apart, as it would two hosts.
-
-Without nginx or openssl the test is skipped locally, but fails under CI (CI=true), where
-.ci/run installs both.
+The stack is the one deploy/README.md describes, from its own files (the deployment
+fixture, tests/reliability/deployment.py): nginx ends TLS with a certificate made for the test and
+passes X-Forwarded-For and X-Forwarded-Proto to two gunicorn servers, which trust
+127.0.0.1, the proxy, through KAOHE_TRUSTED_PROXIES. Clients reach nginx from other
+loopback addresses: the attacker binds 127.0.0.2, the real user 127.0.0.3, so nginx sees
+them apart, as it would two hosts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
+import http.client
+import ssl
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
 
-from tests.reliability.harness import PASSWORD, csrf_token, free_port
+from tests.reliability.deployment import (
+    PROXY,
+    Client,
+    loopback_aliases_work,
+)
+from tests.reliability.harness import PASSWORD, ROOT, TUS, mp4_bytes, tus_create
 
-pytestmark = pytest.mark.reliability
+# The proxy's work does not depend on where files are stored: local files only.
+pytestmark = [pytest.mark.reliability,
+              pytest.mark.parametrize("storage", ["local"], indirect=True)]
 
-PROXY = "127.0.0.1"
 ATTACKER = "127.0.0.2"
 USER = "127.0.0.3"
+MiB = 1024 * 1024
 
-SETUP = f"""
-from kaohe.accounts.models import Role, User
-from kaohe.directory.models import Category, Unit
-unit = Unit.objects.create(code="P001", name="代理测试单位",
-                           category=Category.objects.get(code="party_organs"))
-user = User(username="unit-p1", role=Role.UNIT, unit=unit, full_name="代理测试")
-user.set_password({PASSWORD!r})
-user.save()
-"""
-
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log info;
-{user}
-events {{ worker_connections 64; }}
-http {{
-    access_log {root}/access.log;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    server {{
-        listen {proxy}:{port} ssl;
-        ssl_certificate {root}/cert.pem;
-        ssl_certificate_key {root}/key.pem;
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream};
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }}
-    }}
-}}
-"""
-
-
-def _program(name: str) -> str | None:
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if found is None:
-        message = f"{name} not found (apt-get install {name})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
-def _certificate(root: Path, openssl: str) -> Path:
-    """A self-signed certificate for 127.0.0.1, valid for a day; the client verifies it."""
-    subprocess.run(  # noqa: S603 - Debian's openssl
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
-        check=True, capture_output=True, timeout=60)
-    return root / "cert.pem"
-
-
-class Nginx:
-    def __init__(self, root: Path, upstream: int):
-        self.root = root
-        self.port = free_port()
-        self.conf = root / "nginx.conf"
-        # As root, nginx would hand its workers to "nobody", who cannot enter the test's
-        # private temporary directory.
-        user = "user root;" if os.geteuid() == 0 else ""
-        self.conf.write_text(NGINX_CONF.format(root=root, user=user, proxy=PROXY,
-                                               port=self.port, upstream=upstream))
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def base(self) -> str:
-        return f"https://{PROXY}:{self.port}"
-
-    def start(self, nginx: str, cert: Path, timeout: float = 30) -> None:
-        with open(self.root / "nginx.out", "wb") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - Debian's nginx
-                [nginx, "-p", str(self.root), "-c", str(self.conf), "-e", str(
-                    self.root / "error.log")],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        probe = requests.Session()
-        probe.trust_env = False
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"nginx exited with {self.process.returncode}:\n{self.log()}")
-            with contextlib.suppress(requests.RequestException):
-                if probe.get(f"{self.base}/healthz", verify=str(cert), timeout=5).ok:
-                    return
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"nginx did not answer within {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        path = self.root / "error.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
-        self.process = None
-
-
-class _FromAddress(HTTPAdapter):
-    """Connections that leave from one local address, as another host's would."""
-
-    def __init__(self, source: str):
-        self.source = source
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.source, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-class Client:
-    """A browser at one loopback address that may forge X-Forwarded-For."""
-
-    def __init__(self, nginx: Nginx, cert: Path, source: str):
-        self.nginx = nginx
-        self.session = requests.Session()
-        # Not the environment's CA bundle or proxies: this certificate, straight to nginx.
-        self.session.trust_env = False
-        self.session.verify = str(cert)
-        self.session.mount("https://", _FromAddress(source))
-        # Over HTTPS Django checks that the form comes from the same origin.
-        self.session.headers["Origin"] = nginx.base
-        self.session.headers["Referer"] = f"{nginx.base}/accounts/login/"
-
-    def sign_in(self, username: str, password: str, *,
-                forged: str | None = None) -> requests.Response:
-        headers = {"X-Forwarded-For": forged} if forged else {}
-        page = self.session.get(f"{self.nginx.base}/accounts/login/", headers=headers,
-                                timeout=30)
-        assert page.status_code == 200, (page.status_code, page.text[:300])
-        return self.session.post(
-            f"{self.nginx.base}/accounts/login/", headers=headers, allow_redirects=False,
-            timeout=30, data={"username": username, "password": password,
-                              "csrfmiddlewaretoken": csrf_token(page.text)})
-
-
-@pytest.fixture(scope="module")
-def proxied(tmp_path_factory, installation_databases, installation_template):
-    from tests.reliability.fixtures import make_installation
-
-    nginx_program, openssl = _program("nginx"), _program("openssl")
-    _loopback_aliases_work()
-    installation = make_installation(tmp_path_factory.mktemp("proxy"),
-                                     installation_databases, installation_template)
-    installation.shell(SETUP)
-    nginx = None
-    try:
-        server = installation.start_server(
-            workers=2, KAOHE_TRUSTED_PROXIES=PROXY, SECURE_COOKIES="true",
-            SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https")
-        root = tmp_path_factory.mktemp("nginx")
-        cert = _certificate(root, openssl)
-        nginx = Nginx(root, server.port)
-        nginx.start(nginx_program, cert)
-        yield installation, nginx, cert
-    finally:
-        if nginx is not None:
-            nginx.stop()
-        installation.close()
-
-
-def _loopback_aliases_work() -> None:
-    with socket.socket() as sock:
-        try:
-            sock.bind((ATTACKER, 0))
-        except OSError as exc:
-            pytest.fail(f"cannot bind {ATTACKER} (the loopback range): {exc}")
+@pytest.fixture
+def proxied(deployment):
+    loopback_aliases_work(ATTACKER, USER)
+    deployment.ensure_running()
+    return deployment
 
 
 def test_a_lockout_through_the_proxy_is_for_the_client_not_the_proxy(proxied):
-    installation, nginx, cert = proxied
-    attacker = Client(nginx, cert, ATTACKER)
+    installation, nginx = proxied.installation, proxied.nginx
+    [(audit_before,)] = installation.sql("SELECT COALESCE(MAX(id), 0) FROM audit_auditentry")
+    attacker = Client(nginx, ATTACKER)
     # Five wrong passwords, each with a forged X-Forwarded-For: the user's own address
     # (to lock the user out) and made-up ones (to slip past the lock).
     for forged in (USER, "198.51.100.1", f"{USER}, 10.0.0.1", "127.0.0.1", "unknown"):
         answer = attacker.sign_in("unit-p1", "wrong-password-1", forged=forged)
         assert answer.status_code in (200, 429), answer.status_code
-    # The attacker is locked, whatever address they claim next.
+    # The attacker is locked, whatever address they claim next, on either app server.
     assert attacker.sign_in("unit-p1", PASSWORD, forged="203.0.113.77").status_code == 429
-    assert Client(nginx, cert, ATTACKER).sign_in("unit-p1", PASSWORD).status_code == 429
+    assert Client(nginx, ATTACKER).sign_in("unit-p1", PASSWORD).status_code == 429
 
     # The user, from another address behind the same proxy, signs in as usual.
-    user = Client(nginx, cert, USER)
+    user = Client(nginx, USER)
     answer = user.sign_in("unit-p1", PASSWORD)
     assert answer.status_code == 302, (answer.status_code, answer.text[:300])
     assert "/accounts/login/" not in answer.headers["Location"]
-    assert user.session.get(f"{nginx.base}/", timeout=30).status_code == 200
+    assert user.session.get(user.url("/"), timeout=30).status_code == 200
 
     # The lock and the audit log name the clients' real addresses, never the proxy's.
     attempts = installation.sql("SELECT ip_address, failures_since_start "
@@ -243,7 +66,76 @@ def test_a_lockout_through_the_proxy_is_for_the_client_not_the_proxy(proxied):
     assert [str(ip) for ip, _failures in attempts] == [ATTACKER]
     assert attempts[0][1] >= 5
     entries = installation.sql(
-        "SELECT DISTINCT action, ip FROM audit_auditentry WHERE action IN (?, ?, ?)",
-        ("auth.login_failed", "auth.locked_out", "auth.login"))
+        "SELECT DISTINCT action, ip FROM audit_auditentry WHERE id > ? AND action IN (?, ?, ?)",
+        (audit_before, "auth.login_failed", "auth.locked_out", "auth.login"))
     assert {(action, str(ip)) for action, ip in entries} == {
         ("auth.login_failed", ATTACKER), ("auth.locked_out", ATTACKER), ("auth.login", USER)}
+
+
+def test_plain_http_is_sent_to_https_and_the_app_knows_it_is_behind_tls(proxied):
+    nginx = proxied.nginx
+    plain = requests.get(f"http://{PROXY}:{nginx.http_port}/accounts/login/?next=/",
+                         allow_redirects=False, timeout=30)
+    assert plain.status_code == 301
+    assert plain.headers["Location"] == f"https://{PROXY}/accounts/login/?next=/"
+
+    client = Client(nginx, USER)
+    page = client.session.get(client.url("/accounts/login/"), timeout=30)
+    assert page.status_code == 200
+    # Django sends HSTS and Secure cookies only over what it believes is HTTPS: it read
+    # nginx's X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER of the environment file).
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert all(cookie.secure for cookie in client.session.cookies)
+    # A client cannot claim HTTPS over plain HTTP: nginx sets the header itself.
+    forged = requests.get(f"http://{PROXY}:{nginx.http_port}/accounts/login/",
+                          headers={"X-Forwarded-Proto": "https"}, allow_redirects=False,
+                          timeout=30)
+    assert forged.status_code == 301
+
+
+def test_static_files_come_from_nginx_not_from_an_app_server(proxied):
+    nginx = proxied.nginx
+    client = Client(nginx, USER)
+    answer = client.session.get(client.url("/static/kaohe/kaohe.css"), timeout=30)
+    assert answer.status_code == 200
+    assert answer.content == (ROOT / "kaohe" / "static" / "kaohe" / "kaohe.css").read_bytes()
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    [line] = nginx.requests_to("GET", "/static/kaohe/kaohe.css", count=1)
+    assert (line.status, line.upstream) == (200, "-")
+
+
+def test_nginx_takes_a_slow_patch_whole_before_an_app_server_sees_it(proxied):
+    """Request buffering: a client that stalls mid-PATCH holds no app server worker."""
+    installation, nginx = proxied.installation, proxied.nginx
+    client = Client(nginx, USER)
+    assert client.sign_in("unit-p2", PASSWORD).status_code == 302
+    source = mp4_bytes(8 * MiB, seed=7)
+    location = tus_create(client.session, client, "慢速上传.mp4", len(source))
+    before = proxied.bytes_on_disk()
+
+    context = ssl.create_default_context(cafile=str(nginx.cert))
+    conn = http.client.HTTPSConnection(PROXY, nginx.port, timeout=60, context=context,
+                                       source_address=(USER, 0))
+    conn.putrequest("PATCH", location)
+    cookies = "; ".join(f"{c.name}={c.value}" for c in client.session.cookies)
+    for name, value in {**TUS, "Upload-Offset": "0", "Content-Length": str(len(source)),
+                        "Content-Type": "application/offset+octet-stream", "Cookie": cookies,
+                        "Origin": nginx.base,
+                        "X-CSRFToken": client.session.headers["X-CSRFToken"]}.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    conn.send(source[: 6 * MiB])
+    time.sleep(1.0)
+    # Six MiB have reached nginx; no app server has received any of them.
+    assert proxied.bytes_on_disk() - before < 1 * MiB
+    upload_id = location.rstrip("/").rsplit("/", 1)[1]
+    assert [offset for (pk, offset) in installation.sql('SELECT id, "offset" FROM evidence_upload')
+            if str(pk).replace("-", "") == upload_id.replace("-", "")] == [0]
+    assert not [line for line in nginx.access_log() if line.path == location]
+
+    conn.send(source[6 * MiB:])
+    answer = conn.getresponse()
+    assert answer.status == 204, answer.read()[:300]
+    assert answer.getheader("Upload-Offset") == str(len(source))
+    conn.close()
+

@@ -24,6 +24,7 @@ from kaohe.rounds.models import Round, RoundStatus
 from kaohe.rounds.services import round_close
 from kaohe.submissions import services as submissions
 from kaohe.submissions.models import SecondedCadre
+from tests.evidence.factories import use_data_dir
 from tests.launch.conftest import Upload as FileUpload
 from tests.launch.conftest import innovation_item
 from tests.outcomes.test_outcomes import approved  # noqa: F401  (a fixture)
@@ -40,7 +41,7 @@ def _during_the_review(settings):
 @pytest.fixture
 def closed(approved, personas, world, settings, tmp_path):  # noqa: F811
     """2017 released, with a record of every kind a write service acts on, then closed."""
-    settings.DATA_DIR = tmp_path
+    use_data_dir(settings, tmp_path)
     round_ = world["round"]
     office, unit_user = personas["office"], personas["unit"]
     outcomes.release(result_set=approved, actor=office)

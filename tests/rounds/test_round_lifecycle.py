@@ -22,6 +22,7 @@ from kaohe.rounds.services import (
     round_copy,
     round_update_method,
 )
+from tests.evidence.factories import use_data_dir
 from tests.outcomes.test_outcomes import approved  # noqa: F401  (a fixture)
 
 
@@ -154,7 +155,7 @@ def test_the_scheme_freezes_with_the_first_result_set(approved, personas, world,
 def own_data_dir(settings, tmp_path):
     """verify also checks the stored files: earlier tests leave theirs in the shared data
     directory, so these tests verify a directory of their own."""
-    settings.DATA_DIR = tmp_path / "data"
+    use_data_dir(settings, tmp_path / "data")
     settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.log"
 
 

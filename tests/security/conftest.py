@@ -3,8 +3,9 @@
 
 import pytest
 
+from tests.evidence.factories import use_data_dir
+
 
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
+    return use_data_dir(settings, tmp_path / "data")

@@ -23,13 +23,18 @@ from kaohe.submissions.models import (
     ProvincialReport,
     ReportStatus,
 )
-from tests.evidence.factories import evidence_of, pdf_bytes, tus_upload, upload_id
+from tests.evidence.factories import (
+    evidence_of,
+    pdf_bytes,
+    tus_upload,
+    upload_id,
+    use_data_dir,
+)
 
 
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    return settings.DATA_DIR
+    return use_data_dir(settings, tmp_path / "data")
 
 
 def url(name, **kwargs):

@@ -18,7 +18,7 @@ from kaohe.accounts.capabilities import (
     RELEASE_RESULTS,
     has_capability,
 )
-from kaohe.directory.selectors import units_visible_to
+from kaohe.accounts.scope import Scope
 from kaohe.documents.base import Exporter, RoundExporter, one_of, register
 from kaohe.documents.exporters.common import (
     grade_label,
@@ -30,14 +30,17 @@ from kaohe.documents.exporters.common import (
     summons_rule,
     working_group_name,
 )
-from kaohe.documents.exporters.outcomes import _ranked_results, _released_or_approved
+from kaohe.documents.exporters.outcomes import _ranked_results
 from kaohe.documents.models import DocumentKind
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
-from kaohe.grading.selectors import released_result_set, released_version
+from kaohe.grading.selectors import (
+    approved_result_set,
+    released_result_set,
+)
 from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib import clock
 from kaohe.outcomes.models import Summoner, Summons
-from kaohe.outcomes.selectors import released_feedback
+from kaohe.outcomes.selectors import released_feedback, results_released
 
 # The recipients of the leading group's report (the plan: it reports the results to them).
 CENTRAL_AUTHORITIES = "党中央、国务院"
@@ -57,7 +60,7 @@ class ResultsReportExporter(RoundExporter):
                        "doc_number", "mark")
 
     def ready(self, round_):
-        return _released_or_approved(round_, light=True) is not None
+        return approved_result_set(round_) is not None
 
     def _allowed(self, user) -> bool:
         return has_capability(user, RELEASE_RESULTS) or has_capability(user, APPROVE_RESULTS)
@@ -73,7 +76,7 @@ class ResultsReportExporter(RoundExporter):
         return round_
 
     def build(self, obj, mark):
-        result_set = released_result_set(obj) or _released_or_approved(obj)
+        result_set = released_result_set(obj) or approved_result_set(obj)
         result_set.verify_seal()
         rows = _ranked_results(result_set)
         totals = Counter(grade for _, grade in rows)
@@ -135,9 +138,9 @@ def _summons_for(user, round_):
                                      ).select_related("round", "unit",
                                                       "unit__category__lead_department")
     if (round_ is None or not has_capability(user, MANAGE_SUMMONS)
-            or released_version(round_) is None):
+            or not results_released(round_)):
         return summons.none()
-    return summons.filter(unit__in=units_visible_to(user, round=round_)).order_by(
+    return Scope.of(user).units(summons, round=round_).order_by(
         "unit__category__order", "unit__code")
 
 

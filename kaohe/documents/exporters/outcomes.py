@@ -20,6 +20,7 @@ from kaohe.accounts.capabilities import (
     VIEW_OWN_RESULT,
     has_capability,
 )
+from kaohe.accounts.scope import FEEDBACK, Scope
 from kaohe.documents.base import (
     CONTENT_TYPES,
     Exporter,
@@ -44,12 +45,20 @@ from kaohe.documents.models import DocumentKind
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
 from kaohe.documents.pdf_render import render_pdf
 from kaohe.documents.signing import prepared
-from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
-from kaohe.grading.selectors import released_result_set, released_version
+from kaohe.grading.models import ResultSet, ResultSetStatus
+from kaohe.grading.selectors import (
+    approved_result_set,
+    released_result_set,
+    result_rows,
+)
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import Feedback
-from kaohe.outcomes.selectors import FEEDBACK_SNAPSHOTS, results_sent_to_org_department
+from kaohe.outcomes.selectors import (
+    FEEDBACK_SNAPSHOTS,
+    results_released,
+    results_sent_to_org_department,
+)
 
 
 def _feedback_for(user, round_, *, on_record=False):
@@ -59,12 +68,13 @@ def _feedback_for(user, round_, *, on_record=False):
     feedback = Feedback.objects.filter(round=round_).select_related(
         "unit", "unit__category__lead_department", "round", "result_set",
         "replaces__result_set").defer(*FEEDBACK_SNAPSHOTS)
-    if has_capability(user, RELEASE_RESULTS):
+    scope = Scope.of(user)
+    if scope.sees_all(FEEDBACK):
         if not on_record:
-            feedback = feedback.filter(result_set=_released_or_approved(round_, light=True))
+            feedback = feedback.filter(result_set=approved_result_set(round_))
         return feedback.order_by("unit__category__order", "unit__code")
-    if has_capability(user, VIEW_OWN_RESULT) and released_version(round_) is not None:
-        mine = feedback.filter(unit_id=user.unit_id)
+    if scope.sees(FEEDBACK) and results_released(round_):
+        mine = scope.filter(feedback, FEEDBACK)
         if on_record:
             return mine.filter(result_set__released_at__isnull=False)
         return mine.filter(result_set__status=ResultSetStatus.RELEASED)
@@ -194,7 +204,7 @@ class FeedbackLettersExporter(RoundExporter):
         due = _rectification_due(obj)
         jobs = []
         for feedback in (Feedback.objects.filter(
-                round=obj, result_set=_released_or_approved(obj, light=True))
+                round=obj, result_set=approved_result_set(obj))
                          .select_related("unit", "unit__category__lead_department",
                                          "result_set", "round", "replaces__result_set")
                          .defer(*FEEDBACK_SNAPSHOTS)
@@ -230,28 +240,14 @@ class FeedbackLettersExporter(RoundExporter):
             yield from pool.map(_render_letter, jobs, chunksize=8)
 
 
-def _released_or_approved(round_, *, light=False) -> ResultSet | None:
-    """The newest approved or released version; ``light`` without its snapshots (to name
-    it in a filter)."""
-    versions = ResultSet.objects.filter(round=round_, status__in=[ResultSetStatus.APPROVED,
-                                                                  ResultSetStatus.RELEASED])
-    if light:
-        versions = versions.defer(*SNAPSHOTS)
-    return versions.order_by("-version").first()
-
-
 def _ranked_results(result_set: ResultSet):
-    """(unit, category, grade label) in the order of the ranking, with the final grades."""
+    """(unit, final grade code) in the order of the ranking, from the version's rows."""
     from kaohe.directory.models import Unit
 
-    grades = result_set.final_grades()
-    units = {u.code: u for u in Unit.objects.filter(code__in=grades).select_related("category")}
-    rows = []
-    for result in result_set.outputs["results"]:
-        unit = units.get(result["unit"])
-        if unit is not None:
-            rows.append((unit, grades[result["unit"]]))
-    return rows
+    rows = list(result_rows(result_set))
+    units = {u.code: u for u in Unit.objects.filter(
+        code__in=[row.unit_code for row in rows]).select_related("category")}
+    return [(units[row.unit_code], row.final_grade) for row in rows if row.unit_code in units]
 
 
 @register
@@ -265,7 +261,7 @@ class CircularExporter(RoundExporter):
     sign_kind = DocumentKind.CIRCULAR
 
     def ready(self, round_):
-        return released_version(round_) is not None
+        return results_released(round_)
 
     def build(self, obj, mark):
         result_set = released_result_set(obj)
@@ -315,7 +311,7 @@ class OrgDepartmentListExporter(RoundExporter):
     formats = ("docx", "pdf", "xlsx")
 
     def ready(self, round_):
-        return _released_or_approved(round_, light=True) is not None
+        return approved_result_set(round_) is not None
 
     def _offered_to(self, user, round_) -> bool:
         if round_ is None:
@@ -337,7 +333,7 @@ class OrgDepartmentListExporter(RoundExporter):
     def _rows(self, round_):
         # The released results once there are any (what the organization department
         # receives); before the first release, the approved ones the office prepares.
-        rows = _ranked_results(released_result_set(round_) or _released_or_approved(round_))
+        rows = _ranked_results(released_result_set(round_) or approved_result_set(round_))
         rows.sort(key=lambda row: (row[0].category.order, row[0].code))
         return [[str(i), unit.code, unit.name, unit.category.name, grade_label(grade)]
                 for i, (unit, grade) in enumerate(rows, start=1)]

@@ -3,18 +3,18 @@ stamp and send to its lead department and the office (plan, step 7)."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
-from kaohe.accounts.capabilities import TRACK_RECTIFICATION, VIEW_OWN_RESULT, has_capability
-from kaohe.directory.selectors import units_visible_to
+from kaohe.accounts.capabilities import VIEW_OWN_RESULT
+from kaohe.accounts.scope import RECTIFICATION_REPORTS, Scope
 from kaohe.documents.base import Exporter, one_of, register
 from kaohe.documents.exporters.common import grade_label, office_name, paragraphs
 from kaohe.documents.exporters.reports import zh
 from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
-from kaohe.grading.selectors import released_version
 from kaohe.lib import clock
 from kaohe.outcomes.models import ItemStatus, RectificationAttachment, RectificationReport
-from kaohe.outcomes.selectors import released_feedback
+from kaohe.outcomes.selectors import released_feedback, results_released
 
 _STATUS = {ItemStatus.OPEN: "未整改", ItemStatus.IN_PROGRESS: "整改中",
            ItemStatus.DONE: "已完成", ItemStatus.NOT_ACCEPTED: "整改不到位"}
@@ -25,14 +25,10 @@ def _reports_for(user, round_):
     units in their scope. Nothing before the round's results are released."""
     reports = RectificationReport.objects.filter(round=round_).select_related(
         "round", "unit", "unit__category__lead_department")
-    if round_ is None or released_version(round_) is None:
+    if round_ is None or not results_released(round_):
         return reports.none()
-    if has_capability(user, VIEW_OWN_RESULT):
-        return reports.filter(unit_id=user.unit_id)
-    if has_capability(user, TRACK_RECTIFICATION):
-        return reports.filter(unit__in=units_visible_to(user, round=round_),
-                              unit__category__ranked=True, submitted_at__isnull=False)
-    return reports.none()
+    return Scope.of(user).filter(reports, RECTIFICATION_REPORTS, round=round_, handed_over=Q(
+        unit__category__ranked=True, submitted_at__isnull=False))
 
 
 def _day(day) -> str:

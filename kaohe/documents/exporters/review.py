@@ -23,7 +23,8 @@ from kaohe.documents.officialdoc import (
     Table,
 )
 from kaohe.grading import engine
-from kaohe.grading.models import SNAPSHOTS, ResultSet
+from kaohe.grading.models import ResultSet
+from kaohe.grading.selectors import result_rows
 from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib import clock
 
@@ -43,8 +44,10 @@ class ReviewReportExporter(Exporter):
     def objects_for(self, user, round_):
         if not has_capability(user, self.capability) or round_ is None:
             return ResultSet.objects.none()
-        # Listed by name: the snapshots are read for the one version printed (issue 19).
-        return ResultSet.objects.filter(round=round_).select_related("round").defer(*SNAPSHOTS)
+        # Listed by name: only the columns before the snapshots are read (issue 19; in
+        # SQLite reading a later one walks through them), the rest for the one printed.
+        return ResultSet.objects.filter(round=round_).select_related("round").only(
+            "id", "version", "status", "round", "round__year")
 
     def get_object(self, user, round_, key):
         return one_of(self.objects_for(user, round_).defer(None), key)
@@ -55,15 +58,14 @@ class ReviewReportExporter(Exporter):
     def build(self, obj, mark):
         obj.verify_seal()  # a tampered result set is never printed
         round_ = obj.round
-        inputs = {item["unit"]: item for item in obj.inputs}
-        final = obj.final_grades()
-        results = obj.outputs["results"]
-        categories = sorted({item["category"] for item in obj.inputs})
+        # The units from the version's rows, as the working group's page shows them.
+        rows = list(result_rows(obj))
+        categories = sorted({row.category for row in rows})
         by_category = {c: Counter() for c in categories}
-        for code, grade in final.items():
-            by_category[inputs[code]["category"]][grade] += 1
-        totals = Counter(final.values())
-        n = len(results)
+        for row in rows:
+            by_category[row.category][row.final_grade] += 1
+        totals = Counter(row.final_grade for row in rows)
+        n = len(rows)
 
         distribution = [
             [category, *[str(by_category[category][g]) for g in GRADE_ORDER],
@@ -78,7 +80,7 @@ class ReviewReportExporter(Exporter):
         )
         decisions = list(obj.decisions.select_related("decided_by").order_by("decided_at"))
         warnings = obj.outputs.get("warnings", [])
-        names = {code: item["name"] for code, item in inputs.items()}
+        names = {row.unit_code: row.unit_name for row in rows}
         blocks = [
             Heading(1, "考核工作开展情况"),
             Paragraph(f"根据{plan_citation(round_)}，考核工作组对{n}家参加排名的中央单位"
@@ -101,7 +103,8 @@ class ReviewReportExporter(Exporter):
                 blocks.append(Paragraph(
                     f"{name}：由“{_label(decision.previous)}”确定为“{_label(decision.grade)}”。"
                     f"理由：{decision.reason}"))
-        explained = explanations(results, warnings, names)
+        explained = explanations([{"unit": row.unit_code, "reasons": row.reasons}
+                                  for row in rows], warnings, names)
         if explained:
             blocks.append(Heading(2, "等次确定的依据"))
             blocks += [Paragraph(text) for text in explained]
@@ -133,11 +136,8 @@ class ReviewReportExporter(Exporter):
         ]
         # The ranking is the annex, after the signature: one line a unit, landscape.
         annex_title = f"{round_.year}年度中央单位定点扶贫工作考核综合排名"
-        ranking = [
-            [str(r["rank"]), names[r["unit"]], inputs[r["unit"]]["category"],
-             str(r["score"]), _label(final[r["unit"]])]
-            for r in results
-        ]
+        ranking = [[str(row.rank), row.unit_name, row.category, str(row.score),
+                    _label(row.final_grade)] for row in rows]
         annex = Annex(annex_title, [Table(["名次", "单位", "类别", "得分", "等次建议"], ranking,
                                           widths=[1.2, 7, 4.5, 1, 1.6])], landscape=True)
         return OfficialDocument(

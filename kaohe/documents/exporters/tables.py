@@ -5,6 +5,9 @@ Every table carries the maker's mark (mark_workbook), a bold frozen header row r
 printed pages, and column widths fit for its content. Tables whose scope depends on the user
 (the rectification tracker of a lead department) get it in their object, decided by
 get_object, since build_xlsx sees only the object.
+
+Its length (over 400 lines) is five workbooks sharing the header, width and mark helpers
+above them.
 """
 
 from __future__ import annotations
@@ -28,18 +31,19 @@ from kaohe.accounts.capabilities import (
     VIEW_ROUND,
     has_capability,
 )
+from kaohe.accounts.scope import OWN_REPORTS, Scope
 from kaohe.dashboard.selectors import unit_progress
 from kaohe.directory.selectors import units_visible_to
 from kaohe.documents.base import Exporter, mark_workbook, one_of, pk_or_404, register
 from kaohe.documents.exporters.common import grade_label
 from kaohe.documents.exporters.reports import zh
 from kaohe.grading import engine
-from kaohe.grading.models import SNAPSHOTS, ResultSet, SealBroken
-from kaohe.grading.selectors import released_version
+from kaohe.grading.models import ResultSet, SealBroken
+from kaohe.grading.selectors import result_rows
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import ItemStatus, RectificationReport
-from kaohe.outcomes.selectors import rectification_tracker
+from kaohe.outcomes.selectors import rectification_tracker, results_released
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 from kaohe.reviews.selectors import review_queue
 from kaohe.submissions import offline
@@ -210,35 +214,24 @@ def _label(code: str) -> str:
 
 
 def ranking_rows(result_set: ResultSet) -> list[list]:
-    """The ranking as the working group's page shows it: engine grade, final grade after the
-    decisions, the reasons, the decisions and the unit's warnings."""
-    inputs = {item["unit"]: item for item in result_set.inputs}
-    final = result_set.final_grades()
+    """The ranking as the working group's page shows it, from the version's rows: engine
+    grade, final grade after the decisions, the reasons, the decisions and the unit's
+    warnings."""
     decisions: dict[str, list[str]] = {}
     for decision in result_set.decisions.select_related("decided_by"):
         decisions.setdefault(decision.unit_code, []).append(
             f"{decision.decided_by}于{timezone.localtime(decision.decided_at):%Y-%m-%d %H:%M}"
             f"{zh(decision.get_kind_display())}：{_label(decision.previous)}→"
             f"{_label(decision.grade)}，{decision.reason}")
-    warnings: dict[str, list[str]] = {}
-    for warning in result_set.outputs.get("warnings", []):
-        if warning.get("unit"):
-            warnings.setdefault(warning["unit"], []).append(warning["message"])
-    rows = []
-    for result in result_set.outputs["results"]:
-        code = result["unit"]
-        item = inputs.get(code, {})
-        grades = item.get("grades", {})
-        rows.append([
-            result["rank"], result["position"], code, item.get("name", code),
-            item.get("category") or result.get("category") or "",
-            *(_label(grades.get(area, "")) for area in engine.AREA_CODES),
-            result["score"], result["grade"], _label(final.get(code, "")),
-            "\n".join(decisions.get(code, [])),
-            "\n".join(result.get("reasons", [])),
-            "\n".join(warnings.get(code, [])),
-        ])
-    return rows
+    return [
+        [row.rank, row.position, row.unit_code, row.unit_name, row.category,
+         *(_label(row.area_grades.get(area, "")) for area in engine.AREA_CODES),
+         row.score, _label(row.grade), _label(row.final_grade),
+         "\n".join(decisions.get(row.unit_code, [])),
+         "\n".join(row.reasons),
+         "\n".join(w["message"] for w in row.warnings)]
+        for row in result_rows(result_set)
+    ]
 
 
 @register
@@ -255,8 +248,10 @@ class RankingTableExporter(Exporter):
         return ResultSet.objects.filter(round=round_).select_related("round")
 
     def objects_for(self, user, round_):
-        # Listed by name: the snapshots are read for the one version exported (issue 19).
-        return self._result_sets(user, round_).defer(*SNAPSHOTS)
+        # Listed by name: only the columns before the snapshots are read (issue 19; in
+        # SQLite reading a later one walks through them), the rest for the one exported.
+        return self._result_sets(user, round_).only("id", "version", "status", "round",
+                                                    "round__year")
 
     def get_object(self, user, round_, key):
         return one_of(self._result_sets(user, round_), key)
@@ -316,7 +311,7 @@ def rectification_rows(scope: RoundScope) -> list[list]:
     reports = {r.unit_id: r for r in RectificationReport.objects.filter(
         round=round_, unit__in=units).prefetch_related("items__attachments__evidence")}
     step = round_.steps.filter(code="rectification").first()
-    released = released_version(round_) is not None
+    released = results_released(round_)
     extended = {}
     if step is not None:
         extended = dict(Extension.objects.filter(step=step, unit__in=units)
@@ -355,7 +350,8 @@ class RectificationTrackerExporter(Exporter):
     templatable = False
 
     def _scope(self, user, round_):
-        label = user.lead_department.name if user.lead_department_id else ""
+        # A lead department's tracker names it; the office's covers every unit.
+        label = user.lead_department.name if Scope.of(user).lead_department_id else ""
         return RoundScope(round_, units_visible_to(user, round=round_), label)
 
     def objects_for(self, user, round_):
@@ -426,14 +422,15 @@ class OfflineTemplateExporter(Exporter):
     def _self_reports(self, user, round_):
         if round_ is None or not has_capability(user, EDIT_SELF_REPORT):
             return SelfReport.objects.none()
-        return self_reports_visible_to(user, round=round_).filter(
-            unit_id=user.unit_id).select_related("round")
+        return Scope.of(user).filter(self_reports_visible_to(user, round=round_),
+                                     OWN_REPORTS).select_related("round")
 
     def _provincial_reports(self, user, round_):
         if round_ is None or not has_capability(user, EDIT_PROVINCIAL_REPORT):
             return ProvincialReport.objects.none()
-        return provincial_reports_visible_to(user, round=round_).filter(
-            province_id=user.province_id).select_related("round").order_by("unit__code")
+        return Scope.of(user).filter(provincial_reports_visible_to(user, round=round_),
+                                     OWN_REPORTS, province="province"
+                                     ).select_related("round").order_by("unit__code")
 
     def objects_for(self, user, round_):
         return [*self._self_reports(user, round_), *self._provincial_reports(user, round_)]

@@ -196,9 +196,12 @@ class DecisionRules:
         return tuple(grade for grade in AREA_GRADES if self.breach(unit, grade) is None)
 
     def quota_breaches(self, final: Mapping[str, Grade | str]) -> list[RuleBreach]:
-        counts = Counter(Grade(grade) for grade in final.values())
-        good, poor = counts[Grade.GOOD], counts[Grade.POOR]
-        top = good + counts[Grade.FAIRLY_GOOD]
+        return self.quota_breaches_counted(Counter(Grade(grade) for grade in final.values()))
+
+    def quota_breaches_counted(self, counts: Mapping[Grade, int]) -> list[RuleBreach]:
+        """The quotas a number of final grades per grade breaks."""
+        good, poor = counts.get(Grade.GOOD, 0), counts.get(Grade.POOR, 0)
+        top = good + counts.get(Grade.FAIRLY_GOOD, 0)
         out = []
         if good > self.n_good:
             out.append(

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"no user named {username!r} (用户不存在)") from None
         operator = operator or getpass.getuser()
-        removed = reset_two_factor_from_console(user, operator)
+        removed = reset_two_factor_from_console(user=user, operator=operator)
         self.stdout.write(f"{removed} device(s) removed for {username}.")
         if no_code:
             self.stdout.write("The next sign-in needs an enrolment code from a security "

@@ -10,6 +10,7 @@ from kaohe.audit.anchors import anchor_path, parse_paper
 from kaohe.audit.services import AnchorProblem, ChainReport, verify_chain
 from kaohe.evidence.services import verify_evidence_files
 from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
+from kaohe.grading.readmodel import row_disagreements
 
 
 class Command(BaseCommand):
@@ -64,6 +65,11 @@ class Command(BaseCommand):
             except SealBroken:
                 problems.append(f"result set {result_set}: content does not match its seal "
                                 f"(已审定的等次建议被改动)")
+            # The rows the pages read must say what the sealed snapshots say.
+            if wrong := row_disagreements(result_set):
+                problems.append(f"result set {result_set}: {len(wrong)} rows or fields differ "
+                                f"from its sealed content, e.g. {', '.join(wrong[:5])} "
+                                f"(排名与等次数据与封存内容不符)")
             if not result_set.scheme_matches():
                 problems.append(f"result set {result_set}: the round's scheme (indicators or "
                                 f"method) changed after it was sealed (封存后考核方案被改动)")
