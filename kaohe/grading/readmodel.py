@@ -99,9 +99,15 @@ def build(result_set: ResultSet) -> tuple[dict[str, Any], list[ResultRow]]:
 
 
 def write_rows(result_set: ResultSet) -> None:
-    """Write a new version's rows and summary (in the caller's transaction)."""
-    summary, rows = build(result_set)
-    ResultSummary.objects.create(result_set=result_set, **summary)
+    """Write a new version's rows and summary (in the caller's transaction).
+
+    The rows are built from the snapshots as the database gives them back, not from the
+    objects in memory: PostgreSQL's jsonb returns an object's keys in its own order, and
+    rows built from insertion order would then disagree with the same check made later."""
+    stored = ResultSet.objects.select_related("round", "correction__corrects").get(
+        pk=result_set.pk)
+    summary, rows = build(stored)
+    ResultSummary.objects.create(result_set=stored, **summary)
     ResultRow.objects.bulk_create(rows)
 
 
