@@ -19,8 +19,10 @@ run: setup
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/kaohe runserver 127.0.0.1:$(PORT)
 
+# One pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 test: setup test-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The document tests also lay the Word files out in LibreOffice and render pages with pdftoppm;
 # installed for the tests only (where they are missing they are skipped, except under CI=true).

@@ -54,7 +54,7 @@ def main() -> int:
         from django.core.management import call_command
 
         from kaohe.accounts.models import User
-        from kaohe.documents import services
+        from kaohe.documents import selectors, services
         from kaohe.documents.exporters.outcomes import _processes
         from kaohe.documents.models import Export, ExportStatus
         from kaohe.outcomes.models import Feedback
@@ -75,7 +75,7 @@ def main() -> int:
                          "setup_seconds": round(setup_seconds, 1)}
         for fmt in ("docx", "pdf"):
             began = time.perf_counter()
-            exporter, obj = services.document_for(office, round_, "feedback_letters",
+            exporter, obj = selectors.document_for(office, round_, "feedback_letters",
                                                   str(round_.year), fmt)
             export = services.request_export(office, exporter, obj, fmt, round_=round_)
             services.run_export(export.pk)

@@ -8,13 +8,19 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-installation")
 # In the environment, so that the production settings loaded by subprocesses find it too.
 os.environ.setdefault("AUDIT_KEY", "test-only-audit-key-not-for-any-installation")
-if "KAOHE_DATA_DIR" not in os.environ:
-    _data_dir = tempfile.mkdtemp(prefix="kaohe-test-")
+# A pytest-xdist worker inherits the environment of the process that started it, and with it
+# that process's directory: each worker makes its own, or the workers' files would mix.
+# Processes a test starts inherit their worker's name and so share its directory.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if ("KAOHE_DATA_DIR" not in os.environ
+        or os.environ.get("KAOHE_TEST_DATA_DIR_WORKER", _worker) != _worker):
+    _data_dir = tempfile.mkdtemp(prefix=f"kaohe-test-{_worker}-")
     os.environ["KAOHE_DATA_DIR"] = _data_dir
+    os.environ["KAOHE_TEST_DATA_DIR_WORKER"] = _worker
     # Evidence files and uploads of a test run go away with it.
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 
-from kaohe.settings import *  # noqa: F403
+from kaohe.settings import *  # noqa: E402, F403
 
 # Argon2 is deliberately slow; the tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -114,6 +114,15 @@ def _domain_day(settings):
     settings.KAOHE_TODAY = DEFAULT_DAY
 
 
+@pytest.fixture(autouse=True)
+def _own_stored_files(settings, tmp_path):
+    """Each test stores its files in a folder of its own: the rows of a test are rolled back,
+    its files would stay, and `kaohe verify` reports stored files that no row lists."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "stored-files"), "base_url": None}}}
+
+
 @pytest.fixture
 def plan():
     return load_plan_data()

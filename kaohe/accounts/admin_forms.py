@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kaohe.accounts.models import Role, User
 from kaohe.directory.models import LeadDepartment, Province, Unit
-from kaohe.lib.forms import StyledFormMixin
+from kaohe.lib.forms import StyledFormMixin, model_choice_field
 
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 # The roles that work on the assessment itself.
@@ -29,9 +29,10 @@ class _ScopeFields(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.order_by("code")
-        self.fields["province"].queryset = Province.objects.order_by("code")
-        self.fields["lead_department"].queryset = LeadDepartment.objects.order_by("order")
+        model_choice_field(self, "unit").queryset = Unit.objects.order_by("code")
+        model_choice_field(self, "province").queryset = Province.objects.order_by("code")
+        model_choice_field(self, "lead_department").queryset = (
+            LeadDepartment.objects.order_by("order"))
         self.fields["unit"].label = _("所属中央单位")
         self.fields["province"].label = _("所属省份")
         self.fields["lead_department"].label = _("所属牵头部门")

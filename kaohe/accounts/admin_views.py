@@ -24,7 +24,11 @@ import logging
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.password_validation import password_validators_help_texts
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+    password_validators_help_texts,
+)
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -316,9 +320,8 @@ def security_policy() -> dict:
     """The policy as configured: passwords, lockout, sessions, two factors."""
     from kaohe.accounts import twofactor
 
-    min_length = next((v.get("OPTIONS", {}).get("min_length", 8)
-                       for v in settings.AUTH_PASSWORD_VALIDATORS
-                       if v["NAME"].endswith("MinimumLengthValidator")), None)
+    min_length = next((v.min_length for v in get_default_password_validators()
+                       if isinstance(v, MinimumLengthValidator)), None)
     roles = [Role(role).label for role in Role if role in twofactor.TWO_FACTOR_ROLES]
     return {
         "password_rules": password_validators_help_texts(),

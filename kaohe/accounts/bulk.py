@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, has_capability
-from kaohe.accounts.models import AccountOpening, Role, User
+from kaohe.accounts.models import AccountOpening, User
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 
@@ -65,7 +65,8 @@ def team_members_without_credentials():
                .select_related("user", "filing__lead_department").order_by("filing", "order"))
     seen, found = set(), []
     for member in members:
-        if member.user_id not in seen and not member.user.has_usable_password():
+        user = member.user
+        if user is not None and member.user_id not in seen and not user.has_usable_password():
             seen.add(member.user_id)
             found.append(member)
     return found
@@ -253,14 +254,16 @@ def letters_of(user):
 
 @transaction.atomic
 def letters_take(*, export_id: int, actor):
-    """(export, the PDF's bytes), handed out once to the one who made it: the file holds
-    passwords, so it is deleted as it is read. None when there is nothing to hand out
-    (another's export, not made yet, taken already or expired; an expired file is purged)."""
+    """(export, the PDF as an open kaohe.lib.storage.StoredStream with its `size`), handed
+    out once to the one who made it: the file holds passwords, so it is deleted once this
+    is committed, while the stream opened before still reads it. None when there is
+    nothing to hand out (another's export, not made yet, taken already or expired; an
+    expired file is purged)."""
     from django.core.files.storage import default_storage
 
     from kaohe.documents import services as documents
     from kaohe.documents.models import ExportStatus
-    from kaohe.lib import clock
+    from kaohe.lib import clock, storage
 
     _require(actor, MANAGE_ACCOUNTS)
     export = letters_of(actor).select_for_update().filter(pk=export_id).first()
@@ -270,16 +273,13 @@ def letters_take(*, export_id: int, actor):
     if export.expires_at and export.expires_at <= clock.now():
         documents.purge_expired()
         return None
-    with default_storage.open(export.storage_name, "rb") as handle:
-        data = handle.read()
     name = export.storage_name
+    # Opened before the file is deleted (on commit), and read as the response is sent.
+    stream = storage.StoredStream(name, open_now=True)
     export.status, export.storage_name = ExportStatus.EXPIRED, ""
     export.save(update_fields=["status", "storage_name"])
     log_action("document.downloaded", actor=actor, target=export,
                data={"code": export.code, "sha256": export.sha256, "once": True})
     transaction.on_commit(lambda: default_storage.delete(name))
-    return export, data
+    return export, stream
 
-
-def role_label(role: str) -> str:
-    return Role(role).label

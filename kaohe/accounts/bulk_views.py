@@ -13,7 +13,7 @@ from kaohe.accounts import bulk
 from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, capability_required
 from kaohe.documents import services as documents
 from kaohe.documents.models import ExportStatus
-from kaohe.lib.http import attachment_response
+from kaohe.lib.http import stored_attachment_response
 
 
 @capability_required(MANAGE_ACCOUNTS)
@@ -88,5 +88,6 @@ def credential_letters_download(request, pk):
     taken = bulk.letters_take(export_id=pk, actor=request.user)
     if taken is None:
         raise Http404
-    export, data = taken
-    return attachment_response(data, export.file_name, export.content_type)
+    export, stream = taken
+    return stored_attachment_response(stream, size=stream.size, filename=export.file_name,
+                                      content_type=export.content_type)

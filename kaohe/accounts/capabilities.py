@@ -70,7 +70,7 @@ UNLOCK_ACCOUNTS = "unlock_accounts"      # security admin: lift a sign-in lockou
 VIEW_SECURITY_POLICY = "view_security_policy"    # security admin: passwords, lockout, 2FA
 EXPORT_AUDIT_LOG = "export_audit_log"    # auditor: the log as CSV (itself audited)
 
-_DATA_ROLES = {
+_DATA_ROLES: set[str] = {
     Role.OFFICE, Role.WORKING_GROUP, Role.LEAD_REVIEWER, Role.ORG_DEPARTMENT,
     Role.MILITARY_INSPECTOR, Role.UNIT, Role.PROVINCE, Role.LEADING_GROUP,
 }

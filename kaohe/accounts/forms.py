@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
@@ -40,8 +42,9 @@ class EnrolmentCodeForm(StyledFormMixin, forms.Form):
 
 
 class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         old, new = cleaned.get("old_password"), cleaned.get("new_password2")
         # A one-time password is known to the administrator who issued it.
         if old and new and old == new:

@@ -22,7 +22,7 @@ class Role(models.TextChoices):
 
 
 # The scope field each scoped role needs; a role not listed has none.
-ROLE_SCOPE = {
+ROLE_SCOPE: dict[str, str] = {
     Role.LEAD_REVIEWER: "lead_department",
     Role.UNIT: "unit",
     Role.PROVINCE: "province",
@@ -61,6 +61,10 @@ class User(AbstractUser):
         verbose_name=_("密码重置人"))
     password_reset_at = models.DateTimeField(_("密码重置时间"), null=True, blank=True)
     password_reset_notice_pending = models.BooleanField(_("待告知密码重置"), default=False)
+
+    # AbstractBaseUser.set_password() keeps the new raw password here until the save (a
+    # private attribute the stubs leave out).
+    _password: str | None
 
     class Meta:
         verbose_name = _("用户")

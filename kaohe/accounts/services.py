@@ -249,7 +249,7 @@ def enrolment_code_redeem(*, request, code: str) -> str:
     record = (EnrolmentCode.objects.select_for_update()
               .filter(user=user, code_hash=credentials.hash_enrolment_code(code)).first())
     reason = "wrong" if record is None else record.state()
-    if reason != "valid":
+    if record is None or reason != "valid":
         log_action("auth.enrolment_code.failed", actor=user, target=user, success=False,
                    data={"reason": reason})
         return WRONG

@@ -6,19 +6,19 @@ from kaohe.api.services import TOKEN_ROLES
 from kaohe.lib.forms import StyledFormMixin
 
 
+class _AccountField(forms.ModelChoiceField):
+    """An account a token may act for, named with its role and scope."""
+
+    def label_from_instance(self, obj: User) -> str:
+        scope = f" · {obj.scope_label}" if obj.scope_label else ""
+        return f"{obj.username}（{obj.get_role_display()}{scope}）"
+
+
 class TokenIssueForm(StyledFormMixin, forms.Form):
-    user = forms.ModelChoiceField(label=_("代表的账户"), queryset=User.objects.none())
+    # Lazy: the active accounts of the token roles as they are when the form is shown.
+    user = _AccountField(
+        label=_("代表的账户"),
+        queryset=(User.objects.filter(is_active=True, role__in=TOKEN_ROLES)
+                  .select_related("unit", "province").order_by("role", "username")))
     name = forms.CharField(label=_("令牌名称"), max_length=100,
                            help_text=_("例如：贵州省扶贫开发信息系统"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = (
-            User.objects.filter(is_active=True, role__in=TOKEN_ROLES)
-            .select_related("unit", "province").order_by("role", "username"))
-        self.fields["user"].label_from_instance = _account_label
-
-
-def _account_label(user) -> str:
-    scope = f" · {user.scope_label}" if user.scope_label else ""
-    return f"{user.username}（{user.get_role_display()}{scope}）"

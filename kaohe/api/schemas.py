@@ -17,7 +17,7 @@ from kaohe.submissions.models import (
     DEEP_PROJECTS_MAX,
     PEOPLE_COUNT_MAX,
 )
-from kaohe.submissions.services import MAX_ANSWER_CHARS
+from kaohe.submissions.services.self_report import MAX_ANSWER_CHARS
 
 # A grade a province gives (the two satisfaction grades, the recommended grade):
 # 好, 较好, 一般, 较差; "" clears it.
@@ -36,9 +36,16 @@ def _storable(text: str) -> str:
     return text
 
 
-def Text(max_length: int):
-    return Annotated[str, Field(max_length=max_length, pattern=r"^[^\x00]*$"),
-                     AfterValidator(_storable)]
+# Text the database can store, of at most so many characters (a type per length, spelled
+# out: a type checker takes no function call in an annotation).
+_NO_NUL = r"^[^\x00]*$"
+Code12 = Annotated[str, Field(max_length=12, pattern=_NO_NUL), AfterValidator(_storable)]
+Code40 = Annotated[str, Field(max_length=40, pattern=_NO_NUL), AfterValidator(_storable)]
+Text200 = Annotated[str, Field(max_length=200, pattern=_NO_NUL), AfterValidator(_storable)]
+Text5000 = Annotated[str, Field(max_length=5000, pattern=_NO_NUL), AfterValidator(_storable)]
+Text20000 = Annotated[str, Field(max_length=20000, pattern=_NO_NUL), AfterValidator(_storable)]
+AnswerText = Annotated[str, Field(max_length=MAX_ANSWER_CHARS, pattern=_NO_NUL),
+                       AfterValidator(_storable)]
 
 
 class In(Schema):
@@ -141,39 +148,39 @@ class ProvincialReport(Schema):
 
 
 class OutcomeIn(In):
-    county: Text(12) = Field(description="县的行政区划代码")
+    county: Code12 = Field(description="县的行政区划代码")
     planned_exit: int | None = Field(None, ge=0, le=PEOPLE_COUNT_MAX)
     actual_exit: int | None = Field(None, ge=0, le=PEOPLE_COUNT_MAX)
     county_exited: bool | None = Field(None, description="当年摘帽")
     plan_met: bool | None = Field(None, description="完成年度脱贫攻坚任务")
     satisfaction_unit: GradeCode | None = None
     satisfaction_cadres: GradeCode | None = None
-    note: Text(5000) | None = None
+    note: Text5000 | None = None
     # Money as text, exact to the fen: "12.50" (万元); the form checks the upper bound.
     deep_funds: Annotated[str, Field(pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$")] | None = Field(
         None, description=f"万元，至多两位小数，不超过 {DEEP_FUNDS_MAX}")
     deep_projects: int | None = Field(None, ge=0, le=DEEP_PROJECTS_MAX)
     deep_cadres: int | None = Field(None, ge=0, le=DEEP_CADRES_MAX)
-    deep_support: Text(5000) | None = None
+    deep_support: Text5000 | None = None
 
 
 class ProvincialReportIn(In):
     revision: int = Field(ge=0, le=2_000_000_000, description=(
         "读取报告时的 revision；报告已被他人修改时返回 409 conflict"))
-    work_text: Text(20000) | None = None
+    work_text: Text20000 | None = None
     recommended_grade: GradeCode | None = None
-    recommendation_reason: Text(5000) | None = None
+    recommendation_reason: Text5000 | None = None
     approved_on: datetime.date | None = None
-    approval_reference: Text(200) | None = None
+    approval_reference: Text200 | None = None
     outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=100)
 
 
 class FindingIn(In):
-    county: Text(12)
+    county: Code12
     kind: Literal["major_incident", "serious_problem"] = Field(
         description="major_incident 重大涉贫事件；serious_problem 突出问题")
-    problem_kind: Text(40) | None = Field(None, description="突出问题类别代码")
-    description: Text(5000)
+    problem_kind: Code40 | None = Field(None, description="突出问题类别代码")
+    description: Text5000
 
 
 class RevisionIn(In):
@@ -216,13 +223,13 @@ class UnitReport(Schema):
 
 class AnswerIn(In):
     indicator: int = Field(ge=1, le=999, description="指标序号")
-    county: Text(12) | None = Field(None, description="按县考核的指标填县代码，否则为 null")
-    text: Text(MAX_ANSWER_CHARS)
+    county: Code12 | None = Field(None, description="按县考核的指标填县代码，否则为 null")
+    text: AnswerText
 
 
 class UnitReportIn(In):
     revision: int = Field(ge=0, le=2_000_000_000)
-    summary: Text(20000) | None = None
+    summary: Text20000 | None = None
     answers: list[AnswerIn] = Field(default_factory=list, max_length=500)
 
 

@@ -5,17 +5,21 @@ The API answers bearer tokens, not sessions: its views are exempt from the login
 redirect (a missing or bad token answers 401) and from CSRF (no cookie authenticates).
 Every call to an operation is logged with its token, method, path and status."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
-from django.urls import path
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import URLPattern, URLResolver, path
 
 from kaohe.api import views
 from kaohe.api.v1 import api
 
 
-def _logged(view):
+def _logged(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         from kaohe.api.services import call_record
         from kaohe.audit.context import current_ip
 
@@ -25,20 +29,22 @@ def _logged(view):
             status = response.status_code
             return response
         finally:
-            call_record(token=getattr(request, "api_token", None), method=request.method,
+            call_record(token=getattr(request, "api_token", None), method=request.method or "",
                         path=request.path, status=status, ip=current_ip.get())
 
     return wrapped
 
 
-def _api_patterns():
+def _api_patterns() -> tuple[list[URLResolver | URLPattern], str, str]:
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
+        assert isinstance(pattern, URLPattern), pattern  # ninja's routes are flat
+        callback = pattern.callback
         if pattern.name not in ("openapi-json", "openapi-view", "api-root"):
-            pattern.callback = _logged(pattern.callback)
+            callback = _logged(callback)
         # Reachable without a session: the schema and its page describe the interface only;
         # every operation checks its bearer token itself.
-        pattern.callback.login_required = False
+        pattern.callback = login_not_required(callback)
     return patterns, app_name, namespace
 
 

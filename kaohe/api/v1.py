@@ -14,6 +14,8 @@ Its length (over 400 lines) is the whole version-1 surface in one file, so the s
 client sees can be reviewed at once.
 """
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
@@ -139,8 +141,9 @@ def _submission_error(request, exc: services.SubmissionError):
     return _error(request, _STATUS[code], refusal_text(exc), code=code)
 
 
-def _loc(loc) -> str:
-    """("body", "payload", "outcomes", 0, "planned_exit") -> "outcomes[0].planned_exit"."""
+def _loc(loc: Iterable[str | int]) -> str | None:
+    """("body", "payload", "outcomes", 0, "planned_exit") -> "outcomes[0].planned_exit";
+    None for an error of the whole body."""
     parts = [p for p in loc if p not in ("body", "query", "path", "payload")]
     text = ""
     for part in parts:

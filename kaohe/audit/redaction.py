@@ -68,6 +68,14 @@ REDACTED_TARGET_TYPES = frozenset({
 })
 
 
+# Keys hidden even in an open action: a withdrawn paper's reason may quote the paper (a
+# unit's problems, a wrong grade), which the auditor, reaching no assessment record
+# (kaohe.accounts.scope), does not read. The entry still shows what was withdrawn and when.
+_HIDDEN_IN_OPEN_ACTIONS: dict[str, frozenset[str]] = {
+    "document.withdrawn": frozenset({"reason"}),
+}
+
+
 def _is_open(action: str) -> bool:
     return action.startswith(_OPEN_ACTIONS)
 
@@ -92,6 +100,9 @@ def _hide(data: Any, *, hidden_keys: frozenset[str] = frozenset()) -> Any:
 def visible_data(action: str, data: Any) -> Any:
     """The entry's data as the auditor sees it: keys kept, business values hidden."""
     if _is_open(action):
+        hidden = _HIDDEN_IN_OPEN_ACTIONS.get(action, frozenset())
+        if hidden and isinstance(data, dict):
+            return {key: HIDDEN if key in hidden else value for key, value in data.items()}
         return data
     hidden_keys = _RESULT_UNIT_KEYS if action.startswith(_RESULT_ACTIONS) else frozenset()
     return _hide(data, hidden_keys=hidden_keys) if isinstance(data, dict) else HIDDEN

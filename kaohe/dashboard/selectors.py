@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from kaohe.directory.models import Category, Pairing, Unit
 from kaohe.launch.selectors import launch_progress, training_progress
+from kaohe.rounds.models import Step
 from kaohe.submissions.models import (
     FirstSecretary,
     ProvincialReport,
@@ -18,7 +19,7 @@ from kaohe.submissions.models import (
 
 @dataclass
 class StepProgress:
-    step: object
+    step: Step
     done: int | None
     total: int | None
 
@@ -107,14 +108,11 @@ def category_progress(round_, units=None):
                          filter=Q(units__self_reports__in=drafts, units__in=units),
                          distinct=True),
         )
+        .annotate(not_started=F("unit_count") - F("submitted") - F("drafts"))
         .select_related("lead_department")
         .order_by("order")
     )
-    result = []
-    for cat in rows:
-        cat.not_started = cat.unit_count - cat.submitted - cat.drafts
-        result.append(cat)
-    return result
+    return list(rows)
 
 
 def unit_progress(round_, units):

@@ -1,26 +1,48 @@
 """What is due from the signed-in user, by when, and which of it is late (issue 21).
 
 A read only: for a user and the chosen round at the domain's "today" (kaohe.lib.clock), the
-to-do items of the user's role — each with its text, the deadline of its step (with the
-extension the office granted, where one applies), a link and a late flag — and the step of
-the plan's seven the round is at. The queries are a fixed number per role: counts are
-aggregates, never a query per unit.
+to-do items of the user's duties (``DUTIES``, one list per role, chosen by capability) — each
+with its text, the deadline of its step (with the extension the office granted, where one
+applies), a link and a late flag — and the step of the plan's seven the round is at. The
+queries are a fixed number per role: counts are aggregates, never a query per unit.
 
 Its length (over 400 lines) is one function per role over a shared deadline helper: a list
 read straight down, role by role.
 """
 
+from __future__ import annotations
+
 import datetime
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from kaohe.accounts.models import Role, User
+from kaohe.accounts.capabilities import (
+    APPROVE_RESULTS,
+    CHECK_CADRES,
+    EDIT_PROVINCIAL_REPORT,
+    EDIT_SELF_REPORT,
+    INSPECT_MILITARY,
+    MANAGE_ACCOUNTS,
+    MANAGE_ROLES,
+    MANAGE_ROUNDS,
+    REVIEW_UNITS,
+    RUN_REVIEW,
+    VIEW_ROUND,
+    has_capability,
+)
+from kaohe.accounts.models import User
 from kaohe.lib import clock
-from kaohe.rounds.models import RoundStatus
+from kaohe.rounds.models import Round, RoundStatus, Step
+
+if TYPE_CHECKING:
+    from kaohe.directory.models import LeadDepartment, Unit
+    from kaohe.grading.models import ResultSet
 
 # The statuses of a version still in play (a superseded or abandoned one is history).
 _LIVE = ("draft", "returned", "submitted", "approved", "released")
@@ -41,14 +63,14 @@ class Todo:
 
     @property
     def days_late(self) -> int:
-        return -self.days_left if self.late and self.due is not None else 0
+        return (clock.today() - self.due).days if self.late and self.due is not None else 0
 
 
 @dataclass
 class TimelineNode:
     number: str
     name: str
-    steps: list
+    steps: list[Step]
     state: str                      # "done", "current" or "upcoming"
 
     @property
@@ -59,7 +81,7 @@ class TimelineNode:
 @dataclass
 class Panel:
     items: list[Todo] = field(default_factory=list)
-    current: object = None          # the Step the round is at, or None
+    current: Step | None = None     # the step the round is at
     timeline: list[TimelineNode] = field(default_factory=list)
     today: datetime.date | None = None
 
@@ -76,11 +98,11 @@ class Panel:
 class _Stage:
     """What the round's state says, read once for every role."""
 
-    round: object
-    steps: dict
+    round: Round
+    steps: dict[str, Step]
     today: datetime.date
-    latest: object                  # the newest live result set (snapshots deferred), or None
-    released: object                # the released version in force, or None
+    latest: ResultSet | None        # the newest live result set (snapshots deferred)
+    released: ResultSet | None      # the released version in force
 
     @property
     def results_out(self) -> bool:
@@ -90,12 +112,13 @@ class _Stage:
         step = self.steps.get(code)
         return step.due if step is not None else None
 
-    def item(self, code, text, url, *, due=None, detail="", done_late=None) -> Todo:
+    def item(self, code: str, text: str, url: str, *, due: datetime.date | None = None,
+             detail: str = "", done_late: bool | None = None) -> Todo:
         late = due is not None and self.today > due if done_late is None else done_late
         return Todo(code=code, text=text, url=url, due=due, late=late, detail=detail)
 
 
-def _stage(round_) -> _Stage:
+def _stage(round_: Round) -> _Stage:
     from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
 
     versions = list(ResultSet.objects.filter(round=round_, status__in=_LIVE)
@@ -109,7 +132,7 @@ def _stage(round_) -> _Stage:
 
 # The current step -------------------------------------------------------------------------
 
-def current_step(round_, stage: _Stage | None = None):
+def current_step(round_: Round, stage: _Stage | None = None) -> Step | None:
     """The step of the plan the round is at: the dated step (the first whose deadline has
     not passed), held back while the work of an earlier step is unfinished and moved on once
     a later step's work has begun — results released: 七; a version before or after the
@@ -147,7 +170,7 @@ def current_step(round_, stage: _Stage | None = None):
     return steps[index]
 
 
-def _expected_leads(round_):
+def _expected_leads(round_: Round) -> QuerySet[LeadDepartment]:
     """The lead departments with ranked units to assess in the round."""
     from kaohe.directory.models import LeadDepartment
 
@@ -156,7 +179,8 @@ def _expected_leads(round_):
         categories__units__pairings__round=round_).distinct()
 
 
-def timeline(round_, current, steps=None) -> list[TimelineNode]:
+def timeline(round_: Round, current: Step | None,
+             steps: Iterable[Step] | None = None) -> list[TimelineNode]:
     """The plan's seven steps: steps numbered as parts of one (三)1 and (三)2 make one node."""
     nodes: list[TimelineNode] = []
     keys: list[str] = []
@@ -179,13 +203,14 @@ def timeline(round_, current, steps=None) -> list[TimelineNode]:
     return nodes
 
 
-# Items per role ---------------------------------------------------------------------------
+# Items per duty ---------------------------------------------------------------------------
 
-def panel_for(user, round_) -> Panel:
+def panel_for(user: User, round_: Round | None) -> Panel:
     """The to-do items of `user` in `round_` and where the round is."""
     panel = Panel(today=clock.today())
-    if user.role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR):
-        panel.items = _administrator(user)
+    if not has_capability(user, VIEW_ROUND):
+        # The administrators (三员) take no part in the round: their duties are accounts.
+        panel.items = _administration(user)
         return panel
     if round_ is None:
         return panel
@@ -194,20 +219,10 @@ def panel_for(user, round_) -> Panel:
     panel.timeline = timeline(round_, panel.current, list(stage.steps.values()))
     if round_.status != RoundStatus.ACTIVE:
         return panel  # a closed round is read-only; one being prepared asks nothing yet
-    builder = {
-        Role.UNIT: _unit,
-        Role.PROVINCE: _province,
-        Role.LEAD_REVIEWER: _lead_department,
-        Role.ORG_DEPARTMENT: _org_department,
-        Role.MILITARY_INSPECTOR: _military,
-        Role.WORKING_GROUP: _working_group,
-        Role.LEADING_GROUP: _leading_group,
-        Role.OFFICE: _office,
-    }.get(user.role)
-    if builder is not None:
-        items = builder(user, stage)
-        # Late first, then the nearest deadline, then those without one.
-        panel.items = sorted(items, key=lambda i: (not i.late, i.due or datetime.date.max))
+    items = [item for capability, duties in DUTIES if has_capability(user, capability)
+             for item in duties(user, stage)]
+    # Late first, then the nearest deadline, then those without one.
+    panel.items = sorted(items, key=lambda i: (not i.late, i.due or datetime.date.max))
     return panel
 
 
@@ -215,7 +230,7 @@ def _day(day: datetime.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _unit(user, stage: _Stage) -> list[Todo]:
+def _unit(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.outcomes.models import Feedback
     from kaohe.submissions import deadlines
     from kaohe.submissions.models import ReportStatus, SelfReport
@@ -223,7 +238,7 @@ def _unit(user, stage: _Stage) -> list[Todo]:
     unit, round_ = user.unit, stage.round
     if unit is None or not unit.active:
         return []
-    items = []
+    items: list[Todo] = []
     if not stage.results_out and "self_report" in stage.steps:
         report = SelfReport.objects.filter(round=round_, unit=unit).only("status").first()
         if report is None or report.status != ReportStatus.SUBMITTED:
@@ -249,7 +264,7 @@ def _unit(user, stage: _Stage) -> list[Todo]:
     return items
 
 
-def _rectification(unit, stage: _Stage, *, year=None) -> list[Todo]:
+def _rectification(unit: Unit, stage: _Stage, *, year: int | None = None) -> list[Todo]:
     from kaohe.outcomes.models import RectificationItem, RectificationReport
     from kaohe.submissions import deadlines
 
@@ -269,7 +284,7 @@ def _rectification(unit, stage: _Stage, *, year=None) -> list[Todo]:
     return []
 
 
-def _province(user, stage: _Stage) -> list[Todo]:
+def _province(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.directory.models import Pairing
     from kaohe.submissions import deadlines
     from kaohe.submissions.models import ProvincialReport, ReportStatus
@@ -292,7 +307,7 @@ def _province(user, stage: _Stage) -> list[Todo]:
                        due=due)]
 
 
-def _lead_department(user, stage: _Stage) -> list[Todo]:
+def _lead_department(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.directory.models import Unit
     from kaohe.launch.models import CategoryPlan, TeamFiling
     from kaohe.outcomes.models import RectificationItem, Summoner, Summons
@@ -308,7 +323,7 @@ def _lead_department(user, stage: _Stage) -> list[Todo]:
     total = units.count()
     if total == 0:
         return []
-    items = []
+    items: list[Todo] = []
     if not stage.results_out:
         submission = CategorySubmission.objects.filter(round=round_,
                                                        lead_department=lead).first()
@@ -360,7 +375,7 @@ def _lead_department(user, stage: _Stage) -> list[Todo]:
     return items
 
 
-def _org_department(user, stage: _Stage) -> list[Todo]:
+def _org_department(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.outcomes.selectors import results_sent_to_org_department
     from kaohe.reviews.models import CadreCheck
     from kaohe.submissions.models import FirstSecretary, SecondedCadre
@@ -385,7 +400,7 @@ def _org_department(user, stage: _Stage) -> list[Todo]:
                        due=stage.due("review"))]
 
 
-def _military(user, stage: _Stage) -> list[Todo]:
+def _military(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.directory.models import Unit
     from kaohe.reviews.models import MilitaryInspection
 
@@ -404,7 +419,7 @@ def _military(user, stage: _Stage) -> list[Todo]:
                        due=stage.due("review"))]
 
 
-def _working_group(user, stage: _Stage) -> list[Todo]:
+def _working_group(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 
     latest = stage.latest
@@ -426,15 +441,14 @@ def _working_group(user, stage: _Stage) -> list[Todo]:
     submitted = CategorySubmission.objects.filter(
         round=stage.round, lead_department__in=leads,
         status=CategorySubmissionStatus.SUBMITTED).count()
-    leads = leads.count()
     text = _("综合评议：对各牵头部门考核结果进行综合评议，提出考核等次建议报领导小组审定")
     detail = _("已有%(done)s/%(total)s个牵头部门报送初步考核结果") % {
-        "done": submitted, "total": leads}
+        "done": submitted, "total": leads.count()}
     return [stage.item("deliberation", text, reverse("grading:index"), due=due,
                        detail=detail)]
 
 
-def _leading_group(user, stage: _Stage) -> list[Todo]:
+def _leading_group(user: User, stage: _Stage) -> list[Todo]:
     latest = stage.latest
     if latest is None or latest.status != "submitted":
         return []
@@ -444,7 +458,7 @@ def _leading_group(user, stage: _Stage) -> list[Todo]:
                        due=due, detail=_("审定后由国务院扶贫办向各单位反馈考核结果"))]
 
 
-def _office(user, stage: _Stage) -> list[Todo]:
+def _office(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.directory.models import Pairing, Unit
     from kaohe.launch.models import TrainingSession, WorkingGroupMember
     from kaohe.launch.selectors import launch_progress
@@ -452,7 +466,8 @@ def _office(user, stage: _Stage) -> list[Todo]:
     from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
     from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
 
-    round_, items = stage.round, []
+    round_ = stage.round
+    items: list[Todo] = []
     late_list = reverse("submissions:late_list")
     latest = stage.latest
     if latest is not None and latest.status == "approved":
@@ -484,11 +499,11 @@ def _office(user, stage: _Stage) -> list[Todo]:
         if not WorkingGroupMember.objects.filter(round=round_).exists():
             items.append(stage.item("working_group", _("组建考核工作组，明确职责任务分工"),
                                     reverse("launch:working_group"), due=stage.due("launch")))
-        filed, leads = launch_progress(round_)
-        if filed < leads:
+        filed, lead_count = launch_progress(round_)
+        if filed < lead_count:
             items.append(stage.item(
                 "launch_filings", _("督促牵头部门报备工作小组名单和分类考核方案：%(n)s个尚未报齐")
-                % {"n": leads - filed}, reverse("launch:index"), due=stage.due("launch")))
+                % {"n": lead_count - filed}, reverse("launch:index"), due=stage.due("launch")))
     if "training" in stage.steps and not TrainingSession.objects.filter(round=round_).exists():
         items.append(stage.item("training", _("组织牵头部门考核人员培训"),
                                 reverse("launch:training"), due=stage.due("training")))
@@ -524,21 +539,35 @@ def _office(user, stage: _Stage) -> list[Todo]:
     return items
 
 
-def _administrator(user) -> list[Todo]:
-    if user.role == Role.SYSTEM_ADMIN:
+def _administration(user: User) -> list[Todo]:
+    items = []
+    if has_capability(user, MANAGE_ACCOUNTS):
         from kaohe.accounts import bulk
 
         units = bulk.units_without_account().count()
         provinces = bulk.provinces_without_account().count()
-        if not (units or provinces):
-            return []
-        return [Todo(code="open_accounts", url=reverse("accounts:bulk_open"),
-                     text=_("开设账户：%(units)s家中央单位、%(provinces)s个省份尚无账户") % {
-                         "units": units, "provinces": provinces})]
-    if user.role != Role.SECURITY_ADMIN:
-        return []
-    waiting = User.objects.filter(role="", is_active=True, is_superuser=False).count()
-    if not waiting:
-        return []
-    return [Todo(code="grant_roles", url=reverse("accounts:user_list"),
-                 text=_("%(n)s个账户尚未授予角色，请核实后授予") % {"n": waiting})]
+        if units or provinces:
+            items.append(Todo(
+                code="open_accounts", url=reverse("accounts:bulk_open"),
+                text=_("开设账户：%(units)s家中央单位、%(provinces)s个省份尚无账户") % {
+                    "units": units, "provinces": provinces}))
+    if has_capability(user, MANAGE_ROLES):
+        waiting = User.objects.filter(role="", is_active=True, is_superuser=False).count()
+        if waiting:
+            items.append(Todo(code="grant_roles", url=reverse("accounts:user_list"),
+                              text=_("%(n)s个账户尚未授予角色，请核实后授予") % {"n": waiting}))
+    return items
+
+
+# Each list of duties goes to the users with its capability: one list per role of the round
+# (the office runs the round; each other capability here is its role's own).
+DUTIES: tuple[tuple[str, Callable[[User, _Stage], list[Todo]]], ...] = (
+    (EDIT_SELF_REPORT, _unit),
+    (EDIT_PROVINCIAL_REPORT, _province),
+    (REVIEW_UNITS, _lead_department),
+    (CHECK_CADRES, _org_department),
+    (INSPECT_MILITARY, _military),
+    (RUN_REVIEW, _working_group),
+    (APPROVE_RESULTS, _leading_group),
+    (MANAGE_ROUNDS, _office),
+)

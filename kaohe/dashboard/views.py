@@ -1,5 +1,7 @@
 """One home page per role: what is due, by when, and what is done."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -161,7 +163,7 @@ def _unit(request, round_):
 
 
 def _admin(request):
-    context = {
+    context: dict[str, Any] = {
         "role_counts": User.objects.values("role").annotate(n=Count("pk")).order_by("role"),
         "role_names": dict(Role.choices),
     }

@@ -223,7 +223,7 @@ def _unit_names(rng: random.Random, code: str, size: int) -> list[str]:
         return [f"示例{kind}" for kind in _KINDS[code][:size]]
     names, stems = set(), _STEMS[:]
     rng.shuffle(stems)
-    result = []
+    result: list[str] = []
     i = 0
     # A scaled demo needs more names than stems and kinds make: later rounds are numbered.
     cycle = len(stems) * len(_KINDS[code])
@@ -264,18 +264,18 @@ def build_demo(*, today: datetime.date, units: int = RANKED_UNITS) -> bool:
     if Unit.objects.exists():
         return False
     rng = random.Random(SEED)
-    units = []
+    new_units = []
     serial = 1
     for category in Category.objects.order_by("order"):
         for name in _unit_names(rng, category.code, sizes.get(category.code, 0)):
-            units.append(Unit(code=f"U{serial:04d}", name=name, category=category))
+            new_units.append(Unit(code=f"U{serial:04d}", name=name, category=category))
             serial += 1
-    Unit.objects.bulk_create(units)
-    units = list(Unit.objects.order_by("code"))
+    Unit.objects.bulk_create(new_units)
+    all_units = list(Unit.objects.order_by("code"))
 
     # Neighbouring counties go to the same unit, as real pairings cluster by province.
     counties = sorted(rng.sample(list(County.objects.all()), COUNTY_TARGET), key=lambda c: c.code)
-    order = units[:]
+    order = all_units[:]
     rng.shuffle(order)
     pairings, cursor = [], 0
     # One to four counties per unit; a county per unit at least (they repeat past 592).
@@ -286,10 +286,11 @@ def build_demo(*, today: datetime.date, units: int = RANKED_UNITS) -> bool:
             pairings.append(Pairing(round=round_, unit=unit, county=county))
         cursor += count
     Pairing.objects.bulk_create(pairings)
-    _accounts(rng, units)
-    _progress(rng, round_, units, today)
+    _accounts(rng, all_units)
+    _progress(rng, round_, all_units, today)
     demo_launch(round_)
-    log_action("demo.created", target=round_, data={"units": len(units), "pairings": len(pairings)})
+    log_action("demo.created", target=round_,
+               data={"units": len(all_units), "pairings": len(pairings)})
     return True
 
 
@@ -375,6 +376,7 @@ def _progress(rng, round_, units, today):
         report.gaps = [gap.as_dict() for gap in services.self_report_gaps(report)]
         report.submitted_by = report.unit.users.first() or User.objects.get(username="office")
         report.save(update_fields=["gaps", "submitted_by"])
+        assert report.submitted_at is not None  # the demo submits with the time
         versions.append(ReportVersion(
             self_report=report, number=1, content=services.self_report_snapshot(report),
             submitted_at=report.submitted_at, submitted_by=report.submitted_by))
@@ -403,10 +405,10 @@ def _provincial(rng, round_, opened, today):
             approval_reference="省扶贫开发领导小组会议（演示）" if submitted else "",
         ))
     ProvincialReport.objects.bulk_create(reports)
-    pairing_counties = {}
-    for unit_id, county in (Pairing.objects.filter(round=round_)
-                            .select_related("county").values_list("unit_id", "county")):
-        pairing_counties.setdefault(unit_id, []).append(county)
+    pairing_counties: dict[int, list[int]] = {}
+    for unit_id, county_id in (Pairing.objects.filter(round=round_)
+                               .values_list("unit_id", "county_id")):
+        pairing_counties.setdefault(unit_id, []).append(county_id)
     counties = {c.pk: c for c in County.objects.filter(pairings__round=round_)}
     outcomes = []
     for report in ProvincialReport.objects.filter(round=round_):
@@ -451,7 +453,7 @@ def _accounts(rng, units):
                     post="处长" if i == 1 else "调研员",
                 )
             )
-    first_per_category = {}
+    first_per_category: dict[int, list[Unit]] = {}
     for unit in units:
         first_per_category.setdefault(unit.category_id, []).append(unit)
     for group in first_per_category.values():
@@ -529,20 +531,21 @@ def advance_demo_to_review(*, today: datetime.date) -> bool:
     pairs = (Pairing.objects.filter(round=round_).values_list("county__province_id", "unit_id")
              .distinct())
     for province_id, unit_id in pairs:
-        report, _created = ProvincialReport.objects.get_or_create(
+        provincial, _created = ProvincialReport.objects.get_or_create(
             round=round_, province_id=province_id, unit_id=unit_id)
         for pairing in Pairing.objects.filter(round=round_, unit_id=unit_id,
                                               county__province_id=province_id):
-            CountyOutcome.objects.get_or_create(report=report, county=pairing.county)
-        report.outcomes.filter(plan_met__isnull=True).update(plan_met=True)
-        report.outcomes.filter(satisfaction_unit="").update(satisfaction_unit="fairly_good")
-        report.outcomes.filter(satisfaction_cadres="").update(satisfaction_cadres="good")
-        if report.status != ReportStatus.SUBMITTED:
-            report.status, report.submitted_at = ReportStatus.SUBMITTED, now
-            report.work_text = report.work_text or "该单位帮扶工作扎实有效。（演示内容）"
-            report.recommended_grade = report.recommended_grade or rng.choice(_GRADES[:3])
-            report.approved_on = report.approved_on or now.date()
-            report.save()
+            CountyOutcome.objects.get_or_create(report=provincial, county=pairing.county)
+        provincial.outcomes.filter(plan_met__isnull=True).update(plan_met=True)
+        provincial.outcomes.filter(satisfaction_unit="").update(satisfaction_unit="fairly_good")
+        provincial.outcomes.filter(satisfaction_cadres="").update(satisfaction_cadres="good")
+        if provincial.status != ReportStatus.SUBMITTED:
+            provincial.status, provincial.submitted_at = ReportStatus.SUBMITTED, now
+            provincial.work_text = provincial.work_text or "该单位帮扶工作扎实有效。（演示内容）"
+            provincial.recommended_grade = (provincial.recommended_grade
+                                            or rng.choice(_GRADES[:3]))
+            provincial.approved_on = provincial.approved_on or now.date()
+            provincial.save()
     kinds = list(round_.problem_kinds.all())
     with clock.on(review_day):
         _review_all(rng, round_, kinds, review_day)
@@ -558,6 +561,7 @@ def _review_all(rng, round_, kinds, review_day):
     submitted_at = timezone.make_aware(datetime.datetime.combine(review_day, datetime.time(16)))
     for lead in LeadDepartment.objects.filter(categories__ranked=True).distinct():
         reviewer = User.objects.filter(lead_department=lead).first()
+        assert reviewer is not None  # the demo opens two accounts per lead department
         for unit in reviews.category_units(round_, lead):
             quality = rng.uniform(0, 2.6)
             review = reviews.review_for(round=round_, unit=unit)
@@ -578,7 +582,9 @@ def _review_all(rng, round_, kinds, review_day):
                     county=None, description="核查发现工作不到位。（演示）",
                     source=FindingSource.REVIEWER)
             if rng.random() < 0.015:
-                county = unit.pairings.filter(round=round_).first().county
+                pairing = unit.pairings.filter(round=round_).first()
+                assert pairing is not None  # every unit reviewed is paired in the round
+                county = pairing.county
                 reviews.major_incident_add(
                     round=round_, unit=unit, actor=reviewer, county=county,
                     description="定点扶贫县发生重大涉贫事件。（演示）",
@@ -623,6 +629,7 @@ def advance_demo_to_release(*, today: datetime.date) -> bool:
     leader = User.objects.get(username="leader")
     review_day = min(today, _due(round_, "deliberation"))
     result_set = ResultSet.objects.filter(round=round_).order_by("-version").first()
+    assert result_set is not None  # advance_demo_to_review computed one
     with clock.on(review_day), transaction.atomic():
         if result_set.status == ResultSetStatus.DRAFT:
             for result in result_set.outputs["results"]:
@@ -803,9 +810,9 @@ def demo_launch(round_: Round) -> bool:
     for user in User.objects.filter(role=Role.LEAD_REVIEWER).order_by("username"):
         roll = rng.random()
         # Most attend one of the two sessions; about one in ten attends neither.
-        session = sessions[0] if roll < 0.55 else sessions[1] if roll < 0.9 else None
-        if session is not None:
-            attendances.append(Attendance(session=session, user=user, recorded_by=office))
+        attended = sessions[0] if roll < 0.55 else sessions[1] if roll < 0.9 else None
+        if attended is not None:
+            attendances.append(Attendance(session=attended, user=user, recorded_by=office))
     Attendance.objects.bulk_create(attendances)
 
     items = {item.code: item for item in innovation_items(round_)}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -20,8 +22,9 @@ class DesignationForm(StyledFormMixin, forms.Form):
     designated = forms.BooleanField(label=_("省定深度贫困县"), required=False)
     note = forms.CharField(label=_("认定依据（文件名称、文号）"), max_length=200, required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("designated") and not data.get("note"):
             self.add_error("note", _("标记为深度贫困县时请填写认定依据。"))
         return data

@@ -293,8 +293,8 @@ def import_template() -> bytes:
     ws = wb.active
     ws.title = UNITS_SHEET
     write_row(ws, UNIT_COLUMNS)
-    write_row(ws, ["U0001", "示例单位（请替换）", Category.objects.first().name
-               if Category.objects.exists() else "中央国家机关", "是"])
+    first = Category.objects.first()
+    write_row(ws, ["U0001", "示例单位（请替换）", first.name if first else "中央国家机关", "是"])
     ws2 = wb.create_sheet(PAIRINGS_SHEET)
     write_row(ws2, PAIRING_COLUMNS)
     write_row(ws2, ["U0001", "130125", "行唐县"])

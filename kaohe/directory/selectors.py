@@ -1,6 +1,7 @@
 """Reads of the directory, always scoped to the user who asks."""
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from kaohe.accounts.scope import COUNTIES, PROVINCES, UNITS, Reach, Scope
 from kaohe.directory.models import County, Pairing, Province, Unit
@@ -66,11 +67,9 @@ def liaison_rows() -> list[LiaisonRow]:
             + [LiaisonRow("province", p) for p in Province.objects.order_by("code")])
 
 
-def liaison_target_or_404(kind: str, pk):
-    model = {"unit": Unit, "province": Province}.get(kind)
-    if model is None:
-        raise Http404
-    try:
-        return model.objects.get(pk=pk)
-    except model.DoesNotExist:
-        raise Http404 from None
+def liaison_target_or_404(kind: str, pk: int) -> Unit | Province:
+    if kind == "unit":
+        return get_object_or_404(Unit, pk=pk)
+    if kind == "province":
+        return get_object_or_404(Province, pk=pk)
+    raise Http404

@@ -122,7 +122,7 @@ def county_designation(request, pk):
         messages.success(request, _("已更新%(county)s的深度贫困县认定。") % {"county": county.name})
     else:
         for errors in form.errors.values():
-            for message in errors:
+            for message in map(str, errors):
                 messages.error(request, message)
     return redirect("directory:county_detail", pk=county.pk)
 

@@ -4,7 +4,7 @@ wrong style, and a note naming the faces in use."""
 import shutil
 import subprocess
 
-from django.core.checks import Info, register
+from django.core.checks import CheckMessage, Info, register
 from django.core.checks import Warning as CheckWarning
 
 from kaohe.documents import fonts
@@ -32,7 +32,7 @@ def official_faces(app_configs, **kwargs):
     falls back to a face of another style (Noto CJK's Song or Sans). Under `check --deploy`,
     where an operator looks before going live, not on every command of the demo."""
     faces = fonts.faces()
-    messages = [Info("Official documents are set in " + "; ".join(
+    messages: list[CheckMessage] = [Info("Official documents are set in " + "; ".join(
         f"{face.role.label} {face.name} ({face.source})" for face in faces) + ".",
         id="kaohe.documents.I001")]
     for face in faces:

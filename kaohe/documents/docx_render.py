@@ -375,7 +375,8 @@ def _table(document, block: Table, width_mm: float = 156):
     if block.caption:
         _para(document, block.caption, "KH Caption")
     count = len(block.headers)
-    weights = block.widths if len(block.widths) == count and sum(block.widths) else [1] * count
+    given = len(block.widths) == count and sum(block.widths) > 0
+    weights: list[float] = block.widths if given else [1.0] * count
     total_twips = round(width_mm / 25.4 * 1440)
     widths = [round(total_twips * w / sum(weights)) for w in weights]
     widths[-1] += total_twips - sum(widths)
@@ -448,7 +449,8 @@ def _masthead(document, doc: OfficialDocument):
                               else "KH Classification")
             if index == len(lines) - 1 and doc.number:
                 paragraph.paragraph_format.tab_stops.add_tab_stop(Mm(156), alignment=2)
-                paragraph.add_run("\t" + doc.number)
+                # The 发文字号 in 仿宋 (7.2.4), on the line of the 密级 (黑体).
+                _set_fonts(paragraph.add_run("\t" + doc.number), FANGSONG, BODY_PT)
         _para(document, "", "KH Plain")
         return
     # The mark's top edge 35 mm below the type area's top.
@@ -506,6 +508,13 @@ def _annex(document, annex: Annex, label: str):
     the third line (GB/T 9704 8)."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
     _page_setup(section, annex.landscape)
+    # A new section copies the one before: a letter's "no number on the first page" (10.1)
+    # would leave the annex's first page unnumbered. Each annex has footers of its own
+    # (page numbers as on portrait pages, sized for its page) and continues the numbering.
+    section.different_first_page_header_footer = False
+    for footer in (section.footer, section.even_page_footer):
+        footer.is_linked_to_previous = False
+    _footers(document, section)
     _para(document, label, "KH Annex Label")
     _para(document, "", "KH Plain")
     _para(document, annex.title, "KH Title")

@@ -21,6 +21,9 @@ class ExportStatus(models.TextChoices):
 
 # The error recorded on an export whose worker stopped renewing its lease.
 INTERRUPTED = "interrupted"
+# The start of the error recorded on a bulk export stopped because a paper it holds was
+# withdrawn while it was made (kaohe.documents.withdrawal.stop_export); the user is told why.
+STOPPED = "stopped: "
 
 
 class Export(models.Model):
@@ -65,6 +68,15 @@ class Export(models.Model):
     def interrupted(self) -> bool:
         """Failed because its worker died mid-way (services.recover_stale_exports)."""
         return self.status == ExportStatus.FAILED and self.error.startswith(INTERRUPTED)
+
+    @property
+    def stopped(self) -> bool:
+        """Failed because a paper it holds was withdrawn while it was made."""
+        return self.status == ExportStatus.FAILED and self.error.startswith(STOPPED)
+
+    @property
+    def stopped_reason(self) -> str:
+        return self.error.removeprefix(STOPPED) if self.stopped else ""
 
     @property
     def percent(self) -> int:

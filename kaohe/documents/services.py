@@ -10,18 +10,21 @@ import hashlib
 import logging
 import threading
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
+from kaohe.documents import withdrawal
 from kaohe.documents.base import RenderedFile, get_exporter
 from kaohe.documents.models import INTERRUPTED, DocumentTemplate, Export, ExportStatus
 from kaohe.documents.officialdoc import Mark
-from kaohe.lib import clock
+from kaohe.lib import clock, storage
 
 logger = logging.getLogger(__name__)
 
@@ -40,129 +43,6 @@ def template_for(exporter) -> bytes | None:
     return bytes(found.content) if found else None
 
 
-def documents_offered(user, round_) -> list[tuple]:
-    """(exporter, objects) for every exporter that offers the user something in the round:
-    each exporter scopes itself. The documents page and `kaohe export --list` show these."""
-    from kaohe.accounts.capabilities import EXPORT_DOCUMENTS, has_capability
-    from kaohe.documents.base import REGISTRY
-
-    if not has_capability(user, EXPORT_DOCUMENTS):
-        return []
-    offered = []
-    for cls in REGISTRY.values():
-        exporter = cls()
-        objects = list(exporter.objects_for(user, round_))
-        if objects:
-            offered.append((exporter, objects))
-    return offered
-
-
-# The most objects of one document the documents page names in a list; more are chosen on a
-# page of their own, searched and paginated (issue 19: the page grew with the units).
-OFFER_LIMIT = 50
-
-
-def documents_offered_briefly(user, round_, *, limit: int = OFFER_LIMIT) -> list[dict]:
-    """For the documents page: per exporter that offers the user something, {"exporter",
-    "objects", "many"}; "many" (and no objects) when there are more than ``limit``: they
-    are chosen on the choose page, so that the page reads a bounded number of rows in the
-    same number of queries at any scale."""
-    from kaohe.accounts.capabilities import EXPORT_DOCUMENTS, has_capability
-    from kaohe.documents.base import REGISTRY
-
-    if not has_capability(user, EXPORT_DOCUMENTS):
-        return []
-    offered = []
-    for cls in REGISTRY.values():
-        exporter = cls()
-        objects = _as_listed(exporter.objects_for(user, round_))
-        first = list(objects[:limit + 1])
-        if not first:
-            continue
-        if len(first) <= limit:
-            offered.append({"exporter": exporter, "objects": first, "many": False})
-        elif exporter.bulk:  # a few versions or rounds, each made in the background
-            offered.append({"exporter": exporter, "objects": list(objects), "many": False})
-        else:  # not counted either: the choose page does
-            offered.append({"exporter": exporter, "objects": [], "many": True})
-    return offered
-
-
-def _unit_fields(model) -> list[str]:
-    """The fields a search by unit (or province) name or code looks in, where the model has
-    them."""
-    names = {field.name for field in model._meta.get_fields()}
-    fields = []
-    if "unit" in names:
-        fields += ["unit__name", "unit__code"]
-    if "province" in names:
-        fields += ["province__name"]
-    return fields
-
-
-def _as_listed(objects):
-    """A scoped queryset of objects about units read as the documents pages list them: by
-    their unit's (and province's) name only, without the related rows a document is made
-    from (issue 19: a letter's version, sorted with every letter, costs 10 ms at 3,100
-    units). An exporter's ``describe`` of such objects names the unit or the province."""
-    from django.db.models import QuerySet
-
-    if not isinstance(objects, QuerySet):
-        return objects
-    fields = _unit_fields(objects.model)
-    if not fields:
-        return objects
-    related = sorted({field.split("__")[0] for field in fields})
-    return objects.select_related(None).select_related(*related).only("pk", *related, *fields)
-
-
-def document_objects(user, round_, identifier: str, query: str = ""):
-    """(exporter, objects) of one document the user may make, one object at a time, for
-    the page that chooses among many: those whose unit (or province) name or code contains
-    ``query``, in a stable order. Http404 for a bulk document and when the user may make
-    none (the same answer as for a document outside the user's scope)."""
-    from django.db.models import Q, QuerySet
-    from django.http import Http404
-
-    from kaohe.accounts.capabilities import EXPORT_DOCUMENTS, has_capability
-
-    exporter = get_exporter(identifier)
-    if not has_capability(user, EXPORT_DOCUMENTS) or exporter.bulk:
-        raise Http404
-    objects = _as_listed(exporter.objects_for(user, round_))
-    if not (objects.exists() if isinstance(objects, QuerySet) else objects):
-        raise Http404
-    query = query.strip()
-    if isinstance(objects, QuerySet):
-        if not objects.ordered:
-            objects = objects.order_by("pk")
-        fields = _unit_fields(objects.model)
-        if query and fields:
-            match = Q()
-            for field in fields:
-                match |= Q(**{f"{field}__icontains": query})
-            return exporter, objects.filter(match)
-    if query:
-        objects = [obj for obj in objects if query.lower() in exporter.describe(obj).lower()]
-    return exporter, objects
-
-
-def document_for(user, round_, identifier: str, key: str, fmt: str):
-    """(exporter, object) of one document the user may make in that format; Http404 for an
-    unknown document or format and for an object outside the user's scope (the web
-    download and `kaohe export` ask the same question)."""
-    from django.http import Http404
-
-    from kaohe.accounts.capabilities import EXPORT_DOCUMENTS, has_capability
-
-    if not has_capability(user, EXPORT_DOCUMENTS):
-        raise Http404
-    exporter = get_exporter(identifier)
-    if fmt not in exporter.formats:
-        raise Http404
-    return exporter, exporter.get_object(user, round_, key)
-
-
 def _record(user, exporter, obj, fmt, round_, status) -> Export:
     return Export.objects.create(
         round=round_, identifier=exporter.identifier, fmt=fmt,
@@ -178,6 +58,7 @@ def export_now(user, exporter, obj, fmt: str, *, round_=None) -> tuple[Export, R
     try:
         rendered = exporter.render(fmt, obj, _mark(exporter, user, export),
                                    template=template_for(exporter) if fmt == "docx" else None)
+        _refuse_if_withdrawn_meanwhile(export)
     except Exception as error:
         export.status = ExportStatus.FAILED
         export.error = f"{type(error).__name__}: {error}"[:2000]
@@ -189,6 +70,17 @@ def export_now(user, exporter, obj, fmt: str, *, round_=None) -> tuple[Export, R
     _finish(export, rendered)
     log_action("document.export", actor=user, target=export, data=_audit_data(export, exporter))
     return export, rendered
+
+
+def _refuse_if_withdrawn_meanwhile(export: Export) -> None:
+    """A paper withdrawn while this export was made is not handed out (as for bulk exports in
+    ``_publishable``); the caller records the export as failed."""
+    with transaction.atomic():
+        withdrawal.lock_papers_held(export)
+        paper = withdrawal.withdrawn_in(export)
+    if paper is not None:
+        raise ExportStopped(_("生成期间文书 %(number)s 已作废，已停止生成，请重新生成。")
+                            % {"number": paper.doc_number})
 
 
 def _finish(export: Export, rendered: RenderedFile):
@@ -279,21 +171,55 @@ class _Heartbeat:
             connection.close()
 
 
+class ExportStopped(Exception):
+    """A bulk export stopped while it was made (a paper it holds was withdrawn)."""
+
+
+def _publishable(export_id: int) -> bool:
+    """Whether a bulk export may be stored and handed out: still running, and holding no
+    paper withdrawn since it was asked for. One that holds such a paper is stopped here
+    (withdrawal.stop_export), should the withdrawal have run before its copy was numbered."""
+    with transaction.atomic():
+        withdrawal.lock_papers_held(Export(pk=export_id))
+        export = Export.objects.select_for_update().get(pk=export_id)
+        if export.status != ExportStatus.RUNNING:
+            return False
+        paper = withdrawal.withdrawn_in(export)
+        if paper is not None:
+            withdrawal.stop_export(export, paper)
+            return False
+    return True
+
+
+def _stopped(export: Export, user):
+    logger.info("export %s stopped: a paper it holds was withdrawn", export.code)
+    log_action("document.export", actor=user, target=export, success=False,
+               data={"document": export.identifier, "code": export.code, "stopped": True})
+
+
 def _render_and_store(export: Export):
     exporter = get_exporter(export.identifier)
     user = export.made_by
 
     def progress(done: int, total: int):
-        Export.objects.filter(pk=export.pk).update(progress=done, total=total,
-                                                   heartbeat_at=timezone.now())
+        # Stopped (a paper withdrawn meanwhile): no more work on a file nobody gets.
+        if not Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+                progress=done, total=total, heartbeat_at=timezone.now()):
+            raise ExportStopped
 
     try:
         # Access is checked again in the worker: the user's scope may have changed.
         obj = exporter.get_object(user, export.round, export.object_key)
         rendered = exporter.render(export.fmt, obj, _mark(exporter, user, export),
                                    template=template_for(exporter), progress=progress)
+        # The papers' state is checked again before anything is written.
+        if not _publishable(export.pk):
+            raise ExportStopped
         name = default_storage.save(f"exports/{export.code}.{export.fmt}",
                                     ContentFile(rendered.data))
+    except ExportStopped:
+        _stopped(export, user)
+        return
     except Exception as error:
         logger.exception("export %s failed", export.code)
         Export.objects.filter(pk=export.pk).update(
@@ -302,10 +228,16 @@ def _render_and_store(export: Export):
         log_action("document.export", actor=user, target=export, success=False,
                    data={"document": export.identifier, "code": export.code})
         return
-    export.refresh_from_db()
-    export.storage_name = name
-    export.expires_at = clock.now() + timedelta(hours=settings.EXPORT_TTL_HOURS)
+    # And once more as it is published, the export locked: a withdrawal either comes
+    # before (and the file is deleted unseen) or finds the export done and expires it.
     with transaction.atomic():
+        if not _publishable(export.pk):
+            transaction.on_commit(partial(default_storage.delete, name))
+            _stopped(export, user)
+            return
+        export.refresh_from_db()
+        export.storage_name = name
+        export.expires_at = clock.now() + timedelta(hours=settings.EXPORT_TTL_HOURS)
         _finish(export, rendered)
         log_action("document.export", actor=user, target=export,
                    data=_audit_data(export, exporter))
@@ -340,9 +272,9 @@ def save_template(user, exporter, uploaded) -> DocumentTemplate:
         if getattr(error, "code", None) == "template_refused":
             log_action("document.template_refused", actor=user, success=False,
                        data={"document": exporter.identifier, "file": uploaded.name[:255],
-                             "expression": error.params["expression"]})
+                             "expression": (error.params or {}).get("expression", "")})
         raise
-    template, _ = DocumentTemplate.objects.update_or_create(
+    template, _created = DocumentTemplate.objects.update_or_create(
         identifier=exporter.identifier,
         defaults={"original_name": uploaded.name[:255], "content": content,
                   "sha256": hashlib.sha256(content).hexdigest(), "uploaded_by": user},
@@ -353,7 +285,7 @@ def save_template(user, exporter, uploaded) -> DocumentTemplate:
 
 
 def delete_template(user, exporter):
-    deleted, _ = DocumentTemplate.objects.filter(identifier=exporter.identifier).delete()
+    deleted, _by_model = DocumentTemplate.objects.filter(identifier=exporter.identifier).delete()
     if deleted:
         log_action("document.template_deleted", actor=user,
                    data={"document": exporter.identifier})
@@ -392,3 +324,23 @@ def mark_failed(export_id: int):
     Export.objects.filter(pk=export_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
                           ).update(status=ExportStatus.FAILED, finished_at=clock.now(),
                                    error="task failed")
+
+
+# Integrity --------------------------------------------------------------------------------
+
+EXPORTS_FOLDER = "exports"
+
+
+def verify_export_files() -> storage.FilesReport:
+    """Re-hash the file of every export that keeps one (a bulk export until it expires);
+    list missing and changed ones, and files in the exports folder no row lists but for
+    those of exports still being made (`kaohe verify`)."""
+    kept = (Export.objects.filter(status=ExportStatus.DONE).exclude(storage_name="")
+            .order_by("pk").only("pk", "storage_name", "sha256", "size"))
+    # Stored as exports/<code>.<format>, or with a suffix the storage adds to a taken name.
+    writing = tuple(f"{EXPORTS_FOLDER}/{export.code}{sep}" for export in Export.objects.filter(
+        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).only("pk") for sep in "._")
+    rows = ((f"export {export.code}", export.storage_name, export.sha256, export.size)
+            for export in kept.iterator(chunk_size=500))
+    return storage.verify_files(rows, folder=EXPORTS_FOLDER,
+                                pending=lambda name: name.startswith(writing))

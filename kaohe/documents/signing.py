@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 from datetime import date, datetime
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -126,6 +125,14 @@ def signed_for(exporter, obj) -> SignOff | None:
                                   withdrawn_at__isnull=True).first()
 
 
+def signed_for_all(exporter, keys: list[str]) -> dict[str, SignOff]:
+    """The papers of the keys signed off and not withdrawn, by key, in one query."""
+    if not exporter.sign_kind:
+        return {}
+    return {paper.object_key: paper for paper in SignOff.objects.filter(
+        identifier=exporter.identifier, object_key__in=keys, withdrawn_at__isnull=True)}
+
+
 def allocate_copy(*, identifier: str, object_key: str, export_code: str
                   ) -> DocumentCopy | None:
     """The next 份号 of one paper, recorded against the export that makes the copy (None
@@ -148,6 +155,31 @@ def allocate_copy(*, identifier: str, object_key: str, export_code: str
     raise SigningError(_("份号分配失败，请重试。"))
 
 
+def allocate_copies(*, identifier: str, object_keys: list[str], export_code: str
+                    ) -> dict[str, DocumentCopy]:
+    """The next 份号 of each of many papers (a bulk export), by key, in a constant number
+    of queries; as allocate_copy, an export made at the same time makes the batch retry."""
+    from kaohe.documents.models import Export
+
+    export = Export.objects.filter(pk=int(export_code.lstrip("K") or 0)).first()
+    if export is None or not object_keys:
+        return {}
+    for _attempt in range(20):
+        last = dict(DocumentCopy.objects.filter(identifier=identifier,
+                                                object_key__in=object_keys)
+                    .order_by().values("object_key").annotate(n=Max("number"))
+                    .values_list("object_key", "n"))
+        copies = [DocumentCopy(export=export, identifier=identifier, object_key=key,
+                               number=last.get(key, 0) + 1) for key in object_keys]
+        try:
+            with transaction.atomic():
+                DocumentCopy.objects.bulk_create(copies)
+        except IntegrityError:
+            continue
+        return {copy.object_key: copy for copy in copies}
+    raise SigningError(_("份号分配失败，请重试。"))
+
+
 def prepared(exporter, obj, mark, build=None) -> officialdoc.OfficialDocument:
     """The paper to print: the signed one when signed off, otherwise built now; a
     confidential copy (one with a mark) gets its own 份号."""
@@ -166,13 +198,46 @@ def prepared(exporter, obj, mark, build=None) -> officialdoc.OfficialDocument:
     return doc
 
 
-def as_draft(doc: officialdoc.OfficialDocument, exporter) -> None:
+def prepared_all(exporter, objects, mark, build):
+    """(object, paper to print) for each object, as prepared() makes them one by one, in a
+    constant number of queries: the sign-offs, the draft prefix and the 份号 read and
+    written for all at once. ``build(obj)`` makes the paper of one not signed off."""
+    objects = list(objects)
+    keys = [exporter.object_key(obj) for obj in objects]
+    signed = signed_for_all(exporter, keys)
+    copies: dict[str, DocumentCopy] = {}
+    if mark and exporter.confidential:
+        copies = allocate_copies(identifier=exporter.identifier, object_keys=keys,
+                                 export_code=mark.export_code)
+    prefix = None
+    for obj, key in zip(objects, keys, strict=True):
+        if key in signed:
+            doc = load_document(signed[key])
+        else:
+            doc = build(obj)
+            if exporter.sign_kind:
+                if prefix is None:
+                    prefix = draft_prefix(exporter)
+                as_draft(doc, exporter, prefix=prefix)
+        if key in copies:
+            doc.copy_number = copies[key].label
+        yield obj, doc
+
+
+def draft_prefix(exporter) -> str:
+    """The 机关代字 of this year's sequence of the exporter's kind ("" when not set)."""
+    sequence = NumberSequence.objects.filter(year=clock.today().year,
+                                             kind=exporter.sign_kind).first()
+    return sequence.prefix if sequence is not None else ""
+
+
+def as_draft(doc: officialdoc.OfficialDocument, exporter, prefix: str | None = None) -> None:
     """A paper to be signed off, printed before it is (or after it was withdrawn): its 版头
     as it will be, the 发文字号 with the number left blank (国开办函〔2018〕　　号, the
     prefix from this year's sequence when set), 签发人 blank, and 草稿 on every page."""
     year = clock.today().year
-    sequence = NumberSequence.objects.filter(year=year, kind=exporter.sign_kind).first()
-    prefix = sequence.prefix if sequence is not None else ""
+    if prefix is None:
+        prefix = draft_prefix(exporter)
     set_header(doc, kind=str(exporter.sign_kind), doc_number=f"{prefix}〔{year}〕\u3000\u3000号",
                signer="\u3000" * 3 if exporter.upward else "")
     doc.draft = True
@@ -310,58 +375,3 @@ def signable(user, round_) -> list[dict]:
             rows.append({"exporter": exporter, "key": key, "describe": exporter.describe(obj),
                          "sign_off": signed.get(key), "withdrawn": withdrawn.get(key, [])})
     return rows
-
-
-# Withdrawal (作废) ------------------------------------------------------------------------
-
-
-def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
-    """The office withdraws a signed paper (作废), giving its reason. The sign-off stays on
-    record with its 发文字号, which is never given again (sign_off takes the numbers after
-    every one used); later copies are made as for a paper not signed off (a draft, marked as
-    such) until the office signs it off anew. Bulk exports kept on the server that hold a
-    copy of the withdrawn paper are expired at once, so it is not handed out again."""
-    from kaohe.accounts.capabilities import SIGN_DOCUMENTS, has_capability
-
-    if not has_capability(actor, SIGN_DOCUMENTS):
-        raise SigningError(_("无权作废该文书。"))
-    reason = reason.strip()
-    if not reason:
-        raise SigningError(_("请填写作废原因。"))
-    ensure_round_writable(sign_off.round_id, error=SigningError)
-    with transaction.atomic():
-        paper = SignOff.objects.select_for_update().get(pk=sign_off.pk)
-        if paper.withdrawn:
-            raise SigningError(_("%(number)s 已作废，不能再次作废。")
-                               % {"number": paper.doc_number})
-        paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
-        paper.withdraw_reason = reason[:2000]
-        paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
-        expired = _expire_exports_holding(paper)
-        log_action("document.withdrawn", actor=actor, target=paper,
-                   data={"document": paper.identifier, "object": paper.object_key,
-                         "doc_number": paper.doc_number, "reason": paper.withdraw_reason,
-                         "exports_expired": expired})
-    return paper
-
-
-def _expire_exports_holding(paper: SignOff) -> list[str]:
-    """Expire the kept bulk exports with a copy of the paper made since it was signed off
-    (each confidential copy is recorded with its export); their files go once committed."""
-    from django.core.files.storage import default_storage
-
-    from kaohe.documents.models import Export, ExportStatus
-
-    holding = DocumentCopy.objects.filter(
-        identifier=paper.identifier, object_key=paper.object_key,
-        created_at__gte=paper.signed_at).values("export_id")
-    exports = list(Export.objects.select_for_update().filter(
-        pk__in=holding, status=ExportStatus.DONE).exclude(storage_name="").order_by("pk"))
-    for export in exports:
-        name = export.storage_name
-        export.status, export.storage_name = ExportStatus.EXPIRED, ""
-        export.error = _("含已作废的文书 %(number)s，已停止下载，请重新生成。") % {
-            "number": paper.doc_number}
-        export.save(update_fields=["status", "storage_name", "error"])
-        transaction.on_commit(partial(default_storage.delete, name))
-    return [export.code for export in exports]

@@ -42,7 +42,8 @@ def starter_template(exporter) -> bytes:
     last = document.paragraphs[-1]
     last.insert_paragraph_before("")  # keeps the signature block's spacing
     paragraph = document.add_paragraph("{{ issued_on }}")
-    paragraph.alignment = last.alignment
+    if last.alignment is not None:
+        paragraph.alignment = last.alignment
     paragraph.paragraph_format.right_indent = last.paragraph_format.right_indent
     out = io.BytesIO()
     document.save(out)

@@ -19,6 +19,8 @@ or keep a worker busy for hours.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.utils.translation import gettext as _
 from jinja2 import nodes, pass_eval_context
 from jinja2.exceptions import SecurityError
@@ -162,12 +164,13 @@ class _Checker:
         self.loops: list[set[str]] = []  # the names each enclosing loop binds
 
     # --- refusing, with the expression as the office wrote it ------------------------------
-    def refuse(self, node: nodes.Node, needle: str, reason: str):
+    def refuse(self, node: nodes.Node, needle: str, reason: str) -> NoReturn:
         raise TemplateRefused(self._shown(node.lineno, needle), reason)
 
     def _shown(self, lineno: int, needle: str) -> str:
         """The tag on the node's line that contains needle (else the line's first tag)."""
-        tags, current = [], None
+        tags: list[tuple[int, int, str]] = []
+        current: list | None = None
         for line, token, value in TemplateEnvironment().lex(self.source):
             if token in ("variable_begin", "block_begin"):
                 current = [line, line, [value]]

@@ -5,7 +5,6 @@ logs it."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,13 +20,13 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.audit.services import log_action
-from kaohe.documents import services, signing
+from kaohe.documents import selectors, services, signing, withdrawal
 from kaohe.documents.base import FORMAT_LABELS, REGISTRY, TemplateFillError, get_exporter
 from kaohe.documents.forms import TemplateForm
 from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
-from kaohe.lib import clock
-from kaohe.lib.http import attachment_response
+from kaohe.lib import clock, storage
+from kaohe.lib.http import attachment_response, stored_attachment_response
 from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
 
@@ -40,7 +39,7 @@ def _offered(user, round_):
         "objects": [(item["exporter"].object_key(o), item["exporter"].describe(o))
                     for o in item["objects"]],
         "formats": [(fmt, FORMAT_LABELS[fmt]) for fmt in item["exporter"].formats],
-    } for item in services.documents_offered_briefly(user, round_)]
+    } for item in selectors.documents_offered_briefly(user, round_)]
 
 
 @capability_required(EXPORT_DOCUMENTS)
@@ -62,7 +61,7 @@ def index(request):
 def make(request, identifier, key, fmt):
     """One document now (GET, a download), or a bulk export queued (POST)."""
     round_ = round_from_request(request)
-    exporter, obj = services.document_for(request.user, round_, identifier, key, fmt)
+    exporter, obj = selectors.document_for(request.user, round_, identifier, key, fmt)
     if exporter.bulk:
         if request.method != "POST":
             raise Http404
@@ -78,6 +77,9 @@ def make(request, identifier, key, fmt):
         messages.error(request, _("“%(document)s”的Word模板无法填充，文书未生成。请联系办公室在"
                                   "“文书模板”页重新上传模板或恢复内置版式。")
                        % {"document": exporter.name})
+        return redirect("documents:index")
+    except services.ExportStopped as stopped:
+        messages.error(request, str(stopped))  # recorded and audited as failed by export_now
         return redirect("documents:index")
     return attachment_response(rendered.data, rendered.file_name, rendered.content_type)
 
@@ -103,11 +105,17 @@ def export_download(request, pk):
     if export.expires_at and export.expires_at <= clock.now():
         services.purge_expired()
         raise Http404
-    with default_storage.open(export.storage_name, "rb") as handle:
-        data = handle.read()
+    if withdrawal.withdrawn_in(export) is not None:
+        raise Http404  # holds a paper withdrawn since (its withdrawal expires it too)
+    stream = storage.StoredStream(export.storage_name)
+    try:
+        size = stream.size
+    except FileNotFoundError:
+        raise Http404 from None  # purged meanwhile (`kaohe verify` reports a lost one)
     log_action("document.downloaded", actor=request.user, target=export,
                data={"code": export.code, "sha256": export.sha256})
-    return attachment_response(data, export.file_name, export.content_type)
+    return stored_attachment_response(stream, size=size, filename=export.file_name,
+                                      content_type=export.content_type)
 
 
 # The office's Word templates ---------------------------------------------------------
@@ -182,8 +190,8 @@ def choose(request, identifier):
     for a document of more objects than the documents page lists."""
     round_ = round_from_request(request)
     query = request.GET.get("q", "")[:100]
-    exporter, objects = services.document_objects(request.user, round_, identifier, query)
-    page = Paginator(objects, services.OFFER_LIMIT).get_page(request.GET.get("page"))
+    exporter, objects = selectors.document_objects(request.user, round_, identifier, query)
+    page = Paginator(objects, selectors.OFFER_LIMIT).get_page(request.GET.get("page"))
     return render(request, "documents/choose.html", {
         "round": round_, "exporter": exporter, "q": query.strip(), "page": page,
         "rows": [(exporter.object_key(o), exporter.describe(o)) for o in page],
@@ -298,7 +306,7 @@ def withdraw(request, pk):
 
     paper = get_object_or_404(SignOff.objects.select_related("round"), pk=pk)
     try:
-        signing.withdraw(sign_off=paper, actor=request.user,
+        withdrawal.withdraw(sign_off=paper, actor=request.user,
                          reason=request.POST.get("reason", "")[:2000])
     except signing.SigningError as error:
         messages.error(request, str(error))

@@ -233,7 +233,8 @@ def _ole_kind(f) -> str | None:
         return None if data is None else struct.unpack_from("<I", data, slot * 4)[0]
 
     names = set()
-    sector, seen = first_dir, set()
+    sector: int | None = first_dir
+    seen: set[int] = set()
     while sector is not None and sector < _OLE_FREE and sector not in seen:
         if len(seen) >= _OLE_MAX_SECTORS:
             return None

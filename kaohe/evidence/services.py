@@ -4,11 +4,13 @@ The order of the steps is what makes a cut harmless. An upload's bytes go to a p
 file in the staging directory (settings.KAOHE_UPLOAD_STAGING_DIR) and its offset to the
 database only after they are flushed; bytes beyond the recorded offset are dropped on the
 next request. On the last byte the file is fsynced and checked, then stored in the
-default storage (a local folder or an S3 bucket, kaohe.lib.storage) and hashed in the same
-pass, and only then is the Evidence row written, in one transaction with its audit entry;
-the partial file is removed last. A crash before the row leaves a stored file that no row
-lists (verify_evidence_files reports it) and the partial file, from which the next request
-completes the upload again; it never leaves a row without its file.
+default storage (a local folder or an S3 bucket, kaohe.lib.storage) with the SHA-256
+computed while the bytes arrived (kaohe.evidence.running_hash), or hashed in the same pass
+when another process received some of them, and only then is the Evidence row written, in
+one transaction with its audit entry; the partial file is removed last. A crash before the
+row leaves a stored file that no row lists (verify_evidence_files reports it) and the
+partial file, from which the next request completes the upload again; it never leaves a
+row without its file.
 
 Every change to an upload happens under an exclusive flock on its partial file, which
 exists until the row is written, so a request that arrives during completion either
@@ -20,6 +22,7 @@ place to see that every cut is harmless.
 """
 
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -39,7 +42,7 @@ from django.utils.translation import gettext as _
 from kaohe.accounts.scope import Reach, Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
-from kaohe.evidence import filetypes
+from kaohe.evidence import filetypes, running_hash
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
 from kaohe.lib import clock, storage
 from kaohe.rounds.guards import ensure_round_writable
@@ -237,6 +240,11 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
             raise OffsetMismatch(upload.offset)
         if body_length > upload.length - upload.offset:
             raise UploadTooLarge(_("发送的数据超过了文件声明的大小。"))
+        # The SHA-256 of the bytes so far, if this process received them all (running_hash).
+        digest = running_hash.hashes.take(upload.pk, offset=upload.offset,
+                                          stamp=upload.updated_at)
+        if digest is None and upload.offset == 0:
+            digest = hashlib.sha256()
         f.seek(upload.offset)
         written = 0
         try:
@@ -248,11 +256,16 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
                 if not chunk:
                     break
                 f.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
                 written += len(chunk)
         finally:
             # Flushed before it is recorded: the recorded offset never runs ahead of the file.
             f.flush()
             _save_offset(upload, upload.offset + written)
+            if digest is not None:
+                running_hash.hashes.put(upload.pk, offset=upload.offset,
+                                        stamp=upload.updated_at, digest=digest)
         if upload.offset == upload.length:
             os.fsync(f.fileno())
             _finish(upload)
@@ -298,6 +311,7 @@ def upload_complete(*, upload: Upload) -> Evidence | None:
 def upload_terminate(*, upload: Upload) -> None:
     """The tus termination: drop the upload and its partial data; finished evidence stays."""
     with _locked(upload) as (upload, f):
+        running_hash.hashes.drop(upload.pk)
         if f is not None:
             partial_path(upload).unlink(missing_ok=True)
         if upload.completed_at is None and upload.offset == upload.length:
@@ -347,8 +361,11 @@ def _reconcile(upload: Upload, f) -> None:
 
 
 def _save_offset(upload: Upload, offset: int) -> None:
-    Upload.objects.filter(pk=upload.pk).update(offset=offset, updated_at=clock.now())
-    upload.offset = offset
+    """Record the offset; the stamp written with it tells a running hash of this offset
+    from one of an earlier pass over it (running_hash)."""
+    stamp = clock.now()
+    Upload.objects.filter(pk=upload.pk).update(offset=offset, updated_at=stamp)
+    upload.offset, upload.updated_at = offset, stamp
 
 
 def _finish(upload: Upload) -> Evidence:
@@ -370,8 +387,12 @@ def _finish(upload: Upload) -> Evidence:
         _reject(upload, _("收到的文件大小与声明不符，请重新上传。"), source=source)
         raise UploadRefused(upload.rejected_reason)
 
+    # The hash computed while the bytes arrived, when this process received them all in
+    # order; else the file is hashed as it is stored.
+    sha256 = running_hash.hashes.peek(upload.pk, offset=upload.length, stamp=upload.updated_at)
     # An earlier completion cut short may have stored the file already, without its row.
-    saved = storage.save_hashed(storage_name_for(upload), source, replace=True, link=True)
+    saved = storage.save_hashed(storage_name_for(upload), source, replace=True, link=True,
+                                sha256=sha256)
     if saved.size != upload.length:  # nothing changes a locked partial file, but if it did
         default_storage.delete(saved.name)
         raise RuntimeError(f"upload {upload.pk}: {saved.size} of {upload.length} bytes stored")
@@ -390,12 +411,14 @@ def _finish(upload: Upload) -> Evidence:
             "name": evidence.original_name, "size": saved.size, "sha256": saved.sha256,
             "content_type": evidence.content_type,
         })
+    running_hash.hashes.drop(upload.pk)
     # Last: until the row is written, the partial file is where the upload is finished from.
     source.unlink(missing_ok=True)
     return evidence
 
 
 def _reject(upload: Upload, reason: str, *, source: Path | None) -> None:
+    running_hash.hashes.drop(upload.pk)
     if source is not None:
         source.unlink(missing_ok=True)
         # A completion cut short may have stored the file: no row lists it.
@@ -423,7 +446,8 @@ def evidence_add_link(*, round, owner: Unit | Province, url: str, title: str, ac
     except ValidationError:
         raise ValidationError(
             {"url": _("请输入以 http:// 或 https:// 开头的有效链接。")}) from None
-    if len(url) > Evidence._meta.get_field("url").max_length:
+    max_length = Evidence._meta.get_field("url").max_length
+    if max_length is not None and len(url) > max_length:
         raise ValidationError({"url": _("链接过长。")})
     label = filetypes.clean_text(title)[: filetypes.LABEL_MAX] or url[: filetypes.LABEL_MAX]
     with transaction.atomic():

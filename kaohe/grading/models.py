@@ -33,7 +33,7 @@ class ResultSetStatus(models.TextChoices):
 
 
 # action -> (the statuses it may start from, the status it leads to). Every change of a
-# result set's status goes through this table (kaohe.grading.services._transition).
+# result set's status goes through this table (kaohe.grading.services.lifecycle._transition).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "submit": (frozenset({ResultSetStatus.DRAFT, ResultSetStatus.RETURNED}),
                ResultSetStatus.SUBMITTED),

@@ -9,6 +9,8 @@ import hashlib
 import tempfile
 import uuid
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -21,6 +23,8 @@ from django.utils.translation import gettext as _
 from kaohe.evidence import filetypes
 from kaohe.lib import storage
 
+# Every launch file is stored below this folder (launch/<year>/plans, launch/<year>/training).
+FOLDER = "launch"
 PLAN_TYPES = frozenset({"pdf", "doc", "docx"})
 # Slides, handbooks, forms and recordings of a training session.
 MATERIAL_TYPES = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "pptx", "zip", "mp4",
@@ -85,6 +89,21 @@ def store(upload, *, folder: str, allowed: frozenset[str]) -> StoredFile:
                       file_type.content_type)
 
 
+def verify_launch_files() -> storage.FilesReport:
+    """Re-hash every category plan's and training material's stored file; list missing and
+    changed ones, and files in the launch folder that no row lists (`kaohe verify`)."""
+    from kaohe.launch.models import CategoryPlan, TrainingMaterial
+
+    fields = ("pk", "storage_name", "sha256", "size")
+    plans = CategoryPlan.objects.order_by("pk").values_list(*fields)
+    materials = TrainingMaterial.objects.order_by("pk").values_list(*fields)
+    rows = chain(
+        ((f"category plan {pk}", name, sha256, size) for pk, name, sha256, size in plans),
+        ((f"training material {pk}", name, sha256, size)
+         for pk, name, sha256, size in materials))
+    return storage.verify_files(rows, folder=FOLDER)
+
+
 def discard(storage_name: str) -> None:
     """Remove a stored file whose row was never written (the caller's change failed)."""
     default_storage.delete(storage_name)
@@ -105,7 +124,7 @@ class _OpenOnRead:
 
     def __init__(self, storage_name: str):
         self.storage_name = storage_name
-        self._file = None
+        self._file: Any = None  # the stream of kaohe.lib.storage.open_stream, once opened
 
     def read(self, size=-1):
         if self._file is None:

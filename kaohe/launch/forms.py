@@ -1,8 +1,12 @@
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.launch.models import Body, Level, Position
-from kaohe.lib.forms import StyledFormMixin
+from kaohe.lib.forms import StyledFormMixin, model_choice_field
+from kaohe.rounds.models import IndicatorItem
 
 TEAM_ROWS = 12  # rows offered on the filing form: about ten people, and some room
 MAX_ROWS = 30
@@ -28,9 +32,9 @@ class TeamMemberRowForm(StyledFormMixin, forms.Form):
     phone = forms.CharField(label=_("联系电话"), max_length=40, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
-        if self.is_blank():
+        if data is None or self.is_blank():
             return data
         for name in ("name", "level", "email"):
             if not data.get(name) and name not in self.errors:
@@ -42,7 +46,8 @@ class TeamMemberRowForm(StyledFormMixin, forms.Form):
                        for name in self.fields)
 
 
-def team_row_forms(data=None, *, initial=None) -> list[TeamMemberRowForm]:
+def team_row_forms(data: Any = None, *,
+                   initial: list[dict[str, Any]] | None = None) -> list[TeamMemberRowForm]:
     initial = initial or []
     if data is not None:
         try:
@@ -61,21 +66,27 @@ class PlanForm(StyledFormMixin, forms.Form):
     key_points = forms.CharField(label=_("方案要点"), max_length=20000,
                                  widget=forms.Textarea(attrs={"rows": 5}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["document"].widget.attrs["accept"] = ".pdf,.doc,.docx"
 
 
+class _SubItemField(forms.ModelChoiceField):
+    """A sub-item of the innovation indicator is offered by its name."""
+
+    def label_from_instance(self, obj: IndicatorItem) -> str:
+        return obj.name
+
+
 class RefinedItemForm(StyledFormMixin, forms.Form):
-    item = forms.ModelChoiceField(label=_("工作创新子项"), queryset=None)
+    item = _SubItemField(label=_("工作创新子项"), queryset=None)
     name = forms.CharField(label=_("细化内容"), max_length=200)
     description = forms.CharField(label=_("说明"), required=False, max_length=5000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, items, **kwargs):
+    def __init__(self, *args: Any, items: QuerySet[IndicatorItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = items
-        self.fields["item"].label_from_instance = lambda item: item.name
+        model_choice_field(self, "item").queryset = items
 
 
 class RefinedItemEditForm(StyledFormMixin, forms.Form):

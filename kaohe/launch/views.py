@@ -2,9 +2,10 @@
 innovation items and the training."""
 
 import logging
+from typing import Any
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +22,7 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.audit.services import log_action
+from kaohe.directory.models import LeadDepartment
 from kaohe.launch import files, selectors, services
 from kaohe.launch.forms import (
     MaterialForm,
@@ -28,12 +30,14 @@ from kaohe.launch.forms import (
     RefinedItemEditForm,
     RefinedItemForm,
     SessionForm,
+    TeamMemberRowForm,
     WorkingGroupMemberForm,
     team_row_forms,
 )
 from kaohe.launch.models import CategoryPlan, Position, WorkingGroupMember
 from kaohe.lib import clock
-from kaohe.lib.http import current_round_or_404, run_service
+from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, run_service
+from kaohe.rounds.models import Round
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 
 @capability_required(VIEW_LAUNCH_FILINGS)
-def index(request):
+def index(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     if not has_capability(request.user, VIEW_LAUNCH):  # a lead department: its own page
         lead = selectors.get_lead_department_for_user(request.user,
@@ -62,7 +66,7 @@ def index(request):
 
 
 @capability_required(VIEW_LAUNCH)
-def working_group(request):
+def working_group(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     return render(request, "launch/working_group.html", {
         "round": round_, "members": round_.working_group_members.all(),
@@ -73,7 +77,7 @@ def working_group(request):
 
 @capability_required(MANAGE_WORKING_GROUP)
 @require_POST
-def member_add(request):
+def member_add(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     form = WorkingGroupMemberForm(request.POST)
     if form.is_valid() and run_service(
@@ -86,12 +90,12 @@ def member_add(request):
     })
 
 
-def _member(pk):
+def _member(pk: int) -> WorkingGroupMember:
     return get_object_or_404(WorkingGroupMember, pk=pk, round=current_round_or_404())
 
 
 @capability_required(MANAGE_WORKING_GROUP)
-def member_edit(request, pk):
+def member_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     member = _member(pk)
     if request.method == "POST":
         form = WorkingGroupMemberForm(request.POST)
@@ -108,7 +112,7 @@ def member_edit(request, pk):
 
 @capability_required(MANAGE_WORKING_GROUP)
 @require_POST
-def member_remove(request, pk):
+def member_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     member = _member(pk)
     services.working_group_member_remove(member=member, actor=request.user)
     messages.success(request, _("已移除“%(name)s”。") % {"name": member.name})
@@ -118,13 +122,15 @@ def member_remove(request, pk):
 # A lead department: its team and its plan ------------------------------------------------
 
 
-def _lead(request, lead_pk):
+def _lead(request: AuthenticatedRequest, lead_pk: int) -> tuple[Round, LeadDepartment]:
     round_ = current_round_or_404()
     return round_, selectors.get_lead_department_for_user(request.user, lead_pk)
 
 
-def _lead_page(request, round_, lead, *, team_forms=None, plan_form=None, liaison=None,
-               status=200):
+def _lead_page(request: AuthenticatedRequest, round_: Round, lead: LeadDepartment, *,
+               team_forms: list[TeamMemberRowForm] | None = None,
+               plan_form: PlanForm | None = None, liaison: int | None = None,
+               status: int = 200) -> HttpResponse:
     row = selectors.launch_status(round_, [lead])[0]
     members = list(row.filing.members.all()) if row.filing else []
     can_file = has_capability(request.user, FILE_LAUNCH)
@@ -145,12 +151,12 @@ def _lead_page(request, round_, lead, *, team_forms=None, plan_form=None, liaiso
 
 @capability_required(VIEW_LAUNCH_FILINGS)
 @require_GET
-def lead(request, lead_pk):
+def lead(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
     round_, lead_department = _lead(request, lead_pk)
     return _lead_page(request, round_, lead_department)
 
 
-def _int(value) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -159,12 +165,13 @@ def _int(value) -> int | None:
 
 @capability_required(FILE_LAUNCH)
 @require_POST
-def team_file(request, lead_pk):
+def team_file(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
     round_, lead_department = _lead(request, lead_pk)
     forms = team_row_forms(request.POST)
     liaison_row = _int(request.POST.get("liaison"))
     if all(form.is_valid() for form in forms):
-        entries, liaison = [], -1
+        entries: list[services.MemberEntry] = []
+        liaison = -1
         for row, form in enumerate(forms):
             if form.is_blank():
                 continue
@@ -186,7 +193,7 @@ def team_file(request, lead_pk):
 
 @capability_required(FILE_LAUNCH)
 @require_POST
-def plan_file(request, lead_pk):
+def plan_file(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
     round_, lead_department = _lead(request, lead_pk)
     form = PlanForm(request.POST, request.FILES)
     if form.is_valid():
@@ -204,7 +211,7 @@ def plan_file(request, lead_pk):
 
 @capability_required(VIEW_LAUNCH_FILINGS)
 @require_GET
-def plan_download(request, lead_pk):
+def plan_download(request: AuthenticatedRequest, lead_pk: int) -> FileResponse:
     round_, lead_department = _lead(request, lead_pk)
     plan = get_object_or_404(CategoryPlan, round=round_, lead_department=lead_department)
     try:
@@ -221,7 +228,8 @@ def plan_download(request, lead_pk):
 # Refined innovation items ----------------------------------------------------------------
 
 
-def _innovation_page(request, round_, lead, *, form=None, status=200):
+def _innovation_page(request: AuthenticatedRequest, round_: Round, lead: LeadDepartment, *,
+                     form: RefinedItemForm | None = None, status: int = 200) -> HttpResponse:
     can_edit = has_capability(request.user, REFINE_INNOVATION)
     items = services.innovation_items(round_)
     refined = list(selectors.refined_items_of(round_, lead))
@@ -236,14 +244,14 @@ def _innovation_page(request, round_, lead, *, form=None, status=200):
 
 @capability_required(VIEW_LAUNCH_FILINGS)
 @require_GET
-def innovation(request, lead_pk):
+def innovation(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
     round_, lead_department = _lead(request, lead_pk)
     return _innovation_page(request, round_, lead_department)
 
 
 @capability_required(REFINE_INNOVATION)
 @require_POST
-def refined_add(request, lead_pk):
+def refined_add(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
     round_, lead_department = _lead(request, lead_pk)
     form = RefinedItemForm(request.POST, items=services.innovation_items(round_))
     if form.is_valid() and run_service(
@@ -255,7 +263,7 @@ def refined_add(request, lead_pk):
 
 @capability_required(REFINE_INNOVATION)
 @require_POST
-def refined_edit(request, pk):
+def refined_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     refined = selectors.get_refined_item_for_user(request.user, pk, round=current_round_or_404())
     form = RefinedItemEditForm(request.POST)
     if not form.is_valid():
@@ -268,7 +276,7 @@ def refined_edit(request, pk):
 
 @capability_required(REFINE_INNOVATION)
 @require_POST
-def refined_remove(request, pk):
+def refined_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     refined = selectors.get_refined_item_for_user(request.user, pk, round=current_round_or_404())
     run_service(request, services.refined_item_remove, refined=refined, actor=request.user,
                 success=_("已删除。"))
@@ -278,7 +286,8 @@ def refined_remove(request, pk):
 # Training --------------------------------------------------------------------------------
 
 
-def _training_page(request, round_, *, form=None, status=200):
+def _training_page(request: AuthenticatedRequest, round_: Round, *,
+                   form: SessionForm | None = None, status: int = 200) -> HttpResponse:
     can_manage = has_capability(request.user, MANAGE_TRAINING)
     oversee = has_capability(request.user, VIEW_LAUNCH)
     trained, staff = selectors.training_progress(round_)
@@ -297,13 +306,13 @@ def _training_page(request, round_, *, form=None, status=200):
 
 @capability_required(VIEW_TRAINING)
 @require_GET
-def training(request):
+def training(request: AuthenticatedRequest) -> HttpResponse:
     return _training_page(request, current_round_or_404())
 
 
 @capability_required(MANAGE_TRAINING)
 @require_POST
-def session_add(request):
+def session_add(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     form = SessionForm(request.POST)
     if form.is_valid():
@@ -315,7 +324,7 @@ def session_add(request):
 
 @capability_required(VIEW_LAUNCH)
 @require_GET
-def session(request, pk):
+def session(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     attended = set(training_session.attendances.values_list("user_id", flat=True))
@@ -330,7 +339,7 @@ def session(request, pk):
 
 @capability_required(MANAGE_TRAINING)
 @require_POST
-def attendance_save(request, pk):
+def attendance_save(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     user_ids = {_int(v) for v in request.POST.getlist("attendees")}
@@ -341,7 +350,7 @@ def attendance_save(request, pk):
 
 @capability_required(MANAGE_TRAINING)
 @require_POST
-def material_add(request, pk):
+def material_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     round_ = current_round_or_404()
     training_session = selectors.get_session_for_user(request.user, pk, round=round_)
     form = MaterialForm(request.POST, request.FILES)
@@ -357,7 +366,7 @@ def material_add(request, pk):
 
 @capability_required(VIEW_TRAINING)
 @require_GET
-def material_download(request, pk):
+def material_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     material = selectors.get_material_for_user(request.user, pk, round=current_round_or_404())
     try:
         response = files.response(storage_name=material.storage_name,
@@ -372,7 +381,7 @@ def material_download(request, pk):
 
 @capability_required(MANAGE_TRAINING)
 @require_POST
-def material_remove(request, pk):
+def material_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     material = selectors.get_material_for_user(request.user, pk, round=current_round_or_404())
     services.material_remove(material=material, actor=request.user)
     messages.success(request, _("已删除“%(name)s”。") % {"name": material.original_name})

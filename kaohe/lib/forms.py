@@ -45,3 +45,12 @@ class NamedLimitsMixin(_FormBase):
                     "“%(field)s”不能超过%%(limit_value)d字（现为%%(show_value)d字），"
                     "未保存；请删减后重新提交。") % {"field": label}
         super().full_clean()
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> "forms.ModelChoiceField[Any]":
+    """The form's field ``name``, a choice of model instances (such as a ModelForm's foreign
+    key), typed as one: ``form.fields`` holds plain fields for a type checker."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field

@@ -9,9 +9,10 @@ it, reading a stored file as a stream, and listing a folder with everything belo
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
@@ -35,14 +36,15 @@ class _HashingReader:
     hash is of exactly the bytes sent, in order, and the file is read once.
     """
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, *, hashing: bool = True) -> None:
         self._handle = handle
-        self.digest = hashlib.sha256()
+        self.digest = hashlib.sha256() if hashing else None
         self.size = 0
 
     def read(self, size: int = -1) -> bytes:
         data = self._handle.read(size)
-        self.digest.update(data)
+        if self.digest is not None:
+            self.digest.update(data)
         self.size += len(data)
         return data
 
@@ -73,9 +75,13 @@ def local_path(name: str, *, storage: Storage | None = None) -> Path | None:
 
 
 def save_hashed(name: str, source: Path, *, storage: Storage | None = None,
-                replace: bool = False, link: bool = False) -> Saved:
+                replace: bool = False, link: bool = False, sha256: str | None = None) -> Saved:
     """Store the local file `source` under exactly `name`, reading it once; (name, SHA-256,
     size) of the bytes stored.
+
+    `sha256`, when the caller already knows the file's hash (computed as its bytes were
+    written, under a lock that kept anyone else from changing it), is taken as the hash
+    and the file is not hashed again.
 
     `replace` deletes what is stored under the name first. `link` lets a local storage on
     the same file system take the file as a hard link (no copy; the caller then removes
@@ -88,11 +94,11 @@ def save_hashed(name: str, source: Path, *, storage: Storage | None = None,
         storage.delete(name)
     target = local_path(name, storage=storage)
     if link and target is not None:
-        saved = _link(name, source, target, storage)
+        saved = _link(name, source, target, storage, sha256=sha256)
         if saved is not None:
             return saved
     with open(source, "rb") as handle:
-        reader = _HashingReader(handle)
+        reader = _HashingReader(handle, hashing=sha256 is None)
         stored = storage.save(name, _Content(cast(IO[bytes], reader), name=name))
     if stored != name:
         # Another process stored a file under the name meanwhile: keep neither's doubt.
@@ -100,15 +106,35 @@ def save_hashed(name: str, source: Path, *, storage: Storage | None = None,
         raise FileExistsError(f"{name} is already stored")
     if target is not None:
         _fsync(target)
-    return Saved(name, reader.digest.hexdigest(), reader.size)
+    if reader.digest is not None:
+        sha256 = reader.digest.hexdigest()
+    return Saved(name, cast(str, sha256), reader.size)
 
 
-def _link(name: str, source: Path, target: Path, storage: Storage) -> Saved | None:
-    """Hard-link source into the local storage and hash it; None if the file system
-    cannot link across the two places (another device, no hard links)."""
+def copy(source: str, target: str, *, storage: Storage | None = None) -> Saved:
+    """Store a copy of the stored file `source` under exactly `target` (nothing stored
+    there yet), hashed on the way."""
+    storage = storage or default_storage
+    with open_stream(source, storage=storage) as handle:
+        reader = _HashingReader(handle)
+        stored = storage.save(target, _Content(cast(IO[bytes], reader), name=target))
+    if stored != target:
+        storage.delete(stored)
+        raise FileExistsError(f"{target} is already stored")
+    if (path := local_path(target, storage=storage)) is not None:
+        _fsync(path)
+    return Saved(target, cast(Any, reader.digest).hexdigest(), reader.size)
+
+
+def _link(name: str, source: Path, target: Path, storage: Storage, *,
+          sha256: str | None) -> Saved | None:
+    """Hard-link source into the local storage and hash it (unless its hash is known);
+    None if the file system cannot link across the two places (another device, no hard
+    links)."""
     with open(source, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+        if sha256 is None:
+            sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target)
@@ -150,10 +176,16 @@ class _ObjectStream:
         self._body: Any = None
         self.size: int = handle.size
         self.name: str = handle.name
+        self.closed = False
 
-    def read(self, size: int | None = -1) -> bytes:
+    def start(self) -> None:
+        """Send the GET now: its answer is the object as it is now, even if it is deleted
+        before the body is read."""
         if self._body is None:
             self._body = self._handle.obj.get()["Body"]
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.start()
         return cast(bytes, self._body.read(None if size is None or size < 0 else size))
 
     def readable(self) -> bool:
@@ -163,6 +195,7 @@ class _ObjectStream:
         if self._body is not None:
             self._body.close()
         self._handle.close()
+        self.closed = True
 
     def __enter__(self) -> _ObjectStream:
         return self
@@ -184,6 +217,61 @@ def open_stream(name: str, *, storage: Storage | None = None) -> Any:
     return handle
 
 
+class StoredStream:
+    """A stored file as a streaming response reads it: in chunks, opened when its bytes are
+    first wanted or, with `open_now`, at once (a file about to be deleted: a local file
+    stays readable through its open descriptor, an S3 GET is already answering).
+
+    A response that is built but never sent (Django's test client does not close a
+    streaming response nobody reads) holds no open file: nothing is opened until the first
+    read, and a file opened at once is closed when the stream is dropped. It has no `name`,
+    so that FileResponse never derives a Content-Disposition from the storage name.
+    """
+
+    def __init__(self, name: str, *, storage: Storage | None = None,
+                 open_now: bool = False) -> None:
+        self.storage_name = name
+        self._storage = storage
+        self._file: Any = None
+        if open_now:
+            handle = self._open()
+            if hasattr(handle, "start"):
+                handle.start()
+
+    def _open(self) -> Any:
+        if self._file is None:
+            self._file = open_stream(self.storage_name, storage=self._storage)
+        return self._file
+
+    @property
+    def size(self) -> int:
+        return int(self._open().size)
+
+    def read(self, size: int = -1) -> bytes:
+        return cast(bytes, self._open().read(size))
+
+    def fileno(self) -> int:
+        """A local file's descriptor, so that a WSGI server can send it with sendfile."""
+        handle = self._open()
+        if not hasattr(handle, "fileno"):
+            raise io.UnsupportedOperation("fileno")
+        return int(handle.fileno())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> StoredStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 def sha256_of(name: str, *, storage: Storage | None = None) -> tuple[str, int]:
     """(SHA-256, size) of a stored file, read once as a stream."""
     digest, size = hashlib.sha256(), 0
@@ -192,6 +280,45 @@ def sha256_of(name: str, *, storage: Storage | None = None) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
+
+
+@dataclass
+class FilesReport:
+    """What re-hashing the files a table lists found (the labels name rows, for the operator)."""
+
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)  # rows whose file is gone
+    changed: list[str] = field(default_factory=list)  # rows whose SHA-256 or size differs
+    orphans: list[str] = field(default_factory=list)  # stored names in the folder no row lists
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.changed or self.orphans)
+
+
+def verify_files(rows: Iterable[tuple[str, str, str, int]], *, folder: str,
+                 pending: Callable[[str], bool] = lambda name: False,
+                 storage: Storage | None = None) -> FilesReport:
+    """Re-hash the stored file of every (label, storage name, SHA-256, size) row, and list
+    the files under `folder` that no row lists, but for those `pending` says are being
+    written. A name outside the folder counts as missing: Kaohe never gives one."""
+    report, listed = FilesReport(), set()
+    for label, name, sha256, size in rows:
+        listed.add(name)
+        report.checked += 1
+        if not name.startswith(f"{folder}/"):
+            report.missing.append(label)
+            continue
+        try:
+            found = sha256_of(name, storage=storage)
+        except FileNotFoundError:
+            report.missing.append(label)
+            continue
+        if found != (sha256, size):
+            report.changed.append(label)
+    report.orphans = sorted(name for name in walk(folder, storage=storage)
+                            if name not in listed and not pending(name))
+    return report
 
 
 def walk(folder: str = "", *, storage: Storage | None = None) -> Iterator[str]:

@@ -11,12 +11,16 @@ so every file the copied database refers to is still there when the files are co
 Evidence files that arrived after the database snapshot (their row is not in it) are left
 out, so that a restored installation verifies cleanly with `kaohe verify`.
 
-Restoring checks every size and hash against the manifest before it touches anything,
-refuses a target that holds data unless forced, restores the database in one transaction
-and compares the rows of every table with the manifest; only then are the files put into
-the storage, each hashed again as it is copied, and (when forced) stored files that the
-backup does not hold are deleted. A restore cut short while copying files can be run again
-with --force.
+Restoring checks every size and hash against the manifest (and, on SQLite, the rows of the
+copy) before it touches anything, and refuses a target that holds data unless forced. Then
+the files go into the storage, each hashed again as it is copied: a stored file under the
+same name with other content is first copied aside (.kaohe-restore/), so that until the
+database is replaced every file the previous database lists is still there. The database
+is replaced last, in one step (SQLite's backup API, one psql transaction), and its rows
+compared with the manifest. A failure before or during that step removes the files added
+and puts back the ones replaced: the previous installation is left as it was. After it,
+the copies aside and (when forced) the stored files the backup does not hold are deleted;
+a restore cut short there leaves only unlisted files, and can be run again with --force.
 
 Its length (over 400 lines) is backup, check and restore, which must agree on the manifest's
 format line by line.
@@ -32,6 +36,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -91,15 +96,16 @@ def _engine() -> str:
     vendor = connection.vendor
     if vendor not in DATABASE_FILES:
         raise BackupError(f"不支持的数据库类型：{vendor}。 (Unsupported database: {vendor}.)")
-    if vendor == "sqlite" and _sqlite_path() is None:
-        raise BackupError("内存数据库无法备份。 (An in-memory database cannot be backed up.)")
+    if vendor == "sqlite":
+        _sqlite_path()  # refuses an in-memory database
     return vendor
 
 
-def _sqlite_path() -> Path | None:
+def _sqlite_path() -> Path:
+    """The SQLite database's file (an in-memory database has none: refused)."""
     name = str(connection.settings_dict["NAME"])
     if not name or name == ":memory:" or name.startswith("file:"):
-        return None
+        raise BackupError("内存数据库无法备份。 (An in-memory database cannot be backed up.)")
     return Path(name)
 
 
@@ -409,6 +415,10 @@ def backup_restore(src: Path, *, force: bool = False) -> RestoreSummary:
         raise BackupError(
             f"备份来自 {manifest['engine']}，目标数据库是 {engine}，不支持跨数据库恢复。 "
             f"(The backup is of {manifest['engine']}, the target is {engine}.)")
+    database = backup.path / manifest["database"]
+    if engine == "sqlite":
+        # The copy's rows first: a backup whose rows disagree changes nothing.
+        _sqlite_check_rows(database, manifest["tables"])
     tables, stored = target_contents()
     if (tables or stored) and not force:
         raise TargetNotEmpty(
@@ -417,35 +427,120 @@ def backup_restore(src: Path, *, force: bool = False) -> RestoreSummary:
             f"{len(tables)} tables, {len(stored)} stored files; use --force to overwrite them.)")
     summary = RestoreSummary(backup=backup, replaced=bool(tables or stored))
 
-    database = backup.path / manifest["database"]
-    if engine == "sqlite":
-        _sqlite_restore(database)
-    else:
-        _postgresql_restore(database, replace=bool(tables))
+    # Files first, the database last: until the database is replaced, every file the
+    # previous one lists is kept (a replaced one is copied aside first), and a failure
+    # puts the storage back as it was.
+    placed = _put_files(backup, stored)
+    try:
+        if engine == "sqlite":
+            _sqlite_restore(database)
+        else:
+            _postgresql_restore(database, replace=bool(tables))
+    except BaseException as exc:
+        placed.undo(exc)
+        raise
+    placed.finish()
     summary.tables, summary.rows, summary.extra_tables = _check_counts(manifest["tables"])
-    _put_files(backup, stored)
     summary.files = backup.stored_files
     return summary
 
 
-def _put_files(backup: BackupSummary, stored: list[str]) -> None:
-    """Copy the backup's files into the storage, checking each hash again as it is copied;
-    then delete the stored files (of a forced restore) that the backup does not hold."""
-    present = set(stored)
-    kept = set()
-    for name, expected in backup.manifest["files"].items():
-        if not name.startswith(f"{FILES}/"):
-            continue
-        stored_name = name.removeprefix(f"{FILES}/")
-        kept.add(stored_name)
-        saved = storage.save_hashed(stored_name, backup.path / name,
-                                    replace=stored_name in present)
-        if (saved.sha256, saved.size) != (expected["sha256"], expected["size"]):
-            default_storage.delete(stored_name)
-            raise BackupError(f"{name}: 复制时校验失败，文件在检查后被改动 "
-                              f"(changed after the check)")
-    for name in sorted(present - kept):
-        default_storage.delete(name)
+# Where a restore keeps the files it replaces until the database is replaced too.
+RESTORE_FOLDER = ".kaohe-restore"
+
+
+@dataclass
+class _Placed:
+    """The files a restore put into the storage, and the previous files they replaced."""
+
+    aside: str  # the folder holding copies of the replaced files
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    obsolete: list[str] = field(default_factory=list)  # stored, not in the backup
+
+    def undo(self, exc: BaseException) -> None:
+        """Put the storage back as it was: remove what was added, put back what was
+        replaced. The previous database still lists exactly those files."""
+        try:
+            for name in self.added:
+                default_storage.delete(name)
+            for name in self.replaced:
+                default_storage.delete(name)
+                storage.copy(f"{self.aside}/{name}", name)
+            self._drop_aside()
+        except Exception as failure:  # the original failure is the one raised
+            exc.add_note(f"恢复失败后未能还原存储文件，之前的文件保存在 {self.aside}/ "
+                         f"(the storage could not be put back: {failure!r}; the replaced "
+                         f"files are kept in {self.aside}/)")
+
+    def finish(self) -> None:
+        """The database is the backup's: drop the copies kept aside and the stored files
+        that the backup does not hold (a failure here leaves only unlisted files, which
+        `kaohe verify` reports and a forced restore removes)."""
+        self._drop_aside()
+        for name in self.obsolete:
+            default_storage.delete(name)
+
+    def _drop_aside(self) -> None:
+        for name in list(storage.walk(self.aside)):
+            default_storage.delete(name)
+        if (path := storage.local_path(self.aside)) is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _put_files(backup: BackupSummary, stored: list[str]) -> _Placed:
+    """Put the backup's files into the storage, checking each hash again as it is copied.
+
+    A stored file under the same name with the same content stays; one with other content
+    is first copied aside. On any failure what was done is undone before it is raised.
+    """
+    before, present = set(stored), set(stored)
+    placed = _Placed(aside=f"{RESTORE_FOLDER}/{uuid.uuid4().hex}")
+    try:
+        for name, expected in backup.manifest["files"].items():
+            if not name.startswith(f"{FILES}/"):
+                continue
+            stored_name = name.removeprefix(f"{FILES}/")
+            present.discard(stored_name)
+            if stored_name in before:
+                try:
+                    if storage.sha256_of(stored_name) == (expected["sha256"], expected["size"]):
+                        continue  # already there
+                except FileNotFoundError:
+                    pass
+                else:
+                    storage.copy(stored_name, f"{placed.aside}/{stored_name}")
+                    placed.replaced.append(stored_name)
+            if stored_name not in placed.replaced:
+                placed.added.append(stored_name)
+            saved = storage.save_hashed(stored_name, backup.path / name,
+                                        replace=stored_name in before)
+            if (saved.sha256, saved.size) != (expected["sha256"], expected["size"]):
+                raise BackupError(f"{name}: 复制时校验失败，文件在检查后被改动 "
+                                  f"(changed after the check)")
+    except BaseException as exc:
+        placed.undo(exc)
+        raise
+    placed.obsolete = sorted(name for name in present
+                             if not name.startswith(f"{RESTORE_FOLDER}/"))
+    return placed
+
+
+def _sqlite_check_rows(database: Path, expected: dict[str, int]) -> None:
+    """Compare the rows per table of the backup's SQLite copy with its manifest."""
+    db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        found = _sqlite_tables(db)
+    finally:
+        db.close()
+    problems = [f"{name}: {found.get(name, 0)} 行，清单中为 {count} 行 "
+                f"({found.get(name, 0)} rows, the manifest says {count})"
+                for name, count in sorted(expected.items()) if found.get(name) != count]
+    problems += [f"{name}: 清单未列出的表 (a table not in the manifest)"
+                 for name in sorted(set(found) - set(expected))]
+    if problems:
+        raise BackupError("备份数据库的行数与清单不符，未做任何改动 (the backup's rows do not "
+                          "match its manifest; nothing was changed): " + "; ".join(problems))
 
 
 def _sqlite_restore(database: Path) -> None:
@@ -493,8 +588,8 @@ def _check_counts(expected: dict[str, int]) -> tuple[int, int, list[str]]:
                                 f"({found} rows, the backup has {count})")
     connection.close()
     if problems:
-        raise BackupError("恢复后的行数与备份不符，存储文件未放入 (rows after the restore do not "
-                          "match the backup; the stored files were not put in place): "
+        raise BackupError("恢复后的行数与备份不符 (rows after the restore do not match the "
+                          "backup): "
                           + "; ".join(problems))
     extra = sorted(name for name in present - set(expected) if not name.startswith("sqlite_"))
     return len(expected), sum(expected.values()), extra

@@ -1,6 +1,9 @@
 """Reads about results: a unit's over the years, and what was sent to the organization
 department."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Count, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
@@ -258,7 +261,7 @@ def tracker_rows(round_, units, *, step) -> list[dict]:
     reports = {r.unit_id: r for r in RectificationReport.objects.filter(
         round=round_, unit_id__in=[u.pk for u in units])}
     statuses = [s.value for s in ItemStatus]
-    counts = {}
+    counts: dict[int, Mapping[str, Any]] = {}
     for row in (RectificationItem.objects.filter(report__in=list(reports.values()))
                 .values("report_id").annotate(
                     **{f"n_{s}": Count("pk", filter=Q(status=s)) for s in statuses})):

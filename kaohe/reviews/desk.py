@@ -1,7 +1,7 @@
 """What the review desk reads about one unit (issue 22, item 4): the unit's review, its
 submitted self-report and the provinces' reports on it, the findings, the cadres and the
 county figures, gathered across four apps by one selector. The page adds its forms and
-what the user may do (kaohe.reviews.views.desk)."""
+what the user may do (kaohe.reviews.views.units.desk)."""
 
 from dataclasses import dataclass
 from typing import Any

@@ -1,8 +1,53 @@
+"""The forms of the lead departments' desk and category page, the organization
+department's checks and military inspection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kaohe.lib.forms import StyledFormMixin
+from kaohe.directory.models import County
+from kaohe.lib.forms import NamedLimitsMixin, StyledFormMixin
+from kaohe.lib.http import int_param
 from kaohe.reviews.models import ReviewMethod, VerificationStatus
+from kaohe.rounds.models import GRADE_CHOICES, Area, SeriousProblemKind
+
+
+class AreaGradesForm(NamedLimitsMixin, forms.Form):
+    """The desk's grades of a unit: ``grade-<area>`` and ``reason-<area>`` for each area of
+    the round, and the revision the page was read at. An area without a grade is left as it
+    is (a reason alone is ignored); that a grade needs its reason is the service's rule
+    (area_grades_save)."""
+
+    revision = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, areas: Iterable[Area], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas = list(areas)
+        for area in self.areas:
+            self.fields[f"grade-{area.code}"] = forms.ChoiceField(
+                label=area.name, required=False, choices=GRADE_CHOICES,
+                error_messages={"invalid_choice": gettext("“%(area)s”的等次无效。")
+                                % {"area": area.name}})
+            # Kept as typed, as the desk always saved it.
+            self.fields[f"reason-{area.code}"] = forms.CharField(
+                label=gettext("%(area)s评定理由") % {"area": area.name}, required=False,
+                max_length=5000, strip=False)
+
+    def clean_revision(self) -> int:
+        # A page without a readable revision cannot show that it started from the latest
+        # save: -1 matches no revision, so the service refuses it as stale.
+        return int_param(self.cleaned_data["revision"])
+
+    def grades(self) -> dict[str, tuple[str, str]]:
+        """{area code: (grade, reason)} of the areas given a grade, for area_grades_save."""
+        return {area.code: (grade, self.cleaned_data[f"reason-{area.code}"])
+                for area in self.areas if (grade := self.cleaned_data[f"grade-{area.code}"])}
 
 
 class ActivityForm(StyledFormMixin, forms.Form):
@@ -27,40 +72,55 @@ class SubReportForm(StyledFormMixin, forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class CategoryReportForm(SubReportForm):
+class CategoryReportForm(NamedLimitsMixin, SubReportForm):
     overview = forms.CharField(label=_("考核基本情况"), required=False, max_length=50000,
                                widget=forms.Textarea(attrs={"rows": 6}))
 
     field_order = ["overview", "problems", "suggestions"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["basic_situation"]
 
 
+class _KindField(forms.ModelChoiceField):
+    """A kind is offered by its name."""
+
+    def label_from_instance(self, obj: SeriousProblemKind) -> str:
+        return obj.name
+
+
 class ProblemForm(StyledFormMixin, forms.Form):
-    kind = forms.ModelChoiceField(label=_("突出问题类别"), queryset=None)
-    county = forms.ModelChoiceField(label=_("县"), queryset=None, required=False)
+    kind = _KindField(label=_("突出问题类别"), queryset=None)
+    county: forms.ModelChoiceField[County] = forms.ModelChoiceField(
+        label=_("县"), queryset=None, required=False)
     description = forms.CharField(label=_("情况说明"), max_length=5000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
     evidence_note = forms.CharField(label=_("依据材料"), max_length=300, required=False)
 
-    def __init__(self, *args, kinds, counties, **kwargs):
+    def __init__(self, *args: Any, kinds: QuerySet[SeriousProblemKind],
+                 counties: QuerySet[County], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].queryset = kinds
-        self.fields["kind"].label_from_instance = lambda k: k.name
-        self.fields["county"].queryset = counties
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ModelChoiceField)
+        kind.queryset = kinds
+        county = self.fields["county"]
+        assert isinstance(county, forms.ModelChoiceField)
+        county.queryset = counties
 
 
 class IncidentForm(StyledFormMixin, forms.Form):
-    county = forms.ModelChoiceField(label=_("县"), queryset=None)
+    county: forms.ModelChoiceField[County] = forms.ModelChoiceField(
+        label=_("县"), queryset=None)
     description = forms.CharField(label=_("情况说明"), max_length=5000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
     evidence_note = forms.CharField(label=_("依据材料"), max_length=300, required=False)
 
-    def __init__(self, *args, counties, **kwargs):
+    def __init__(self, *args: Any, counties: QuerySet[County], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = counties
+        county = self.fields["county"]
+        assert isinstance(county, forms.ModelChoiceField)
+        county.queryset = counties
 
 
 # Yes or no, chosen by the checker: nothing is pre-ticked, so an unchecked record is never

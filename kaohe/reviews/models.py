@@ -143,6 +143,8 @@ class SeriousProblem(Withdrawable):
 
     class Meta:
         ordering = ["created_at"]
+        # A unit's rows of a round (the review queue reads them per unit; issue 19).
+        indexes = [models.Index(fields=["unit", "round"], name="seriousproblem_unit_round")]
         verbose_name = _("突出问题")
 
     def __str__(self):
@@ -163,6 +165,8 @@ class MajorIncident(Withdrawable):
 
     class Meta:
         ordering = ["created_at"]
+        # A unit's rows of a round (the review queue reads them per unit; issue 19).
+        indexes = [models.Index(fields=["unit", "round"], name="majorincident_unit_round")]
         verbose_name = _("重大涉贫事件")
 
     def __str__(self):
@@ -213,6 +217,9 @@ class CategorySubmission(models.Model):
     returned_reason = models.TextField(blank=True)
     # The grades as submitted: the working group grades from this, not from later edits.
     snapshot = models.JSONField(default=dict, blank=True)
+    # The number of units in the snapshot, written with it: pages that count a category's
+    # units do not read (or have the database parse) the snapshot. None before submission.
+    unit_count = models.PositiveIntegerField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -10,6 +10,7 @@ itself decide. The reviewer confirms or changes the suggestion, with a reason.
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from kaohe.directory.models import County
 from kaohe.rounds.models import Grade
 from kaohe.submissions.models import CountyOutcome, ReportStatus
 
@@ -19,7 +20,7 @@ BY_POINTS = {v: k for k, v in POINTS.items()}
 
 @dataclass
 class CountyLine:
-    county: object
+    county: County
     grade: str | None
     explanation: str
 
@@ -84,6 +85,7 @@ def suggestions_for(round_, unit) -> dict[str, Suggestion]:
             grade, text = judge(outcomes.get(county.pk))
             lines.append(CountyLine(county, grade, text))
         complete = all(line.grade for line in lines) and lines
-        grade = _mean_grade([line.grade for line in lines]) if complete else None
+        grade = (_mean_grade([line.grade for line in lines if line.grade]) if complete
+                 else None)
         result[code] = Suggestion(code, grade, lines)
     return result

@@ -6,8 +6,6 @@ every other refusal), mixed with ``RoundClosed``, which ``RoundClosedMiddleware`
 into a message for views that do not catch their app's error.
 """
 
-import functools
-
 from django.utils.translation import gettext as _
 
 from kaohe.rounds.models import Round, RoundStatus
@@ -17,11 +15,18 @@ class RoundClosed(Exception):
     """Marks a refusal because the round is closed; mixed into the caller's error type."""
 
 
-@functools.cache
+# One mixed type per app error type, made on first use.
+_CLOSED_ERRORS: dict[type[Exception], type[Exception]] = {}
+
+
 def _closed_error(error: type[Exception]) -> type[Exception]:
     if issubclass(error, RoundClosed):
         return error
-    return type(f"RoundClosed{error.__name__}", (error, RoundClosed), {})
+    if error not in _CLOSED_ERRORS:
+        # setdefault: two threads making it at once end up with the same type.
+        _CLOSED_ERRORS.setdefault(
+            error, type(f"RoundClosed{error.__name__}", (error, RoundClosed), {}))
+    return _CLOSED_ERRORS[error]
 
 
 def round_closed_message(year: int) -> str:

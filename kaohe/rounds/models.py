@@ -11,8 +11,9 @@ from kaohe.grading import vocabulary
 from kaohe.lib import clock
 from kaohe.lib.fields import StampedDateTimeField
 
-# The grades of kaohe.grading.vocabulary as Django choices, their names translated.
-Grade = models.TextChoices(
+# The grades of kaohe.grading.vocabulary as Django choices, their names translated. (The
+# stubs type the functional API with member names only; Django takes (name, value) pairs.)
+Grade = models.TextChoices(  # type: ignore[call-overload]
     "Grade", [(grade.name, (grade.value, _(grade.label))) for grade in vocabulary.Grade]
 )
 # The four grades an area or a decided result can have (all but 待定), for fields and forms.

@@ -13,15 +13,14 @@ services) ``chosen_round()`` is the default round. Services keep their own notio
 
 from contextvars import ContextVar
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from kaohe.rounds.models import Round
 from kaohe.rounds.selectors import current_round, rounds_visible_to
 
 SESSION_KEY = "kaohe_round_year"
-_NOT_RESOLVED = object()
 
-_request: ContextVar = ContextVar("kaohe_round_request", default=None)
+_request: ContextVar[HttpRequest | None] = ContextVar("kaohe_round_request", default=None)
 
 
 def _parse_year(value: str) -> int:
@@ -56,8 +55,8 @@ def resolve(request) -> tuple[Round | None, bool]:
     """(the round the request works on, whether the user chose it) — cached on the request.
 
     Raises Http404 for a ``?year=`` the user may not see."""
-    cached = getattr(request, "_kaohe_round", _NOT_RESOLVED)
-    if cached is not _NOT_RESOLVED:
+    cached: tuple[Round | None, bool] | None = getattr(request, "_kaohe_round", None)
+    if cached is not None:
         return cached
     user = getattr(request, "user", None)
     result: tuple[Round | None, bool] = (current_round(), False)

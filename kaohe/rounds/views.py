@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Field
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -40,14 +41,26 @@ def round_detail(request, year):
         "round": round_,
         "can_manage": can_manage,
         "scheme_frozen": services.scheme_frozen(round_),
-        "plan_words": [(Round._meta.get_field(name).verbose_name, getattr(round_, name))
+        "plan_words": [(_verbose_name(name), getattr(round_, name))
                        for name in services.EDITABLE_WORDS],
         "can_activate": can_manage and round_.status == RoundStatus.PREPARING,
         "can_close": can_manage and round_.status == RoundStatus.ACTIVE,
         "is_closed": round_.status == RoundStatus.CLOSED,
-        "copy_form": RoundCopyForm(initial={"year": Round.objects.order_by("-year")
-                                            .values_list("year", flat=True).first() + 1}),
+        "copy_form": RoundCopyForm(initial={"year": _newest_year(round_) + 1}),
     })
+
+
+def _verbose_name(name: str) -> str:
+    """The name of one of the round's own columns."""
+    field = Round._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the round, not a relation
+    return str(field.verbose_name)
+
+
+def _newest_year(round_: Round) -> int:
+    """The year of the newest round (``round_`` exists, so there is one)."""
+    newest = Round.objects.order_by("-year").values_list("year", flat=True).first()
+    return round_.year if newest is None else newest
 
 
 @capability_required(MANAGE_ROUNDS)
@@ -161,7 +174,7 @@ def round_copy_view(request, year):
             return redirect("rounds:detail", year=new.year)
     else:
         for errors in form.errors.values():
-            for message in errors:
+            for message in map(str, errors):
                 messages.error(request, message)
     return redirect("rounds:detail", year=year)
 

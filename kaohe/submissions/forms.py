@@ -1,8 +1,14 @@
+from typing import Any
+
 from django import forms
+from django.db import models
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kaohe.lib.forms import StyledFormMixin
+from kaohe.directory.models import County
+from kaohe.lib.forms import StyledFormMixin, model_choice_field
 from kaohe.rounds.models import GRADE_CHOICES as DECIDED_GRADES
+from kaohe.rounds.models import SeriousProblemKind
 from kaohe.submissions.models import (
     DEEP_CADRES_MAX,
     DEEP_FUNDS_MAX,
@@ -71,56 +77,68 @@ class CountyOutcomeForm(StyledFormMixin, forms.Form):
     deep_support = forms.CharField(required=False, max_length=5000,
                                    widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, deep_poverty: bool = False, **kwargs):
+    # Where the national figures shown beside the county come from (set by the page).
+    national_source = ""
+
+    def __init__(self, *args: Any, deep_poverty: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in DEEP_POVERTY_FIELDS:
             if deep_poverty:
-                self.fields[name].label = CountyOutcome._meta.get_field(name).verbose_name
+                field = CountyOutcome._meta.get_field(name)
+                assert isinstance(field, models.Field)  # the outcome's own columns
+                self.fields[name].label = field.verbose_name
             else:
                 del self.fields[name]
 
-    def deep_poverty_fields(self):
+    def deep_poverty_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in DEEP_POVERTY_FIELDS if name in self.fields]
 
-    def outcome_fields(self):
+    def outcome_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name not in DEEP_POVERTY_FIELDS]
 
-    def values(self) -> dict:
+    def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data["plan_met"] = {"yes": True, "no": False}.get(data["plan_met"])
         return data
+
+
+class _ByNameChoiceField(forms.ModelChoiceField):
+    """A choice of counties or problem kinds, each offered by its name."""
+
+    def label_from_instance(self, obj: County | SeriousProblemKind) -> str:
+        return obj.name
 
 
 class ProvincialAttachForm(StyledFormMixin, forms.Form):
     """Which kind a just-uploaded file is attached as, and for which county (optional)."""
 
     kind = forms.ChoiceField(label=_("材料类别"), choices=ProvincialAttachmentKind.choices)
-    county = forms.ModelChoiceField(label=_("县"), queryset=None, required=False,
-                                    empty_label=_("整份报告"))
+    county = _ByNameChoiceField(label=_("县"), queryset=None, required=False,
+                                empty_label=_("整份报告"))
 
-    def __init__(self, *args, counties, **kwargs):
+    def __init__(self, *args: Any, counties: QuerySet[County], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = counties
-        self.fields["county"].label_from_instance = lambda county: county.name
+        model_choice_field(self, "county").queryset = counties
 
 
 class FindingForm(StyledFormMixin, forms.Form):
-    county = forms.ModelChoiceField(label=_("县"), queryset=None)
+    county: forms.ModelChoiceField[County] = forms.ModelChoiceField(label=_("县"),
+                                                                   queryset=None)
     kind = forms.ChoiceField(label=_("类型"), choices=FindingKind.choices)
-    problem_kind = forms.ModelChoiceField(label=_("突出问题类别"), queryset=None,
-                                          required=False)
+    problem_kind = _ByNameChoiceField(label=_("突出问题类别"), queryset=None, required=False)
     description = forms.CharField(label=_("情况说明"), max_length=5000,
                                   widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, counties, problem_kinds, **kwargs):
+    def __init__(self, *args: Any, counties: QuerySet[County],
+                 problem_kinds: QuerySet[SeriousProblemKind], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = counties
-        self.fields["problem_kind"].queryset = problem_kinds
-        self.fields["problem_kind"].label_from_instance = lambda k: k.name
+        model_choice_field(self, "county").queryset = counties
+        model_choice_field(self, "problem_kind").queryset = problem_kinds
 
 
 class SecondedCadreForm(StyledFormMixin, forms.Form):
-    county = forms.ModelChoiceField(label=_("定点扶贫县"), queryset=None)
+    county: forms.ModelChoiceField[County] = forms.ModelChoiceField(label=_("定点扶贫县"),
+                                                                   queryset=None)
     name = forms.CharField(label=_("姓名"), max_length=50)
     post = forms.CharField(label=_("挂职职务"), max_length=100)
     duties = forms.CharField(label=_("分工"), max_length=300, required=False)
@@ -131,19 +149,20 @@ class SecondedCadreForm(StyledFormMixin, forms.Form):
                           widget=forms.DateInput(attrs={"type": "date"}))
     document = forms.CharField(label=_("任职文件"), max_length=200, required=False)
 
-    def __init__(self, *args, counties, **kwargs):
+    def __init__(self, *args: Any, counties: QuerySet[County], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = counties
+        model_choice_field(self, "county").queryset = counties
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}  # Form.clean returns cleaned_data, never None
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("结束日期不能早于开始日期。"))
         return data
 
 
 class FirstSecretaryForm(StyledFormMixin, forms.Form):
-    county = forms.ModelChoiceField(label=_("定点扶贫县"), queryset=None)
+    county: forms.ModelChoiceField[County] = forms.ModelChoiceField(label=_("定点扶贫县"),
+                                                                   queryset=None)
     village = forms.CharField(label=_("所驻贫困村"), max_length=100)
     name = forms.CharField(label=_("姓名"), max_length=50)
     start = forms.DateField(label=_("任职开始"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -151,12 +170,12 @@ class FirstSecretaryForm(StyledFormMixin, forms.Form):
                           widget=forms.DateInput(attrs={"type": "date"}))
     document = forms.CharField(label=_("任职文件"), max_length=200, required=False)
 
-    def __init__(self, *args, counties, **kwargs):
+    def __init__(self, *args: Any, counties: QuerySet[County], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = counties
+        model_choice_field(self, "county").queryset = counties
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}  # Form.clean returns cleaned_data, never None
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("结束日期不能早于开始日期。"))
         return data

@@ -5,6 +5,7 @@ step's due date (the late flag kept at submission). The queries do not grow with
 of units: deadlines (with extensions) are read once per step and matched in Python.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -15,6 +16,7 @@ from kaohe.directory.models import Category, LeadDepartment, Pairing, Province, 
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
+from kaohe.rounds.models import Step
 from kaohe.submissions.models import Extension, ProvincialReport, ReportStatus, SelfReport
 
 # The steps whose submissions the list covers (rectification has its own tracker).
@@ -32,27 +34,36 @@ STATES = {
 
 @dataclass
 class Row:
-    step: object
+    step: Step
     party: str
     code: str
     category: str
     province: str
-    deadline: object
+    deadline: datetime.date
     extension: Extension | None
     state: str
-    submitted_at: object = None
+    submitted_at: datetime.datetime | None = None
 
     @property
     def state_label(self) -> str:
         return str(STATES[self.state])
 
 
-def _extensions(step, field: str) -> dict:
-    """The latest extension per party of the step, in one query."""
-    latest = {}
-    for ext in (Extension.objects.filter(step=step, **{f"{field}__isnull": False})
-                .select_related("granted_by").order_by("until", "created_at")):
-        latest[getattr(ext, f"{field}_id")] = ext
+# The party each step is owed by, as named on an extension.
+PARTY_FIELDS = {"self_report": "unit", "provincial_report": "province",
+                "review": "lead_department"}
+
+
+def _extensions(steps) -> dict:
+    """The latest extension per party of each step, {step id: {party id: extension}}, in
+    one query for all the steps."""
+    latest: dict = {step.pk: {} for step in steps}
+    fields = {step.pk: PARTY_FIELDS[step.code] for step in steps}
+    for ext in (Extension.objects.filter(step__in=list(fields)).select_related("granted_by")
+                .order_by("until", "created_at")):
+        party = getattr(ext, f"{fields[ext.step_id]}_id")
+        if party is not None:
+            latest[ext.step_id][party] = ext
     return latest
 
 
@@ -74,7 +85,7 @@ def _row(step, extensions, key, report, today, **fields) -> Row | None:
                submitted_at=report.submitted_at if submitted else None, **fields)
 
 
-def _self_report_rows(round_, step, category, province, today):
+def _self_report_rows(round_, step, extensions, category, province, today):
     units = Unit.objects.filter(active=True, pairings__round=round_).select_related("category")
     if category is not None:
         units = units.filter(category=category)
@@ -83,25 +94,23 @@ def _self_report_rows(round_, step, category, province, today):
     units = units.distinct().order_by("category__order", "code")
     reports = {r.unit_id: r for r in SelfReport.objects.filter(round=round_, unit__in=units)
                .select_related("late_extension__granted_by")}
-    extensions = _extensions(step, "unit")
     rows = (_row(step, extensions, u.pk, reports.get(u.pk), today, party=u.name, code=u.code,
                  category=u.category.name, province="") for u in units)
     return [r for r in rows if r]
 
 
-def _provincial_rows(round_, step, category, province, today):
-    pairs = Pairing.objects.filter(round=round_, unit__active=True)
+def _provincial_rows(round_, step, extensions, category, province, today):
+    paired = Pairing.objects.filter(round=round_, unit__active=True)
     if category is not None:
-        pairs = pairs.filter(unit__category=category)
+        paired = paired.filter(unit__category=category)
     if province is not None:
-        pairs = pairs.filter(county__province=province)
-    pairs = sorted(set(pairs.values_list("county__province_id", "unit_id")))
+        paired = paired.filter(county__province=province)
+    pairs = sorted(set(paired.values_list("county__province_id", "unit_id")))
     units = Unit.objects.in_bulk({u for _p, u in pairs})
     categories = Category.objects.in_bulk({u.category_id for u in units.values()})
     provinces = Province.objects.in_bulk({p for p, _u in pairs})
     reports = {(r.province_id, r.unit_id): r for r in ProvincialReport.objects.filter(
         round=round_, unit_id__in=units).select_related("late_extension__granted_by")}
-    extensions = _extensions(step, "province")
     rows = []
     for province_id, unit_id in pairs:
         unit = units[unit_id]
@@ -125,14 +134,15 @@ class _Submission:
         self.submitted_at = submission.submitted_at
 
 
-def _review_rows(round_, step, category, today):
+def _review_rows(round_, step, extensions, category, today):
     leads = LeadDepartment.objects.filter(categories__ranked=True)
     if category is not None:
         leads = leads.filter(categories=category)
     leads = leads.distinct().prefetch_related("categories").order_by("order", "code")
+    # Whether and when it was submitted; not the grades it submitted (its snapshot).
     submissions = {s.lead_department_id: _Submission(s) for s in CategorySubmission.objects
-                   .filter(round=round_).select_related("late_extension__granted_by")}
-    extensions = _extensions(step, "lead_department")
+                   .filter(round=round_).select_related("late_extension__granted_by")
+                   .defer("snapshot")}
     rows = (_row(step, extensions, lead.pk, submissions.get(lead.pk), today, party=lead.name,
                  code=lead.code, province="",
                  category="、".join(c.name for c in lead.categories.all() if c.ranked))
@@ -145,15 +155,19 @@ def late_and_missing(round_, *, step_code: str | None = None, category=None,
     """The rows of the chosen step (all of STEPS when None); the province filter applies to
     the steps of units and provinces, not to the lead departments'."""
     today = clock.today()
-    steps = round_.steps.filter(code__in=[step_code] if step_code else STEPS)
+    steps = [step for step in round_.steps.filter(code__in=[step_code] if step_code else STEPS)
+             if step.code != "review" or province is None]
+    extensions = _extensions(steps)
     rows = []
     for step in steps:
         if step.code == "self_report":
-            rows += _self_report_rows(round_, step, category, province, today)
+            rows += _self_report_rows(round_, step, extensions[step.pk], category, province,
+                                      today)
         elif step.code == "provincial_report":
-            rows += _provincial_rows(round_, step, category, province, today)
-        elif step.code == "review" and province is None:
-            rows += _review_rows(round_, step, category, today)
+            rows += _provincial_rows(round_, step, extensions[step.pk], category, province,
+                                     today)
+        elif step.code == "review":
+            rows += _review_rows(round_, step, extensions[step.pk], category, today)
     return rows
 
 

@@ -201,6 +201,8 @@ class ProvincialReport(models.Model):
                 fields=["round", "province", "unit"], name="provincial_report_unique"
             ),
         ]
+        # A unit's reports of a round (the review queue reads them per unit; issue 19).
+        indexes = [models.Index(fields=["unit", "round"], name="provincialreport_unit_round")]
         verbose_name = _("省级总结报告")
 
     def __str__(self):

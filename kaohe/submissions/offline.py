@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -20,8 +21,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kaohe.grading.vocabulary import AREA_GRADES, grade_label
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
-from kaohe.submissions import services
 from kaohe.submissions.models import CountyOutcome
+from kaohe.submissions.services.errors import SubmissionError
+from kaohe.submissions.services.provincial import provincial_report_save
+from kaohe.submissions.services.self_report import MAX_ANSWER_CHARS, self_report_save
+from kaohe.submissions.services.slots import self_report_slots
 
 SELF_SHEET = "自评报告"
 SUMMARY_SHEET = "工作总结"
@@ -59,7 +63,7 @@ class CellProblem:
         return f"{where}：{self.message}"
 
 
-class OfflineImportError(services.SubmissionError):
+class OfflineImportError(SubmissionError):
     def __init__(self, problems):
         self.problems = problems
         shown = "；".join(str(p) for p in problems[:20])
@@ -138,7 +142,7 @@ def _rows(ws, columns, problems, unreadable, used=None):
 
 
 def self_report_workbook(report) -> bytes:
-    slots = services.self_report_slots(report)
+    slots = self_report_slots(report)
     answers = {(a.indicator_id, a.county_id): a.text for a in report.answers.all()}
     wb = Workbook()
     ws = wb.active
@@ -178,11 +182,11 @@ def self_report_workbook(report) -> bytes:
 def self_report_import(*, report, data: bytes, actor, revision: int):
     """Check the workbook and save its texts as one change; raise OfflineImportError."""
     slots = {(s.indicator.number, s.county.code if s.county else ""): s
-             for s in services.self_report_slots(report)}
+             for s in self_report_slots(report)}
     with _open(data, SELF_SHEET) as wb:
         summary, answers = _read_self_report(wb, slots)
-    return services.self_report_save(report=report, actor=actor, revision=revision,
-                                     summary=summary, answers=answers)
+    return self_report_save(report=report, actor=actor, revision=revision,
+                            summary=summary, answers=answers)
 
 
 def _read_self_report(wb, slots) -> tuple[str | None, dict[str, str]]:
@@ -219,9 +223,9 @@ def _read_self_report(wb, slots) -> tuple[str | None, dict[str, str]]:
             seen[key] = number
             text = _text(row["工作情况"]) if not isinstance(row["工作情况"], str) \
                 else row["工作情况"].strip()
-            if len(text) > services.MAX_ANSWER_CHARS:
+            if len(text) > MAX_ANSWER_CHARS:
                 problems.append(CellProblem(SELF_SHEET, number, "工作情况",
-                                            f"超过{services.MAX_ANSWER_CHARS}字"))
+                                            f"超过{MAX_ANSWER_CHARS}字"))
             answers[slot.key] = text
     if SUMMARY_SHEET in wb.sheetnames:
         ws = wb[SUMMARY_SHEET]
@@ -292,7 +296,9 @@ def _parse_int(value, sheet, number, column, problems, field):
         problems.append(CellProblem(sheet, number, column, "不能为负数"))
         return None
     try:
-        CountyOutcome._meta.get_field(field).run_validators(result)
+        model_field = CountyOutcome._meta.get_field(field)
+        assert isinstance(model_field, models.Field)  # the outcome's own columns
+        model_field.run_validators(result)
     except ValidationError as error:
         problems.append(CellProblem(sheet, number, column,
                                     f"「{text[:30]}」超出范围：" + "".join(error.messages)))
@@ -343,8 +349,8 @@ def provincial_report_import(*, report, data: bytes, actor, revision: int):
     by_code = {o.county.code: o for o in report.outcomes.select_related("county")}
     with _open(data, OUTCOME_SHEET) as wb:
         fields, outcomes = _read_provincial_report(wb, by_code)
-    return services.provincial_report_save(report=report, actor=actor, revision=revision,
-                                           fields=fields, outcomes=outcomes)
+    return provincial_report_save(report=report, actor=actor, revision=revision,
+                                  fields=fields, outcomes=outcomes)
 
 
 def _read_provincial_report(wb, by_code) -> tuple[dict, dict[int, dict]]:

@@ -1,13 +1,13 @@
 """Reads of reports, scoped to the user. Anything outside the scope answers 404."""
 
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import Q
 from django.http import Http404
 
 from kaohe.accounts.scope import CADRES, PROVINCIAL_REPORTS, SELF_REPORTS, Scope
 from kaohe.launch.selectors import refined_answers_for_report, refined_items_by_indicator
-from kaohe.submissions import services
 from kaohe.submissions.models import (
     FirstSecretary,
     ProvincialReport,
@@ -15,6 +15,7 @@ from kaohe.submissions.models import (
     SecondedCadre,
     SelfReport,
 )
+from kaohe.submissions.services.slots import self_report_gaps, self_report_slots
 
 # Who reads which report or cadre: kaohe.accounts.scope. Reviewers see a report while it
 # stands submitted, never a draft in progress (a returned report is back with its unit until
@@ -64,19 +65,20 @@ def late_self_reports(round, units):
 
 def self_report_sections(report):
     """The report's areas with their slots, answers and attached evidence, for the page."""
-    slots = services.self_report_slots(report)
+    slots = self_report_slots(report)
     answers = {(a.indicator_id, a.county_id): a.text for a in report.answers.all()}
     attached = defaultdict(list)
     for att in report.attachments.select_related("evidence", "requirement"):
         attached[(att.indicator_id, att.county_id, att.requirement_id)].append(att)
-    gaps = services.self_report_gaps(report, slots)
+    gaps = self_report_gaps(report, slots)
     missing = {(g.slot.key, g.requirement.pk if g.requirement else None) for g in gaps
                if g.refined_item is None}
     # The lead department's refined items (kaohe.launch), shown once under their indicator.
     refined = refined_items_by_indicator(report)
     refined_texts = refined_answers_for_report(report)
     refined_missing = {g.refined_item.pk for g in gaps if g.refined_item is not None}
-    sections, by_area = [], {}
+    sections: list[dict[str, Any]] = []
+    by_area: dict[int, dict[str, Any]] = {}
     for slot in slots:
         area = slot.indicator.area
         if area.pk not in by_area:

@@ -216,8 +216,9 @@ def test_taking_the_letters_is_one_service_with_its_audit_entry(
         bulk.letters_take(export_id=export.pk, actor=personas["security_admin"])
     assert not AuditEntry.objects.filter(action="document.downloaded").exists()
     with django_capture_on_commit_callbacks(execute=True):  # the file goes after the commit
-        taken, data = bulk.letters_take(export_id=export.pk, actor=personas["system_admin"])
-    assert taken.pk == export.pk and data[:5] == b"%PDF-"
+        taken, stream = bulk.letters_take(export_id=export.pk, actor=personas["system_admin"])
+    with stream:
+        assert taken.pk == export.pk and stream.read()[:5] == b"%PDF-"
     assert not default_storage.exists(name)
     assert bulk.letters_take(export_id=export.pk, actor=personas["system_admin"]) is None
     entry = AuditEntry.objects.get(action="document.downloaded")

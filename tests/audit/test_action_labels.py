@@ -93,9 +93,9 @@ def test_every_action_code_recorded_in_the_source_has_a_label():
 
 
 def test_every_result_set_event_has_a_label():
-    from kaohe.grading import services
+    from kaohe.grading.services import lifecycle
 
-    for event in services._EVENTS.values():
+    for event in lifecycle._EVENTS.values():
         assert f"grading.result_set.{event}" in ACTION_LABELS
 
 

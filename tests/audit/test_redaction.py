@@ -175,6 +175,11 @@ def test_searching_for_a_hidden_value_finds_nothing(released, personas, login, q
     ("auth.session_expired", {"reason": "idle"}, {"reason": "idle"}),
     ("evidence.uploaded", {"name": "a.pdf", "size": 3, "sha256": "ab"},
      {"name": "a.pdf", "size": 3, "sha256": "ab"}),
+    # A withdrawn paper's reason may quote the paper: what and when stay, the reason goes.
+    ("document.withdrawn", {"doc_number": "国开办函〔2018〕12号", "reason": "误写问题"},
+     {"doc_number": "国开办函〔2018〕12号", "reason": HIDDEN}),
+    ("document.signed_off", {"doc_number": "国开办函〔2018〕12号", "issued_on": "2018-02-20"},
+     {"doc_number": "国开办函〔2018〕12号", "issued_on": "2018-02-20"}),
 ])
 def test_values_are_hidden_unless_their_key_is_known_to_hold_no_result(action, data, shown):
     assert visible_data(action, data) == shown

@@ -405,3 +405,34 @@ def test_the_current_step_moves_on_with_the_work_whatever_the_date(personas, rev
     assert todo.current_step(round_).code == "deliberation"
     grading.result_set_submit(result_set=first, actor=personas["working_group"])
     assert todo.current_step(round_).code == "feedback"
+
+
+@pytest.mark.django_db
+def test_an_account_without_a_role_is_asked_nothing(client, world, settings):
+    from tests.conftest import PASSWORD, make_user
+
+    settings.KAOHE_TODAY = "2017-12-20"
+    newcomer = make_user("newcomer", "")
+    panel = todo.panel_for(newcomer, world["round"])
+    assert panel.items == [] and panel.current is None
+    client.login(username="newcomer", password=PASSWORD)
+    html = client.get(reverse("home")).content.decode()
+    assert "未授予角色" in html and 'id="todo-panel"' not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["system_admin", "security_admin", "auditor"])
+def test_administrators_take_no_part_in_the_round(personas, world, settings, persona):
+    settings.KAOHE_TODAY = "2017-12-20"
+    panel = todo.panel_for(personas[persona], world["round"])
+    assert panel.current is None and panel.timeline == []
+
+
+def test_each_role_of_the_round_has_one_list_of_duties_and_administrators_none():
+    from kaohe.accounts.capabilities import CAPABILITIES, VIEW_ROUND
+    from kaohe.accounts.models import Role
+
+    for role in Role:
+        duties = [builder for capability, builder in todo.DUTIES
+                  if role in CAPABILITIES[capability]]
+        assert len(duties) == (1 if role in CAPABILITIES[VIEW_ROUND] else 0), role

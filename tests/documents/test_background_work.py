@@ -53,7 +53,7 @@ def test_a_bulk_export_waits_in_the_database_queue_until_kaohe_worker_runs_it(
     queued.refresh_from_db()
     assert queued.status == "SUCCESSFUL"
     download = client.get(reverse("documents:export_download", args=[export.pk]))
-    names = sorted(zipfile.ZipFile(io.BytesIO(download.content)).namelist())
+    names = sorted(zipfile.ZipFile(io.BytesIO(download.getvalue())).namelist())
     assert [n.split("-")[0] for n in names] == ["A001", "B001"]
 
 

@@ -219,7 +219,7 @@ def test_all_letters_as_one_zip_in_the_background(released, personas, login, wor
     page = client.get(reverse("documents:index")).content.decode()
     assert export.code in page and reverse("documents:export_download", args=[export.pk]) in page
     download = client.get(reverse("documents:export_download", args=[export.pk]))
-    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    archive = zipfile.ZipFile(io.BytesIO(download.getvalue()))
     names = sorted(archive.namelist())
     assert [n.split("-")[0] for n in names] == ["A001", "B001"]
     letter = Document(io.BytesIO(archive.read(names[1])))

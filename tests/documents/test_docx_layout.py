@@ -151,3 +151,41 @@ def test_the_signature_follows_7_3_5_with_and_without_seal():
                                                                abs=0.1)
         else:        # the date is longer: the date 右空二字, the name two characters left
             assert day_start - name_start == pytest.approx(2 * char_mm, abs=0.1)
+
+
+def _page_field(footer) -> bool:
+    """Whether a footer holds "— PAGE —": a PAGE field between two 一字线."""
+    xml = etree.tostring(footer._element, encoding="unicode")
+    return ("PAGE" in "".join(footer._element.itertext())
+            and 'fldCharType="begin"' in xml and xml.count("—") == 2)
+
+
+@pytest.mark.parametrize("kind", ["letter", "circular", ""])
+def test_landscape_annex_pages_carry_the_page_number_of_portrait_ones(kind):
+    """GB/T 9704 7.5 on every page, landscape annexes included (issue 18): each section has
+    its own odd and even footers "— N —" with a PAGE field, odd right and even left, one
+    numbering throughout. Only the letter's first page (10.1) goes without."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    wide = Table(["名次", "单位", "说明"], [[str(n), "单位", "说明" * 20] for n in range(60)])
+    document = Document(io.BytesIO(render_docx(_doc(
+        kind=kind, doc_number="国开办发〔2018〕3号" if kind else "", copy_to="", printed_by="",
+        attachments=["排名", "名单"], annexes=[Annex("排名", [wide], landscape=True),
+                                            Annex("名单", [Paragraph("名单。")])]))))
+    sections = list(document.sections)
+    assert [s.page_width > s.page_height for s in sections] == [False, True, False]
+    assert sections[0].different_first_page_header_footer is (kind == "letter")
+    for index, section in enumerate(sections):
+        if index:  # an annex's first page is numbered like any other
+            assert not section.different_first_page_header_footer, index
+            assert not section.footer.is_linked_to_previous, index
+            assert not section.even_page_footer.is_linked_to_previous, index
+            # No restart: the annex's pages continue the document's numbers.
+            assert section._sectPr.find(f"{W}pgNumType") is None
+        odd, even = section.footer, section.even_page_footer
+        assert _page_field(odd) and _page_field(even), index
+        assert odd.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+        assert even.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+        assert odd.paragraphs[0].style.name == "KH Page Number"
+        assert section.footer_distance == sections[0].footer_distance
+        assert section.bottom_margin == sections[0].bottom_margin

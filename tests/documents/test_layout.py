@@ -278,3 +278,33 @@ def test_the_signature_never_stands_on_a_page_without_text(count):
         if "2018年2月20日" in found:
             assert "考核工作坚持目标导向。" in found, (count, found)
             assert doc.issuer in found
+
+
+def test_the_letters_doc_number_is_set_in_fangsong_in_pdf_and_word():
+    """GB/T 9704 7.2.4: the 发文字号 in 3号仿宋, also in the 信函格式 where it stands on the
+    line of the 密级 (黑体). Set in 黑体 it also carried a second copy of its glyphs in the
+    letter's 黑体 subset (issue 18: letters of at most 100 KB)."""
+    import io
+
+    from docx import Document
+
+    from kaohe.documents.docx_render import render_docx
+
+    if not all(face.path for face in fonts.faces()):
+        pytest.skip("texlive-lang-chinese is not installed")
+    doc = _letter(kind="letter", doc_number="国开办函〔2018〕283号", copy_number="000012",
+                  classification="内部资料 注意保密")
+    runs, _ = measure(pages(render_pdf(doc))[0])
+    number = [run for run in runs if "〔2018〕" in run.text or "283" in run.text]
+    assert number and all("Fangsong" in run.font for run in number), [
+        (run.text, run.font) for run in number]
+    secrecy = [run for run in runs if "注意保密" in run.text and abs(run.size - 16) < 0.5]
+    assert secrecy and all("Heiti" in run.font for run in secrecy)
+    word = Document(io.BytesIO(render_docx(doc)))
+    line = next(p for p in word.paragraphs if "国开办函" in p.text)
+    run = next(r for r in line.runs if "国开办函" in r.text)
+    fonts_of = run._r.rPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+                                "rFonts") if run._r.rPr is not None else None
+    assert fonts_of is not None
+    assert fonts_of.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+                        "eastAsia") == "仿宋_GB2312"

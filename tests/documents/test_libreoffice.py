@@ -126,3 +126,44 @@ def test_renders_of_the_masthead_and_the_imprint(tmp_path):
         printed = next(y for y, t, _ in lines(measure(word[-1])[0]) if t.endswith("印发"))
         assert printed == pytest.approx(BOTTOM - 2.5, abs=3), name
     assert (ARTIFACTS / "sample-circular-pdf-first.png").stat().st_size > 1000
+
+
+def test_landscape_annex_pages_are_numbered_in_word_as_in_the_pdf(tmp_path):
+    """Word's landscape annex pages (a wide ranking) carry "— N —" as the portrait ones do:
+    the numbering continues, odd pages right and even ones left (空一字), 7 mm below the type
+    area; only the letter's first page (GB/T 9704 10.1) has none."""
+    from kaohe.documents.officialdoc import Annex, Table
+
+    wide = Table(["名次", "单位", "说明"], [[str(n), "单位", "说明" * 20] for n in range(80)],
+                 widths=[1, 3, 8])
+    doc = _letter(kind="letter", doc_number="国开办函〔2018〕12号", copy_to="", printed_by="",
+                  blocks=[Paragraph(BODY)] * 2, attachments=["排名"],
+                  annexes=[Annex("排名", [wide], landscape=True)])
+    path = tmp_path / "annex.docx"
+    path.write_bytes(render_docx(doc))
+    _convert([path], tmp_path)
+    pages = PdfReader(tmp_path / "annex.pdf").pages
+    landscape = [n for n, page in enumerate(pages, start=1)
+                 if page.mediabox.width > page.mediabox.height]
+    assert len(landscape) >= 3 and landscape[-1] == len(pages), landscape
+    right_gaps = []
+    for number, page in enumerate(pages, start=1):
+        width, height = (float(page.mediabox.width) * 25.4 / 72,
+                         float(page.mediabox.height) * 25.4 / 72)
+        found = [(y, text.replace(" ", ""), x) for y, text, x in lines(measure(page)[0])
+                 if text.startswith("—")]
+        if number == 1:
+            assert found == [], found
+            continue
+        assert [text for _, text, _ in found] == [f"—{number}—"], (number, found)
+        y, text, x = found[0]
+        assert y - 0.35 * 14 * 25.4 / 72 - (height - 35) == pytest.approx(7, abs=1), number
+        char = 14 * 25.4 / 72
+        if number % 2:  # odd: right, as far from the page's right edge on every page
+            digits = len(text) - 2
+            right_gaps.append(width - x - (digits - 1) * char / 2)
+        else:
+            assert x == pytest.approx(28 + char, abs=0.8), number
+    assert max(right_gaps) - min(right_gaps) < 1, right_gaps
+    assert max(right_gaps) < 26 + 5 * char, right_gaps  # at the right of the type area
+    _png(tmp_path / "annex.pdf", "landscape-annex-docx")

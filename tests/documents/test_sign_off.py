@@ -15,7 +15,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from kaohe.audit.models import AuditEntry
-from kaohe.documents import services, signing
+from kaohe.documents import services, signing, withdrawal
 from kaohe.documents.base import get_exporter
 from kaohe.documents.models import DocumentCopy, DocumentKind, NumberSequence, SignOff
 from kaohe.lib import clock
@@ -244,14 +244,14 @@ def test_the_office_withdraws_a_paper_whose_number_is_never_used_again(
     assert signed.doc_number == "国开办函〔2018〕12号"
     for persona in ("working_group", "leading_group", "unit_b"):
         with pytest.raises(signing.SigningError):
-            signing.withdraw(sign_off=signed, actor=personas[persona], reason="有误")
+            withdrawal.withdraw(sign_off=signed, actor=personas[persona], reason="有误")
     with pytest.raises(signing.SigningError, match="原因"):
-        signing.withdraw(sign_off=signed, actor=personas["office"], reason="  ")
+        withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="  ")
     signed.refresh_from_db()
     assert signed.withdrawn_at is None
 
     with clock.on(datetime.date(2018, 2, 22)):
-        signing.withdraw(sign_off=signed, actor=personas["office"], reason="主送机关有误")
+        withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="主送机关有误")
     signed.refresh_from_db()
     assert signed.withdrawn_by == personas["office"] and signed.withdraw_reason == "主送机关有误"
     assert signed.withdrawn_at.date() == datetime.date(2018, 2, 22)
@@ -262,17 +262,18 @@ def test_the_office_withdraws_a_paper_whose_number_is_never_used_again(
 
     # Later downloads never give the withdrawn paper again: the letter is a draft until
     # it is signed off anew (and says so).
-    text = _download(personas, world)
-    assert "国开办函〔2018〕12号" not in text and "草稿" in text
-    assert "国开办函〔2018〕12号" not in _download(personas, world, persona="unit_b")
+    with clock.on(datetime.date(2018, 2, 23)):
+        text = _download(personas, world)
+        assert "国开办函〔2018〕12号" not in text and "草稿" in text
+        assert "国开办函〔2018〕12号" not in _download(personas, world, persona="unit_b")
 
     # A new sign-off follows with the next number; 12 stays the withdrawn paper's.
     with clock.on(datetime.date(2018, 2, 23)):
         again = signing.sign_off(exporter=get_exporter("feedback_letter"),
                                  obj=_letter(world), actor=personas["office"])
-    assert again.doc_number == "国开办函〔2018〕13号"
+        assert again.doc_number == "国开办函〔2018〕13号"
+        assert "国开办函〔2018〕13号" in _download(personas, world)
     assert SignOff.objects.filter(object_key=signed.object_key).count() == 2
-    assert "国开办函〔2018〕13号" in _download(personas, world)
     with pytest.raises(signing.SigningError):
         signing.sequence_save(year=2018, kind=DocumentKind.LETTER, prefix="国开办函",
                               next_number=12, actor=personas["office"])
@@ -281,16 +282,16 @@ def test_the_office_withdraws_a_paper_whose_number_is_never_used_again(
 def test_a_withdrawn_paper_cannot_be_withdrawn_again_nor_in_a_closed_round(
         released, personas, world, sequences):
     signed = _sign_letter(world, personas)
-    signing.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
+    withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
     with pytest.raises(signing.SigningError, match="已作废"):
-        signing.withdraw(sign_off=signed, actor=personas["office"], reason="再次")
+        withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="再次")
     signed.refresh_from_db()
     assert signed.withdraw_reason == "有误"
     other = _sign_letter(world, personas, "unit_a")
     world["round"].status = RoundStatus.CLOSED
     world["round"].save()
     with pytest.raises(signing.SigningError):
-        signing.withdraw(sign_off=other, actor=personas["office"], reason="有误")
+        withdrawal.withdraw(sign_off=other, actor=personas["office"], reason="有误")
     assert AuditEntry.objects.filter(action="document.withdrawn").count() == 1
 
 
@@ -310,10 +311,146 @@ def test_a_stored_bulk_export_holding_the_withdrawn_paper_is_not_handed_out_agai
     assert client.get(url).status_code == 200
     stored = export.storage_name
     with django_capture_on_commit_callbacks(execute=True):
-        signing.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
+        withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
     export.refresh_from_db()
     assert export.status == "expired" and "国开办函〔2018〕12号" in export.error
     assert not default_storage.exists(stored)
+    assert client.get(url).status_code == 404
+
+
+def _queued_letters(world, personas, django_capture_on_commit_callbacks):
+    """A bulk export of every letter (PDF), asked for and not yet run."""
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.request_export(personas["office"], get_exporter("feedback_letters"),
+                                       world["round"], "pdf", round_=world["round"])
+
+
+def _stored_exports():
+    from django.core.files.storage import default_storage
+
+    return default_storage.listdir("exports")[1] if default_storage.exists("exports") else []
+
+
+def test_a_bulk_export_running_when_its_paper_is_withdrawn_stops_and_publishes_nothing(
+        released, personas, world, sequences, login, django_capture_on_commit_callbacks,
+        monkeypatch, settings):
+    """The office withdraws a letter while the ZIP of all letters is being made: the export
+    stops (it holds a copy of the withdrawn paper) and no ZIP is stored or offered."""
+    from kaohe.documents.exporters import outcomes as letters
+    from kaohe.documents.models import Export
+
+    signed = _sign_letter(world, personas)
+    settings.KAOHE_TODAY = "2018-02-21"
+    export = _queued_letters(world, personas, django_capture_on_commit_callbacks)
+    render_letter, rendered = letters._render_letter, []
+
+    def withdrawn_midway(job):
+        if not rendered:  # the copies are numbered, the first letter is being made
+            with django_capture_on_commit_callbacks(execute=True):
+                withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="有误")
+        rendered.append(job[0])
+        return render_letter(job)
+
+    monkeypatch.setattr(letters, "_render_letter", withdrawn_midway)
+    before = _stored_exports()
+    services.run_export(export.pk)
+    assert rendered  # the withdrawal came while the letters were being made
+    export.refresh_from_db()
+    assert export.status == "failed" and export.stopped and not export.storage_name
+    assert "国开办函〔2018〕12号" in export.error
+    assert _stored_exports() == before
+    entry = AuditEntry.objects.get(action="document.withdrawn")
+    assert entry.data["exports_stopped"] == [export.code]
+    assert AuditEntry.objects.filter(action="document.export", success=False,
+                                     target_id=str(export.pk)).exists()
+    client = login(personas["office"])
+    assert client.get(reverse("documents:export_download",
+                              kwargs={"pk": export.pk})).status_code == 404
+    row = client.get(reverse("documents:export_status", kwargs={"pk": export.pk}))
+    assert "已作废" in row.content.decode() and "重新生成" in row.content.decode()
+    assert Export.objects.get(pk=export.pk).finished_at is not None
+
+
+def test_a_bulk_export_checks_its_papers_before_it_publishes(
+        released, personas, world, sequences, django_capture_on_commit_callbacks, monkeypatch,
+        settings):
+    """However the withdrawal and the worker interleave, the worker looks at the papers it
+    copied before it stores and publishes the ZIP: one withdrawn since the export was asked
+    for stops it."""
+    from kaohe.documents.exporters import outcomes as letters
+
+    signed = _sign_letter(world, personas)
+    settings.KAOHE_TODAY = "2018-02-21"
+    export = _queued_letters(world, personas, django_capture_on_commit_callbacks)
+    render_letter = letters._render_letter
+
+    def withdrawn_unseen(job):
+        # Withdrawn without the withdrawal seeing this export (as when it ran between the
+        # worker's reading the signed paper and numbering its copy).
+        SignOff.objects.filter(pk=signed.pk).update(withdrawn_at=clock.now(),
+                                                    withdrawn_by=personas["office"],
+                                                    withdraw_reason="有误")
+        return render_letter(job)
+
+    monkeypatch.setattr(letters, "_render_letter", withdrawn_unseen)
+    before = _stored_exports()
+    services.run_export(export.pk)
+    export.refresh_from_db()
+    assert export.status == "failed" and export.stopped and not export.storage_name
+    assert "国开办函〔2018〕12号" in export.error
+    assert _stored_exports() == before
+    # An export asked for after the withdrawal is made as usual (the letter as a draft).
+    monkeypatch.setattr(letters, "_render_letter", render_letter)
+    again = _queued_letters(world, personas, django_capture_on_commit_callbacks)
+    services.run_export(again.pk)
+    again.refresh_from_db()
+    assert again.status == "done" and again.storage_name
+
+
+def test_a_command_line_export_of_a_paper_withdrawn_meanwhile_is_refused(
+        released, personas, world, sequences, monkeypatch, settings):
+    """`kaohe export` makes the ZIP of all letters in the command (export_now): a letter
+    withdrawn while it runs is not written to the operator's disk either."""
+    from django.core.management import CommandError, call_command
+
+    from kaohe.documents.exporters import outcomes as letters
+    from kaohe.documents.models import Export
+
+    signed = _sign_letter(world, personas)
+    settings.KAOHE_TODAY = "2018-02-21"
+    render_letter = letters._render_letter
+
+    def withdrawn_unseen(job):
+        SignOff.objects.filter(pk=signed.pk).update(withdrawn_at=clock.now(),
+                                                    withdrawn_by=personas["office"],
+                                                    withdraw_reason="有误")
+        return render_letter(job)
+
+    monkeypatch.setattr(letters, "_render_letter", withdrawn_unseen)
+    with pytest.raises(CommandError, match="国开办函〔2018〕12号"):
+        call_command("export", "feedback_letters", str(world["round"].year),
+                     "--format", "pdf", "--as", personas["office"].username,
+                     "--output", str(settings.DATA_DIR))
+    export = Export.objects.get(identifier="feedback_letters")
+    assert export.status == "failed" and "国开办函〔2018〕12号" in export.error
+
+
+def test_a_done_export_holding_a_paper_withdrawn_since_is_not_downloaded(
+        released, personas, world, sequences, login, django_capture_on_commit_callbacks,
+        settings):
+    """Should a withdrawal miss a finished export (it ran before the export's copies were
+    numbered), the download looks at the papers again."""
+    signed = _sign_letter(world, personas)
+    settings.KAOHE_TODAY = "2018-02-21"
+    with django_capture_on_commit_callbacks(execute=True):
+        export = services.request_export(personas["office"], get_exporter("feedback_letters"),
+                                         world["round"], "pdf", round_=world["round"])
+    client = login(personas["office"])
+    url = reverse("documents:export_download", kwargs={"pk": export.pk})
+    assert client.get(url).status_code == 200
+    SignOff.objects.filter(pk=signed.pk).update(withdrawn_at=clock.now(),
+                                                withdrawn_by=personas["office"],
+                                                withdraw_reason="有误")
     assert client.get(url).status_code == 404
 
 
@@ -348,13 +485,47 @@ def test_withdrawing_on_the_sign_off_page(released, personas, world, sequences, 
     assert AuditEntry.objects.filter(action="document.withdrawn").count() == 1
 
 
+def test_only_the_office_reads_why_a_paper_was_withdrawn(released, personas, world,
+                                                        sequences, login):
+    """The reason may quote the paper (a unit's problems, a wrong grade). The office, which
+    reads every letter (kaohe.accounts.scope.FEEDBACK), sees it beside the withdrawn number;
+    the auditor, who reaches no assessment record, sees that the paper was withdrawn and
+    when (the log's entry, its number), never the reason: not on the log's page, in its CSV
+    export or on the dashboard. Nobody else sees the sign-off desk at all."""
+    signed = _sign_letter(world, personas)
+    reason = "反馈意见误写入未核实的突出问题：帮扶资金挪用"
+    with clock.on(datetime.date(2018, 2, 22)):
+        withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason=reason)
+    desk = reverse("documents:sign_off")
+    page = login(personas["office"]).get(desk).content.decode()
+    assert "已作废" in page and reason in page
+
+    auditor = login(personas["auditor"])
+    listed = auditor.get(reverse("audit:list"), {"action": "document.withdrawn"})
+    text = listed.content.decode()
+    assert listed.status_code == 200
+    assert "国开办函〔2018〕12号" in text and "2018-02-22" in text and "作废文书" in text
+    assert reason not in text and "挪用" not in text
+    exported = b"".join(auditor.get(reverse("audit:export")).streaming_content)
+    assert "document.withdrawn" in exported.decode("utf-8-sig")
+    assert "挪用" not in exported.decode("utf-8-sig")
+    assert "挪用" not in auditor.get(reverse("home")).content.decode()
+    # Searching the log for words of the reason finds nothing either.
+    found = auditor.get(reverse("audit:list"), {"q": "挪用"}).content.decode()
+    assert "国开办函〔2018〕12号" not in found
+    # The entry itself keeps the reason: the hash chain covers it.
+    assert AuditEntry.objects.get(action="document.withdrawn").data["reason"] == reason
+    for persona in ("working_group", "leading_group", "lead_reviewer", "unit_b", "auditor"):
+        assert login(personas[persona]).get(desk).status_code == 404, persona
+
+
 def test_a_withdrawn_letter_can_be_edited_again_before_release(approved, personas, world,
                                                                sequences):
     from kaohe.outcomes import services as outcomes
 
     outcomes.feedback_prepare(result_set=approved, actor=personas["office"])
     signed = _sign_letter(world, personas)
-    signing.withdraw(sign_off=signed, actor=personas["office"], reason="反馈意见需修改")
+    withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="反馈意见需修改")
     outcomes.feedback_update(feedback=_letter(world), actor=personas["office"],
                              problems="修改后的问题", suggestions="修改后的建议")
     assert _letter(world).problems == "修改后的问题"
@@ -407,3 +578,34 @@ def test_a_paper_not_signed_off_shows_its_masthead_a_blank_number_and_says_draft
     headers = [p.text for s in docx.Document(io.BytesIO(data)).sections
                for p in s.header.paragraphs]
     assert not any("草稿" in text for text in headers)
+
+
+# Size ----------------------------------------------------------------------------------------
+
+# The longest explanations of the demo's 较差 letters (kaohe.demo.builder), as the office
+# would write them.
+POOR_PROBLEMS = "帮扶资金投入和干部选派仍有提升空间。"
+POOR_SUGGESTIONS = "进一步向深度贫困地区倾斜，加强督促检查。"
+
+
+def test_the_largest_kind_of_letter_stays_small(released, personas, world, sequences):
+    """Issue 18 asks for PDF letters of at most 100 KB. The largest kind is a signed 较差
+    letter (its summons paragraph brings the most characters), copied with the maker's mark
+    and a 份号. Its fonts are nearly all of it: each face is cut to the glyphs drawn
+    (kaohe.documents.pdf_fonts) and the 发文字号 shares the 仿宋 face with the text, but a
+    FandolFang glyph takes some 380 bytes compressed, its outlines share no subroutines to
+    factor out, and such a letter draws about 200 of them: 109-113 KB in the 310-unit demo.
+    The bound below keeps it from growing; the 100 KB is reported as not met (xfail) until
+    lighter faces or outlines are used."""
+    Feedback.objects.filter(pk=_letter(world).pk).update(problems=POOR_PROBLEMS,
+                                                         suggestions=POOR_SUGGESTIONS)
+    signed = _sign_letter(world, personas)
+    _, rendered = services.export_now(personas["office"], get_exporter("feedback_letter"),
+                                      _letter(world), "pdf", round_=world["round"])
+    flat = re.sub(r"\s+", "", _pdf_text(rendered.data))
+    assert "较差" in flat and "约谈" in flat and POOR_PROBLEMS in flat
+    assert signed.doc_number in flat and "000001" in flat and "编号K" in flat
+    size = len(rendered.data)
+    assert size <= 115 * 1024, size
+    if size > 100 * 1024:
+        pytest.xfail(f"a 较差 letter is {size} bytes, over 100 KB")

@@ -37,7 +37,15 @@ for n, size in enumerate((1000, 300_000, 2_500_000)):
     data += os.urandom(size - len(data))
     upload = services.upload_create(user=user, length=size, filename=f"材料{n}.mp4", metadata={})
     services.upload_append(upload=upload, offset=0, body=io.BytesIO(data), body_length=size)
-default_storage.save("exports/2017/说明.txt", ContentFile("不是证明材料的存储文件".encode()))
+# A stored file that is not evidence: a kept export, which `kaohe verify` re-hashes too.
+import hashlib
+from kaohe.documents.models import Export
+data = "不是证明材料的存储文件".encode()
+name = default_storage.save("exports/2017/说明.txt", ContentFile(data))
+Export.objects.create(identifier="feedback_letters", fmt="txt", title="说明", made_by=user,
+                      status="done", storage_name=name, file_name="说明.txt",
+                      content_type="text/plain", size=len(data),
+                      sha256=hashlib.sha256(data).hexdigest())
 """
 
 
@@ -110,6 +118,7 @@ def test_a_backup_restores_into_an_empty_place_with_the_same_rows_and_files(
         "maintenance.backup.restored")
     checked = target.kaohe("verify")
     assert "evidence files OK: 3 files verified" in checked.stdout
+    assert "exports OK: 1 files verified" in checked.stdout
 
 
 def test_restore_refuses_a_target_that_holds_data_unless_forced(source, new_installation):
@@ -235,3 +244,99 @@ def test_a_missing_file_or_manifest_is_refused(tmp_path):
     (backup / "manifest.json").unlink()
     with pytest.raises(BackupError, match="不是完整的备份"):
         backup_check(backup)
+
+
+# A restore that fails mid-way leaves the previous installation as it was ------------------
+
+INJECT_FAILURE = """
+from pathlib import Path
+from kaohe.lib import storage
+from kaohe.maintenance import backup
+
+where, src = WHERE, Path(SRC)
+if where == "files":  # the third file put into the storage fails (a full disk, say)
+    real, calls = storage.save_hashed, []
+
+    def save_hashed(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 3:
+            raise OSError("injected: no space left on device")
+        return real(*args, **kwargs)
+
+    storage.save_hashed = save_hashed
+else:  # the database cannot be replaced (locked, say): after the files are in place
+    def sqlite_restore(database):
+        raise OSError("injected: database is locked")
+
+    backup._sqlite_restore = sqlite_restore
+try:
+    backup.backup_restore(src, force=True)
+except OSError as exc:
+    print("restore failed:", exc)
+else:
+    print("restore did not fail")
+"""
+
+
+def _target_with_data(new_installation, source):
+    """A target holding data: a unit of its own, a file the backup does not hold, and a file
+    under a name the backup holds with other content (the restore replaces it)."""
+    target = new_installation()
+    target.shell("from kaohe.directory.models import Category, Unit\n"
+                 "Unit.objects.create(code='KEEP', name='原有单位',"
+                 " category=Category.objects.get(code='universities'))")
+    shared = next(name for name in source.stored_files() if name.startswith("exports/"))
+    for name, data in (("evidence/2016/own-file", b"own"), (shared, "原有内容".encode())):
+        path = target.files_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return target
+
+
+@pytest.mark.parametrize("where", ["files", "database"])
+def test_a_restore_failing_mid_way_leaves_the_previous_installation_intact(
+        source, new_installation, where):
+    target = _target_with_data(new_installation, source)
+    if not target.is_sqlite:
+        pytest.skip("the injected database failure replaces the SQLite step")
+    rows, files = target.tables(), target.stored_files()
+
+    code = INJECT_FAILURE.replace("WHERE", repr(where)).replace("SRC", repr(str(source.backup)))
+    result = target.kaohe("shell", "--no-imports", "-c", code)
+    assert "restore failed: injected" in result.stdout, result.stdout + result.stderr
+    assert target.tables() == rows
+    assert [code for (code,) in target.sql("SELECT code FROM directory_unit")] == ["KEEP"]
+    assert target.stored_files() == files  # nothing added, replaced or removed is left so
+    target.kaohe("verify", check=False)  # its own state, whatever it was, is still readable
+
+    # Run again without the failure: it completes.
+    target.kaohe("restore", str(source.backup), "--force")
+    assert target.stored_files() == source.stored_files()
+    assert [code for (code,) in target.sql("SELECT code FROM directory_unit")] == ["BK01"]
+
+
+def test_row_counts_that_disagree_with_the_manifest_are_refused_before_anything_changes(
+        backup, new_installation):
+    manifest = _manifest(backup)
+    manifest["tables"]["directory_unit"] += 1
+    (backup / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    target = new_installation(empty=True)
+    if not target.is_sqlite:
+        pytest.skip("PostgreSQL checks the rows inside the restore's transaction")
+    refused = target.kaohe("restore", str(backup), check=False)
+    assert refused.returncode != 0 and "directory_unit" in refused.stderr
+    _assert_untouched(target)
+
+
+@pytest.mark.django_db
+def test_an_in_memory_database_is_refused_before_anything_is_written(tmp_path):
+    from django.db import connection
+
+    from kaohe.maintenance.backup import backup_create
+
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite keeps a database in memory")
+    # The test database is SQLite's shared in-memory one: there is no file to copy.
+    with pytest.raises(BackupError, match="内存数据库无法备份"):
+        backup_create(tmp_path / "backup")
+    assert not (tmp_path / "backup").exists()

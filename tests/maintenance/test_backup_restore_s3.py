@@ -7,7 +7,9 @@ restored installation in another. Nothing is stored on their local disks.
 
 import json
 
-from tests.maintenance.test_backup_restore import SOURCE_SETUP
+import pytest
+
+from tests.maintenance.test_backup_restore import INJECT_FAILURE, SOURCE_SETUP
 from tests.s3 import moto_server_fixture, new_bucket  # noqa: F401
 
 
@@ -59,3 +61,27 @@ def test_backup_restore_and_verify_cover_the_bucket(new_installation, moto_serve
     assert f"evidence {ids[evidence[0]]}: file missing" in broken.stderr
     assert f"evidence {ids[evidence[1]]}: SHA-256 does not match" in broken.stderr
     assert ids[evidence[2]] not in broken.stderr
+
+
+def test_a_restore_failing_mid_way_leaves_the_bucket_as_it_was(new_installation, moto_server,
+                                                                tmp_path):
+    source, bucket = new_installation(), new_bucket(moto_server)
+    source_env = source.env(**bucket.env())
+    source.kaohe("shell", "--no-imports", "-c", SOURCE_SETUP, env=source_env)
+    backup = tmp_path / "backup"
+    source.kaohe("backup", str(backup), env=source_env)
+
+    target, target_bucket = new_installation(), new_bucket(moto_server)
+    if not target.is_sqlite:
+        pytest.skip("the injected failure replaces the SQLite step")
+    target_env = target.env(**target_bucket.env())
+    target_bucket.put("evidence/2016/own-file", b"own")
+    target_bucket.put("exports/2017/说明.txt", "原有内容".encode())  # replaced by the restore
+    before, rows = target_bucket.hashes(), target.tables()
+
+    code = (INJECT_FAILURE.replace("WHERE", repr("database"))
+            .replace("SRC", repr(str(backup))))
+    result = target.kaohe("shell", "--no-imports", "-c", code, env=target_env)
+    assert "restore failed: injected" in result.stdout, result.stdout + result.stderr
+    assert target_bucket.hashes() == before  # added objects removed, the replaced one back
+    assert target.tables() == rows

@@ -535,3 +535,56 @@ def test_raising_a_problem_for_a_cadre_in_a_county_no_longer_paired_answers_with
          "raise_problem": "on"})
 
     assert response.status_code == 302
+
+
+# Bad input is refused with its reason and changes nothing --------------------------------
+
+
+def test_a_category_report_too_long_is_refused_with_a_message_and_changes_nothing(
+        world, personas):
+    reviewer = personas["lead_reviewer"]
+    submission = services.category_submission_for(round=world["round"],
+                                                  lead_department=world["lead_a"])
+    write_category_report(submission, reviewer, "原有")
+    before = CategorySubmission.objects.get(pk=submission.pk)
+    saves = AuditEntry.objects.filter(action="review.category_report.saved")
+    assert saves.count() == 1
+
+    response = _client(reviewer).post(
+        reverse("reviews:category_save", args=[world["lead_a"].pk]),
+        {"revision": str(before.revision), "overview": "长" * 50001, "problems": "新问题",
+         "suggestions": "新建议"})
+
+    assert response.status_code == 302
+    assert _messages(response) == [
+        "“考核基本情况”不能超过50000字（现为50001字），未保存；请删减后重新提交。"]
+    after = CategorySubmission.objects.get(pk=submission.pk)
+    assert (after.overview, after.problems, after.suggestions, after.revision) == (
+        before.overview, before.problems, before.suggestions, before.revision)
+    assert saves.count() == 1
+
+
+def test_a_grade_reason_too_long_is_refused_with_a_message_and_changes_nothing(
+        world, personas):
+    data = _grades_post(0)
+    data["reason-leadership"] = "理" * 5001
+
+    response = _client(personas["lead_reviewer"]).post(
+        reverse("reviews:grades_save", args=[world["unit_a"].pk]), data)
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("#grades")
+    assert _messages(response) == [
+        "“组织领导评定理由”不能超过5000字（现为5001字），未保存；请删减后重新提交。"]
+    assert not AreaGrade.objects.exists()
+    assert not Review.objects.filter(unit=world["unit_a"], revision__gt=0).exists()
+
+
+def test_an_unknown_grade_is_refused_with_a_message_and_changes_nothing(world, personas):
+    data = {**_grades_post(0), "grade-cadres": "excellent"}
+
+    response = _client(personas["lead_reviewer"]).post(
+        reverse("reviews:grades_save", args=[world["unit_a"].pk]), data)
+
+    assert _messages(response) == ["“选派干部”的等次无效。"]
+    assert not AreaGrade.objects.exists()

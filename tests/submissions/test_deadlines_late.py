@@ -18,6 +18,7 @@ from kaohe.audit.models import AuditEntry
 from kaohe.directory.models import Pairing, Unit
 from kaohe.submissions import lateness, services
 from kaohe.submissions.models import Extension, ProvincialReport, ReportStatus, SelfReport
+from kaohe.submissions.services import provincial
 
 from .conftest import slot_key
 
@@ -151,7 +152,7 @@ def test_a_provincial_report_submitted_late_is_marked(settings, world, personas,
     extension = _extend(prov_step, personas["office"], province=world["province_a"])
     settings.KAOHE_TODAY = "2018-01-08"
     # Completeness is tested elsewhere; this test is about when it was submitted.
-    monkeypatch.setattr(services, "provincial_report_missing", lambda report: [])
+    monkeypatch.setattr(provincial, "provincial_report_missing", lambda report: [])
     services.provincial_report_submit(report=report, actor=personas["province"],
                                       revision=report.revision)
     report.refresh_from_db()
@@ -163,7 +164,7 @@ def test_a_provincial_report_submitted_late_is_marked(settings, world, personas,
 def test_a_timely_provincial_report_is_not_marked(world, personas, monkeypatch):
     report = services.provincial_report_for(round=world["round"], province=world["province_a"],
                                             unit=world["unit_a"])
-    monkeypatch.setattr(services, "provincial_report_missing", lambda report: [])
+    monkeypatch.setattr(provincial, "provincial_report_missing", lambda report: [])
     services.provincial_report_submit(report=report, actor=personas["province"],
                                       revision=report.revision)
     report.refresh_from_db()

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from kaohe.audit.models import AuditEntry
 from kaohe.evidence.models import Evidence
 from kaohe.rounds.models import Grade
-from kaohe.submissions import offline, services, views
+from kaohe.submissions import offline, services
 from kaohe.submissions.models import (
     EvidenceAttachment,
     Extension,
@@ -22,6 +22,7 @@ from kaohe.submissions.models import (
     ReportStatus,
     SelfReport,
 )
+from kaohe.submissions.views import workbooks
 
 from .conftest import (
     attach_approval,
@@ -552,7 +553,7 @@ def test_a_bad_upload_imports_nothing_and_says_why(world, personas, login, repor
 
 
 def test_an_oversized_upload_is_refused(monkeypatch, world, personas, login, report_a):
-    monkeypatch.setattr(views, "MAX_OFFLINE_BYTES", 10)
+    monkeypatch.setattr(workbooks, "MAX_OFFLINE_BYTES", 10)
     upload = io.BytesIO(offline.self_report_workbook(report_a))
     upload.name = "report.xlsx"
     response = login(personas["unit"]).post(url("self_report_import", pk=report_a.pk),

@@ -32,7 +32,7 @@ from kaohe.documents.exporters.common import (
 )
 from kaohe.documents.exporters.outcomes import _ranked_results
 from kaohe.documents.models import DocumentKind
-from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
+from kaohe.documents.officialdoc import Block, Heading, OfficialDocument, Paragraph, Table
 from kaohe.grading.selectors import (
     approved_result_set,
     released_result_set,
@@ -77,6 +77,8 @@ class ResultsReportExporter(RoundExporter):
 
     def build(self, obj, mark):
         result_set = released_result_set(obj) or approved_result_set(obj)
+        if result_set is None:
+            raise Http404
         result_set.verify_seal()
         rows = _ranked_results(result_set)
         totals = Counter(grade for _, grade in rows)
@@ -88,7 +90,7 @@ class ResultsReportExporter(RoundExporter):
         distribution = [
             [name, *[str(categories[name][g]) for g in GRADE_ORDER],
              str(sum(categories[name].values()))]
-            for name in sorted(categories, key=order.get)
+            for name in sorted(categories, key=lambda name: order[name])
         ]
         distribution.append(["合计", *[str(totals[g]) for g in GRADE_ORDER], str(len(rows))])
         group, year = leading_group_name(obj), obj.year
@@ -98,7 +100,7 @@ class ResultsReportExporter(RoundExporter):
             found = [unit.name for unit, g in rows if g == grade]
             return "、".join(found) + "。" if found else "无。"
 
-        blocks = [
+        blocks: list[Block] = [
             Paragraph(f"根据{plan_citation(obj)}，{group}组织对{len(rows)}家中央单位{year}年度"
                       "定点扶贫工作进行了考核。现将考核结果报告如下。"),
             Heading(1, "考核工作开展情况"),
@@ -149,7 +151,7 @@ def summons_notice(summons: Summons) -> OfficialDocument:
     lead = unit.category.lead_department
     feedback = released_feedback(round_, unit)
     who = summons.get_summoned_display()
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(f"根据{plan_citation(round_)}，经{leading_group_name(round_)}审定，{unit.name}"
                   f"{round_.year}年度定点扶贫工作考核结果为“{grade_label('poor')}”。"
                   f"按照规定，{summons_rule(round_)}"),

@@ -42,9 +42,9 @@ from kaohe.documents.exporters.common import (
     summons_rule,
 )
 from kaohe.documents.models import DocumentKind
-from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
+from kaohe.documents.officialdoc import Block, Heading, OfficialDocument, Paragraph, Table
 from kaohe.documents.pdf_render import render_pdf
-from kaohe.documents.signing import prepared
+from kaohe.documents.signing import prepared_all
 from kaohe.grading.models import ResultSet, ResultSetStatus
 from kaohe.grading.selectors import (
     approved_result_set,
@@ -85,7 +85,8 @@ def _issued(feedback: Feedback):
     """When the letter's content was first released: a letter a correction re-issued
     unchanged keeps the date of the one it replaces."""
     origin = feedback
-    while origin.replaces_id is not None and not origin.corrected:
+    # replaces is read only where set: no query for a first letter.
+    while origin.replaces is not None and not origin.corrected:
         origin = origin.replaces
     return origin.result_set.released_at
 
@@ -97,7 +98,7 @@ def feedback_letter(feedback: Feedback, rectification_due) -> OfficialDocument:
     grade = grade_label(feedback.grade)
     released = _issued(feedback)
     lead = unit.category.lead_department
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(f"根据{plan_citation(round_)}，经{leading_group_name(round_)}审定，现将你单位"
                   f"{year}年度定点扶贫工作考核结果反馈如下。"),
         Heading(1, "考核结果"),
@@ -203,15 +204,15 @@ class FeedbackLettersExporter(RoundExporter):
         letter_template = template_for(letter_exporter) if fmt == "docx" else None
         due = _rectification_due(obj)
         jobs = []
-        for feedback in (Feedback.objects.filter(
-                round=obj, result_set=approved_result_set(obj))
-                         .select_related("unit", "unit__category__lead_department",
-                                         "result_set", "round", "replaces__result_set")
-                         .defer(*FEEDBACK_SNAPSHOTS)
-                         .order_by("unit__category__order", "unit__code")):
-            # Each letter as signed off (when it was), with its own 份号.
-            doc = prepared(letter_exporter, feedback, mark,
-                           build=lambda feedback=feedback: feedback_letter(feedback, due))
+        feedbacks = (Feedback.objects.filter(round=obj, result_set=approved_result_set(obj))
+                     .select_related("unit", "unit__category__lead_department",
+                                     "result_set", "round", "replaces__result_set")
+                     .defer(*FEEDBACK_SNAPSHOTS)
+                     .order_by("unit__category__order", "unit__code"))
+        # Each letter as signed off (when it was), with its own 份号: both read and
+        # numbered for all the letters at once.
+        for feedback, doc in prepared_all(letter_exporter, feedbacks, mark,
+                                          build=lambda feedback: feedback_letter(feedback, due)):
             doc.mark = mark
             name = f"{feedback.unit.code}-{_safe_stem(feedback.unit.name)}.{fmt}"
             jobs.append((name, fmt, doc, letter_template))
@@ -235,9 +236,14 @@ class FeedbackLettersExporter(RoundExporter):
             return
         # Worker processes only render (no database); they start fresh and set up Django
         # for its template engine.
-        with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
-                                 initializer=django.setup) as pool:
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
+                                   initializer=django.setup)
+        try:
             yield from pool.map(_render_letter, jobs, chunksize=8)
+        finally:
+            # An export stopped midway (a letter withdrawn) leaves the letters not yet
+            # begun undone.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ranked_results(result_set: ResultSet):
@@ -265,12 +271,14 @@ class CircularExporter(RoundExporter):
 
     def build(self, obj, mark):
         result_set = released_result_set(obj)
+        if result_set is None:  # offered once released (ready)
+            raise Http404
         rows = _ranked_results(result_set)
         good = [unit.name for unit, grade in rows if grade == "good"]
         fairly = [unit.name for unit, grade in rows if grade == "fairly_good"]
         poor = [unit.name for unit, grade in rows if grade == "poor"]
         total = len(rows)
-        blocks = [
+        blocks: list[Block] = [
             Paragraph(f"根据{plan_citation(obj)}，{leading_group_name(obj)}组织对{total}家中央单位"
                       f"{obj.year}年度定点扶贫工作成效进行了考核。经{leading_group_name(obj)}审定，"
                       "现将考核结果通报如下。"),
@@ -333,7 +341,10 @@ class OrgDepartmentListExporter(RoundExporter):
     def _rows(self, round_):
         # The released results once there are any (what the organization department
         # receives); before the first release, the approved ones the office prepares.
-        rows = _ranked_results(released_result_set(round_) or approved_result_set(round_))
+        result_set = released_result_set(round_) or approved_result_set(round_)
+        if result_set is None:
+            raise Http404
+        rows = _ranked_results(result_set)
         rows.sort(key=lambda row: (row[0].category.order, row[0].code))
         return [[str(i), unit.code, unit.name, unit.category.name, grade_label(grade)]
                 for i, (unit, grade) in enumerate(rows, start=1)]

@@ -23,7 +23,14 @@ from kaohe.documents.exporters.reports import (
     official_stamp,
     zh,
 )
-from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table, official_date
+from kaohe.documents.officialdoc import (
+    Block,
+    Heading,
+    OfficialDocument,
+    Paragraph,
+    Table,
+    official_date,
+)
 from kaohe.evidence.models import EvidenceKind
 from kaohe.submissions.models import (
     CountyOutcome,
@@ -32,11 +39,11 @@ from kaohe.submissions.models import (
     ReportStatus,
 )
 from kaohe.submissions.selectors import provincial_reports_visible_to
-from kaohe.submissions.services import deep_poverty_indicator
+from kaohe.submissions.services.provincial import deep_poverty_indicator
 
 
 def _label(name: str) -> str:
-    return zh(CountyOutcome._meta.get_field(name).verbose_name)
+    return zh(getattr(CountyOutcome._meta.get_field(name), "verbose_name", name))
 
 
 def _yes_no(value) -> str:
@@ -57,7 +64,7 @@ def _status(report: ProvincialReport) -> str:
 def provincial_report_document(report: ProvincialReport) -> OfficialDocument:
     round_, province, unit = report.round, report.province, report.unit
     outcomes = list(report.outcomes.select_related("county"))
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(_status(report)),
         Paragraph(f"根据{plan_citation(round_)}，现将{unit.name}{round_.year}年度在我省开展"
                   "定点扶贫工作情况、定点扶贫县减贫成效情况、县乡村基层干部群众满意情况"

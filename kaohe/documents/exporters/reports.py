@@ -24,7 +24,7 @@ from kaohe.documents.exporters.common import (
     plan_citation,
     working_group_name,
 )
-from kaohe.documents.officialdoc import Heading, OfficialDocument, Paragraph, Table
+from kaohe.documents.officialdoc import Block, Heading, OfficialDocument, Paragraph, Table
 from kaohe.evidence.models import EvidenceKind
 from kaohe.lib import clock
 from kaohe.reviews.models import (
@@ -75,10 +75,11 @@ def official_stamp(value) -> str:
 def file_size(size: int) -> str:
     if size < 1024:
         return f"{size} B"
+    value = float(size)
     for unit in ("KB", "MB", "GB"):
-        size /= 1024
-        if size < 1024 or unit == "GB":
-            return f"{size:.1f} {unit}"
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            return f"{value:.1f} {unit}"
     return ""  # not reached
 
 
@@ -117,7 +118,7 @@ def self_report_document(report: SelfReport) -> OfficialDocument:
     round_, unit = report.round, report.unit
     sections, _gaps = self_report_sections(report)
     versions = report.versions.count()
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(_self_report_status(report, versions)),
         Paragraph(f"根据{plan_citation(round_)}，现将本单位{round_.year}年度定点扶贫工作成效"
                   "自评情况报告如下。"),
@@ -279,7 +280,7 @@ def sub_report_document(review: Review) -> OfficialDocument:
         if grade.source == GradeSource.PROVINCE:
             reason = f"{reason}（依据省级报告）"
         grade_rows.append([area.name, grade_label(grade.grade), reason])
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(f"根据{plan_citation(round_)}，{lead.name}对{unit.name}{round_.year}年度"
                   "定点扶贫工作成效进行了分类考核，现将考核情况报告如下。"),
         Heading(1, "考核基本情况"),
@@ -374,7 +375,7 @@ def category_report_document(submission: CategorySubmission) -> OfficialDocument
         status += f"（退回原因：{submission.returned_reason.strip() or '未说明'}）"
     basis = ("下表为报送考核工作组时的初步考核结果。" if from_snapshot
              else "下表为当前评定情况，尚未报送考核工作组，“—”表示尚未评定。")
-    blocks = [
+    blocks: list[Block] = [
         Paragraph(f"报送状态：{status}。"),
         Paragraph(f"根据{plan_citation(round_)}，{lead.name}牵头对{categories}共{len(rows)}家"
                   f"中央单位{round_.year}年度定点扶贫工作成效进行了分类考核，现将考核情况报告如下。"),

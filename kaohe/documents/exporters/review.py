@@ -16,6 +16,7 @@ from kaohe.documents.exporters.common import (
 )
 from kaohe.documents.officialdoc import (
     Annex,
+    Block,
     Figure,
     Heading,
     OfficialDocument,
@@ -61,7 +62,7 @@ class ReviewReportExporter(Exporter):
         # The units from the version's rows, as the working group's page shows them.
         rows = list(result_rows(obj))
         categories = sorted({row.category for row in rows})
-        by_category = {c: Counter() for c in categories}
+        by_category: dict[str, Counter[str]] = {c: Counter() for c in categories}
         for row in rows:
             by_category[row.category][row.final_grade] += 1
         totals = Counter(row.final_grade for row in rows)
@@ -81,7 +82,7 @@ class ReviewReportExporter(Exporter):
         decisions = list(obj.decisions.select_related("decided_by").order_by("decided_at"))
         warnings = obj.outputs.get("warnings", [])
         names = {row.unit_code: row.unit_name for row in rows}
-        blocks = [
+        blocks: list[Block] = [
             Heading(1, "考核工作开展情况"),
             Paragraph(f"根据{plan_citation(round_)}，考核工作组对{n}家参加排名的中央单位"
                       f"{round_.year}年度定点扶贫工作成效进行了综合评议。各牵头部门按类别组织"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Max
 from django.http import Http404
@@ -110,8 +111,8 @@ def _save(workbook, mark, title) -> bytes:
 class RoundScope:
     """A round as seen by one user: the units of the table, and for whom it was made."""
 
-    round: object
-    units: object  # a Unit queryset
+    round: Any  # a Round
+    units: Any  # a Unit queryset
     label: str = ""
 
 
@@ -150,7 +151,7 @@ def progress_rows(scope: RoundScope) -> list[list]:
                 review_state = "已完成"
             grades_text = f"{grades}/{area_count}"
             sub_text = "已完成" if sub_done else "未完成"
-            category_state = _CATEGORY_LABELS.get(submissions.get(lead.pk), "未报送")
+            category_state = _CATEGORY_LABELS.get(submissions.get(lead.pk, ""), "未报送")
         else:
             review_state, grades_text, sub_text = "检查督导（不评定等次）", "—", "—"
             category_state = "—"
@@ -165,11 +166,9 @@ def progress_rows(scope: RoundScope) -> list[list]:
     return rows
 
 
-@register
-class ProgressTableExporter(Exporter):
-    identifier = "progress_table"
-    name = "考核进度表"
-    capability = VIEW_PROGRESS
+class _RoundTableExporter(Exporter):
+    """A table of one round's units, as many as the user's scope reaches: one object a year."""
+
     formats = ("xlsx",)
     templatable = False
 
@@ -191,7 +190,14 @@ class ProgressTableExporter(Exporter):
         return str(obj.round.year)
 
     def describe(self, obj):
-        return f"{obj.round.year}年度"
+        return f"{obj.round.year}年度" + (f"（{obj.label}）" if obj.label else "")
+
+
+@register
+class ProgressTableExporter(_RoundTableExporter):
+    identifier = "progress_table"
+    name = "考核进度表"
+    capability = VIEW_PROGRESS
 
     def build_xlsx(self, obj, mark):
         workbook = Workbook()
@@ -342,34 +348,15 @@ def rectification_rows(scope: RoundScope) -> list[list]:
 
 
 @register
-class RectificationTrackerExporter(Exporter):
+class RectificationTrackerExporter(_RoundTableExporter):
     identifier = "rectification_tracker"
     name = "整改情况跟踪表"
     capability = TRACK_RECTIFICATION
-    formats = ("xlsx",)
-    templatable = False
 
     def _scope(self, user, round_):
         # A lead department's tracker names it; the office's covers every unit.
         label = user.lead_department.name if Scope.of(user).lead_department_id else ""
         return RoundScope(round_, units_visible_to(user, round=round_), label)
-
-    def objects_for(self, user, round_):
-        if round_ is None or not has_capability(user, self.capability):
-            return []
-        return [self._scope(user, round_)]
-
-    def get_object(self, user, round_, key):
-        if not has_capability(user, self.capability):
-            raise Http404
-        _round_key_or_404(round_, key)
-        return self._scope(user, round_)
-
-    def object_key(self, obj):
-        return str(obj.round.year)
-
-    def describe(self, obj):
-        return f"{obj.round.year}年度" + (f"（{obj.label}）" if obj.label else "")
 
     def build_xlsx(self, obj, mark):
         workbook = Workbook()
@@ -385,14 +372,14 @@ class RectificationTrackerExporter(Exporter):
             "单位编码", "单位名称", "类别", "牵头部门", "状态", "首次报送时间", "报送次数",
             "报送截止", "事项数", "整改不到位事项",
         ], [10, 28, 20, 24, 11, 17, 9, 12, 8, 14])
-        for row in rectification_tracker(obj.round, obj.units):
-            unit, report = row["unit"], row["report"]
+        for tracked in rectification_tracker(obj.round, obj.units):
+            unit, report = tracked["unit"], tracked["report"]
             lead = unit.category.lead_department
             _append(summary, [
                 unit.code, unit.name, unit.category.name, lead.name if lead else "",
-                zh(row["state"].label), _stamp(report.submitted_at if report else None),
-                report.submission_count if report else 0, row["deadline"], row["total"],
-                row["counts"][ItemStatus.NOT_ACCEPTED],
+                zh(tracked["state"].label), _stamp(report.submitted_at if report else None),
+                report.submission_count if report else 0, tracked["deadline"],
+                tracked["total"], tracked["counts"][ItemStatus.NOT_ACCEPTED],
             ])
             summary.cell(row=summary.max_row, column=8).number_format = "yyyy-mm-dd"
         _finish(summary)

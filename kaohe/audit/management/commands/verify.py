@@ -8,14 +8,17 @@ from django.utils import timezone
 
 from kaohe.audit.anchors import anchor_path, parse_paper
 from kaohe.audit.services import AnchorProblem, ChainReport, verify_chain
+from kaohe.documents.services import verify_export_files
 from kaohe.evidence.services import verify_evidence_files
 from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
 from kaohe.grading.readmodel import row_disagreements
+from kaohe.launch.files import verify_launch_files
 
 
 class Command(BaseCommand):
     help = ("Verify Kaohe's records: the audit log's keyed hash chain and its anchors, every "
-            "evidence file's SHA-256, and the seals of approved result sets.")
+            "stored file's SHA-256 (evidence, launch files, kept exports), and the seals of "
+            "approved result sets.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -54,6 +57,15 @@ class Command(BaseCommand):
             problems.append(f"partial upload {name}: no upload record (残留的上传片段)")
         if files.ok:
             self.stdout.write(f"evidence files OK: {files.checked} files verified")
+        for what, report in (("launch files", verify_launch_files()),
+                             ("exports", verify_export_files())):
+            problems += [f"{label}: file missing (文件缺失)" for label in report.missing]
+            problems += [f"{label}: SHA-256 does not match (文件被改动)"
+                         for label in report.changed]
+            problems += [f"file {name}: stored but not listed in {what} (未登记的文件)"
+                         for name in report.orphans]
+            if report.ok:
+                self.stdout.write(f"{what} OK: {report.checked} files verified")
         # Every version ever approved, a superseded one included (its letters are on record).
         sealed = ResultSet.objects.filter(
             Q(status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED])

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kaohe.accounts.models import User
-from kaohe.documents import services
+from kaohe.documents import selectors, services
 from kaohe.documents.base import TemplateFillError
 from kaohe.rounds.selectors import current_round, visible_round
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                                  "docx|pdf|xlsx --as 用户名（可用 --list 查看）。"))
         target = self._target(output)
         try:
-            exporter, obj = services.document_for(user, round_, identifier, key, fmt)
+            exporter, obj = selectors.document_for(user, round_, identifier, key, fmt)
         except Http404:
             raise CommandError(
                 _("“%(identifier)s %(key)s”（%(format)s）不存在，或不在%(username)s可导出的"
@@ -103,7 +103,7 @@ class Command(BaseCommand):
         return target
 
     def _list(self, user, round_):
-        for exporter, objects in services.documents_offered(user, round_):
+        for exporter, objects in selectors.documents_offered(user, round_):
             for obj in objects:
                 self.stdout.write(f"{exporter.identifier}\t{exporter.object_key(obj)}\t"
                                   f"{exporter.name}（{exporter.describe(obj)}）")

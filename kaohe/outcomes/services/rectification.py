@@ -1,157 +1,39 @@
-"""Workflow of steps 6 and 7: feedback drafted and released, rectification filed and
-tracked, summons for 较差 units, dispatches recorded, unfinished items carried over."""
+"""Rectification (step 7): the unit's report built from its feedback and the items carried
+over, saved, attached to, submitted and resubmitted by the unit; reviewed item by item by
+its lead department or the office; extended by the office; and the rule for when the unit
+may still change it (also asked by the evidence upload)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Unit
-from kaohe.grading import services as grading
-from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
 from kaohe.lib import clock
-from kaohe.lib.errors import ServiceError
 from kaohe.outcomes.models import (
-    Dispatch,
     EventKind,
-    Feedback,
     ItemSource,
     ItemStatus,
     RectificationAttachment,
     RectificationEvent,
     RectificationItem,
     RectificationReport,
-    Summons,
 )
 from kaohe.outcomes.selectors import released_feedback
-from kaohe.reviews.models import SubReport
+from kaohe.outcomes.services.common import OutcomeError, day_label
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.submissions import deadlines
 from kaohe.submissions.models import Extension
 
-
-class OutcomeError(ServiceError):
-    """A request the rules refuse; the message is for the user (Chinese)."""
-
-
-@transaction.atomic
-def feedback_prepare(*, result_set: ResultSet, actor) -> int:
-    """Draft every unit's letter for the newest approved version, which is the only one
-    that can be released. A letter starts from the unit's letter of the newest earlier
-    version (the office's edits, or the released letter a correction replaces), else from its
-    lead department's sub-report; its grade is always this version's. Released letters are
-    never touched."""
-    ensure_round_writable(result_set.round_id, error=OutcomeError)
-    result_set = ResultSet.objects.select_for_update(of=("self",)).select_related(
-        "correction").get(pk=result_set.pk)
-    if result_set.status == ResultSetStatus.RELEASED:
-        raise OutcomeError(_("考核结果已反馈，反馈意见不能重新起草；如需更正，须由领导小组"
-                             "提出更正并说明理由。"))
-    if result_set.status != ResultSetStatus.APPROVED:
-        raise OutcomeError(_("等次建议经领导小组审定后才能准备反馈意见（第%(version)s版当前为"
-                             "“%(status)s”）。") % {"version": result_set.version,
-                                                  "status": result_set.get_status_display()})
-    try:
-        grading.check_releasable(result_set)
-    except grading.GradingError as exc:
-        raise OutcomeError(str(exc)) from None
-    grades = result_set.final_grades()
-    units = {u.code: u for u in Unit.objects.filter(code__in=grades)}
-    subs = {s.review.unit_id: s for s in SubReport.objects.filter(
-        review__round=result_set.round, review__unit__in=units.values()).select_related(
-        "review")}
-    drafted = set(Feedback.objects.filter(result_set=result_set).values_list("unit_id",
-                                                                             flat=True))
-    earlier = {}
-    for feedback in (Feedback.objects.filter(round=result_set.round,
-                                             result_set__version__lt=result_set.version)
-                     .order_by("result_set__version")):
-        earlier[feedback.unit_id] = feedback  # the newest version's letter wins
-    replaced = {}
-    if result_set.correction is not None:
-        replaced = {f.unit_id: f for f in Feedback.objects.filter(
-            result_set_id=result_set.correction.corrects_id)}
-    created = 0
-    for code, grade in grades.items():
-        unit = units[code]
-        if unit.pk in drafted:
-            continue
-        start, sub = earlier.get(unit.pk), subs.get(unit.pk)
-        Feedback.objects.create(
-            round=result_set.round, unit=unit, result_set=result_set, grade=grade,
-            problems=start.problems if start else (sub.problems if sub else ""),
-            suggestions=start.suggestions if start else (sub.suggestions if sub else ""),
-            replaces=replaced.get(unit.pk), updated_by=actor)
-        created += 1
-    log_action("outcomes.feedback.prepared", actor=actor, target=result_set,
-               data={"created": created, "version": result_set.version})
-    return created
-
-
-@transaction.atomic
-def feedback_update(*, feedback: Feedback, actor, problems: str, suggestions: str) -> Feedback:
-    """The office edits a letter of the version about to be released; a released letter
-    (and one of a superseded version) stays as it is."""
-    ensure_round_writable(feedback.round_id, error=OutcomeError)
-    # The version is read for its status and dates: its snapshots stay unread (issue 19).
-    feedback = Feedback.objects.select_for_update(of=("self",)).select_related(
-        "result_set").defer(*(f"result_set__{field}" for field in SNAPSHOTS)).get(pk=feedback.pk)
-    result_set = feedback.result_set
-    if result_set.released_at is not None:
-        raise OutcomeError(_("考核结果已反馈，反馈意见不能再修改。"))
-    from kaohe.documents.models import SignOff
-
-    signed = SignOff.objects.filter(identifier="feedback_letter", object_key=str(feedback.pk),
-                                    withdrawn_at__isnull=True).first()
-    if signed is not None:  # the signed paper is fixed until withdrawn (documents.signing)
-        raise OutcomeError(_("该反馈函已签发（%(number)s），不能再修改。")
-                           % {"number": signed.doc_number})
-    if result_set.status != ResultSetStatus.APPROVED:
-        raise OutcomeError(_("该反馈意见属于第%(version)s版（%(status)s），不能修改。")
-                           % {"version": result_set.version,
-                              "status": result_set.get_status_display()})
-    feedback.problems, feedback.suggestions, feedback.updated_by = problems, suggestions, actor
-    feedback.save()
-    log_action("outcomes.feedback.edited", actor=actor, target=feedback)
-    return feedback
-
-
-@transaction.atomic
-def release(*, result_set: ResultSet, actor) -> ResultSet:
-    """One act for the whole round: grades and feedback become visible, each to its own
-    unit, and every 较差 unit gets a summons record. Releasing a correction marks the letters
-    it changes as corrected (their units are told) and keeps the earlier letters."""
-    ensure_round_writable(result_set.round_id, error=OutcomeError)
-    current = ResultSet.objects.select_for_update().get(pk=result_set.pk)
-    if current.status == ResultSetStatus.RELEASED:
-        return current
-    try:
-        grading.check_releasable(current)
-    except grading.GradingError as exc:
-        raise OutcomeError(str(exc)) from None
-    current.verify_seal()
-    feedback_prepare(result_set=current, actor=actor)
-    result_set = grading.result_set_release(result_set=current, actor=actor)
-    if result_set.correction_id is not None:
-        changed = [
-            f for f in Feedback.objects.filter(result_set=result_set).select_related(
-                "replaces", "unit")
-            if f.replaces is None or (f.grade, f.problems, f.suggestions)
-            != (f.replaces.grade, f.replaces.problems, f.replaces.suggestions)
-        ]
-        # update(), not save(): the letter's own time stays that of its last edit.
-        Feedback.objects.filter(pk__in=[f.pk for f in changed]).update(corrected=True)
-        log_action("outcomes.correction.released", actor=actor, target=result_set,
-                   data={"units": [f.unit.code for f in changed]})
-    for code, grade in result_set.final_grades().items():
-        if grade == "poor":
-            unit = Unit.objects.get(code=code)
-            Summons.objects.get_or_create(round=result_set.round, unit=unit,
-                                          defaults={"updated_by": actor})
-    log_action("outcomes.released", actor=actor, target=result_set)
-    from kaohe.notifications import events
-
-    events.results_released(result_set=result_set)
-    return result_set
+if TYPE_CHECKING:
+    from kaohe.accounts.models import User
+    from kaohe.evidence.models import Evidence
+    from kaohe.rounds.models import Round
 
 
 def _lines(text: str) -> list[str]:
@@ -159,13 +41,14 @@ def _lines(text: str) -> list[str]:
 
 
 @transaction.atomic
-def rectification_for(*, round, unit) -> RectificationReport:
+def rectification_for(*, round: Round, unit: Unit) -> RectificationReport:
     """The unit's report with one item per problem and suggestion line of its feedback, plus
     the unfinished items carried over from the previous round."""
     report, created = RectificationReport.objects.get_or_create(round=round, unit=unit)
     if created:
         feedback = released_feedback(round, unit)
-        items = []
+        # (source, text, the earlier round's item it carries over)
+        items: list[tuple[ItemSource, str, RectificationItem | None]] = []
         if feedback is not None:
             items += [(ItemSource.PROBLEM, t, None) for t in _lines(feedback.problems)]
             items += [(ItemSource.SUGGESTION, t, None) for t in _lines(feedback.suggestions)]
@@ -179,7 +62,7 @@ def rectification_for(*, round, unit) -> RectificationReport:
     return report
 
 
-def unfinished_items(*, round, unit):
+def unfinished_items(*, round: Round, unit: Unit) -> QuerySet[RectificationItem]:
     """Items of the unit's previous rounds that were never done (or not accepted)."""
     return RectificationItem.objects.filter(
         report__unit=unit, report__round__year__lt=round.year,
@@ -192,11 +75,7 @@ def reopened(report: RectificationReport) -> bool:
     return report.submitted_at is not None and report.items.filter(needs_revision=True).exists()
 
 
-def day_label(day) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _check_open(report: RectificationReport):
+def _check_open(report: RectificationReport) -> None:
     """A report is open until submitted, within its deadline (or extension); once an item is
     found 整改不到位 it is open again for that item, whatever the date (the reviewer asked)."""
     ensure_round_writable(report.round_id, error=OutcomeError)
@@ -219,8 +98,8 @@ def editable_items(report: RectificationReport) -> set[int]:
 
 
 @transaction.atomic
-def rectification_save(*, report: RectificationReport, actor, summary: str,
-                       items: dict[int, dict]) -> RectificationReport:
+def rectification_save(*, report: RectificationReport, actor: User, summary: str,
+                       items: dict[int, dict[str, str]]) -> RectificationReport:
     """The unit's measures and status per item ({item id: {measures, evidence_note, status}}).
     A report sent back takes changes to its sent-back items only."""
     ensure_round_writable(report.round_id, error=OutcomeError)
@@ -257,8 +136,8 @@ def rectification_save(*, report: RectificationReport, actor, summary: str,
     return report
 
 
-def _snapshot(report: RectificationReport, items) -> dict:
-    files = {}
+def _snapshot(report: RectificationReport, items: list[RectificationItem]) -> dict[str, Any]:
+    files: dict[int, list[str]] = {}
     for attachment in RectificationAttachment.objects.filter(report=report).select_related(
             "evidence"):
         files.setdefault(attachment.item_id, []).append(attachment.evidence.original_name)
@@ -268,7 +147,7 @@ def _snapshot(report: RectificationReport, items) -> dict:
 
 
 @transaction.atomic
-def rectification_submit(*, report: RectificationReport, actor) -> RectificationReport:
+def rectification_submit(*, report: RectificationReport, actor: User) -> RectificationReport:
     """Submit the report; a report sent back is submitted again with its revised items
     (each submission is kept in the history with what it said)."""
     ensure_round_writable(report.round_id, error=OutcomeError)
@@ -307,7 +186,8 @@ def rectification_submit(*, report: RectificationReport, actor) -> Rectification
 
 
 @transaction.atomic
-def item_review(*, item: RectificationItem, actor, accepted: bool, note: str):
+def item_review(*, item: RectificationItem, actor: User, accepted: bool,
+                note: str) -> RectificationItem:
     """The lead department or the office accepts an item of a submitted report as done, or
     not, with a reason; not accepted sends the item back to the unit to revise and submit
     again. Every decision is kept in the report's history."""
@@ -338,7 +218,8 @@ def item_review(*, item: RectificationItem, actor, accepted: bool, note: str):
 
 
 @transaction.atomic
-def rectification_extend(*, round, unit, actor, until, reason: str) -> Extension:
+def rectification_extend(*, round: Round, unit: Unit, actor: User, until: datetime.date,
+                         reason: str) -> Extension:
     """The office lets one unit submit its rectification report later (an Extension of the
     rectification step, as for every step), recorded in the report's history too."""
     from kaohe.grading.selectors import released_result_set
@@ -368,7 +249,7 @@ def rectification_extend(*, round, unit, actor, until, reason: str) -> Extension
     return extension
 
 
-def _check_item_editable(report: RectificationReport, item: RectificationItem):
+def _check_item_editable(report: RectificationReport, item: RectificationItem) -> None:
     _check_open(report)
     if item.report_id != report.pk:
         raise OutcomeError(_("材料不属于本报告。"))
@@ -378,8 +259,8 @@ def _check_item_editable(report: RectificationReport, item: RectificationItem):
 
 
 @transaction.atomic
-def rectification_attach(*, report: RectificationReport, item: RectificationItem, evidence,
-                         actor) -> RectificationAttachment:
+def rectification_attach(*, report: RectificationReport, item: RectificationItem,
+                         evidence: Evidence, actor: User) -> RectificationAttachment:
     """Attach one of the unit's own evidence files (from the resumable upload) to an item."""
     ensure_round_writable(report.round_id, error=OutcomeError)
     report = RectificationReport.objects.select_for_update().get(pk=report.pk)
@@ -396,7 +277,7 @@ def rectification_attach(*, report: RectificationReport, item: RectificationItem
 
 @transaction.atomic
 def rectification_detach(*, report: RectificationReport, attachment: RectificationAttachment,
-                         actor) -> None:
+                         actor: User) -> None:
     ensure_round_writable(report.round_id, error=OutcomeError)
     report = RectificationReport.objects.select_for_update().get(pk=report.pk)
     if attachment.report_id != report.pk:
@@ -407,29 +288,7 @@ def rectification_detach(*, report: RectificationReport, attachment: Rectificati
                data={"item": attachment.item.order, "evidence": str(attachment.evidence_id)})
 
 
-@transaction.atomic
-def summons_update(*, summons: Summons, actor, **fields) -> Summons:
-    ensure_round_writable(summons.round_id, error=OutcomeError)
-    for name in ("summoner", "summoned", "held_on", "minutes", "follow_up", "closed"):
-        if name in fields:
-            setattr(summons, name, fields[name])
-    summons.updated_by = actor
-    summons.save()
-    log_action("outcomes.summons.updated", actor=actor, target=summons,
-               data={"held_on": str(summons.held_on or ""), "closed": summons.closed})
-    return summons
-
-
-@transaction.atomic
-def dispatch_record(*, round, actor, **fields) -> Dispatch:
-    ensure_round_writable(round, error=OutcomeError)
-    dispatch = Dispatch.objects.create(round=round, recorded_by=actor, **fields)
-    log_action("outcomes.dispatch.recorded", actor=actor, target=dispatch,
-               data={"kind": dispatch.kind, "sent_on": dispatch.sent_on.isoformat()})
-    return dispatch
-
-
-def rectification_upload_closed(*, unit_id) -> str | None:
+def rectification_upload_closed(*, unit_id: int) -> str | None:
     """Why the unit can add no rectification evidence now (None while it can): the same
     rule as its form — open before submission within the deadline, and again for the items
     sent back as 整改不到位, whatever the date. Asked by the upload (kaohe.evidence)."""

@@ -1,0 +1,58 @@
+"""What several outcomes pages share: the round the tracking pages work on, and a
+rectification report's items (with their files) and history as the unit's page and the
+tracking pages show them."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from kaohe.outcomes.models import (
+    RectificationAttachment,
+    RectificationEvent,
+    RectificationItem,
+    RectificationReport,
+)
+from kaohe.outcomes.selectors import tracking_round
+from kaohe.rounds.models import Round
+from kaohe.rounds.selection import explicit_round
+
+
+def tracking_round_or_404() -> Round:
+    """The round chosen (``?year=``), else the round being tracked; 404 when there is none."""
+    round_ = explicit_round() or tracking_round()
+    if round_ is None:
+        raise Http404
+    return round_
+
+
+@dataclass(frozen=True)
+class ItemShown:
+    """An item as the pages show it: with its attached files and whether the unit may
+    change it now; everything else is the item's own."""
+
+    item: RectificationItem
+    files: list[RectificationAttachment]
+    editable: bool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.item, name)
+
+
+def items_with_files(report: RectificationReport,
+                     editable: Collection[int] = frozenset()) -> list[ItemShown]:
+    """The report's items with their files; ``editable`` holds the ids of those the unit
+    may change now."""
+    files: dict[int, list[RectificationAttachment]] = {}
+    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
+            "evidence"):
+        files.setdefault(attachment.item_id, []).append(attachment)
+    return [ItemShown(item, files=files.get(item.pk, []), editable=item.pk in editable)
+            for item in report.items.select_related("carried_from__report__round",
+                                                    "reviewed_by")]
+
+
+def report_history(report: RectificationReport) -> QuerySet[RectificationEvent]:
+    return report.events.select_related("actor", "item")
