@@ -16,10 +16,10 @@ import math
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,6 +31,11 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the process helpers the reliability tests use too
+
+from tests.processes import stop_group  # noqa: E402
+
 SECRET_KEY = "bench-only-secret-key-not-for-any-installation-0123456789"  # noqa: S105
 AUDIT_KEY = "bench-only-audit-key-not-for-any-installation-0123456789"
 # The PostgreSQL server whose maintenance database the benchmarks connect to, to create and
@@ -255,14 +260,7 @@ class Server:
     def stop(self) -> None:
         if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        stop_group(self.process, timeout=30)
         self.process = None
 
 

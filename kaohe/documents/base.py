@@ -84,13 +84,18 @@ class Exporter:
     upward: bool = False
 
     # --- what the user may export -------------------------------------------------------
+    def scoped(self, user, round_):
+        """The queryset of the objects this user may export in the round. An exporter of
+        model rows defines this alone; objects_for and get_object follow from it."""
+        raise NotImplementedError
+
     def objects_for(self, user, round_):
         """The objects this user may export (for the documents page); a list or queryset."""
-        raise NotImplementedError
+        return self.scoped(user, round_)
 
     def get_object(self, user, round_, key: str):
         """The object named by key, or Http404 when it is outside the user's scope."""
-        raise NotImplementedError
+        return one_of(self.scoped(user, round_), key)
 
     def object_key(self, obj) -> str:
         return str(obj.pk)

@@ -26,14 +26,20 @@ from kaohe.audit.services import log_action
 from kaohe.documents import officialdoc
 from kaohe.documents.models import DocumentCopy, DocumentKind, NumberSequence, SignOff
 from kaohe.lib import clock
+from kaohe.lib.errors import ServiceError, refuse_longer
 from kaohe.rounds.guards import ensure_round_writable
 
 # Attributes of a document that are not dataclass fields but belong to its header.
 HEADER_ATTRIBUTES = ("kind", "doc_number", "copy_number", "urgency", "signer")
 
 
-class SigningError(Exception):
-    pass
+class SigningError(ServiceError):
+    """Signing, numbering or withdrawing a paper was refused (shown as any ServiceError)."""
+
+
+# The longest 机关代字 (NumberSequence.prefix), 签发人 (SignOff.signer) and 紧急程度 (the
+# 版头's urgency): longer ones are refused, never cut.
+PREFIX_LIMIT, SIGNER_LIMIT, URGENCY_LIMIT = 30, 50, 10
 
 
 # The document as data ----------------------------------------------------------------------
@@ -254,6 +260,7 @@ def sequence_save(*, year: int, kind: str, prefix: str, next_number: int, actor
     prefix = prefix.strip()
     if not prefix or next_number < 1:
         raise SigningError(_("请填写机关代字和不小于1的下一个序号。"))
+    refuse_longer(prefix, PREFIX_LIMIT, field=_("机关代字"), error=SigningError)
     with transaction.atomic():
         used = (SignOff.objects.filter(year=year, prefix=prefix).aggregate(n=Max("number"))["n"]
                 or 0)
@@ -289,6 +296,11 @@ def doc_number_text(prefix: str, year: int, number: int) -> str:
     return f"{prefix}〔{year}〕{number}号"
 
 
+def _refuse_long_header(signer: str, urgency: str) -> None:
+    refuse_longer(signer.strip(), SIGNER_LIMIT, field=_("签发人"), error=SigningError)
+    refuse_longer(urgency.strip(), URGENCY_LIMIT, field=_("紧急程度"), error=SigningError)
+
+
 def sign_off(*, exporter, obj, actor, signer: str = "", urgency: str = "") -> SignOff:
     """The office signs off one paper: 成文日期 today, the next 发文字号, content fixed."""
     from kaohe.accounts.capabilities import SIGN_DOCUMENTS, has_capability
@@ -300,6 +312,7 @@ def sign_off(*, exporter, obj, actor, signer: str = "", urgency: str = "") -> Si
     signer = signer.strip()
     if exporter.upward and not signer:
         raise SigningError(_("上行文须填写签发人。"))
+    _refuse_long_header(signer, urgency)
     key = exporter.object_key(obj)
     try:
         with transaction.atomic():
@@ -340,6 +353,7 @@ def sign_off_all(*, exporter, round_, actor, signer: str = "", urgency: str = ""
     if not has_capability(actor, SIGN_DOCUMENTS) or not exporter.sign_kind:
         raise SigningError(_("无权签发该文书。"))
     ensure_round_writable(round_, error=SigningError)
+    _refuse_long_header(signer, urgency)
     done = set(SignOff.objects.filter(identifier=exporter.identifier, withdrawn_at__isnull=True)
                .values_list("object_key", flat=True))
     count = 0

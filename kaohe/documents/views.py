@@ -26,7 +26,7 @@ from kaohe.documents.forms import TemplateForm
 from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
 from kaohe.lib import clock, storage
-from kaohe.lib.http import attachment_response, stored_attachment_response
+from kaohe.lib.http import attachment_response, run_service, stored_attachment_response
 from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
 
@@ -243,17 +243,15 @@ def sign_off(request):
 @require_POST
 def sequence_save(request):
     try:
-        signing.sequence_save(year=int(request.POST.get("year", "")),
-                              kind=request.POST.get("kind", ""),
-                              prefix=request.POST.get("prefix", "")[:30],
-                              next_number=int(request.POST.get("next_number", "")),
-                              actor=request.user)
+        year = int(request.POST.get("year", ""))
+        next_number = int(request.POST.get("next_number", ""))
     except ValueError:
         messages.error(request, _("请填写有效的年份和序号。"))
-    except signing.SigningError as error:
-        messages.error(request, str(error))
     else:
-        messages.success(request, _("已保存发文字号设置。"))
+        run_service(request, signing.sequence_save, success=_("已保存发文字号设置。"),
+                    year=year, kind=request.POST.get("kind", ""),
+                    prefix=request.POST.get("prefix", ""), next_number=next_number,
+                    actor=request.user)
     return redirect("documents:sign_off")
 
 
@@ -265,15 +263,11 @@ def sign_all(request, identifier):
     exporter = get_exporter(identifier)
     if not exporter.sign_kind or round_ is None:
         raise Http404
-    try:
-        count = signing.sign_off_all(exporter=exporter, round_=round_, actor=request.user,
-                                     signer=request.POST.get("signer", "")[:50],
-                                     urgency=request.POST.get("urgency", "")[:10])
-    except signing.SigningError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已签发%(count)s份“%(name)s”。") % {
-            "count": count, "name": exporter.name})
+    run_service(request, signing.sign_off_all,
+                success=lambda count: _("已签发%(count)s份“%(name)s”。") % {
+                    "count": count, "name": exporter.name},
+                exporter=exporter, round_=round_, actor=request.user,
+                signer=request.POST.get("signer", ""), urgency=request.POST.get("urgency", ""))
     return redirect(reverse("documents:sign_off") + f"?year={round_.year}")
 
 
@@ -285,15 +279,11 @@ def sign(request, identifier, key):
     if not exporter.sign_kind:
         raise Http404
     obj = exporter.get_object(request.user, round_, key)  # 404 outside the user's scope
-    try:
-        signed = signing.sign_off(exporter=exporter, obj=obj, actor=request.user,
-                                  signer=request.POST.get("signer", "")[:50],
-                                  urgency=request.POST.get("urgency", "")[:10])
-    except signing.SigningError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已签发：%(number)s %(title)s") % {
-            "number": signed.doc_number, "title": signed.title})
+    run_service(request, signing.sign_off,
+                success=lambda signed: _("已签发：%(number)s %(title)s") % {
+                    "number": signed.doc_number, "title": signed.title},
+                exporter=exporter, obj=obj, actor=request.user,
+                signer=request.POST.get("signer", ""), urgency=request.POST.get("urgency", ""))
     url = reverse("documents:sign_off")
     return redirect(url + (f"?year={round_.year}" if round_ is not None else ""))
 
@@ -305,13 +295,8 @@ def withdraw(request, pk):
     from kaohe.documents.models import SignOff
 
     paper = get_object_or_404(SignOff.objects.select_related("round"), pk=pk)
-    try:
-        withdrawal.withdraw(sign_off=paper, actor=request.user,
-                         reason=request.POST.get("reason", "")[:2000])
-    except signing.SigningError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("已作废：%(number)s %(title)s。该发文字号不再使用，"
-                                    "可重新签发。")
-                         % {"number": paper.doc_number, "title": paper.title})
+    run_service(request, withdrawal.withdraw,
+                success=_("已作废：%(number)s %(title)s。该发文字号不再使用，可重新签发。")
+                % {"number": paper.doc_number, "title": paper.title},
+                sign_off=paper, actor=request.user, reason=request.POST.get("reason", ""))
     return redirect(reverse("documents:sign_off") + f"?year={paper.round.year}")

@@ -13,7 +13,11 @@ from kaohe.audit.services import log_action
 from kaohe.documents.models import DocumentCopy, SignOff
 from kaohe.documents.signing import SigningError
 from kaohe.lib import clock
+from kaohe.lib.errors import refuse_longer
 from kaohe.rounds.guards import ensure_round_writable
+
+# The longest reason for a withdrawal: a longer one is refused.
+REASON_LIMIT = 2000
 
 
 def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
@@ -29,6 +33,7 @@ def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
     reason = reason.strip()
     if not reason:
         raise SigningError(_("请填写作废原因。"))
+    refuse_longer(reason, REASON_LIMIT, field=_("作废原因"), error=SigningError)
     ensure_round_writable(sign_off.round_id, error=SigningError)
     with transaction.atomic():
         paper = SignOff.objects.select_for_update().get(pk=sign_off.pk)
@@ -36,7 +41,7 @@ def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
             raise SigningError(_("%(number)s 已作废，不能再次作废。")
                                % {"number": paper.doc_number})
         paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
-        paper.withdraw_reason = reason[:2000]
+        paper.withdraw_reason = reason
         paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
         expired, stopped = _expire_exports_holding(paper)
         log_action("document.withdrawn", actor=actor, target=paper,

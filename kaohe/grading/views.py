@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from kaohe.grading.models import (
 )
 from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib.dbfunctions import JSONArrayLength
-from kaohe.lib.http import AuthenticatedRequest, current_round_or_404
+from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, run_service
 from kaohe.outcomes import services as outcomes
 from kaohe.reviews.models import CategorySubmission
 from kaohe.reviews.selectors import lead_departments_ranked
@@ -286,46 +286,32 @@ def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @capability_required(RUN_REVIEW)
 @require_POST
 def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    result_set = _result_set(pk)
-    try:
-        services.decision_record(result_set=result_set, unit_code=request.POST.get("unit", ""),
-                                 grade=request.POST.get("grade", ""),
-                                 reason=request.POST.get("reason", ""), actor=request.user)
-    except services.GradingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已记录。"))
+    run_service(request, services.decision_record, success=_("已记录。"),
+                result_set=_result_set(pk), unit_code=request.POST.get("unit", ""),
+                grade=request.POST.get("grade", ""), reason=request.POST.get("reason", ""),
+                actor=request.user)
     return redirect("grading:detail", pk=pk)
 
 
 @capability_required(RUN_REVIEW)
 @require_POST
 def submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    try:
-        services.result_set_submit(result_set=_result_set(pk), actor=request.user)
-    except services.GradingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("等次建议已报国务院扶贫开发领导小组审定。"))
+    run_service(request, services.result_set_submit,
+                success=_("等次建议已报国务院扶贫开发领导小组审定。"),
+                result_set=_result_set(pk), actor=request.user)
     return redirect("grading:detail", pk=pk)
 
 
 @capability_required(APPROVE_RESULTS)
 @require_POST
 def approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    result_set = _result_set(pk)
-    comments = request.POST.get("comments", "")
-    try:
-        if request.POST.get("decision") == "approve":
-            services.result_set_approve(result_set=result_set, actor=request.user,
-                                        comments=comments)
-            messages.success(request, _("已审定。"))
-        else:
-            services.result_set_return(result_set=result_set, actor=request.user,
-                                       comments=comments)
-            messages.success(request, _("已退回考核工作组。"))
-    except services.GradingError as exc:
-        messages.error(request, str(exc))
+    service: Callable[..., ResultSet]
+    if request.POST.get("decision") == "approve":
+        service, success = services.result_set_approve, _("已审定。")
+    else:
+        service, success = services.result_set_return, _("已退回考核工作组。")
+    run_service(request, service, success=success, result_set=_result_set(pk),
+                actor=request.user, comments=request.POST.get("comments", ""))
     return redirect("grading:detail", pk=pk)
 
 
@@ -356,7 +342,7 @@ def reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("grading:detail", pk=pk)
     try:
         draft = services.correction_open(round=result_set.round, actor=request.user,
-                                         reason=request.POST.get("reason", "")[:5000])
+                                         reason=request.POST.get("reason", ""))
     except (services.GradingError, SealBroken) as exc:
         messages.error(request, str(exc))
         return redirect("grading:detail", pk=pk)
@@ -373,7 +359,7 @@ def abandon(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     result_set = _result_set(pk)
     try:
         correction = services.correction_abandon(round=result_set.round, actor=request.user,
-                                                 reason=request.POST.get("reason", "")[:5000])
+                                                 reason=request.POST.get("reason", ""))
     except services.GradingError as exc:
         messages.error(request, str(exc))
         return redirect("grading:detail", pk=pk)
@@ -384,9 +370,15 @@ def abandon(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @capability_required(VIEW_RESULTS)
 def compare(request: AuthenticatedRequest, pk: int, other_pk: int) -> HttpResponse:
+    """The units whose final grade differs between two versions, read from their rows."""
     result_set, other = _result_set(pk), _result_set(other_pk)
-    mine, theirs = result_set.final_grades(), other.final_grades()
-    names = {item["unit"]: item["name"] for item in result_set.inputs + other.inputs}
+    names: dict[str, str] = {}
+    mine: dict[str, str] = {}
+    theirs: dict[str, str] = {}
+    for version, grades in ((other, theirs), (result_set, mine)):
+        for code, name, grade in selectors.result_rows(version).values_list(
+                "unit_code", "unit_name", "final_grade"):
+            names[code], grades[code] = name, grade
     changes = [
         {"unit": unit, "name": names.get(unit, unit),
          "mine": engine.GRADE_LABELS[engine.Grade(mine[unit])] if unit in mine else "—",

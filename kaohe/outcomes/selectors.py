@@ -36,14 +36,16 @@ def results_sent_to_org_department(round_) -> ResultSet | None:
 def org_department_results(result_set) -> dict:
     """The list the organization department receives: every ranked unit with its final
     grade, in the order of categories and codes (as the exported 考核结果名单), and the
-    count per grade. No score, rank or reason: those stay internal to the leading group."""
+    count per grade. No score, rank or reason: those stay internal to the leading group.
+    Read from the version's rows (issue 19), not its snapshots."""
     from kaohe.directory.models import Unit
+    from kaohe.grading.selectors import result_rows
     from kaohe.grading.vocabulary import GRADE_ORDER
 
-    grades = result_set.final_grades()
+    grades = dict(result_rows(result_set).values_list("unit_code", "final_grade"))
     units = sorted(Unit.objects.filter(code__in=grades).select_related("category"),
                    key=lambda u: (u.category.order, u.code))
-    counts = {code: 0 for code in GRADE_ORDER}
+    counts: dict[str, int] = {str(code): 0 for code in GRADE_ORDER}
     rows = []
     for unit in units:
         code = grades[unit.code]
@@ -54,14 +56,18 @@ def org_department_results(result_set) -> dict:
 
 
 def unit_history(unit, current_round) -> dict:
-    """Released grades of every round, unfinished rectification items and open summons."""
+    """Released grades of every round, unfinished rectification items and open summons.
+    One row a year, read from the released versions' rows (issue 19: not their snapshots,
+    nor their seals re-hashed on every view; release checked each seal)."""
+    from kaohe.grading.selectors import result_row
+
     grades = []
-    for result_set in ResultSet.objects.filter(status=ResultSetStatus.RELEASED).select_related(
-            "round").order_by("round__year"):
-        result_set.verify_seal()
-        grade = result_set.final_grades().get(unit.code)
-        if grade:
-            grades.append({"year": result_set.round.year, "grade": GRADE_LABELS[Grade(grade)]})
+    for result_set in (ResultSet.objects.filter(status=ResultSetStatus.RELEASED)
+                       .select_related("round").defer(*SNAPSHOTS).order_by("round__year")):
+        row = result_row(result_set, unit.code)
+        if row is not None:
+            grades.append({"year": result_set.round.year,
+                           "grade": GRADE_LABELS[Grade(row.final_grade)]})
     open_items = RectificationItem.objects.filter(report__unit=unit).exclude(
         status=ItemStatus.DONE).select_related("report__round").order_by("report__round__year")
     if current_round is not None:

@@ -126,14 +126,11 @@ class FindingSource(models.TextChoices):
     ORG_DEPARTMENT = "org_department", _("中央组织部")
 
 
-class SeriousProblem(Withdrawable):
-    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE,
-                             related_name="serious_problems")
-    kind = models.ForeignKey("rounds.SeriousProblemKind", on_delete=models.PROTECT,
-                             related_name="+", verbose_name=_("突出问题类别"))
-    county = models.ForeignKey("directory.County", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+class Finding(Withdrawable):
+    """What a serious problem and a major incident share: the finding as written, on what it
+    rests, who found it (the lead department, a province or the organization department) and
+    who recorded it."""
+
     description = models.TextField(_("情况说明"))
     evidence_note = models.CharField(_("依据材料"), max_length=300, blank=True)
     source = models.CharField(_("来源"), max_length=20, choices=FindingSource.choices)
@@ -142,7 +139,20 @@ class SeriousProblem(Withdrawable):
     created_at = StampedDateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["created_at"]
+
+
+class SeriousProblem(Finding):
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE,
+                             related_name="serious_problems")
+    kind = models.ForeignKey("rounds.SeriousProblemKind", on_delete=models.PROTECT,
+                             related_name="+", verbose_name=_("突出问题类别"))
+    county = models.ForeignKey("directory.County", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+
+    class Meta(Finding.Meta):
         # A unit's rows of a round (the review queue reads them per unit; issue 19).
         indexes = [models.Index(fields=["unit", "round"], name="seriousproblem_unit_round")]
         verbose_name = _("突出问题")
@@ -151,20 +161,13 @@ class SeriousProblem(Withdrawable):
         return f"{self.unit} · {self.kind.name}"
 
 
-class MajorIncident(Withdrawable):
+class MajorIncident(Finding):
     round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey("directory.Unit", on_delete=models.CASCADE,
                              related_name="major_incidents")
     county = models.ForeignKey("directory.County", on_delete=models.PROTECT, related_name="+")
-    description = models.TextField(_("情况说明"))
-    evidence_note = models.CharField(_("依据材料"), max_length=300, blank=True)
-    source = models.CharField(_("来源"), max_length=20, choices=FindingSource.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
-    created_at = StampedDateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at"]
+    class Meta(Finding.Meta):
         # A unit's rows of a round (the review queue reads them per unit; issue 19).
         indexes = [models.Index(fields=["unit", "round"], name="majorincident_unit_round")]
         verbose_name = _("重大涉贫事件")

@@ -99,12 +99,8 @@ def _scheme_part_edit(request, round_, form, *, save, saved, template, context=N
         show_refusal(request, exc)
         return redirect("rounds:detail", year=round_.year)
     if request.method == "POST" and form.is_valid():
-        try:
-            save({f: form.cleaned_data[f] for f in form.Meta.fields})
-        except services.RoundError as exc:
-            show_refusal(request, exc)
-        else:
-            messages.success(request, saved)
+        run_service(request, save, success=saved,
+                    fields={f: form.cleaned_data[f] for f in form.Meta.fields})
         return redirect("rounds:detail", year=round_.year)
     return render(request, template, {"round": round_, "form": form, **(context or {})})
 

@@ -609,3 +609,31 @@ def test_the_largest_kind_of_letter_stays_small(released, personas, world, seque
     assert size <= 115 * 1024, size
     if size > 100 * 1024:
         pytest.xfail(f"a 较差 letter is {size} bytes, over 100 KB")
+
+
+def test_over_long_sign_off_fields_are_refused_not_cut(released, personas, world, sequences,
+                                                       login):
+    """The prefix, the signer, the urgency and a withdrawal's reason are refused when longer
+    than their field, naming it; nothing is saved, signed or withdrawn with a cut text."""
+    client = login(personas["office"])
+    response = client.post(reverse("documents:sequence_save"), {
+        "year": 2018, "kind": "letter", "prefix": "函" * 31, "next_number": 20}, follow=True)
+    assert "机关代字不能超过30个字（现为31个字）。" in response.content.decode()
+    assert NumberSequence.objects.get(year=2018, kind="letter").prefix == "国开办函"
+    key = str(_letter(world).pk)
+    sign = reverse("documents:sign", kwargs={"identifier": "feedback_letter", "key": key})
+    sign_all = reverse("documents:sign_all", kwargs={"identifier": "feedback_letter"})
+    with clock.on(SIGN_DAY):
+        for url in (sign, sign_all):
+            response = client.post(url, {"year": 2018, "signer": "签" * 51}, follow=True)
+            assert "签发人不能超过50个字（现为51个字）。" in response.content.decode()
+            response = client.post(url, {"year": 2018, "urgency": "急" * 11}, follow=True)
+            assert "紧急程度不能超过10个字（现为11个字）。" in response.content.decode()
+    assert not SignOff.objects.exists()
+    signed = _sign_letter(world, personas)
+    url = reverse("documents:withdraw", kwargs={"pk": signed.pk})
+    response = client.post(url, {"reason": "误" * 2001}, follow=True)
+    assert "作废原因不能超过2000个字（现为2001个字）。" in response.content.decode()
+    signed.refresh_from_db()
+    assert signed.withdrawn_at is None and signed.withdraw_reason == ""
+    assert not AuditEntry.objects.filter(action="document.withdrawn").exists()

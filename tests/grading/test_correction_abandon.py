@@ -116,3 +116,13 @@ def test_only_the_leading_group_may_abandon(corrected, personas, client, role):
     assert Correction.objects.get().is_open
     page = client.get(reverse("grading:detail", args=[corrected.pk]))
     assert reverse("grading:abandon", args=[corrected.pk]) not in page.content.decode()
+
+
+def test_an_over_long_reason_for_abandoning_is_refused_not_cut(corrected, personas, client):
+    client.force_login(personas["leading_group"])
+    response = client.post(reverse("grading:abandon", args=[corrected.pk]),
+                           {"reason": "理" * 5001}, follow=True)
+    assert "撤销理由不能超过5000个字（现为5001个字）。" in response.content.decode()
+    correction = Correction.objects.get()
+    assert correction.is_open and correction.abandon_reason == ""
+    assert not AuditEntry.objects.filter(action="grading.correction.abandoned").exists()

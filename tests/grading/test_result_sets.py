@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from kaohe.directory.models import Category, County, Pairing, Unit
 from kaohe.grading import services
-from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
+from kaohe.grading.models import Decision, ResultSet, ResultSetStatus, SealBroken
 from kaohe.grading.selectors import released_grade_for
+from kaohe.lib import clock
 from kaohe.reviews import services as reviews
 from kaohe.reviews.models import FindingSource
 
@@ -271,3 +272,68 @@ def test_only_the_leading_group_approves_and_only_the_office_releases(submitted,
     result_set.refresh_from_db()
     assert result_set.status == ResultSetStatus.RELEASED
 
+
+
+def test_the_review_actions_say_what_was_done_and_what_was_refused(submitted, personas,
+                                                                   client):
+    """decide, submit and approve (both ways) through their pages: a refusal is shown and
+    changes nothing, a success is said."""
+    wg, leader = personas["working_group"], personas["leading_group"]
+    result_set = services.result_set_compute(round=submitted["round"], actor=wg)
+    unit = submitted["unit_a"].code
+    client.force_login(wg)
+    response = client.post(reverse("grading:decide", args=[result_set.pk]),
+                           {"unit": unit, "grade": "excellent", "reason": "研究"}, follow=True)
+    assert "请选择好、较好、一般或较差。" in response.content.decode()
+    assert not result_set.decisions.exists()
+    response = client.post(reverse("grading:decide", args=[result_set.pk]),
+                           {"unit": unit, "grade": "average", "reason": "研究"}, follow=True)
+    assert "已记录。" in response.content.decode() and result_set.decisions.count() == 1
+    response = client.post(reverse("grading:submit", args=[result_set.pk]), follow=True)
+    assert "等次建议已报国务院扶贫开发领导小组审定。" in response.content.decode()
+    response = client.post(reverse("grading:decide", args=[result_set.pk]),
+                           {"unit": unit, "grade": "poor", "reason": "再改"}, follow=True)
+    assert "该版本已报送或审定，不能修改" in response.content.decode()
+    assert result_set.decisions.count() == 1
+    client.force_login(leader)
+    response = client.post(reverse("grading:approve", args=[result_set.pk]),
+                           {"decision": "return", "comments": "请复核"}, follow=True)
+    assert "已退回考核工作组。" in response.content.decode()
+    result_set.refresh_from_db()
+    assert result_set.status == ResultSetStatus.RETURNED
+    response = client.post(reverse("grading:approve", args=[result_set.pk]),
+                           {"decision": "approve"}, follow=True)
+    assert "已审定。" not in response.content.decode()
+    result_set.refresh_from_db()
+    assert result_set.status == ResultSetStatus.RETURNED
+
+
+def test_compare_names_the_units_whose_final_grade_differs(graded_apart, personas, client,
+                                                           monkeypatch):
+    """Two versions, one grade changed by a decision in the second: the comparison shows
+    that unit with both grades and not the unit whose grade stayed; it reads rows only."""
+    from django.db.models import JSONField
+
+    first = _approved(graded_apart, personas)
+    second = services.result_set_compute(round=graded_apart["round"],
+                                         actor=personas["working_group"])
+    assert second.pk != first.pk
+    # A decision as stored (the rules that allow it are the service's, tested elsewhere).
+    Decision.objects.create(result_set=second, unit_code="A001", kind="adjustment",
+                            previous="average", grade="poor", reason="工作组研究确定",
+                            decided_by=personas["working_group"], decided_at=clock.now())
+    client.force_login(personas["working_group"])
+    seen = []
+    original = JSONField.from_db_value
+
+    def counting(self, value, expression, connection):
+        if self.model is ResultSet:
+            seen.append(self.name)
+        return original(self, value, expression, connection)
+
+    monkeypatch.setattr(JSONField, "from_db_value", counting)
+    page = client.get(reverse("grading:compare", args=[second.pk, first.pk])).content.decode()
+    assert seen == []
+    row = re.search(r"<tr><td>测试单位甲</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
+    assert row is not None and row.groups() == ("较差", "一般")
+    assert "测试单位乙" not in page

@@ -167,3 +167,19 @@ def test_a_round_with_an_open_correction_cannot_be_closed_and_a_closed_round_rel
     corrected.refresh_from_db()
     assert corrected.status == ResultSetStatus.APPROVED
     assert released_grade_for(world["round"], world["unit_b"]) == "poor"
+
+
+def test_an_over_long_reason_for_a_correction_is_refused_not_cut(
+        approved, personas, world, client):  # noqa: F811
+    """Reopening with a reason longer than the page allows is refused, naming the field; the
+    text is not silently cut (what the leading group wrote is never lost)."""
+    _release(approved, personas)
+    client.force_login(personas["leading_group"])
+    response = client.post(reverse("grading:reopen", args=[approved.pk]),
+                           {"reason": "理" * 5001}, follow=True)
+    assert "更正理由不能超过5000个字（现为5001个字）。" in response.content.decode()
+    assert not grading_models.Correction.objects.exists()
+    approved.refresh_from_db()
+    assert approved.status == ResultSetStatus.RELEASED
+    client.post(reverse("grading:reopen", args=[approved.pk]), {"reason": "理" * 5000})
+    assert grading_models.Correction.objects.get().reason == "理" * 5000

@@ -148,6 +148,29 @@ def test_the_unit_sees_the_released_grade_not_an_approved_newer_one(
     assert "较差" in home
 
 
+def test_a_units_history_and_the_org_department_list_read_rows_not_snapshots(
+        released, world, personas, client, decodes):  # noqa: F811
+    """The unit's page shows its released grade of every year, and the organization
+    department's list every unit's: from the versions' rows, not their snapshots (nor
+    their seals re-hashed on every view)."""
+    from kaohe.outcomes import services as outcomes
+
+    client.force_login(personas["office"])
+    url = reverse("directory:unit_detail", args=[world["unit_b"].pk])
+    client.get(url)
+    decodes.clear()
+    page = client.get(url).content.decode()
+    assert "较差" in page and decodes == [], ("unit page", decodes)
+    outcomes.dispatch_record(round=world["round"], actor=personas["office"],
+                             kind="org_department", recipients="中央组织部",
+                             sent_on=world["round"].steps.last().due)
+    client.force_login(personas["org_department"])
+    decodes.clear()
+    listed = client.get(reverse("outcomes:org_results")).content.decode()
+    assert world["unit_b"].name in listed and "较差" in listed
+    assert decodes == [], decodes
+
+
 # 5. Lists that grow with the units: paginated, filters kept --------------------------
 
 

@@ -28,6 +28,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from tests.processes import stop_group
 from tests.reliability.harness import (
     DEPLOY,
     PASSWORD,
@@ -250,14 +251,7 @@ class Nginx:
     def stop(self) -> None:
         if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
+        stop_group(self.process)
         self.process = None
 
 

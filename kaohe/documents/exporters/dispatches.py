@@ -19,7 +19,7 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.accounts.scope import Scope
-from kaohe.documents.base import Exporter, RoundExporter, one_of, register
+from kaohe.documents.base import Exporter, RoundExporter, register
 from kaohe.documents.exporters.common import (
     grade_label,
     grading_rule,
@@ -190,11 +190,8 @@ class SummonsNoticeExporter(Exporter):
     template_fields = ("title", "recipient", "sections", "issuer", "issued_on", "doc_number",
                        "mark")
 
-    def objects_for(self, user, round_):
+    def scoped(self, user, round_):
         return _summons_for(user, round_)
-
-    def get_object(self, user, round_, key):
-        return one_of(_summons_for(user, round_), key)
 
     def describe(self, obj):
         return obj.unit.name

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from kaohe.accounts.capabilities import VIEW_PROVINCIAL_REPORTS, has_capability
-from kaohe.documents.base import Exporter, one_of, register
+from kaohe.documents.base import Exporter, register
 from kaohe.documents.exporters.common import grade_label, office_name, paragraphs, plan_citation
 from kaohe.documents.exporters.reports import (
     NOT_FILLED,
@@ -175,11 +175,8 @@ class ProvincialReportExporter(Exporter):
     template_fields = ("title", "recipient", "sections", "issuer", "issued_on",
                        "attachments", "classification", "mark")
 
-    def objects_for(self, user, round_):
+    def scoped(self, user, round_):
         return _provincial_reports(user, round_)
-
-    def get_object(self, user, round_, key):
-        return one_of(_provincial_reports(user, round_), key)
 
     def describe(self, obj):
         return f"{obj.province.name}·{obj.unit.name}"

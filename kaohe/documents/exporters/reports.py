@@ -197,11 +197,8 @@ class SelfReportExporter(Exporter):
     capability = VIEW_SELF_REPORTS
     template_fields = DOCUMENT_FIELDS
 
-    def objects_for(self, user, round_):
+    def scoped(self, user, round_):
         return _self_reports(user, round_)
-
-    def get_object(self, user, round_, key):
-        return one_of(_self_reports(user, round_), key)
 
     def describe(self, obj):
         return obj.unit.name
@@ -332,11 +329,8 @@ class SubReportExporter(Exporter):
     capability = VIEW_REVIEWS
     template_fields = DOCUMENT_FIELDS
 
-    def objects_for(self, user, round_):
+    def scoped(self, user, round_):
         return _reviews(user, round_)
-
-    def get_object(self, user, round_, key):
-        return one_of(_reviews(user, round_), key)
 
     def describe(self, obj):
         return obj.unit.name

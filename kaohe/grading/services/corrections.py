@@ -25,11 +25,15 @@ from kaohe.grading.services.lifecycle import (
     open_correction,
 )
 from kaohe.lib import clock
+from kaohe.lib.errors import refuse_longer
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Round, RoundStatus
 
 if TYPE_CHECKING:
     from kaohe.accounts.models import User
+
+# The longest reason for opening or abandoning a correction: a longer one is refused.
+REASON_LIMIT = 5000
 
 
 @transaction.atomic
@@ -47,6 +51,7 @@ def correction_open(*, round: Round, actor: User, reason: str) -> ResultSet:
         raise GradingError(_("本年度考核结果尚未反馈，无需更正；请在审定前退回考核工作组调整。"))
     if not reason.strip():
         raise GradingError(_("请填写更正理由。"))
+    refuse_longer(reason, REASON_LIMIT, field=_("更正理由"), error=GradingError)
     existing = open_correction(round_)
     if existing is not None:
         raise GradingError(_("领导小组已于%(at)s提出更正，尚未完成；请先完成该更正。")
@@ -88,6 +93,7 @@ def correction_abandon(*, round: Round, actor: User, reason: str) -> Correction:
         raise GradingError(_("%(year)s年度考核结果没有正在进行的更正。") % {"year": round_.year})
     if not reason.strip():
         raise GradingError(_("请填写撤销更正的理由。"))
+    refuse_longer(reason, REASON_LIMIT, field=_("撤销理由"), error=GradingError)
     now = clock.now()
     correction.abandoned_at, correction.abandoned_by = now, actor
     correction.abandon_reason = reason
