@@ -28,6 +28,39 @@ from tests.reliability.fixtures import (  # noqa: F401 - real installations (one
 PASSWORD = "correct-horse-battery"
 
 
+def _recording_json_decodes(monkeypatch, record) -> list:
+    """A list that ``record(field)`` fills (when it returns something) as JSON columns are
+    decoded from the database while the test runs."""
+    from django.db.models import JSONField
+
+    original = JSONField.from_db_value
+    seen: list = []
+
+    def counting(self, value, expression, connection):
+        entry = record(self)
+        if entry is not None:
+            seen.append(entry)
+        return original(self, value, expression, connection)
+
+    monkeypatch.setattr(JSONField, "from_db_value", counting)
+    return seen
+
+
+@pytest.fixture
+def json_decodes(monkeypatch):
+    """(model name, field name) of every JSON column decoded while the test runs."""
+    return _recording_json_decodes(monkeypatch, lambda field: (field.model.__name__, field.name))
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """The names of the result set JSON columns (its snapshots) decoded while the test runs."""
+    from kaohe.grading.models import ResultSet
+
+    return _recording_json_decodes(
+        monkeypatch, lambda field: field.name if field.model is ResultSet else None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the counties, categories and the 2017 round once for the whole session.

@@ -118,22 +118,15 @@ def test_the_choose_page_pages_searches_and_links_to_the_documents(
 
 
 def test_the_documents_page_decodes_no_category_snapshot(released, personas, client,  # noqa: F811
-                                                         monkeypatch):
+                                                         json_decodes):
     """A category's submission keeps every unit's grades (1.2 MB at 3,100 units): the page
     names the category report without reading them."""
-    from django.db.models import JSONField
 
     from kaohe.reviews.models import CategorySubmission
 
     assert CategorySubmission.objects.exclude(snapshot={}).count() == 2
-    original = JSONField.from_db_value
-    seen = []
-
-    def counting(self, value, expression, connection):
-        seen.append((self.model.__name__, self.name))
-        return original(self, value, expression, connection)
-
-    monkeypatch.setattr(JSONField, "from_db_value", counting)
+    json_decodes.clear()
+    seen = json_decodes
     client.force_login(personas["office"])
     page = client.get(reverse("documents:index")).content.decode()
     assert 'id="doc-category_report"' in page

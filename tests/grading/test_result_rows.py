@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import JSONField
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -39,21 +38,6 @@ SNAPSHOTS = {"inputs", "method", "outputs"}
 def _during_the_review(settings):
     """Before the lead departments' deadline, so that the fixtures can submit results."""
     settings.KAOHE_TODAY = "2018-01-10"
-
-
-@pytest.fixture
-def decodes(monkeypatch):
-    """The names of the result set JSON columns decoded while the test runs."""
-    original = JSONField.from_db_value
-    seen = []
-
-    def counting(self, value, expression, connection):
-        if self.model is ResultSet:
-            seen.append(self.name)
-        return original(self, value, expression, connection)
-
-    monkeypatch.setattr(JSONField, "from_db_value", counting)
-    return seen
 
 
 def _engine_row(result_set, code):

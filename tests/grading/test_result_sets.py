@@ -309,11 +309,9 @@ def test_the_review_actions_say_what_was_done_and_what_was_refused(submitted, pe
 
 
 def test_compare_names_the_units_whose_final_grade_differs(graded_apart, personas, client,
-                                                           monkeypatch):
+                                                           decodes):
     """Two versions, one grade changed by a decision in the second: the comparison shows
     that unit with both grades and not the unit whose grade stayed; it reads rows only."""
-    from django.db.models import JSONField
-
     first = _approved(graded_apart, personas)
     second = services.result_set_compute(round=graded_apart["round"],
                                          actor=personas["working_group"])
@@ -323,17 +321,9 @@ def test_compare_names_the_units_whose_final_grade_differs(graded_apart, persona
                             previous="average", grade="poor", reason="工作组研究确定",
                             decided_by=personas["working_group"], decided_at=clock.now())
     client.force_login(personas["working_group"])
-    seen = []
-    original = JSONField.from_db_value
-
-    def counting(self, value, expression, connection):
-        if self.model is ResultSet:
-            seen.append(self.name)
-        return original(self, value, expression, connection)
-
-    monkeypatch.setattr(JSONField, "from_db_value", counting)
+    decodes.clear()
     page = client.get(reverse("grading:compare", args=[second.pk, first.pk])).content.decode()
-    assert seen == []
+    assert decodes == []
     row = re.search(r"<tr><td>测试单位甲</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
     assert row is not None and row.groups() == ("较差", "一般")
     assert "测试单位乙" not in page

@@ -5,9 +5,7 @@ only names a version or shows one unit's grade."""
 import datetime
 import re
 
-import pytest
 from django.db import connection
-from django.db.models import JSONField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -20,21 +18,6 @@ from tests.documents.conftest import released  # noqa: F401 - a fixture used her
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - a fixture used here
 
 SNAPSHOTS = {"inputs", "method", "outputs"}
-
-
-@pytest.fixture
-def decodes(monkeypatch):
-    """The names of the result set JSON columns decoded while the test runs."""
-    original = JSONField.from_db_value
-    seen = []
-
-    def counting(self, value, expression, connection):
-        if self.model is ResultSet:
-            seen.append(self.name)
-        return original(self, value, expression, connection)
-
-    monkeypatch.setattr(JSONField, "from_db_value", counting)
-    return seen
 
 
 def _more_units(world, n, start=0):

@@ -6,7 +6,6 @@ does not read the grades a lead department submitted (a category's snapshot, 1.2
 import datetime
 
 from django.db import connection
-from django.db.models import JSONField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -77,20 +76,14 @@ def test_the_late_list_runs_the_same_queries_for_three_times_the_units(settings,
 
 
 def test_the_late_list_does_not_decode_a_category_snapshot(settings, world, personas, login,
-                                                           monkeypatch):
+                                                           json_decodes):
     settings.KAOHE_TODAY = "2018-01-20"
     CategorySubmission.objects.create(
         round=world["round"], lead_department=world["lead_a"],
         status=CategorySubmissionStatus.SUBMITTED, submitted_late=True,
         snapshot={"units": [{"code": f"U{i}", "grade": "good"} for i in range(50)]})
-    original = JSONField.from_db_value
-    seen = []
-
-    def counting(self, value, expression, connection):
-        seen.append((self.model.__name__, self.name))
-        return original(self, value, expression, connection)
-
-    monkeypatch.setattr(JSONField, "from_db_value", counting)
+    json_decodes.clear()
+    seen = json_decodes
     _sql, response = _queries(login(personas["office"]), step="review")
     rows = [r for r in response.context["rows"] if r.code == world["lead_a"].code]
     assert [r.state for r in rows] == [lateness.LATE]
