@@ -23,12 +23,13 @@ through tus, attaches each (following the redirect back to the report) and submi
 a cache does (again once their max-age has passed, conditionally). The units arrive evenly
 spread over the window (unit i at i × window / units), however slowly the server answers.
 
-start_deployment() is the one function that starts what is measured (today gunicorn with
-4 sync workers on the loopback); a deployment of several app servers behind a proxy
-replaces it. Counted afterwards, from the server's side: failed requests, "database is
-locked" in the server's log, server errors (500s and tracebacks), lost files (a file a
-client sent whose SHA-256 is not an evidence row's, plus any file `kaohe verify` finds
-missing or changed), reports not submitted.
+start_deployment() is the one function that starts what is measured: by default issue 19's
+deployment (nginx ending TLS in front of two app servers of deploy/, the database of the
+run and an S3 bucket on a moto server; BENCH_RUSH_DEPLOYMENT=single: one gunicorn with 4
+sync workers and WhiteNoise, the earlier benchmark). Counted afterwards, from the server's
+side: failed requests, "database is locked" in the servers' logs, server errors (500s and
+tracebacks), lost files (a file a client sent whose SHA-256 is not an evidence row's, plus
+any file `kaohe verify` finds missing or changed), reports not submitted.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, Sampler, Server, Site, load_average
+import psutil
+from common import ROOT, S3Bucket, Sampler, Server, Site, load_average
 
 UNITS = int(os.environ.get("BENCH_RUSH_UNITS", "310"))
 RATES = {"realistic": float(os.environ.get("BENCH_RUSH_REALISTIC_S", "600")),
@@ -51,19 +53,104 @@ RUNS = [tuple(run.split(":")) for run in os.environ.get(
     "BENCH_RUSH_RUNS", "postgresql:realistic,postgresql:overload,sqlite:overload").split(",")]
 FILES_PER_UNIT = 3
 FILE_BYTES = 5 * 1024 * 1024
-WORKERS = 4
+WORKERS = 4  # of the single server
+APP_SERVERS = 2
+DEPLOYMENT = os.environ.get("BENCH_RUSH_DEPLOYMENT", "proxy")
 PAGE_P95_MS = 1000
 HARD_LIMIT_SECONDS = 1800  # keep measuring past the arrival window, to report how long
 PASSWORD = "Rush-2017-deadline"  # noqa: S105 - throwaway accounts in a throwaway database
 
 
-def start_deployment(site: Site) -> Server:
-    """Start what the rush runs against and return it (.base, .log, .processes(), .stop()).
+def start_deployment(site: Site, bucket: S3Bucket | None):
+    """Start what the rush runs against and return it (.base, .log_text(), .processes(),
+    .stop(), .ca: the certificate clients trust, or None).
 
-    Today: static files collected as an installation does, and gunicorn with WORKERS sync
-    workers on the loopback, serving the static files through WhiteNoise."""
+    BENCH_RUSH_DEPLOYMENT=proxy (the default): issue 19's deployment, ProxyDeployment, on
+    the bucket the site was set up with (rush()).
+    single: one gunicorn with WORKERS sync workers on the loopback, serving the static files
+    through WhiteNoise (the earlier benchmark)."""
     site.kaohe("collectstatic", "--noinput", "-v0")
-    return site.start_server(workers=WORKERS)
+    if DEPLOYMENT == "single":
+        return SingleServer(site.start_server(workers=WORKERS))
+    return ProxyDeployment(site, bucket)
+
+
+class SingleServer:
+    def __init__(self, server: Server):
+        self.server = server
+        self.base = server.base
+        self.ca = None
+        self.description = f"gunicorn, {server.workers} sync workers, WhiteNoise"
+
+    def processes(self) -> list:
+        return self.server.processes()
+
+    def log_text(self) -> str:
+        return self.server.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class ProxyDeployment:
+    """nginx (deploy/nginx/kaohe.conf: TLS, request buffering, static files) in front of
+    APP_SERVERS app servers (deploy/gunicorn.conf.py with the settings of
+    deploy/kaohe.env.example, as the reliability tests run them), sharing the site's database
+    and its S3 bucket (a moto server). Workers and threads per server: BENCH_RUSH_WORKERS,
+    BENCH_RUSH_THREADS (deploy/gunicorn.conf.py's defaults when unset)."""
+
+    def __init__(self, site: Site, bucket: S3Bucket | None):
+        from tests.reliability.deployment import (
+            Nginx,
+            certificate,
+            deployed_settings,
+            program,
+        )
+
+        if bucket is None or site.extra_env.get("KAOHE_S3_BUCKET") != bucket.bucket:
+            raise ValueError("the site was not set up with the bucket")
+        self.servers: list[Server] = []
+        self.nginx = None
+        try:
+            settings = deployed_settings(proxies="127.0.0.1", host="127.0.0.1")
+            settings.update({name: value for name, value in (
+                ("KAOHE_WEB_WORKERS", os.environ.get("BENCH_RUSH_WORKERS", "")),
+                ("KAOHE_WEB_THREADS", os.environ.get("BENCH_RUSH_THREADS", ""))) if value})
+            for _ in range(APP_SERVERS):
+                self.servers.append(site.start_server(deployed=settings))
+            root = site.work / "nginx"
+            root.mkdir()
+            cert, key = certificate(root, program("openssl"))
+            self.nginx = Nginx(root, [server.port for server in self.servers],
+                               site.data_dir / "static", cert, key)
+            self.nginx.start(program("nginx"))
+        except BaseException:
+            self.stop()
+            raise
+        self.base = self.nginx.base
+        self.ca = str(cert)
+        self.description = (f"nginx + {APP_SERVERS} app servers (deploy/gunicorn.conf.py, "
+                            f"workers={settings.get('KAOHE_WEB_WORKERS', 'default')}, "
+                            f"threads={settings.get('KAOHE_WEB_THREADS', 'default')}) + S3")
+
+    def processes(self) -> list:
+        found = [process for server in self.servers if server.process is not None
+                 for process in server.processes()]
+        if self.nginx is not None and self.nginx.process is not None:
+            master = psutil.Process(self.nginx.process.pid)
+            found += [master, *master.children(recursive=True)]
+        return found
+
+    def log_text(self) -> str:
+        text = "".join(server.log.read_text(encoding="utf-8", errors="replace")
+                       for server in self.servers)
+        return text + (self.nginx.log() if self.nginx is not None else "")
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if self.nginx is not None:
+            self.nginx.stop()
 
 
 SETUP = """
@@ -114,15 +201,20 @@ def rush(engine: str, rate: str) -> dict:
     window = RATES[rate]
     arrival_rate = UNITS / window
     site = Site(f"rush-{engine}-{rate}", engine, KAOHE_TODAY="2017-12-31")
+    server = bucket = None
     try:
+        if DEPLOYMENT == "proxy":  # every file in the bucket, from the demo's launch files on
+            bucket = S3Bucket(site)
+            site.extra_env.update(bucket.env)
         site.kaohe("migrate", "--noinput", "-v0")
         units = json.loads(site.shell(SETUP % {"password": PASSWORD, "units": UNITS,
                                                "files": FILES_PER_UNIT}).splitlines()[-1])
         if any(len(u["attach"]) < FILES_PER_UNIT for u in units):
             raise RuntimeError("a unit has fewer evidence requirements than files to attach")
-        server = start_deployment(site)
-        plan = {"host": server.base, "password": PASSWORD, "window_seconds": window,
-                "file_bytes": FILE_BYTES, "limit_seconds": HARD_LIMIT_SECONDS, "units": units}
+        server = start_deployment(site, bucket)
+        plan = {"host": server.base, "ca": server.ca, "password": PASSWORD,
+                "window_seconds": window, "file_bytes": FILE_BYTES,
+                "limit_seconds": HARD_LIMIT_SECONDS, "units": units}
         with tempfile.TemporaryDirectory(prefix="kaohe-rush-") as work:
             plan_path, out_path = Path(work) / "plan.json", Path(work) / "out.json"
             plan_path.write_text(json.dumps(plan), encoding="utf-8")
@@ -137,7 +229,7 @@ def rush(engine: str, rate: str) -> dict:
             if child.returncode != 0 or not out_path.exists():
                 raise RuntimeError(f"locust failed:\n{child.stderr[-3000:]}")
             run = json.loads(out_path.read_text(encoding="utf-8"))
-        server_log = server.log.read_text(encoding="utf-8", errors="replace")
+        server_log = server.log_text()
         server.stop()
 
         stored = json.loads(site.shell(CHECK).splitlines()[-1])
@@ -159,7 +251,7 @@ def rush(engine: str, rate: str) -> dict:
             "files_per_unit": FILES_PER_UNIT,
             "file_mib": FILE_BYTES / 1024**2,
             "arrivals_per_s": round(arrival_rate, 3),
-            "workers": WORKERS,
+            "deployment": server.description,
             "seconds": run["seconds"],
             "units_finished": finished,
             "units_per_minute": round(finished / minutes, 1) if minutes else None,
@@ -196,6 +288,10 @@ def rush(engine: str, rate: str) -> dict:
             figures["verify_output"] = verify.stderr[-2000:]
         return figures
     finally:
+        if server is not None:
+            server.stop()
+        if bucket is not None:
+            bucket.close()
         site.close()
 
 

@@ -205,8 +205,11 @@ class Site:
     def shell(self, code: str) -> str:
         return self.kaohe("shell", "--no-imports", "-c", code)
 
-    def start_server(self, workers: int = 4) -> Server:
-        server = Server(self, workers)
+    def start_server(self, workers: int = 4, *, deployed: dict[str, str] | None = None
+                     ) -> Server:
+        """gunicorn with `workers` sync workers; deployed: with deploy/gunicorn.conf.py (as
+        deploy/systemd/kaohe-web.service runs it) and these settings added to the site's."""
+        server = Server(self, workers, deployed)
         self.servers.append(server)
         server.start()
         return server
@@ -221,9 +224,10 @@ class Site:
 
 
 class Server:
-    def __init__(self, site: Site, workers: int):
+    def __init__(self, site: Site, workers: int, deployed: dict[str, str] | None = None):
         self.site = site
         self.workers = workers
+        self.deployed = deployed
         self.port = free_port()
         self.log = site.work / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
@@ -233,11 +237,16 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if self.deployed is None:
+            command = [str(BIN / "gunicorn"), "kaohe.wsgi", "-b", f"127.0.0.1:{self.port}",
+                       "-w", str(self.workers), "--timeout", "300", "--backlog", "2048"]
+            env = self.site.env()
+        else:
+            command = [str(BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py")]
+            env = self.site.env(**self.deployed, KAOHE_BIND=f"127.0.0.1:{self.port}")
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - gunicorn from the venv
-                [str(BIN / "gunicorn"), "kaohe.wsgi", "-b", f"127.0.0.1:{self.port}",
-                 "-w", str(self.workers), "--timeout", "300", "--backlog", "2048"],
-                cwd=ROOT, env=self.site.env(), stdout=out, stderr=subprocess.STDOUT,
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -296,3 +305,51 @@ class Sampler(threading.Thread):
         return {"server_cpu_percent_mean": round(sum(busy) / len(busy), 1),
                 "server_cpu_percent_peak": round(max(busy), 1),
                 "server_rss_mib_peak": round(max(self.rss or [0.0]), 1)}
+
+
+class S3Bucket:
+    """A moto server in S3 mode on the loopback, and the bucket Kaohe stores into."""
+
+    def __init__(self, site: Site):
+        import boto3
+
+        port = free_port()
+        self.process = subprocess.Popen(  # noqa: S603 - moto's server from the venv
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(endpoint, timeout=5)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise RuntimeError("moto did not start") from None
+                time.sleep(0.2)
+        self.bucket = "kaohe-bench"
+        self.client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                                   aws_access_key_id="bench",
+                                   aws_secret_access_key="bench")  # noqa: S106 - moto's
+        self.client.create_bucket(Bucket=self.bucket)
+        self.env = {"KAOHE_S3_BUCKET": self.bucket, "KAOHE_S3_ENDPOINT_URL": endpoint,
+                    "KAOHE_S3_REGION": "us-east-1", "KAOHE_S3_ACCESS_KEY_ID": "bench",
+                    "KAOHE_S3_SECRET_ACCESS_KEY": "bench"}
+
+    def take(self, size: int) -> str:
+        """The SHA-256 of the one object of `size` bytes, which is then removed."""
+        listed = self.client.list_objects_v2(Bucket=self.bucket).get("Contents", [])
+        found = [o["Key"] for o in listed if o["Size"] == size]
+        if len(found) != 1:
+            raise RuntimeError(f"expected one object of {size} bytes, found {found}")
+        digest = hashlib.sha256()
+        body = self.client.get_object(Bucket=self.bucket, Key=found[0])["Body"]
+        for piece in iter(lambda: body.read(8 * 1024**2), b""):
+            digest.update(piece)
+        self.client.delete_object(Bucket=self.bucket, Key=found[0])
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)

@@ -3,8 +3,9 @@ because locust patches the standard library with gevent).
 
     python bench/rush_locust.py PLAN.json OUTPUT.json
 
-PLAN.json: {"host", "password", "window_seconds", "file_bytes", "limit_seconds", "units": [
-{"username", "report", "attach": [[indicator, requirement, county or null], ...]}, ...]}.
+PLAN.json: {"host", "ca" (the proxy's certificate, or null), "password", "window_seconds",
+"file_bytes", "limit_seconds", "units": [{"username", "report", "attach": [[indicator,
+requirement, county or null], ...]}, ...]}.
 
 Each user takes one unit and does what a unit does on the last day, in a browser: opens
 the login page, signs in (and loads the home page it is sent to), opens its report,
@@ -61,6 +62,14 @@ def evidence_file(tag: str) -> bytes:
 
 class RushUnit(HttpUser):
     wait_time = constant(0)
+
+    def on_start(self):
+        if PLAN.get("ca"):  # behind the TLS proxy: trust its certificate, and send the
+            # Origin Django checks on forms over HTTPS, as a browser does
+            self.client.verify = PLAN["ca"]
+            self.client.trust_env = False
+            self.client.headers["Origin"] = PLAN["host"]
+            self.client.headers["Referer"] = f"{PLAN['host']}/accounts/login/"
 
     @task
     def rush(self):

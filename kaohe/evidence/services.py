@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,30 +247,60 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
         if digest is None and upload.offset == 0:
             digest = hashlib.sha256()
         f.seek(upload.offset)
-        written = 0
+        receiving = _Receiving(digest)
         try:
-            while written < body_length:
-                try:
-                    chunk = body.read(min(CHUNK_BYTES, body_length - written))
-                except OSError:
-                    break  # the client went away mid-body (UnreadablePostError)
-                if not chunk:
-                    break
-                f.write(chunk)
-                if digest is not None:
-                    digest.update(chunk)
-                written += len(chunk)
+            receiving.copy(body, body_length, f)
         finally:
             # Flushed before it is recorded: the recorded offset never runs ahead of the file.
             f.flush()
-            _save_offset(upload, upload.offset + written)
-            if digest is not None:
+            _save_offset(upload, upload.offset + receiving.written)
+            if receiving.digest is not None:
                 running_hash.hashes.put(upload.pk, offset=upload.offset,
-                                        stamp=upload.updated_at, digest=digest)
+                                        stamp=upload.updated_at, digest=receiving.digest)
         if upload.offset == upload.length:
             os.fsync(f.fileno())
             _finish(upload)
         return upload
+
+
+class _Receiving:
+    """Copies a PATCH body into the partial file, hashing the bytes on the way.
+
+    Reading the socket, writing the file and SHA-256 each release the GIL on large buffers,
+    so the chunk just read is hashed in a helper thread while the main thread writes it and
+    reads the next one (one chunk hashing at a time, in order; two chunks held at most).
+    `written` counts the bytes written; `digest` is None when the hash does not cover
+    exactly those bytes (a write failed after its chunk was hashed), and completion then
+    hashes the file instead.
+    """
+
+    def __init__(self, digest) -> None:
+        self.digest = digest
+        self.written = 0
+
+    def copy(self, body, body_length: int, f) -> None:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash") as hasher:
+            hashing: Future | None = None
+            try:
+                while self.written < body_length:
+                    try:
+                        chunk = body.read(min(CHUNK_BYTES, body_length - self.written))
+                    except OSError:
+                        break  # the client went away mid-body (UnreadablePostError)
+                    if not chunk:
+                        break
+                    if self.digest is not None:
+                        if hashing is not None:
+                            hashing.result()
+                        hashing = hasher.submit(self.digest.update, chunk)
+                    f.write(chunk)
+                    self.written += len(chunk)
+            except BaseException:
+                self.digest = None
+                raise
+            finally:
+                if hashing is not None:
+                    hashing.result()
 
 
 def upload_status(*, upload: Upload) -> Upload:

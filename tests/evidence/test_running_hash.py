@@ -3,6 +3,7 @@ completion uses it when the same process received every byte in order, and hashe
 staged file again when it did not (another app server, a restart, a tail lost in a crash)."""
 
 import hashlib
+import io
 import uuid
 
 import pytest
@@ -159,3 +160,57 @@ def test_uploads_into_the_bucket_get_the_right_hash_either_way(client, personas,
     evidence = Evidence.objects.get()
     assert evidence.sha256 == hashlib.sha256(data).hexdigest() == s3.sha256(
         evidence.storage_name)
+
+
+def test_a_body_of_many_chunks_is_hashed_in_order(unit_client, monkeypatch, file_reads):
+    """The chunk just read is hashed in a helper thread while the next is read and written:
+    the order of the updates must still be the order of the bytes."""
+    monkeypatch.setattr(services, "CHUNK_BYTES", 97)
+    data = pdf_bytes(20_000)
+    _created, last = tus_upload(unit_client, data, name="a.pdf", chunk=6_000)
+    assert last.status_code == 204
+    assert Evidence.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+    assert file_reads == []
+
+
+class _FailingFile(io.BytesIO):
+    """A partial file whose disk fills up at the `fail_at`-th write."""
+
+    def __init__(self, fail_at: int):
+        super().__init__()
+        self.writes = 0
+        self.fail_at = fail_at
+
+    def write(self, chunk):
+        self.writes += 1
+        if self.writes == self.fail_at:
+            raise OSError(28, "No space left on device")
+        return super().write(chunk)
+
+
+def test_a_failed_write_leaves_no_hash_of_bytes_not_written(monkeypatch):
+    """A chunk is hashed while it is written: if the write fails, the hash holds bytes the
+    file does not, so it is dropped (completion hashes the file instead)."""
+    monkeypatch.setattr(services, "CHUNK_BYTES", 10)
+    receiving = services._Receiving(hashlib.sha256())
+    partial = _FailingFile(fail_at=3)
+    with pytest.raises(OSError):
+        receiving.copy(io.BytesIO(b"x" * 50), 50, partial)
+    assert receiving.written == 20 and partial.getvalue() == b"x" * 20
+    assert receiving.digest is None
+
+
+def test_a_client_gone_midway_keeps_the_hash_of_what_arrived(monkeypatch):
+    monkeypatch.setattr(services, "CHUNK_BYTES", 10)
+
+    class Cut(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() >= 25:
+                raise OSError("client went away")
+            return super().read(size)
+
+    receiving = services._Receiving(hashlib.sha256())
+    partial = io.BytesIO()
+    receiving.copy(Cut(bytes(range(50))), 50, partial)
+    assert receiving.written == 30 and partial.getvalue() == bytes(range(30))
+    assert receiving.digest.hexdigest() == hashlib.sha256(bytes(range(30))).hexdigest()
