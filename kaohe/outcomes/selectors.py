@@ -283,6 +283,8 @@ def tracker_rows(round_, units, *, step) -> list[dict]:
             "unit": unit, "report": report, "state": state, "state_label": state.label,
             "deadline": deadline, "extended_until": extended, "total": unit.items_total,
             "counts": {s: tally.get(f"n_{s}", 0) for s in statuses},
+            # The same, in the order of ItemStatus (the page's columns).
+            "counts_in_order": [tally.get(f"n_{s}", 0) for s in statuses],
         })
     return rows
 

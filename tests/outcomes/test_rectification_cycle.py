@@ -398,8 +398,15 @@ def test_the_tracker_counts_by_state_and_filters(report_b, personas, world, clie
         it.status, it.needs_revision = ItemStatus.DONE, False
         it.reviewed_by = personas["office"]
         it.save()
-    counts, _ = _states(client)
+    counts, response = _states(client)
     assert counts["accepted"] == 1
+    # Each row's items by status, in the columns' order (ItemStatus).
+    done = report_b.items.count()
+    row = re.search(rf'<tr id="unit-{world["unit_b"].pk}".*?</tr>',
+                    response.content.decode(), re.S).group(0)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip()
+             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[4:8] == ["", "", str(done), ""]
     # A lead department sees its own units only.
     client.force_login(personas["lead_reviewer_b"])
     counts, response = _states(client)
