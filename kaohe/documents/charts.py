@@ -16,12 +16,32 @@ def _pyplot():
     matplotlib.use("Agg")
     from matplotlib import font_manager, pyplot
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    family = next((name for name in CJK_FAMILIES if name in installed), None)
+    family = _cjk_family(font_manager)
     if family:
         pyplot.rcParams["font.family"] = [family]
     pyplot.rcParams["axes.unicode_minus"] = False
     return pyplot
+
+
+def _cjk_family(font_manager) -> str | None:
+    """The first of CJK_FAMILIES matplotlib knows. Its list of fonts is cached on disk
+    (~/.cache/matplotlib) when first built: a CJK font installed afterwards (by `make setup`,
+    or an administrator) is missing from it, so the system's fonts it has not seen are added
+    before giving up."""
+    def known() -> str | None:
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FAMILIES if name in installed), None)
+
+    if (family := known()) is None:
+        seen = {font.fname for font in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in seen:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # a file FreeType cannot read is not a font to draw with
+        family = known()
+    return family
 
 
 def stacked_bars(categories: list[str], series: dict[str, list[int]], title: str) -> bytes:

@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from kaohe.audit.models import AuditEntry
@@ -254,7 +255,7 @@ def test_the_office_withdraws_a_paper_whose_number_is_never_used_again(
         withdrawal.withdraw(sign_off=signed, actor=personas["office"], reason="主送机关有误")
     signed.refresh_from_db()
     assert signed.withdrawn_by == personas["office"] and signed.withdraw_reason == "主送机关有误"
-    assert signed.withdrawn_at.date() == datetime.date(2018, 2, 22)
+    assert timezone.localtime(signed.withdrawn_at).date() == datetime.date(2018, 2, 22)
     entry = AuditEntry.objects.get(action="document.withdrawn")
     assert entry.actor == personas["office"]
     assert entry.data["doc_number"] == "国开办函〔2018〕12号"
