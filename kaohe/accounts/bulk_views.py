@@ -3,6 +3,7 @@ missing accounts and makes their credential letters; the security administrator 
 the roles. Each act is one POST to one service."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +15,8 @@ from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, capabilit
 from kaohe.documents import services as documents
 from kaohe.documents.models import ExportStatus
 from kaohe.lib.http import stored_attachment_response
+
+PAGE_SIZE = 50  # units the opening page lists at once (issue 19)
 
 
 @capability_required(MANAGE_ACCOUNTS)
@@ -29,8 +32,12 @@ def bulk_open(request):
         else:
             messages.info(request, _("所有中央单位和省份都已有账户，没有新开设的账户。"))
         return redirect("accounts:credential_letters")
+    # The units waiting, a page at a time (issue 19); the POST opens them all.
+    units = bulk.units_without_account()
+    page = Paginator(units.order_by(*units.query.order_by, "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
     return render(request, "accounts/bulk_open.html", {
-        "units": list(bulk.units_without_account()),
+        "units": page, "page": page,
         "provinces": list(bulk.provinces_without_account()),
         "members": bulk.team_members_without_credentials(),
     })

@@ -37,6 +37,7 @@ from kaohe.submissions.models import ReportStatus, SelfReport
 from kaohe.submissions.reminders import reminder_for
 
 PAGE_SIZE = 50
+TODO_NAMED = 20  # units and accounts the system administrator's home names (the rest counted)
 # The steps a home page follows, by what its user does in them (the overview: every step).
 _STEP_ACTORS = (
     (EDIT_SELF_REPORT, {"unit"}),
@@ -174,9 +175,11 @@ def _admin(request):
         # What still needs an account, and accounts nobody has used (issue 20).
         from kaohe.accounts import bulk
 
+        # Counted, and the first twenty named: not a row per unit (issue 19).
+        units, never = bulk.units_without_account(), bulk.never_signed_in()
         context["accounts_todo"] = {
-            "units": list(bulk.units_without_account()),
+            "units": list(units[:TODO_NAMED]), "unit_count": units.count(),
             "provinces": list(bulk.provinces_without_account()),
-            "never": list(bulk.never_signed_in()),
+            "never": list(never[:TODO_NAMED]), "never_count": never.count(),
         }
     return context

@@ -60,11 +60,18 @@ class LiaisonRow:
         self.liaison_email = record.liaison_email
 
 
+def liaison_units():
+    """The active units of the contact list, in its order."""
+    return Unit.objects.filter(active=True).order_by("category__order", "code", "pk")
+
+
+def liaison_provinces() -> list[LiaisonRow]:
+    return [LiaisonRow("province", p) for p in Province.objects.order_by("code", "pk")]
+
+
 def liaison_rows() -> list[LiaisonRow]:
     """Every active unit, then every province, with its liaison (the office's contact list)."""
-    units = Unit.objects.filter(active=True).order_by("category__order", "code")
-    return ([LiaisonRow("unit", u) for u in units]
-            + [LiaisonRow("province", p) for p in Province.objects.order_by("code")])
+    return [LiaisonRow("unit", u) for u in liaison_units()] + liaison_provinces()
 
 
 def liaison_target_or_404(kind: str, pk: int) -> Unit | Province:

@@ -24,11 +24,13 @@ from kaohe.directory.forms import (
 )
 from kaohe.directory.models import Category, CountyFigure, Pairing
 from kaohe.directory.selectors import (
+    LiaisonRow,
     counties_visible_to,
     get_county_for_user,
     get_unit_for_user,
-    liaison_rows,
+    liaison_provinces,
     liaison_target_or_404,
+    liaison_units,
     pairings_visible_to,
     provinces_visible_to,
     units_visible_to,
@@ -165,7 +167,11 @@ def import_template_view(request):
 @capability_required(MANAGE_DIRECTORY)
 def liaisons(request):
     """The contact list of every unit's and province's liaison, kept by the office."""
-    return render(request, "directory/liaisons.html", {"rows": liaison_rows()})
+    # One page of units (issue 19); the provinces, a few dozen, on every page.
+    page = Paginator(liaison_units(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "directory/liaisons.html", {
+        "rows": [LiaisonRow("unit", unit) for unit in page], "page": page,
+        "provinces": liaison_provinces()})
 
 
 @capability_required(MANAGE_DIRECTORY)

@@ -24,9 +24,10 @@ from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor, Twips
+from docx.text.paragraph import Paragraph as WordParagraph
 
 from kaohe.documents.officialdoc import (
     Annex,
@@ -93,18 +94,26 @@ def _exact_lines(paragraph_format, pitch: float = LINE_PITCH_PT):
 
 def _page_setup(section, landscape: bool):
     width, height = Mm(210), Mm(297)
-    if landscape:
-        section.orientation = WD_ORIENT.LANDSCAPE
-        width, height = height, width
-    section.page_width, section.page_height = width, height
-    section.top_margin = Mm(37)
-    section.bottom_margin = Mm(35)
-    section.left_margin = Mm(28)
-    section.right_margin = Mm(26)
-    section.header_distance = Mm(20)
+    top, right, bottom, left = 37, 26, 35, 28
     # The page number's 一字线 7 mm below the type area (GB/T 9704 7.5), as measured in
     # LibreOffice's layout of the 4号 footer line.
-    section.footer_distance = Mm(24.8)
+    header, footer = 20.0, 24.8
+    if landscape:
+        # The portrait sheet turned a quarter clockwise (the table's head at the sheet's
+        # left edge, GB/T 9704 10.2), as in the PDF: its margins are the portrait ones
+        # turned, the sheet's foot on the left where the page number stands (_footers).
+        # The footer only anchors the number's text box; the header fits in the 28 mm.
+        section.orientation = WD_ORIENT.LANDSCAPE
+        width, height = height, width
+        top, right, bottom, left = left, top, right, bottom
+        header, footer = 12.0, 10.0
+    section.page_width, section.page_height = width, height
+    section.top_margin = Mm(top)
+    section.bottom_margin = Mm(bottom)
+    section.left_margin = Mm(left)
+    section.right_margin = Mm(right)
+    section.header_distance = Mm(header)
+    section.footer_distance = Mm(footer)
     # No document grid: the 22 lines come from the exact line spacing of 28.95 pt and the 28
     # characters from the quarter-point condensing of the Normal style. A line grid makes
     # LibreOffice give a title or mark line two grid lines and lose lines at the foot of a
@@ -185,18 +194,83 @@ def _border(paragraph, *sides: str, size: int = 4, color: str = "000000", space:
         borders.append(edge)
 
 
+def _numbered(paragraph, odd: bool):
+    """A footer's line "— N —": 单页码居右空一字, 双页码居左空一字."""
+    paragraph._p.style = _style_id("KH Page Number")
+    if odd:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        paragraph.paragraph_format.right_indent = Pt(NOTE_PT)
+    else:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        paragraph.paragraph_format.left_indent = Pt(NOTE_PT)
+    _page_number(paragraph)
+
+
+# A landscape page's number (GB/T 9704 10.2: where the portrait pages have theirs on the
+# sheet): a text box anchored to the page in its footer, along the page's left edge (the
+# sheet's foot), as long as the type area is wide on the portrait sheet (from 28 mm, 156 mm)
+# so that the line's indents put the number where they do on portrait pages, its text all
+# turned 90° clockwise (bodyPr vert="vert", Word's "rotate all text 90°"; VML's
+# layout-flow:vertical for readers without DrawingML shapes). LibreOffice sets the line's
+# baseline 5.45 mm in from the box's right edge: a box ending 31.5 mm from the page's left
+# puts the 一字线 7 mm outside the type area (which starts at 35 mm), as in the PDF.
+TURNED_BOX_MM = (21.5, 28.0, 10.0, 156.0)   # left, top, width, height on the page
+EMU_PER_MM = 36000
+TURNED_NUMBER = """<mc:AlternateContent
+ xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
+ xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+ xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+ xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+ xmlns:v="urn:schemas-microsoft-com:vml"><mc:Choice Requires="wps"><w:drawing>
+<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="{z}"
+ behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>
+<wp:positionH relativeFrom="page"><wp:posOffset>{x}</wp:posOffset></wp:positionH>
+<wp:positionV relativeFrom="page"><wp:posOffset>{y}</wp:posOffset></wp:positionV>
+<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>
+<wp:docPr id="{id}" name="{name}"/><wp:cNvGraphicFramePr/><a:graphic><a:graphicData
+ uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>
+<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/>
+</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln>
+</wps:spPr><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr rot="0" vert="vert" wrap="square"
+ lIns="0" tIns="0" rIns="0" bIns="0" anchor="t" anchorCtr="0"><a:noAutofit/></wps:bodyPr>
+</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback>
+<w:pict><v:rect style="position:absolute;margin-left:{left}pt;margin-top:{top}pt;\
+width:{width}pt;height:{height}pt;z-index:{z};mso-position-horizontal-relative:page;\
+mso-position-vertical-relative:page" filled="f" stroked="f"><v:textbox \
+style="layout-flow:vertical" inset="0,0,0,0"><w:txbxContent/></v:textbox></v:rect></w:pict>
+</mc:Fallback></mc:AlternateContent>"""
+
+
+def _turned_number(footer, odd: bool, shape_id: int):
+    """The number of a landscape page, odd or even, in its footer (TURNED_NUMBER)."""
+    left, top, width, height = TURNED_BOX_MM
+    pt = 72 / 25.4
+    xml = TURNED_NUMBER.format(
+        x=round(left * EMU_PER_MM), y=round(top * EMU_PER_MM), cx=round(width * EMU_PER_MM),
+        cy=round(height * EMU_PER_MM), id=shape_id, name=f"Page number {shape_id}",
+        z=251659264 + shape_id, left=round(left * pt, 2), top=round(top * pt, 2),
+        width=round(width * pt, 2), height=round(height * pt, 2))
+    content = parse_xml(xml)
+    for box in content.iter(qn("w:txbxContent")):
+        paragraph = WordParagraph(OxmlElement("w:p"), footer)
+        _numbered(paragraph, odd)
+        box.append(paragraph._p)
+    run = footer.paragraphs[0].add_run()
+    run._r.append(content)
+
+
 def _footers(document, section):
     document.settings.odd_and_even_pages_header_footer = True
-    odd = section.footer.paragraphs[0]
-    odd.style = document.styles["KH Page Number"]
-    odd.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    odd.paragraph_format.right_indent = Pt(NOTE_PT)     # 单页码居右空一字
-    _page_number(odd)
-    even = section.even_page_footer.paragraphs[0]
-    even.style = document.styles["KH Page Number"]
-    even.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    even.paragraph_format.left_indent = Pt(NOTE_PT)     # 双页码居左空一字
-    _page_number(even)
+    turned = section.page_width > section.page_height
+    for footer, odd in ((section.footer, True), (section.even_page_footer, False)):
+        paragraph = footer.paragraphs[0]
+        if not turned:
+            _numbered(paragraph, odd)
+            continue
+        # Nothing at the landscape page's own foot: the footer's line only anchors the box.
+        paragraph._p.style = _style_id("KH Page Number")
+        _turned_number(footer, odd, 7000 + 2 * len(document.sections) + (0 if odd else 1))
 
 
 def apply_mark(document, mark: Mark | None, title: str, classification: str,

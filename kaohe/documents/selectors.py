@@ -3,7 +3,11 @@ each, a user may make in a round. Each exporter scopes itself (kaohe.documents.b
 
 from __future__ import annotations
 
+from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models.functions import Cast
+
 from kaohe.documents.base import get_exporter
+from kaohe.documents.models import SignOff
 
 
 def documents_offered(user, round_) -> list[tuple]:
@@ -127,3 +131,59 @@ def document_for(user, round_, identifier: str, key: str, fmt: str):
     if fmt not in exporter.formats:
         raise Http404
     return exporter, exporter.get_object(user, round_, key)
+
+
+def signable(user, round_, *, pages: dict[str, str | None] | None = None,
+             per_page: int = 50) -> list[dict]:
+    """Each kind of paper the office may sign off in the round: one page of its papers, each
+    with its sign-off if any and the papers withdrawn before it, and how many of the kind
+    wait to be signed (issue 19: the queries and the rows do not grow with the units).
+    ``pages`` names the page of each kind by its identifier (the first when absent)."""
+    from django.core.paginator import Paginator
+
+    from kaohe.documents.base import REGISTRY
+
+    kinds = []
+    for cls in REGISTRY.values():
+        exporter = cls()
+        if not exporter.sign_kind:
+            continue
+        objects = exporter.objects_for(user, round_)
+        if isinstance(objects, QuerySet):
+            order = objects.query.order_by or objects.model._meta.ordering
+            objects = objects.order_by(*order, "pk")
+        page = Paginator(objects, per_page).get_page((pages or {}).get(exporter.identifier))
+        shown = list(page.object_list)
+        keys = [exporter.object_key(o) for o in shown]
+        signed: dict[str, SignOff] = {}
+        withdrawn: dict[str, list[SignOff]] = {}
+        papers = SignOff.objects.filter(identifier=exporter.identifier, object_key__in=keys
+                                        ).select_related("signed_by", "withdrawn_by"
+                                                         ).defer("content").order_by("pk")
+        for paper in papers if keys else []:
+            if paper.withdrawn:
+                withdrawn.setdefault(paper.object_key, []).append(paper)
+            else:
+                signed[paper.object_key] = paper
+        kinds.append({
+            "exporter": exporter, "page": page, "waiting": _waiting(exporter, objects),
+            "rows": [{"exporter": exporter, "key": key, "describe": exporter.describe(obj),
+                      "sign_off": signed.get(key), "withdrawn": withdrawn.get(key, [])}
+                     for obj, key in zip(shown, keys, strict=True)],
+        })
+    return kinds
+
+
+def _waiting(exporter, objects) -> int:
+    """How many of the objects have no paper signed off (and not withdrawn): one count in
+    the database for a queryset keyed by its primary key, else counted here (a round's
+    one paper)."""
+    from kaohe.documents.base import Exporter
+
+    active = SignOff.objects.filter(identifier=exporter.identifier, withdrawn_at__isnull=True)
+    if isinstance(objects, QuerySet) and type(exporter).object_key is Exporter.object_key:
+        return objects.exclude(Exists(active.filter(
+            object_key=Cast(OuterRef("pk"), output_field=CharField())))).count()
+    keys = [exporter.object_key(o) for o in objects]
+    done = set(active.filter(object_key__in=keys).values_list("object_key", flat=True))
+    return sum(1 for key in keys if key not in done)

@@ -362,30 +362,3 @@ def sign_off_all(*, exporter, round_, actor, signer: str = "", urgency: str = ""
             sign_off(exporter=exporter, obj=obj, actor=actor, signer=signer, urgency=urgency)
             count += 1
     return count
-
-
-def signable(user, round_) -> list[dict]:
-    """Every paper the office may sign off in the round, with its sign-off if any."""
-    from kaohe.documents.base import REGISTRY
-
-    rows = []
-    for cls in REGISTRY.values():
-        exporter = cls()
-        if not exporter.sign_kind:
-            continue
-        objects = list(exporter.objects_for(user, round_))
-        signed: dict[str, SignOff] = {}
-        withdrawn: dict[str, list[SignOff]] = {}
-        for paper in SignOff.objects.filter(
-                identifier=exporter.identifier,
-                object_key__in=[exporter.object_key(o) for o in objects]).select_related(
-                "signed_by", "withdrawn_by").defer("content").order_by("pk"):
-            if paper.withdrawn:
-                withdrawn.setdefault(paper.object_key, []).append(paper)
-            else:
-                signed[paper.object_key] = paper
-        for obj in objects:
-            key = exporter.object_key(obj)
-            rows.append({"exporter": exporter, "key": key, "describe": exporter.describe(obj),
-                         "sign_off": signed.get(key), "withdrawn": withdrawn.get(key, [])})
-    return rows

@@ -29,6 +29,8 @@ from kaohe.lib import clock, storage
 from kaohe.lib.http import attachment_response, run_service, stored_attachment_response
 from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
+PAGE_SIZE = 50  # papers of a kind the sign-off desk shows at once (issue 19)
+
 
 def _offered(user, round_):
     """What every exporter that offers the user something offers: its objects when few,
@@ -217,23 +219,19 @@ def pick(request, identifier):
 
 @capability_required(SIGN_DOCUMENTS)
 def sign_off(request):
-    """The office's sign-off desk: the 发文字号 sequences of the year and every outgoing
-    paper of the round, signed or waiting."""
+    """The office's sign-off desk: the 发文字号 sequences of the year and the outgoing papers
+    of the round, signed or waiting, a page of each kind (signing all acts on every one)."""
     from kaohe.documents.models import DocumentKind, NumberSequence
 
     round_ = round_from_request(request)
     year = clock.today().year
     sequences = {s.kind: s for s in NumberSequence.objects.filter(year=year)}
-    rows = signing.signable(request.user, round_) if round_ is not None else []
-    waiting: dict[str, dict] = {}
-    for row in rows:
-        if row["sign_off"] is None:
-            batch = waiting.setdefault(row["exporter"].identifier,
-                                       {"exporter": row["exporter"], "count": 0})
-            batch["count"] += 1
+    # One page of each kind of paper, its page named by ?page_<identifier>= (issue 19).
+    kinds = selectors.signable(request.user, round_, per_page=PAGE_SIZE, pages={
+        key.removeprefix("page_"): value for key, value in request.GET.items()
+        if key.startswith("page_")}) if round_ is not None else []
     return render(request, "documents/sign_off.html", {
-        "round": round_, "year": year, "rows": rows,
-        "batches": [b for b in waiting.values() if b["count"] > 1],
+        "round": round_, "year": year, "kinds": [k for k in kinds if k["page"].paginator.count],
         "sequences": [{"kind": kind, "label": label, "sequence": sequences.get(kind)}
                       for kind, label in DocumentKind.choices],
     })

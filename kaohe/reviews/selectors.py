@@ -3,7 +3,8 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -148,6 +149,26 @@ def _two_years_after(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year + 2)
     except ValueError:  # 29 February
         return day.replace(year=day.year + 2, month=3, day=1)
+
+
+def units_with_cadre_gaps(round, units: QuerySet) -> QuerySet:
+    """The units among ``units`` that cadre_coverage_gaps finds a gap for, chosen in the
+    database (issue 19: the checklist shows a page of them, not every unit's gaps)."""
+    cadres = SecondedCadre.objects.filter(round=round, withdrawn_at__isnull=True)
+    uncovered = Pairing.objects.filter(round=round, unit=OuterRef("pk")).exclude(
+        Exists(cadres.filter(unit=OuterRef("unit"), county=OuterRef("county"))))
+    secretary = FirstSecretary.objects.filter(round=round, unit=OuterRef("pk"),
+                                              withdrawn_at__isnull=True)
+    # A tenure ending before the same day two years on (1 March after a 29 February).
+    short = cadres.filter(unit=OuterRef("pk"), end__isnull=False).annotate(
+        years=ExtractYear("end") - ExtractYear("start"), end_month=ExtractMonth("end"),
+        start_month=ExtractMonth("start"), end_day=ExtractDay("end"),
+        start_day=ExtractDay("start"),
+    ).filter(Q(years__lt=2) | Q(years=2, end_month__lt=F("start_month"))
+             | Q(years=2, end_month=F("start_month"), end_day__lt=F("start_day")))
+    paired = Pairing.objects.filter(round=round, unit=OuterRef("pk"))
+    return units.filter(Exists(paired)).filter(
+        Exists(uncovered) | ~Exists(secretary) | Exists(short)).order_by("code", "pk")
 
 
 def cadre_coverage_gaps(round, units) -> list[CoverageGap]:

@@ -8,6 +8,8 @@ of units: deadlines (with extensions) are read once per step and matched in Pyth
 import datetime
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,13 +56,15 @@ PARTY_FIELDS = {"self_report": "unit", "provincial_report": "province",
                 "review": "lead_department"}
 
 
-def _extensions(steps) -> dict:
+def _extensions(steps, match: Q | None = None) -> dict:
     """The latest extension per party of each step, {step id: {party id: extension}}, in
-    one query for all the steps."""
+    one query for all the steps (of the parties ``match`` names, when given)."""
     latest: dict = {step.pk: {} for step in steps}
     fields = {step.pk: PARTY_FIELDS[step.code] for step in steps}
-    for ext in (Extension.objects.filter(step__in=list(fields)).select_related("granted_by")
-                .order_by("until", "created_at")):
+    extensions = Extension.objects.filter(step__in=list(fields))
+    if match is not None:
+        extensions = extensions.filter(match)
+    for ext in extensions.select_related("granted_by").order_by("until", "created_at", "pk"):
         party = getattr(ext, f"{fields[ext.step_id]}_id")
         if party is not None:
             latest[ext.step_id][party] = ext
@@ -169,6 +173,123 @@ def late_and_missing(round_, *, step_code: str | None = None, category=None,
         elif step.code == "review":
             rows += _review_rows(round_, step, extensions[step.pk], category, today)
     return rows
+
+
+# One page of each step (issue 19): the parties that owe a step and have not submitted it
+# on time are chosen, counted and cut to a page in the database; only the page's rows are
+# built, with the extensions of every step's page read at once.
+
+
+def _on_time(model, **match):
+    return Exists(model.objects.filter(status=ReportStatus.SUBMITTED, submitted_late=False,
+                                       **match))
+
+
+def _self_report_parties(round_, category, province):
+    paired = Pairing.objects.filter(round=round_, unit=OuterRef("pk"))
+    if province is not None:
+        paired = paired.filter(county__province=province)
+    units = Unit.objects.filter(Exists(paired), active=True).exclude(
+        _on_time(SelfReport, round=round_, unit=OuterRef("pk")))
+    if category is not None:
+        units = units.filter(category=category)
+    return units.select_related("category").order_by("category__order", "code", "pk")
+
+
+PAIR_FIELDS = ("county__province__code", "unit__category__order", "unit__code",
+               "county__province_id", "unit_id", "county__province__name", "unit__name",
+               "unit__category__name")
+
+
+def _provincial_parties(round_, category, province):
+    paired = Pairing.objects.filter(round=round_, unit__active=True).exclude(_on_time(
+        ProvincialReport, round=round_, province=OuterRef("county__province"),
+        unit=OuterRef("unit")))
+    if category is not None:
+        paired = paired.filter(unit__category=category)
+    if province is not None:
+        paired = paired.filter(county__province=province)
+    # The (province, unit) pairs, each once (a unit may be paired with several counties).
+    return paired.values_list(*PAIR_FIELDS).distinct().order_by(*PAIR_FIELDS[:5])
+
+
+def _review_parties(round_, category):
+    leads = LeadDepartment.objects.filter(categories__ranked=True)
+    if category is not None:
+        leads = leads.filter(categories=category)
+    late_or_missing = leads.exclude(_on_time(CategorySubmission, round=round_,
+                                             lead_department=OuterRef("pk")))
+    return LeadDepartment.objects.filter(pk__in=late_or_missing.values("pk")).prefetch_related(
+        "categories").order_by("order", "code", "pk")
+
+
+def _page_extensions(shown) -> dict:
+    """The latest extension per party of each step's page, {step id: {party id: ext}}, in
+    one query for all the steps."""
+    match = Q(pk__in=[])
+    for step, parties in shown:
+        field = PARTY_FIELDS[step.code]
+        ids = [p[3] if field == "province" else p.pk for p in parties]
+        if ids:
+            match |= Q(step=step, **{f"{field}_id__in": ids})
+    return _extensions([step for step, _parties in shown], match)
+
+
+def late_and_missing_pages(round_, *, step_code: str | None = None, category=None,
+                           province=None, pages: dict | None = None,
+                           per_page: int = 50) -> list[dict]:
+    """The sections of the chosen steps (all of STEPS when None), each {"step", "page",
+    "rows"}: one page (``pages`` names it by the step's code) of the rows
+    late_and_missing() gives, in the same order within each step."""
+    today = clock.today()
+    steps = [step for step in round_.steps.filter(code__in=[step_code] if step_code else STEPS)
+             if step.code != "review" or province is None]
+    shown = []
+    for step in steps:
+        if step.code == "self_report":
+            parties = _self_report_parties(round_, category, province)
+        elif step.code == "provincial_report":
+            parties = _provincial_parties(round_, category, province)
+        else:
+            parties = _review_parties(round_, category)
+        page = Paginator(parties, per_page).get_page((pages or {}).get(step.code))
+        shown.append((step, list(page.object_list), page))
+    extensions = _page_extensions([(step, parties) for step, parties, _page in shown])
+    sections = []
+    for step, parties, page in shown:
+        build = {"self_report": _self_report_page, "provincial_report": _provincial_page,
+                 "review": _review_page}[step.code]
+        rows = build(round_, step, extensions[step.pk], parties, today) if parties else []
+        sections.append({"step": step, "page": page, "rows": [r for r in rows if r]})
+    return sections
+
+
+def _self_report_page(round_, step, extensions, units, today):
+    reports = {r.unit_id: r for r in SelfReport.objects.filter(round=round_, unit__in=units)
+               .select_related("late_extension__granted_by")}
+    return [_row(step, extensions, u.pk, reports.get(u.pk), today, party=u.name, code=u.code,
+                 category=u.category.name, province="") for u in units]
+
+
+def _provincial_page(round_, step, extensions, pairs, today):
+    reports = {(r.province_id, r.unit_id): r for r in ProvincialReport.objects.filter(
+        round=round_, unit_id__in={p[4] for p in pairs}).select_related(
+        "late_extension__granted_by")}
+    return [_row(step, extensions, province_id, reports.get((province_id, unit_id)), today,
+                 party=f"{province_name} · {unit_name}", code=unit_code, category=category,
+                 province=province_name)
+            for (_pc, _co, unit_code, province_id, unit_id, province_name, unit_name, category)
+            in pairs]
+
+
+def _review_page(round_, step, extensions, leads, today):
+    submissions = {s.lead_department_id: _Submission(s) for s in CategorySubmission.objects
+                   .filter(round=round_, lead_department__in=leads)
+                   .select_related("late_extension__granted_by").defer("snapshot")}
+    return [_row(step, extensions, lead.pk, submissions.get(lead.pk), today, party=lead.name,
+                 code=lead.code, province="",
+                 category="、".join(c.name for c in lead.categories.all() if c.ranked))
+            for lead in leads]
 
 
 def late_and_missing_workbook(rows: list[Row]) -> bytes:

@@ -160,11 +160,33 @@ def _page_field(footer) -> bool:
             and 'fldCharType="begin"' in xml and xml.count("—") == 2)
 
 
+WPS = "{http://schemas.microsoft.com/office/word/2010/wordprocessingShape}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+EMU_MM = 36000
+
+
+def _turned_number(footer):
+    """The text box of a landscape page's number: (its anchor, its body properties, its
+    paragraph), Word 2010's DrawingML choice of the footer's mc:AlternateContent."""
+    choices = footer._element.findall(f".//{MC}AlternateContent/{MC}Choice")
+    assert len(choices) == 1 and choices[0].get("Requires") == "wps"
+    anchor = choices[0].find(f"{W}drawing/{WP}anchor")
+    shape = anchor.find(f".//{WPS}wsp")
+    paragraphs = shape.findall(f"{WPS}txbx/{W}txbxContent/{W}p")
+    assert len(paragraphs) == 1
+    return anchor, shape.find(f"{WPS}bodyPr"), paragraphs[0]
+
+
 @pytest.mark.parametrize("kind", ["letter", "circular", ""])
 def test_landscape_annex_pages_carry_the_page_number_of_portrait_ones(kind):
     """GB/T 9704 7.5 on every page, landscape annexes included (issue 18): each section has
     its own odd and even footers "— N —" with a PAGE field, odd right and even left, one
-    numbering throughout. Only the letter's first page (10.1) goes without."""
+    numbering throughout. Only the letter's first page (10.1) goes without. A landscape
+    page is the portrait sheet turned (GB/T 9704 10.2): its margins are the portrait ones
+    turned and its number stands where the portrait pages have theirs on the sheet, in a
+    text box at the page's left edge whose text is turned 90° (vert), 7 mm outside the
+    type area, odd pages at the foot of the edge and even ones at its head, 空一字."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     wide = Table(["名次", "单位", "说明"], [[str(n), "单位", "说明" * 20] for n in range(60)])
@@ -175,6 +197,7 @@ def test_landscape_annex_pages_carry_the_page_number_of_portrait_ones(kind):
     sections = list(document.sections)
     assert [s.page_width > s.page_height for s in sections] == [False, True, False]
     assert sections[0].different_first_page_header_footer is (kind == "letter")
+    ids = []
     for index, section in enumerate(sections):
         if index:  # an annex's first page is numbered like any other
             assert not section.different_first_page_header_footer, index
@@ -183,9 +206,40 @@ def test_landscape_annex_pages_carry_the_page_number_of_portrait_ones(kind):
             # No restart: the annex's pages continue the document's numbers.
             assert section._sectPr.find(f"{W}pgNumType") is None
         odd, even = section.footer, section.even_page_footer
-        assert _page_field(odd) and _page_field(even), index
-        assert odd.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
-        assert even.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
-        assert odd.paragraphs[0].style.name == "KH Page Number"
-        assert section.footer_distance == sections[0].footer_distance
-        assert section.bottom_margin == sections[0].bottom_margin
+        if section.page_width < section.page_height:
+            assert _page_field(odd) and _page_field(even), index
+            assert odd.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+            assert even.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+            assert odd.paragraphs[0].style.name == "KH Page Number"
+            assert section.footer_distance == sections[0].footer_distance
+            assert section.bottom_margin == sections[0].bottom_margin
+            continue
+        # The portrait margins turned a quarter clockwise: the sheet's foot on the left.
+        assert [round(m.mm) for m in (section.top_margin, section.right_margin,
+                                      section.bottom_margin, section.left_margin)] == [
+            28, 37, 26, 35]
+        for footer, side in ((odd, "right"), (even, "left")):
+            # Nothing at the landscape page's own foot.
+            assert "—" not in "".join(p.text for p in footer.paragraphs), index
+            anchor, body, paragraph = _turned_number(footer)
+            ids.append(anchor.find(f"{WP}docPr").get("id"))
+            assert body.get("vert") == "vert"   # all the text turned 90° clockwise
+            xml = etree.tostring(paragraph, encoding="unicode")
+            assert "PAGE" in "".join(paragraph.itertext()) and xml.count("—") == 2
+            assert 'fldCharType="begin"' in xml
+            assert paragraph.find(f"{W}pPr/{W}jc").get(f"{W}val") == side
+            assert paragraph.find(f"{W}pPr/{W}pStyle").get(f"{W}val") == "KHPageNumber"
+            # Placed on the page: along the type area's height (the sheet's width), in the
+            # 35 mm margin, its right edge short of the type area.
+            h, v = anchor.find(f"{WP}positionH"), anchor.find(f"{WP}positionV")
+            assert h.get("relativeFrom") == v.get("relativeFrom") == "page"
+            left = int(h.find(f"{WP}posOffset").text) / EMU_MM
+            top = int(v.find(f"{WP}posOffset").text) / EMU_MM
+            extent = anchor.find(f"{WP}extent")
+            width, height = int(extent.get("cx")) / EMU_MM, int(extent.get("cy")) / EMU_MM
+            assert top == pytest.approx(28, abs=0.1) and height == pytest.approx(156, abs=0.1)
+            assert left > 14 and left + width < 35
+            # Word 2007 and other readers without wps get the same box in VML.
+            fallback = footer._element.find(f".//{MC}AlternateContent/{MC}Fallback")
+            assert "layout-flow:vertical" in etree.tostring(fallback, encoding="unicode")
+    assert len(set(ids)) == len(ids) == 2

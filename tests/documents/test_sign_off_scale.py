@@ -114,3 +114,43 @@ def test_the_bulk_letters_run_the_same_queries_for_three_times_the_letters(
     assert sorted(c.label for c in copies) == sorted(doc.copy_number for doc in made)
     # The second copy of the first seven letters, the first of the ten new ones.
     assert sorted(c.number for c in copies) == [1] * 10 + [2] * 7
+
+
+# The desk pages each kind of paper (issue 19: 1,520 ms at 3,100 units) ------------------
+
+
+def test_the_sign_off_desk_shows_one_page_of_letters_and_the_next_page_the_rest(
+        released, world, personas, client):  # noqa: F811
+    from kaohe.documents.views import PAGE_SIZE
+
+    office = personas["office"]
+    signing.sequence_save(year=2018, kind=DocumentKind.LETTER, prefix="国开办函",
+                          next_number=1, actor=office)
+    client.force_login(office)
+    first = _more_units(world, 5)
+    _letters(world, released, first, office)
+    _sign_some(world, office, first[:2])
+    with clock.on(SIGN_DAY):
+        before, _page = _count(client)
+    more = _more_units(world, 60, start=5)
+    _letters(world, released, more, office)
+    _sign_some(world, office, more[:2])
+    with clock.on(SIGN_DAY):
+        after, page = _count(client)
+    assert after == before, (before, after)
+    assert page.count('id="sign-feedback_letter-') == PAGE_SIZE  # 67 letters, one page
+    assert "第 1/2 页" in page and "page_feedback_letter=2" in page
+    # Signing all is still offered for every letter waiting, not only those shown.
+    assert "签发全部未签发的考核结果反馈函（63份）" in page
+    with clock.on(SIGN_DAY):
+        second = client.get(reverse("documents:sign_off"),
+                            {"page_feedback_letter": 2}).content.decode()
+    assert second.count('id="sign-feedback_letter-') == 67 - PAGE_SIZE
+    assert "第 2/2 页" in second and "测试企业64" in second
+    # The sign-all POST signs every letter waiting, on every page.
+    with clock.on(SIGN_DAY):
+        client.post(reverse("documents:sign_all", kwargs={"identifier": "feedback_letter"}),
+                    {"year": world["round"].year})
+    from kaohe.documents.models import SignOff
+    assert SignOff.objects.filter(identifier="feedback_letter",
+                                  withdrawn_at__isnull=True).count() == 67

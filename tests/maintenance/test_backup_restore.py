@@ -117,8 +117,15 @@ def test_a_backup_restores_into_an_empty_place_with_the_same_rows_and_files(
     assert target.sql("SELECT action FROM audit_auditentry ORDER BY id DESC")[0][0] == (
         "maintenance.backup.restored")
     checked = target.kaohe("verify")
+    assert "audit log OK" in checked.stdout
     assert "evidence files OK: 3 files verified" in checked.stdout
     assert "exports OK: 1 files verified" in checked.stdout
+    # New rows take new ids (PostgreSQL: the dump sets every sequence past the rows loaded).
+    target.shell("from kaohe.directory.models import Category, Unit\n"
+                 "Unit.objects.create(code='NEW1', name='恢复后新建',"
+                 " category=Category.objects.get(code='universities'))")
+    assert target.count("directory_unit") == manifest["tables"]["directory_unit"] + 1
+    assert "kaohe_restore_marker" not in target.tables()
 
 
 def test_restore_refuses_a_target_that_holds_data_unless_forced(source, new_installation):
@@ -265,10 +272,10 @@ if where == "files":  # the third file put into the storage fails (a full disk, 
 
     storage.save_hashed = save_hashed
 else:  # the database cannot be replaced (locked, say): after the files are in place
-    def sqlite_restore(database):
+    def database_restore(*args, **kwargs):
         raise OSError("injected: database is locked")
 
-    backup._sqlite_restore = sqlite_restore
+    backup._sqlite_restore = backup._postgresql_restore = database_restore
 try:
     backup.backup_restore(src, force=True)
 except OSError as exc:
@@ -297,8 +304,6 @@ def _target_with_data(new_installation, source):
 def test_a_restore_failing_mid_way_leaves_the_previous_installation_intact(
         source, new_installation, where):
     target = _target_with_data(new_installation, source)
-    if not target.is_sqlite:
-        pytest.skip("the injected database failure replaces the SQLite step")
     rows, files = target.tables(), target.stored_files()
 
     code = INJECT_FAILURE.replace("WHERE", repr(where)).replace("SRC", repr(str(source.backup)))
@@ -315,17 +320,29 @@ def test_a_restore_failing_mid_way_leaves_the_previous_installation_intact(
     assert [code for (code,) in target.sql("SELECT code FROM directory_unit")] == ["BK01"]
 
 
-def test_row_counts_that_disagree_with_the_manifest_are_refused_before_anything_changes(
-        backup, new_installation):
+@pytest.mark.parametrize("empty", [True, False])
+def test_row_counts_that_disagree_with_the_manifest_are_refused_and_nothing_changes(
+        backup, source, new_installation, empty):
+    """SQLite counts the backup's copy before anything is touched; PostgreSQL counts the
+    loaded rows inside the restore's transaction, before it commits, and the files placed
+    are taken back."""
     manifest = _manifest(backup)
     manifest["tables"]["directory_unit"] += 1
     (backup / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    target = new_installation(empty=True)
-    if not target.is_sqlite:
-        pytest.skip("PostgreSQL checks the rows inside the restore's transaction")
-    refused = target.kaohe("restore", str(backup), check=False)
-    assert refused.returncode != 0 and "directory_unit" in refused.stderr
-    _assert_untouched(target)
+    target = new_installation(empty=True) if empty else _target_with_data(new_installation,
+                                                                          source)
+    rows, files = ({}, {}) if empty else (target.tables(), target.stored_files())
+    refused = target.kaohe("restore", str(backup), "--force", check=False)
+    assert refused.returncode != 0
+    message = [line for line in refused.stderr.splitlines() if "directory_unit" in line]
+    assert len(message) == 1 and "清单中为" in message[0], refused.stderr
+    if empty:
+        _assert_untouched(target)
+    else:
+        assert target.tables() == rows
+        assert [code for (code,) in target.sql("SELECT code FROM directory_unit")] == ["KEEP"]
+        assert target.stored_files() == files
+    assert not (target.files_dir / ".kaohe-restore").exists()
 
 
 @pytest.mark.django_db
@@ -340,3 +357,174 @@ def test_an_in_memory_database_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(BackupError, match="内存数据库无法备份"):
         backup_create(tmp_path / "backup")
     assert not (tmp_path / "backup").exists()
+
+
+# A restore killed (SIGKILL) at each point: the next run knows which side won -------------
+
+CRASH = """
+import os, signal
+from pathlib import Path
+from kaohe.maintenance import backup
+
+point = POINT
+
+
+def checkpoint(name):
+    if name == point:
+        print("killed at", name, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+backup._checkpoint = checkpoint
+backup.backup_restore(Path(SRC), force=True)
+print("not killed")
+"""
+
+# Where the process is killed, and whether the restore is then finished (the database step
+# had committed) or rolled back (it had not).
+CRASH_POINTS = {
+    "file-aside": "back",  # a replaced file copied aside, some files already added
+    "files-placed": "back",  # every file in place, the database not yet replaced
+    "database-committed": "forward",  # the database is the backup's, the files not settled
+    "files-finished": "forward",  # copies aside and obsolete files gone, the journal not
+    "journal-deleted": "done",  # only the marker row is left
+}
+
+
+def crash_restore(target, backup, point, env=None):
+    code = CRASH.replace("POINT", repr(point)).replace("SRC", repr(str(backup)))
+    killed = target.kaohe("shell", "--no-imports", "-c", code, check=False, env=env)
+    assert killed.returncode == -9 and f"killed at {point}" in killed.stdout, (
+        killed.returncode, killed.stdout, killed.stderr)
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_restore_killed_at_any_point_is_settled_by_the_next_run(source, new_installation,
+                                                                  point):
+    target = _target_with_data(new_installation, source)
+    rows, files = target.tables(), target.stored_files()
+    crash_restore(target, source.backup, point)
+
+    outcome = CRASH_POINTS[point]
+    if outcome != "done":
+        assert (target.files_dir / ".kaohe-restore").is_dir()
+        reported = target.kaohe("verify", check=False)
+        assert reported.returncode != 0
+        assert "an interrupted restore left .kaohe-restore/" in reported.stderr
+        assert "kaohe restore --recover" in reported.stderr
+
+    recovered = target.kaohe("restore", "--recover")
+    assert not (target.files_dir / ".kaohe-restore").exists()
+    assert "kaohe_restore_marker" not in target.tables()
+    if outcome == "back":
+        assert "已回滚" in recovered.stdout
+        assert target.tables() == rows
+        assert [code for (code,) in target.sql("SELECT code FROM directory_unit")] == ["KEEP"]
+        assert target.stored_files() == files
+    else:
+        if outcome == "forward":
+            assert "已完成" in recovered.stdout
+            # The restore's audit entry, written by the run that finished it.
+            [(data,)] = target.sql("SELECT data FROM audit_auditentry ORDER BY id DESC LIMIT 1")
+            data = json.loads(data) if isinstance(data, str) else data
+            assert data["completed_after_interruption"] is True
+        else:
+            assert "没有中断的恢复" in recovered.stdout
+        assert [code for (code,) in target.sql("SELECT code FROM directory_unit")] == ["BK01"]
+        assert target.stored_files() == source.stored_files()
+        checked = target.kaohe("verify")
+        assert "audit log OK" in checked.stdout
+        assert "evidence files OK: 3 files verified" in checked.stdout
+
+
+def test_the_next_restore_settles_an_interrupted_one_before_it_starts(source, new_installation):
+    target = _target_with_data(new_installation, source)
+    crash_restore(target, source.backup, "files-placed")
+    # Without --force: the interrupted restore is rolled back first, then the target (which
+    # holds data again) is refused.
+    refused = target.kaohe("restore", str(source.backup), check=False)
+    assert refused.returncode != 0 and "目标不是空的" in refused.stderr
+    assert "已回滚" in refused.stdout
+    assert not (target.files_dir / ".kaohe-restore").exists()
+
+    crash_restore(target, source.backup, "database-committed")
+    restored = target.kaohe("restore", str(source.backup), "--force")
+    assert "已完成" in restored.stdout and "恢复完成" in restored.stdout
+    assert target.stored_files() == source.stored_files()
+    target.kaohe("verify")
+
+
+def test_copies_aside_without_a_journal_are_refused_with_what_to_do(source, new_installation):
+    target = new_installation(empty=True)
+    aside = target.files_dir / ".kaohe-restore" / ("0" * 32) / "exports"
+    aside.mkdir(parents=True)
+    (aside / "old.txt").write_bytes(b"old")
+    refused = target.kaohe("restore", str(source.backup), "--force", check=False)
+    assert refused.returncode != 0
+    assert ".kaohe-restore/" + "0" * 32 in refused.stderr and "kaohe verify" in refused.stderr
+    assert "移出存储" in refused.stderr
+    assert (aside / "old.txt").read_bytes() == b"old"
+
+
+def test_a_recovery_killed_mid_way_is_finished_by_the_next_one(source, new_installation):
+    target = _target_with_data(new_installation, source)
+    crash_restore(target, source.backup, "database-committed")
+    code = CRASH.replace("POINT", repr("files-finished")).replace(
+        "backup.backup_restore(Path(SRC), force=True)", "backup.recover()")
+    killed = target.kaohe("shell", "--no-imports", "-c", code, check=False)
+    assert killed.returncode == -9, killed.stderr
+    assert "已完成" in target.kaohe("restore", "--recover").stdout
+    assert target.stored_files() == source.stored_files()
+    target.kaohe("verify")
+
+
+# psql is still in its transaction when the restoring process is killed: it is killed with
+# it (PR_SET_PDEATHSIG) and the transaction rolls back; or, if it survives, the next run
+# waits for its transaction to end and follows its outcome.
+MID_DATABASE_STEP = """
+import os, signal, subprocess, threading
+from pathlib import Path
+from kaohe.maintenance import backup
+
+real_run = backup._run
+
+
+def run(args, **kwargs):
+    if args[0] != "psql":
+        return real_run(args, **kwargs)
+    at = args.index("--command") + 1
+    args = [*args[:at], args[at] + " SELECT pg_sleep(8);", *args[at + 1:]]
+    threading.Timer(2, os.kill, [os.getpid(), signal.SIGKILL]).start()
+    if DIE_WITH_PARENT:
+        return real_run(args, **kwargs)
+    # A psql that outlives the restoring process: no pipe to it that would break.
+    with open(Path(SRC).parent / "psql.log", "ab") as log:
+        subprocess.run(args, env=backup._pg_env(), stdout=log, stderr=log, check=True)
+
+
+backup._run = run
+backup.backup_restore(Path(SRC), force=True)
+"""
+
+
+@pytest.mark.parametrize("die_with_parent", [True, False])
+def test_a_restore_killed_inside_the_postgresql_transaction(backup, source, new_installation,
+                                                            die_with_parent):
+    target = _target_with_data(new_installation, source)
+    if target.is_sqlite:
+        pytest.skip("SQLite's database step runs in the restoring process itself")
+    rows, files = target.tables(), target.stored_files()
+    code = (MID_DATABASE_STEP.replace("DIE_WITH_PARENT", repr(die_with_parent))
+            .replace("SRC", repr(str(backup))))
+    killed = target.kaohe("shell", "--no-imports", "-c", code, check=False)
+    assert killed.returncode == -9, killed.stderr
+
+    recovered = target.kaohe("restore", "--recover")  # while psql sleeps in its transaction
+    assert "kaohe_restore_marker" not in target.tables()
+    if die_with_parent:  # psql died before its COMMIT
+        assert "已回滚" in recovered.stdout
+        assert target.tables() == rows and target.stored_files() == files
+    else:  # psql went on and committed while the recovery waited for it
+        assert "已完成" in recovered.stdout
+        assert target.stored_files() == source.stored_files()
+        target.kaohe("verify")

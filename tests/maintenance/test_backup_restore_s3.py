@@ -9,7 +9,12 @@ import json
 
 import pytest
 
-from tests.maintenance.test_backup_restore import INJECT_FAILURE, SOURCE_SETUP
+from tests.maintenance.test_backup_restore import (
+    CRASH_POINTS,
+    INJECT_FAILURE,
+    SOURCE_SETUP,
+    crash_restore,
+)
 from tests.s3 import moto_server_fixture, new_bucket  # noqa: F401
 
 
@@ -72,8 +77,6 @@ def test_a_restore_failing_mid_way_leaves_the_bucket_as_it_was(new_installation,
     source.kaohe("backup", str(backup), env=source_env)
 
     target, target_bucket = new_installation(), new_bucket(moto_server)
-    if not target.is_sqlite:
-        pytest.skip("the injected failure replaces the SQLite step")
     target_env = target.env(**target_bucket.env())
     target_bucket.put("evidence/2016/own-file", b"own")
     target_bucket.put("exports/2017/说明.txt", "原有内容".encode())  # replaced by the restore
@@ -85,3 +88,36 @@ def test_a_restore_failing_mid_way_leaves_the_bucket_as_it_was(new_installation,
     assert "restore failed: injected" in result.stdout, result.stdout + result.stderr
     assert target_bucket.hashes() == before  # added objects removed, the replaced one back
     assert target.tables() == rows
+
+
+@pytest.mark.parametrize("point", ["file-aside", "database-committed"])
+def test_a_restore_killed_mid_way_is_settled_in_the_bucket(new_installation, moto_server,
+                                                            tmp_path, point):
+    """The journal and the copies aside are objects of the bucket: any host settles them."""
+    source, bucket = new_installation(), new_bucket(moto_server)
+    source_env = source.env(**bucket.env())
+    source.kaohe("shell", "--no-imports", "-c", SOURCE_SETUP, env=source_env)
+    backup = tmp_path / "backup"
+    source.kaohe("backup", str(backup), env=source_env)
+
+    target, target_bucket = new_installation(), new_bucket(moto_server)
+    target_env = target.env(**target_bucket.env())
+    target_bucket.put("evidence/2016/own-file", b"own")
+    target_bucket.put("exports/2017/说明.txt", "原有内容".encode())  # replaced by the restore
+    before, rows = target_bucket.hashes(), target.tables()
+
+    crash_restore(target, backup, point, env=target_env)
+    assert any(key.startswith(".kaohe-restore/") for key in list(target_bucket.keys()))
+    reported = target.kaohe("verify", check=False, env=target_env)
+    assert "kaohe restore --recover" in reported.stderr
+
+    target.kaohe("restore", "--recover", env=target_env)
+    assert not any(key.startswith(".kaohe-restore/") for key in list(target_bucket.keys()))
+    assert _no_local_files(target)
+    if CRASH_POINTS[point] == "back":
+        assert target_bucket.hashes() == before
+        assert target.tables() == rows
+    else:
+        assert target_bucket.hashes() == bucket.hashes()
+        assert "evidence files OK: 3 files verified" in target.kaohe(
+            "verify", env=target_env).stdout

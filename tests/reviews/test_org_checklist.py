@@ -238,3 +238,71 @@ def test_the_page_queries_do_not_grow_with_the_units(world, personas):
         _check(cadre, personas["org_department"], nominal_only=True, raise_problem=True)
 
     assert _page_queries(client) == before
+
+
+# One page of everything (issue 19: 89 ms at 310 units, 501 ms at 3,100) -----------------
+
+
+def _units_with_cadres(world, start, n):
+    """Units each paired with county_a and with a cadre there, none with a first secretary
+    (a gap each), every third with a tenure under two years (a second gap)."""
+    units = []
+    for i in range(start, start + n):
+        unit = second_unit_a(world, code=f"Z{i:03d}", name=f"增补单位{i}")
+        _cadre(world, unit, world["county_a"], f"干部{i}",
+               end=datetime.date(2018, 1, 1) if i % 3 == 0 else None)
+        units.append(unit)
+    return units
+
+
+def test_the_checklist_shows_a_page_of_gaps_and_no_list_of_units(world, personas):
+    from kaohe.reviews.selectors import units_with_cadre_gaps
+    from kaohe.reviews.views.oversight import PAGE_SIZE
+
+    client = _client(personas["org_department"])
+    _units_with_cadres(world, 0, 5)
+    client.get(reverse(URL))
+    before = _page_queries(client)
+    _units_with_cadres(world, 5, 60)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(URL))
+    assert len(queries) == before, (before, len(queries))
+    page = response.content.decode()
+    assert page.count("：未选派驻村第一书记") == PAGE_SIZE  # a page of units with gaps
+    assert "增补单位12" not in page.split('id="coverage"')[0]  # no option per unit
+    assert "gpage=2" in page
+    second = client.get(reverse(URL), {"gpage": 2}).content.decode()
+    assert "增补单位64：未选派驻村第一书记" in second
+    assert "增补单位63：干部63（" in second and "不足两年" in second
+    # The units chosen in the database are those the gaps are found for.
+    units = Unit.objects.filter(active=True)
+    with_gaps = {g.unit.pk for g in cadre_coverage_gaps(world["round"], units)}
+    assert set(units_with_cadre_gaps(world["round"], units).values_list("pk", flat=True)
+               ) == with_gaps
+    # A unit is chosen by its code; the old ?unit=<id> still filters.
+    by_code = client.get(reverse(URL), {"unit_code": "Z007"}).content.decode()
+    assert "增补单位7：未选派驻村第一书记" in by_code and "增补单位8：" not in by_code
+    assert 'value="Z007"' in by_code
+    unit = Unit.objects.get(code="Z009")
+    by_id = client.get(reverse(URL), {"unit": unit.pk}).content.decode()
+    assert "增补单位9：未选派驻村第一书记" in by_id and "增补单位8：" not in by_id
+
+
+def test_the_gap_query_agrees_on_tenures_around_two_years(world, personas):
+    from kaohe.reviews.selectors import units_with_cadre_gaps
+
+    world["unit_a"].pairings.exclude(county=world["county_a"]).delete()
+    _secretary(world, world["unit_a"], world["county_a"], "赵六")
+    cases = [(datetime.date(2016, 2, 29), datetime.date(2018, 2, 28), True),
+             (datetime.date(2016, 2, 29), datetime.date(2018, 3, 1), False),
+             (datetime.date(2016, 3, 15), datetime.date(2018, 3, 14), True),
+             (datetime.date(2016, 3, 15), datetime.date(2018, 3, 15), False),
+             (datetime.date(2016, 3, 15), datetime.date(2017, 12, 31), True),
+             (datetime.date(2016, 3, 15), datetime.date(2018, 4, 1), False)]
+    units = Unit.objects.filter(pk=world["unit_a"].pk)
+    for start, end, short in cases:
+        SecondedCadre.objects.filter(unit=world["unit_a"]).delete()
+        _cadre(world, world["unit_a"], world["county_a"], "王五", start=start, end=end)
+        python = bool(cadre_coverage_gaps(world["round"], units))
+        database = units_with_cadre_gaps(world["round"], units).exists()
+        assert python == database == short, (start, end)

@@ -88,3 +88,63 @@ def test_the_late_list_does_not_decode_a_category_snapshot(settings, world, pers
     rows = [r for r in response.context["rows"] if r.code == world["lead_a"].code]
     assert [r.state for r in rows] == [lateness.LATE]
     assert ("CategorySubmission", "snapshot") not in seen
+
+
+# One page of each step (issue 19: 45 ms at 310 units, 419 ms at 3,100) ------------------
+
+
+def _late_units(world, start, n):
+    """Units that submitted their self-report late and whose province has not reported."""
+    from kaohe.submissions.models import ProvincialReport
+
+    for i in range(start, start + n):
+        unit = Unit.objects.create(code=f"Z{i:03d}", name=f"增补单位{i}",
+                                   category=world["unit_a"].category)
+        Pairing.objects.create(round=world["round"], unit=unit, county=world["county_a"])
+        SelfReport.objects.create(round=world["round"], unit=unit,
+                                  status=ReportStatus.SUBMITTED, submitted_late=True)
+        ProvincialReport.objects.create(round=world["round"], unit=unit,
+                                        province=world["province_a"])
+
+
+def test_the_late_list_shows_one_page_of_each_step_and_the_next_page_the_rest(
+        settings, world, personas, login):
+    from kaohe.submissions.views.deadlines import PAGE_SIZE
+
+    settings.KAOHE_TODAY = "2018-01-20"
+    client = login(personas["office"])
+    _grant_every_step(world, personas["office"])
+    _late_units(world, 0, 5)
+    client.get(URL)
+    before, _response = _queries(client)
+    _late_units(world, 5, 60)
+    after, response = _queries(client)
+    assert len(after) == len(before), (len(before), len(after))
+    page = response.content.decode()
+    steps = {s["step"].code: s for s in response.context["sections"]}
+    # 65 units and the world's 2: one page of each step's rows, however many units.
+    assert len(steps["self_report"]["rows"]) == PAGE_SIZE
+    assert len(steps["provincial_report"]["rows"]) == PAGE_SIZE
+    assert page.count("增补单位") <= 2 * PAGE_SIZE  # with the world's own units
+    assert "page_self_report=2" in page and "page_provincial_report=2" in page
+    # The filter stays in the page links; page 2 of one step shows the rest of it.
+    response = client.get(URL, {"step": "self_report", "page_self_report": 2})
+    second = response.content.decode()
+    assert [s["step"].code for s in response.context["sections"]] == ["self_report"]
+    assert "第 2/2 页" in second and "增补单位64" in second
+    shown = [r.code for r in response.context["sections"][0]["rows"]]
+    first = [r.code for r in client.get(URL, {"step": "self_report"}).context["rows"]]
+    assert len(shown) < PAGE_SIZE and not set(first) & set(shown)
+    # The Excel export still has every row.
+    from kaohe.submissions import lateness
+    every = [r for r in lateness.late_and_missing(world["round"]) if r.step.code == "self_report"]
+    assert len(every) > PAGE_SIZE + 10
+    # The same rows, in the same order, as the pages show them.
+    assert [r.code for r in every] == first + shown
+    assert [(r.state, r.extension) for r in every[:PAGE_SIZE]] == [
+        (r.state, r.extension) for r in steps["self_report"]["rows"]]
+    provincial = [r for r in lateness.late_and_missing(world["round"])
+                  if r.step.code == "provincial_report"]
+    assert steps["provincial_report"]["page"].paginator.count == len(provincial)
+    assert {(r.party, r.state, r.deadline) for r in steps["provincial_report"]["rows"]} <= {
+        (r.party, r.state, r.deadline) for r in provincial}

@@ -1,8 +1,10 @@
 """The use of the results: summons talks with 较差 units, the dispatches the office
 records, and the organization department's list of results once they are sent to it."""
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +19,13 @@ from kaohe.accounts.capabilities import (
 from kaohe.audit.services import log_action
 from kaohe.directory.selectors import units_visible_to
 from kaohe.grading.selectors import released_version
-from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, run_service, show_form_errors
+from kaohe.lib.http import (
+    AuthenticatedRequest,
+    current_round_or_404,
+    int_param,
+    run_service,
+    show_form_errors,
+)
 from kaohe.outcomes import services
 from kaohe.outcomes.forms import DispatchForm, SummonsForm
 from kaohe.outcomes.models import Dispatch, DispatchKind, Summoned, Summoner, Summons
@@ -25,15 +33,20 @@ from kaohe.outcomes.selectors import org_department_results, results_sent_to_org
 from kaohe.outcomes.views.common import tracking_round_or_404
 from kaohe.rounds.selection import chosen_round
 
+PAGE_SIZE = 20  # summons a page shows, each a form (issue 19)
+
 
 @capability_required(VIEW_SUMMONS)
 def summons_list(request: AuthenticatedRequest) -> HttpResponse:
     round_ = tracking_round_or_404()
     units = units_visible_to(request.user, round=round_)
     summons = Summons.objects.filter(round=round_, unit__in=units).select_related(
-        "unit", "unit__category", "updated_by")
+        "unit", "unit__category", "updated_by").order_by("unit__category__order",
+                                                         "unit__code", "pk")
+    # One page of summons, each a form (issue 19).
+    page = Paginator(summons, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "outcomes/summons.html", {
-        "round": round_, "summons": summons, "summoners": Summoner.choices,
+        "round": round_, "summons": page, "page": page, "summoners": Summoner.choices,
         "summoned": Summoned.choices,
         "can_manage": has_capability(request.user, MANAGE_SUMMONS),
     })
@@ -51,7 +64,8 @@ def summons_update(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         run_service(request, services.summons_update, summons=summons, actor=request.user,
                     **form.changes(summons), success=_("约谈记录已保存。"))
-    return redirect("outcomes:summons")
+    page = int_param(request.POST.get("page"))  # back to the page the form was on
+    return redirect(reverse("outcomes:summons") + (f"?page={page}" if page > 1 else ""))
 
 
 @capability_required(RECEIVE_RESULTS)

@@ -18,9 +18,11 @@ from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, int_param
 from kaohe.reviews import services
 from kaohe.reviews.forms import CadreCheckForm, InspectionForm
 from kaohe.reviews.models import FindingSource, MilitaryInspection, SeriousProblem
-from kaohe.reviews.selectors import cadre_coverage_gaps
+from kaohe.reviews.selectors import cadre_coverage_gaps, units_with_cadre_gaps
 from kaohe.reviews.views.units import _withdraw
 from kaohe.submissions.models import FirstSecretary, SecondedCadre
+
+PAGE_SIZE = 50  # rows of each list on the checklist (issue 19)
 
 
 @capability_required(CHECK_CADRES)
@@ -32,6 +34,11 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
     all_units = units_visible_to(request.user, round=round_)
     units = all_units.filter(active=True)
     unit_filter = request.GET.get("unit", "")
+    # A unit is named by its code (the page lists no units, issue 19); ?unit=<id> still works.
+    unit_code = request.GET.get("unit_code", "").strip()
+    if unit_code and not unit_filter:
+        unit_filter = str(all_units.filter(code=unit_code).values_list("pk", flat=True).first()
+                          or -1)
     category_filter = request.GET.get("category", "")
     state = "unchecked" if request.GET.get("unchecked") == "1" else request.GET.get("state", "")
     related = ("unit", "county", "withdrawn_by", "org_check__checked_by",
@@ -61,17 +68,20 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
         secretaries = secretaries.filter(states[state][1])
     else:
         state = ""
+    # The coverage gaps of one page of the units that have any (issue 19).
+    gap_units = Paginator(units_with_cadre_gaps(round_, units), PAGE_SIZE).get_page(
+        request.GET.get("gpage"))
     return render(request, "reviews/org_cadres.html", {
         "round": round_, "state": state, "unit_filter": unit_filter,
         "category_filter": category_filter,
-        "unit_choices": all_units.filter(active=True).order_by("code").values_list(
-            "pk", "name"),
+        "unit_code": unit_code or (all_units.filter(pk=int_param(unit_filter)).values_list(
+            "code", flat=True).first() if unit_filter else ""),
         "category_choices": Category.objects.order_by("order").values_list("code", "name"),
         "state_choices": [("unchecked", _("未核查")), ("checked", _("已核查")),
                           ("problem", _("发现问题")), ("withdrawn", _("已撤回"))],
-        "gaps": cadre_coverage_gaps(round_, units),
-        "cadres": Paginator(cadres, 50).get_page(request.GET.get("page")),
-        "secretaries": Paginator(secretaries, 50).get_page(request.GET.get("spage")),
+        "gaps": cadre_coverage_gaps(round_, gap_units.object_list), "gap_units": gap_units,
+        "cadres": Paginator(cadres, PAGE_SIZE).get_page(request.GET.get("page")),
+        "secretaries": Paginator(secretaries, PAGE_SIZE).get_page(request.GET.get("spage")),
         "form": CadreCheckForm(),
     })
 

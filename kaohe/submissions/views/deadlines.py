@@ -6,6 +6,7 @@ extension, the office's list of extensions, and the list of late and missing sub
 
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,8 @@ from kaohe.submissions.forms import ExtensionForm
 from kaohe.submissions.models import Extension, ProvincialReport, ReportStatus
 from kaohe.submissions.selectors import late_self_reports
 from kaohe.submissions.views.workbooks import xlsx_response
+
+PAGE_SIZE = 50  # rows of a step the late list shows at once (issue 19)
 
 
 @capability_required(VIEW_DEADLINES)
@@ -79,8 +82,15 @@ def extension_grant(request: AuthenticatedRequest) -> HttpResponse:
     back = ("submissions:extensions" if request.POST.get("back") == "extensions"
             else "submissions:deadlines")
     unit = province = lead_department = None
+    unit_code = request.POST.get("unit_code", "").strip()
     if request.POST.get("unit"):
         unit = get_object_or_404(Unit, pk=int_param(request.POST.get("unit")))
+    elif unit_code:  # typed on the extension page, which lists no units (issue 19)
+        unit = Unit.objects.filter(code=unit_code).first()
+        if unit is None:
+            unknown = _("不存在或不在本账户范围内。")
+            messages.error(request, f"{_('单位编码')} {unit_code}：{unknown}")
+            return redirect(back)
     elif request.POST.get("province"):
         province = get_object_or_404(Province, pk=int_param(request.POST.get("province")))
     elif request.POST.get("lead_department"):
@@ -104,13 +114,16 @@ def extension_list(request: AuthenticatedRequest) -> HttpResponse:
     the step is for (a unit, a province or a lead department), and sees all it granted."""
     round_ = current_round_or_404()
     steps = [s for s in round_.steps.all() if services.extension_party(s)]
+    # One page of the extensions granted, the latest first (issue 19).
+    extensions = Extension.objects.filter(step__round=round_).select_related(
+        "step", "unit", "province", "lead_department", "granted_by").order_by(
+        "-created_at", "-pk")
+    page = Paginator(extensions, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "submissions/extensions.html", {
         "round": round_, "steps": steps,
-        "units": Unit.objects.filter(active=True).order_by("code"),
         "provinces": Province.objects.order_by("code"),
         "lead_departments": LeadDepartment.objects.order_by("order", "code"),
-        "extensions": Extension.objects.filter(step__round=round_).select_related(
-            "step", "unit", "province", "lead_department", "granted_by"),
+        "extensions": page, "page": page,
         "form": ExtensionForm(),
     })
 
@@ -124,15 +137,22 @@ def late_list(request: AuthenticatedRequest) -> HttpResponse:
     step_code = step_code if step_code in {s.code for s in steps} else ""
     category = Category.objects.filter(pk=int_param(request.GET.get("category"))).first()
     province = Province.objects.filter(pk=int_param(request.GET.get("province"))).first()
-    rows = lateness.late_and_missing(round_, step_code=step_code or None, category=category,
-                                     province=province)
-    if request.GET.get("export") == "xlsx":
+    if request.GET.get("export") == "xlsx":  # every row
+        rows = lateness.late_and_missing(round_, step_code=step_code or None,
+                                         category=category, province=province)
         log_action("deadlines.late_list_exported", actor=request.user, target=round_,
                    data={"step": step_code, "rows": len(rows)})
         return xlsx_response(lateness.late_and_missing_workbook(rows),
                              f"{round_.year}-逾期和未报送.xlsx")
+    # One page of each step, its page named by ?page_<step code>= (issue 19).
+    sections = lateness.late_and_missing_pages(
+        round_, step_code=step_code or None, category=category, province=province,
+        per_page=PAGE_SIZE, pages={key.removeprefix("page_"): value
+                                   for key, value in request.GET.items()
+                                   if key.startswith("page_")})
     return render(request, "submissions/late_list.html", {
-        "round": round_, "rows": rows, "steps": steps, "step_code": step_code,
+        "round": round_, "sections": sections, "steps": steps, "step_code": step_code,
+        "rows": [row for section in sections for row in section["rows"]],
         "categories": Category.objects.order_by("order"), "category": category,
         "provinces": Province.objects.order_by("code"), "province": province,
         "query": request.GET.urlencode(),

@@ -13,6 +13,7 @@ from kaohe.evidence.services import verify_evidence_files
 from kaohe.grading.models import ResultSet, ResultSetStatus, SealBroken
 from kaohe.grading.readmodel import row_disagreements
 from kaohe.launch.files import verify_launch_files
+from kaohe.maintenance.backup import restore_leftovers
 
 
 class Command(BaseCommand):
@@ -66,6 +67,10 @@ class Command(BaseCommand):
                          for name in report.orphans]
             if report.ok:
                 self.stdout.write(f"{what} OK: {report.checked} files verified")
+        if leftovers := restore_leftovers():
+            problems.append(f"an interrupted restore left {', '.join(leftovers)}: run "
+                            f"`kaohe restore --recover` (恢复操作曾被中断，请运行 "
+                            f"kaohe restore --recover)")
         # Every version ever approved, a superseded one included (its letters are on record).
         sealed = ResultSet.objects.filter(
             Q(status__in=[ResultSetStatus.APPROVED, ResultSetStatus.RELEASED])

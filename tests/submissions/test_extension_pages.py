@@ -1,0 +1,67 @@
+"""Issue 19, the office's extension page (19 ms at 310 units, 70 ms at 3,100): a unit is
+named by its code, not chosen in a list of every unit, and the extensions granted are shown
+a page at a time."""
+
+import datetime
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from kaohe.directory.models import Pairing, Unit
+from kaohe.submissions import services
+from kaohe.submissions.models import Extension
+
+URL = reverse("submissions:extensions")
+
+
+def _extended_units(world, office, start, n):
+    step = world["round"].steps.get(code="self_report")
+    for i in range(start, start + n):
+        unit = Unit.objects.create(code=f"Z{i:03d}", name=f"增补单位{i}",
+                                   category=world["unit_a"].category)
+        Pairing.objects.create(round=world["round"], unit=unit, county=world["county_a"])
+        services.extension_grant(step=step, actor=office, unit=unit, reason="材料补充",
+                                 until=datetime.date(2018, 1, 18))
+
+
+def _get(client, **params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL, params)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_extension_page_shows_one_page_of_extensions_and_no_list_of_units(
+        world, personas, login):
+    from kaohe.submissions.views.deadlines import PAGE_SIZE
+
+    office = personas["office"]
+    client = login(office)
+    _extended_units(world, office, 0, 5)
+    before, _page = _get(client)
+    _extended_units(world, office, 5, 60)
+    after, page = _get(client)
+    assert after == before, (before, after)
+    assert page.count("材料补充") == PAGE_SIZE
+    assert "增补单位0<" not in page  # no option per unit
+    assert "第 1/2 页" in page and "page=2" in page
+    _count, second = _get(client, page=2)
+    assert "第 2/2 页" in second and second.count("材料补充") == 65 - PAGE_SIZE
+    # The latest first: the page shows the last units extended, the next page the first.
+    assert "增补单位64" in page and "增补单位0<" in second
+
+
+def test_the_office_names_the_unit_by_its_code(world, personas, login):
+    client = login(personas["office"])
+    response = client.post(reverse("submissions:extension_grant"), {
+        "step": "self_report", "unit_code": f" {world['unit_a'].code} ",
+        "until": "2018-01-20", "reason": "机构调整", "back": "extensions"})
+    assert response.status_code == 302 and response.url == URL
+    assert Extension.objects.get().unit == world["unit_a"]
+    response = client.post(reverse("submissions:extension_grant"), {
+        "step": "self_report", "unit_code": "NO-SUCH", "until": "2018-01-20",
+        "reason": "机构调整", "back": "extensions"}, follow=True)
+    assert Extension.objects.count() == 1
+    assert "单位编码" in response.content.decode()
+    assert "不存在" in response.content.decode()
