@@ -10,8 +10,9 @@ def test_a_cjk_font_installed_after_matplotlib_cached_its_fonts_is_found(monkeyp
 
     stale = copy.copy(font_manager.fontManager)
     # The cache as built before the CJK fonts were installed.
-    stale.ttflist = [f for f in font_manager.fontManager.ttflist
-                     if f.name not in charts.CJK_FAMILIES]
+    cjk_files = {f.fname for f in font_manager.fontManager.ttflist
+                 if f.name in charts.CJK_FAMILIES}
+    stale.ttflist = [f for f in font_manager.fontManager.ttflist if f.fname not in cjk_files]
     monkeypatch.setattr(font_manager, "fontManager", stale)
     assert charts._cjk_family(font_manager) in charts.CJK_FAMILIES
     assert any(f.name in charts.CJK_FAMILIES for f in stale.ttflist)

@@ -1,5 +1,6 @@
 """One clock (issue 21): an export is made, marked and dated on the day KAOHE_TODAY sets."""
 
+import datetime
 import io
 
 from django.urls import reverse
@@ -20,7 +21,9 @@ def test_an_export_and_its_mark_carry_the_simulated_day(released, personas, logi
     assert timezone.localdate(export.finished_at).isoformat() == "2018-01-10"
     document = Document(io.BytesIO(response.content))
     assert "2018-01-10" in document.sections[0].header.paragraphs[0].text
-    assert document.core_properties.created.date().isoformat() == "2018-01-10"
+    # Word's dcterms:created is in UTC (python-docx reads it naive): 2018-01-10 in Beijing.
+    created = document.core_properties.created.replace(tzinfo=datetime.UTC)
+    assert timezone.localdate(created).isoformat() == "2018-01-10"
     entry = AuditEntry.objects.filter(action="document.export").latest("pk")
     assert timezone.localdate(entry.created_at).isoformat() == "2018-01-10"
     assert timezone.localdate(released.released_at).isoformat() == "2018-01-10"

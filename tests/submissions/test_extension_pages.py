@@ -65,3 +65,11 @@ def test_the_office_names_the_unit_by_its_code(world, personas, login):
     assert Extension.objects.count() == 1
     assert "单位编码" in response.content.decode()
     assert "不存在" in response.content.decode()
+
+
+def test_the_office_may_name_the_unit_by_its_full_name(world, personas, login):
+    client = login(personas["office"])
+    client.post(reverse("submissions:extension_grant"), {
+        "step": "self_report", "unit_code": world["unit_b"].name, "until": "2018-01-20",
+        "reason": "机构调整", "back": "extensions"})
+    assert Extension.objects.get().unit == world["unit_b"]

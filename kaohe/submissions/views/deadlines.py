@@ -86,7 +86,8 @@ def extension_grant(request: AuthenticatedRequest) -> HttpResponse:
     if request.POST.get("unit"):
         unit = get_object_or_404(Unit, pk=int_param(request.POST.get("unit")))
     elif unit_code:  # typed on the extension page, which lists no units (issue 19)
-        unit = Unit.objects.filter(code=unit_code).first()
+        unit = (Unit.objects.filter(code=unit_code).first()
+                or Unit.objects.filter(name=unit_code).first())
         if unit is None:
             unknown = _("不存在或不在本账户范围内。")
             messages.error(request, f"{_('单位编码')} {unit_code}：{unknown}")
