@@ -193,6 +193,23 @@ def test_the_provincial_list_pages(world, personas, client):
     assert "第 1/2 页" in page and "page=2" in page
 
 
+def test_a_provinces_list_of_its_units_pages(world, personas, client):
+    """The province's own list: every unit working in its counties, a page at a time, with
+    the reports of that page's units."""
+    client.force_login(personas["province_b"])  # Yunnan, where _more_units pair them
+    url = reverse("submissions:provincial_reports")
+    units = _more_units(world, 5)
+    ProvincialReport.objects.create(round=world["round"], unit=units[0],
+                                    province=world["province_b"])
+    before, _ = _count(client, url)
+    _more_units(world, 60, start=5)
+    after, page = _count(client, url)
+    assert after == before, (before, after)
+    assert "第 1/2 页" in page and page.count("开始填写") <= 50
+    _queries, second = _count(client, url + "?page=2")
+    assert "第 2/2 页" in second and "测试企业64" in second and "测试企业0<" not in second
+
+
 def test_the_cadre_list_pages_both_lists(world, personas, client):
     client.force_login(personas["office"])
     url = reverse("submissions:cadres")

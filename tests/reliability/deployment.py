@@ -64,14 +64,16 @@ for name in ("p1", "p2", "t1", "t2", "t3", "t4"):
     user.save()
 """
 
-# Debian's /etc/nginx/nginx.conf, with its paths moved into the test's directory.
+# Debian's /etc/nginx/nginx.conf, with its paths moved into the test's directory (and one
+# worker process; its 768 connections a worker, which the deadline rush of `make bench`, P6,
+# needs: 310 browsers, each request also a connection to an app server).
 MAIN_CONF = """
 worker_processes 1;
 daemon off;
 pid {root}/nginx.pid;
 error_log {root}/error.log info;
 {user}
-events {{ worker_connections 256; }}
+events {{ worker_connections 768; }}
 http {{
     sendfile on;
     tcp_nopush on;

@@ -67,15 +67,20 @@ def _own_province(request: AuthenticatedRequest) -> Province:
 def provincial_index(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     if has_capability(request.user, EDIT_PROVINCIAL_REPORT):  # a province: the units in it
-        units = units_visible_to(request.user, round=round_).order_by("category__order", "code")
-        reports = {r.unit_id: r for r in provincial_reports_visible_to(request.user,
-                                                                       round=round_)}
-        rows = [{"unit": u, "report": reports.get(u.pk)} for u in units]
+        # One page of the units working in the province (issue 19: a province's list grows
+        # with the units), each with its report.
+        units = units_visible_to(request.user, round=round_).select_related(
+            "category").order_by("category__order", "code", "pk")
+        page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+        shown = list(page.object_list)
+        reports = {r.unit_id: r for r in provincial_reports_visible_to(
+            request.user, round=round_).filter(unit__in=shown)}
+        rows = [{"unit": u, "report": reports.get(u.pk)} for u in shown]
         step = round_.steps.get(code="provincial_report")
         province = _own_province(request)
         is_open = deadlines.is_open(step, province=province)
         return render(request, "submissions/provincial_index.html", {
-            "round": round_, "rows": rows,
+            "round": round_, "rows": rows, "page": page,
             "deadline": deadlines.deadline_for(step, province=province),
             "is_open": is_open,
             "closed_message": ("" if is_open else services.provincial_closed_message(
