@@ -50,6 +50,7 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -630,14 +631,29 @@ def _restore_lock():
             os.close(fd)
         return
     held = connection.get_new_connection(connection.get_connection_params())
+    locked = False
     try:
         held.autocommit = True
         with held.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_RESTORE])
-            if not cursor.fetchone()[0]:
-                raise busy
+            # A few seconds' patience: a session another step of this restore closed may not
+            # have ended on the server yet (below); another restore holds it for minutes.
+            deadline = time.monotonic() + 5
+            while True:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_RESTORE])
+                if cursor.fetchone()[0]:
+                    break
+                if time.monotonic() > deadline:
+                    raise busy
+                time.sleep(0.1)
+            locked = True
         yield
     finally:
+        # Released before the connection closes: the server ends a closed connection's
+        # session (and drops its locks) a moment after the client has gone, so the next
+        # restore step taking the lock at once found it still held.
+        if locked:
+            with contextlib.suppress(Exception), held.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_RESTORE])
         held.close()
 
 
