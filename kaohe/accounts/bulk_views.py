@@ -14,9 +14,10 @@ from kaohe.accounts import bulk
 from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, capability_required
 from kaohe.documents import services as documents
 from kaohe.documents.models import ExportStatus
+from kaohe.lib import paging
 from kaohe.lib.http import stored_attachment_response
 
-PAGE_SIZE = 50  # units the opening page lists at once (issue 19)
+PAGE_SIZE = paging.ROWS  # units the opening page lists at once (issue 19)
 
 
 @capability_required(MANAGE_ACCOUNTS)

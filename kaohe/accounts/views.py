@@ -16,6 +16,7 @@ from kaohe.accounts import lockout, services, twofactor
 from kaohe.accounts.capabilities import VIEW_ACCOUNTS, capability_required
 from kaohe.accounts.forms import EnrolmentCodeForm, StyledPasswordChangeForm, TwoFactorCodeForm
 from kaohe.accounts.models import Role, User
+from kaohe.lib import paging
 
 
 @capability_required(VIEW_ACCOUNTS)
@@ -26,7 +27,7 @@ def user_list(request):
     role = request.GET.get("role", "")
     if role in Role.values:
         users = users.filter(role=role)
-    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    page = Paginator(users, paging.ROWS).get_page(request.GET.get("page"))
     return render(request, "accounts/user_list.html",
                   {"page": page, "roles": Role.choices, "role": role})
 

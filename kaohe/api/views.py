@@ -16,6 +16,7 @@ from kaohe.accounts.capabilities import MANAGE_ROLES, capability_required
 from kaohe.api import services
 from kaohe.api.forms import TokenIssueForm
 from kaohe.api.models import ApiCall, ApiToken
+from kaohe.lib import paging
 
 
 def _list_context(form=None) -> dict:
@@ -28,7 +29,7 @@ def _list_context(form=None) -> dict:
 @capability_required(MANAGE_ROLES)
 def token_list(request):
     context = _list_context()
-    context["page"] = Paginator(context["tokens"], 50).get_page(request.GET.get("page"))
+    context["page"] = Paginator(context["tokens"], paging.ROWS).get_page(request.GET.get("page"))
     return render(request, "api/tokens.html", context)
 
 
@@ -47,7 +48,7 @@ def token_issue(request):
         else:
             return render(request, "api/token_issued.html", {"token": token, "raw": raw})
     context = _list_context(form)
-    context["page"] = Paginator(context["tokens"], 50).get_page(1)
+    context["page"] = Paginator(context["tokens"], paging.ROWS).get_page(1)
     return render(request, "api/tokens.html", context, status=400)
 
 

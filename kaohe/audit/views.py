@@ -17,6 +17,7 @@ from kaohe.audit.labels import action_label
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.audit.services import log_action, verify_chain
+from kaohe.lib import paging
 from kaohe.lib.spreadsheets import csv_writer
 
 EXPORT_HEADERS = ["编号", "时间", "操作人", "操作人编号", "来源地址", "操作", "对象类型",
@@ -45,7 +46,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     log_action("audit.log.viewed", actor=request.user,
                data={"q": filters.pop("q", ""), "verify": verify, **filters})
     chain = verify_chain() if verify else None
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = Paginator(entries, paging.ROWS).get_page(request.GET.get("page"))
     # The page shows the entries as the auditor may see them, in place of the rows.
     page.object_list = list(for_auditor(page.object_list))  # type: ignore[arg-type]
     query = request.GET.copy()
@@ -88,7 +89,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
     form, entries = _search(request)
     if form.is_bound and not form.is_valid():
         return render(request, "audit/entry_list.html", {
-            "form": form, "page": Paginator(entries, 50).get_page(1), "chain": None,
+            "form": form, "page": Paginator(entries, paging.ROWS).get_page(1), "chain": None,
             "query": "",
         }, status=400)
     # The log only grows: fixing its last entry first makes the count and the file agree.

@@ -26,6 +26,7 @@ from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors, todo
 from kaohe.directory.selectors import units_visible_to
+from kaohe.lib import paging
 from kaohe.outcomes.selectors import (
     released_grade_and_letter,
     released_results_of,
@@ -36,7 +37,7 @@ from kaohe.rounds.selection import chosen_round
 from kaohe.submissions.models import ReportStatus, SelfReport
 from kaohe.submissions.reminders import reminder_for
 
-PAGE_SIZE = 50
+PAGE_SIZE = paging.ROWS
 TODO_NAMED = 20  # units and accounts the system administrator's home names (the rest counted)
 # The steps a home page follows, by what its user does in them (the overview: every step).
 _STEP_ACTORS = (

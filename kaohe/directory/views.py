@@ -35,11 +35,12 @@ from kaohe.directory.selectors import (
     provinces_visible_to,
     units_visible_to,
 )
+from kaohe.lib import paging
 from kaohe.outcomes.selectors import unit_history
 from kaohe.rounds.selection import chosen_round
 from kaohe.rounds.selectors import preparation_round
 
-PAGE_SIZE = 50
+PAGE_SIZE = paging.ROWS
 
 
 @capability_required(VIEW_UNITS)

@@ -25,11 +25,11 @@ from kaohe.documents.base import FORMAT_LABELS, REGISTRY, TemplateFillError, get
 from kaohe.documents.forms import TemplateForm
 from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
-from kaohe.lib import clock, storage
+from kaohe.lib import clock, paging, storage
 from kaohe.lib.http import attachment_response, run_service, stored_attachment_response
 from kaohe.rounds.selectors import round_from_request, rounds_visible_to
 
-PAGE_SIZE = 50  # papers of a kind the sign-off desk shows at once (issue 19)
+PAGE_SIZE = paging.ROWS  # papers of a kind the sign-off desk shows at once (issue 19)
 
 
 def _offered(user, round_):

@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from kaohe.lib import paging
 from kaohe.notifications import selectors, services
 from kaohe.notifications.models import Notification
 
 
 def notification_list(request):
-    page = Paginator(selectors.notifications_of(request.user), 30).get_page(
+    page = Paginator(selectors.notifications_of(request.user), paging.ROWS).get_page(
         request.GET.get("page"))
     return render(request, "notifications/list.html", {"page": page})
 

@@ -12,6 +12,7 @@ from kaohe.accounts.capabilities import RELEASE_RESULTS, capability_required
 from kaohe.grading.models import SNAPSHOTS, ResultSetStatus
 from kaohe.grading.selectors import approved_result_set
 from kaohe.grading.vocabulary import grade_label
+from kaohe.lib import paging
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, run_service, show_form_errors
 from kaohe.outcomes import services
 from kaohe.outcomes.forms import FeedbackForm
@@ -26,7 +27,7 @@ def feedback_list(request: AuthenticatedRequest) -> HttpResponse:
     # The letters of the version released (or about to be): earlier versions' stay on record.
     feedback = Feedback.objects.filter(round=round_, result_set=result_set).select_related(
         "unit", "unit__category", "replaces__result_set").defer(*FEEDBACK_SNAPSHOTS)
-    page = Paginator(feedback.order_by("unit__code"), 50).get_page(request.GET.get("page"))
+    page = Paginator(feedback.order_by("unit__code"), paging.ROWS).get_page(request.GET.get("page"))
     return render(request, "outcomes/feedback_list.html", {
         "round": round_, "result_set": result_set, "page": page,
         "feedback": [(f, grade_label(f.grade)) for f in page],

@@ -18,6 +18,7 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.directory.selectors import units_visible_to
+from kaohe.lib import paging
 from kaohe.lib.http import AuthenticatedRequest, int_param, run_service, show_form_errors
 from kaohe.outcomes import services
 from kaohe.outcomes.forms import ItemReviewForm
@@ -64,7 +65,7 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
         shown = shown.filter(category_id=category)
     if lead is not None:
         shown = shown.filter(category__lead_department_id=lead)
-    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    page = Paginator(shown, paging.ROWS).get_page(request.GET.get("page"))
     can_extend = has_capability(request.user, MANAGE_DEADLINES) and released
     # The leading group reads the tracker only (issue 21): no export of the lead
     # departments' working table, no extension.

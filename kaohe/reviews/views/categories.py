@@ -19,6 +19,7 @@ from kaohe.accounts.scope import Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import LeadDepartment
 from kaohe.grading.engine import GRADE_LABELS, Grade
+from kaohe.lib import paging
 from kaohe.lib.http import (
     AuthenticatedRequest,
     current_round_or_404,
@@ -35,7 +36,7 @@ from kaohe.reviews.selectors import (
     review_queue,
 )
 
-PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
+PAGE_SIZE = paging.ROWS  # rows a list shows at once (issue 19: lists grow with the units)
 
 
 @capability_required(VIEW_REVIEWS)

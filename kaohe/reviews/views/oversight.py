@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kaohe.accounts.capabilities import CHECK_CADRES, INSPECT_MILITARY, capability_required
 from kaohe.directory.models import Category
 from kaohe.directory.selectors import units_visible_to
+from kaohe.lib import paging
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, int_param, run_service
 from kaohe.reviews import services
 from kaohe.reviews.forms import CadreCheckForm, InspectionForm
@@ -22,7 +23,7 @@ from kaohe.reviews.selectors import cadre_coverage_gaps, units_with_cadre_gaps
 from kaohe.reviews.views.units import _withdraw
 from kaohe.submissions.models import FirstSecretary, SecondedCadre
 
-PAGE_SIZE = 50  # rows of each list on the checklist (issue 19)
+PAGE_SIZE = paging.ROWS  # rows of each list on the checklist (issue 19)
 
 
 @capability_required(CHECK_CADRES)

@@ -18,6 +18,7 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.audit.services import log_action
 from kaohe.directory.models import County, Unit
+from kaohe.lib import paging
 from kaohe.lib.http import (
     AuthenticatedRequest,
     current_round_or_404,
@@ -57,7 +58,7 @@ from kaohe.submissions.models import Withdrawable
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     units = review_units_visible_to(request.user, round=round_)
-    page = Paginator(review_queue(round_, units), 50).get_page(request.GET.get("page"))
+    page = Paginator(review_queue(round_, units), paging.ROWS).get_page(request.GET.get("page"))
     submissions = category_submissions_visible_to(request.user, round=round_).select_related(
         "late_extension__granted_by")
     return render(request, "reviews/queue.html", {

@@ -18,6 +18,7 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.directory.models import County
+from kaohe.lib import paging
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, run_service
 from kaohe.submissions import deadlines, services
 from kaohe.submissions.forms import FirstSecretaryForm, SecondedCadreForm, WithdrawForm
@@ -25,7 +26,7 @@ from kaohe.submissions.models import FirstSecretary, ReportStatus, SecondedCadre
 from kaohe.submissions.selectors import cadres_visible_to
 from kaohe.submissions.views.self_reports import _own_unit
 
-PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
+PAGE_SIZE = paging.ROWS  # rows a list shows at once (issue 19: lists grow with the units)
 
 
 @capability_required(VIEW_CADRES)

@@ -23,6 +23,7 @@ from kaohe.accounts.scope import UNITS, Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Category, LeadDepartment, Pairing, Province, Unit
 from kaohe.directory.selectors import units_visible_to
+from kaohe.lib import paging
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, int_param, run_service
 from kaohe.rounds.models import Step
 from kaohe.submissions import lateness, services
@@ -31,7 +32,7 @@ from kaohe.submissions.models import Extension, ProvincialReport, ReportStatus
 from kaohe.submissions.selectors import late_self_reports
 from kaohe.submissions.views.workbooks import xlsx_response
 
-PAGE_SIZE = 50  # rows of a step the late list shows at once (issue 19)
+PAGE_SIZE = paging.ROWS  # rows of a step the late list shows at once (issue 19)
 
 
 @capability_required(VIEW_DEADLINES)

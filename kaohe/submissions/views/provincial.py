@@ -24,6 +24,7 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import County, Province
 from kaohe.directory.selectors import units_visible_to
 from kaohe.evidence.selectors import evidence_visible_to
+from kaohe.lib import paging
 from kaohe.lib.http import (
     AuthenticatedRequest,
     current_round_or_404,
@@ -50,7 +51,7 @@ from kaohe.submissions.selectors import (
     provincial_reports_visible_to,
 )
 
-PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
+PAGE_SIZE = paging.ROWS  # rows a list shows at once (issue 19: lists grow with the units)
 # The form's choice for an outcome's yes/no/unknown answer to 是否完成年度脱贫攻坚任务.
 _PLAN_MET_CHOICE: dict[bool | None, str] = {True: "yes", False: "no", None: ""}
 

@@ -24,6 +24,7 @@ from kaohe.accounts.scope import Scope
 from kaohe.audit.services import log_action
 from kaohe.directory.models import County, Unit
 from kaohe.evidence.selectors import evidence_visible_to
+from kaohe.lib import paging
 from kaohe.lib.http import (
     AuthenticatedRequest,
     current_round_or_404,
@@ -41,7 +42,7 @@ from kaohe.submissions.selectors import (
     self_reports_visible_to,
 )
 
-PAGE_SIZE = 50  # rows a list shows at once (issue 19: lists grow with the units)
+PAGE_SIZE = paging.ROWS  # rows a list shows at once (issue 19: lists grow with the units)
 
 
 @capability_required(VIEW_SELF_REPORTS)
