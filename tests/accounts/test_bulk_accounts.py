@@ -301,16 +301,16 @@ def test_the_opening_page_lists_one_page_of_units_and_opens_them_all(personas, w
 
     units(0, 5)
     before, _page = get()
-    units(5, 60)
+    units(5, PAGE_SIZE + 10)  # two pages
     after, page = get()
     assert after == before, (before, after)
     waiting = bulk.units_without_account().count()
-    assert waiting > 65 - 1
+    assert waiting > PAGE_SIZE + 14
     assert f"尚无账户的中央单位（{waiting}个）" in page
     assert page.count("测试企业") <= PAGE_SIZE
     assert "第 1/2 页" in page and "page=2" in page
     _count, second = get(page=2)
-    assert "第 2/2 页" in second and "测试企业64" in second
+    assert "第 2/2 页" in second and f"测试企业{PAGE_SIZE + 14}" in second
     assert sysadmin.post(url).status_code == 302
     assert not bulk.units_without_account().exists()
 

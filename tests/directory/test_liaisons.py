@@ -99,7 +99,7 @@ def test_the_contact_list_shows_one_page_of_units_and_the_next_page_the_rest(
         return len(queries), response.content.decode()
 
     before, _page = get()
-    _units(60, start=5)
+    _units(PAGE_SIZE + 10, start=5)  # two pages
     after, page = get()
     assert after == before, (before, after)
     assert page.count("/liaisons/unit/") == PAGE_SIZE
@@ -107,6 +107,6 @@ def test_the_contact_list_shows_one_page_of_units_and_the_next_page_the_rest(
     assert provinces > 0  # every province, on every page
     assert "第 1/2 页" in page and "page=2" in page
     _count, second = get(page=2)
-    assert "第 2/2 页" in second and "测试企业64" in second
+    assert "第 2/2 页" in second and f"测试企业{PAGE_SIZE + 14}" in second
     assert 0 < second.count("/liaisons/unit/") < PAGE_SIZE
     assert second.count("/liaisons/province/") == provinces

@@ -132,25 +132,25 @@ def test_the_sign_off_desk_shows_one_page_of_letters_and_the_next_page_the_rest(
     _sign_some(world, office, first[:2])
     with clock.on(SIGN_DAY):
         before, _page = _count(client)
-    more = _more_units(world, 60, start=5)
+    more = _more_units(world, PAGE_SIZE + 10, start=5)  # two pages in all
     _letters(world, released, more, office)
     _sign_some(world, office, more[:2])
     with clock.on(SIGN_DAY):
         after, page = _count(client)
     assert after == before, (before, after)
-    assert page.count('id="sign-feedback_letter-') == PAGE_SIZE  # 67 letters, one page
+    assert page.count('id="sign-feedback_letter-') == PAGE_SIZE  # one page of PAGE_SIZE + 17
     assert "第 1/2 页" in page and "page_feedback_letter=2" in page
     # Signing all is still offered for every letter waiting, not only those shown.
-    assert "签发全部未签发的考核结果反馈函（63份）" in page
+    assert f"签发全部未签发的考核结果反馈函（{PAGE_SIZE + 13}份）" in page
     with clock.on(SIGN_DAY):
         second = client.get(reverse("documents:sign_off"),
                             {"page_feedback_letter": 2}).content.decode()
-    assert second.count('id="sign-feedback_letter-') == 67 - PAGE_SIZE
-    assert "第 2/2 页" in second and "测试企业64" in second
+    assert second.count('id="sign-feedback_letter-') == 17
+    assert "第 2/2 页" in second and f"测试企业{PAGE_SIZE + 14}" in second
     # The sign-all POST signs every letter waiting, on every page.
     with clock.on(SIGN_DAY):
         client.post(reverse("documents:sign_all", kwargs={"identifier": "feedback_letter"}),
                     {"year": world["round"].year})
     from kaohe.documents.models import SignOff
     assert SignOff.objects.filter(identifier="feedback_letter",
-                                  withdrawn_at__isnull=True).count() == 67
+                                  withdrawn_at__isnull=True).count() == PAGE_SIZE + 17

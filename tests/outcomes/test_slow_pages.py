@@ -12,6 +12,7 @@ from django.urls import reverse
 from kaohe.directory.models import Category, Pairing, Unit
 from kaohe.documents.exporters import outcomes as letters
 from kaohe.grading.models import ResultSet, ResultSetStatus
+from kaohe.lib.paging import ROWS
 from kaohe.outcomes.models import Feedback
 from kaohe.submissions.models import FirstSecretary, ProvincialReport, SecondedCadre, SelfReport
 from tests.documents.conftest import released  # noqa: F401 - a fixture used here
@@ -167,13 +168,13 @@ def test_the_self_report_list_pages_and_keeps_its_filter(world, personas, client
     url = reverse("submissions:self_reports") + "?status=submitted"
     _self_reports(world, _more_units(world, 5))
     before, _ = _count(client, url)
-    _self_reports(world, _more_units(world, 60, start=5))
+    _self_reports(world, _more_units(world, ROWS + 10, start=5))  # two pages
     after, page = _count(client, url)
     assert after == before, (before, after)
-    assert page.count("submissions/self/") <= 50 + 5  # one page of rows (and the menu)
+    assert page.count("submissions/self/") <= ROWS + 5  # one page of rows (and the menu)
     assert "?status=submitted&page=2" in page  # the filter stays in the page links
     second = client.get(url + "&page=2").content.decode()
-    assert "第 2/2 页" in second and "测试企业64" in second
+    assert "第 2/2 页" in second and f"测试企业{ROWS + 14}" in second
 
 
 def test_the_provincial_list_pages(world, personas, client):
@@ -187,7 +188,7 @@ def test_the_provincial_list_pages(world, personas, client):
 
     reports(_more_units(world, 5))
     before, _ = _count(client, url)
-    reports(_more_units(world, 60, start=5))
+    reports(_more_units(world, ROWS + 10, start=5))  # two pages
     after, page = _count(client, url)
     assert after == before, (before, after)
     assert "第 1/2 页" in page and "page=2" in page
@@ -202,12 +203,12 @@ def test_a_provinces_list_of_its_units_pages(world, personas, client):
     ProvincialReport.objects.create(round=world["round"], unit=units[0],
                                     province=world["province_b"])
     before, _ = _count(client, url)
-    _more_units(world, 60, start=5)
+    _more_units(world, ROWS + 10, start=5)  # two pages
     after, page = _count(client, url)
     assert after == before, (before, after)
-    assert "第 1/2 页" in page and page.count("开始填写") <= 50
+    assert "第 1/2 页" in page and page.count("开始填写") <= ROWS
     _queries, second = _count(client, url + "?page=2")
-    assert "第 2/2 页" in second and "测试企业64" in second and "测试企业0<" not in second
+    assert "第 2/2 页" in second and f"测试企业{ROWS + 14}" in second and "测试企业0<" not in second
 
 
 def test_the_cadre_list_pages_both_lists(world, personas, client):
@@ -225,18 +226,18 @@ def test_the_cadre_list_pages_both_lists(world, personas, client):
 
     records(_more_units(world, 5))
     before, _ = _count(client, url)
-    records(_more_units(world, 60, start=5))
+    records(_more_units(world, ROWS + 10, start=5))  # two pages
     after, page = _count(client, url)
     assert after == before, (before, after)
     assert "第 1/2 页" in page and "spage=2" in page
-    assert page.count("张三") == 50 and page.count("李四") == 50
+    assert page.count("张三") == ROWS and page.count("李四") == ROWS
 
 
 def test_the_feedback_list_pages(released, world, personas, client, decodes):  # noqa: F811
     client.force_login(personas["office"])
     url = reverse("outcomes:feedback_list")
     before, _ = _count(client, url)
-    _letters(world, released, _more_units(world, 60), personas["office"])
+    _letters(world, released, _more_units(world, ROWS + 10), personas["office"])
     decodes.clear()
     after, page = _count(client, url)
     assert after == before, (before, after)
@@ -264,16 +265,16 @@ def test_the_rectification_list_pages_and_keeps_its_filters(released, world, per
 
     tracked(_more_units(world, 5))
     before, _ = _count(client, url)
-    tracked(_more_units(world, 60, start=5))
+    tracked(_more_units(world, ROWS + 10, start=5))  # two pages
     after, page = _count(client, url)
     assert after == before, (before, after)
-    assert page.count('id="unit-') == 50  # one page of rows
+    assert page.count('id="unit-') == ROWS  # one page of rows
     assert "第 1/2 页" in page
     assert f"category={category.pk}&amp;page=2" in page or f"category={category.pk}&page=2" in page
     response = client.get(url + "&page=2")
     second = response.content.decode()
-    assert "第 2/2 页" in second and "测试企业64" in second
-    assert response.context["total"] == sum(response.context["counts"].values()) == 67
+    assert "第 2/2 页" in second and f"测试企业{ROWS + 14}" in second
+    assert response.context["total"] == sum(response.context["counts"].values()) == ROWS + 17
 
 
 def test_the_letter_edit_page_and_its_save_read_no_snapshot(approved, personas, client,  # noqa: F811

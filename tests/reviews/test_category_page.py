@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kaohe.reviews import services
+from kaohe.reviews.views.categories import PAGE_SIZE
 from tests.reviews.conftest import complete_review, second_unit_a, write_category_report
 
 
@@ -40,24 +41,26 @@ def test_the_category_page_shows_one_page_of_units_in_constant_queries(world, pe
     _reviewed_units(world, reviewer, 0, 5)
     client.get(url)
     before, _ = _get(client, url)
-    _reviewed_units(world, reviewer, 5, 60)  # 66 units with unit_a, which is not reviewed
+    # Two pages: PAGE_SIZE + 16 units with unit_a, which is not reviewed.
+    _reviewed_units(world, reviewer, 5, PAGE_SIZE + 10)
     after, response = _get(client, url)
     assert after == before, (before, after)
     page = response.content.decode()
-    assert _rows(page) == (50, 50)
+    assert _rows(page) == (PAGE_SIZE, PAGE_SIZE)
     assert "第 1/2 页" in page and "page=2" in page
     # What stops the submission is still named: unit_a has no grade and no sub-report.
     assert f"{world['unit_a'].name}（6项考核内容未评定等次，考核子报告未完成）" in page
     second = client.get(url + "?page=2").content.decode()
     assert _rows(second) == (16, 16)
-    assert "测试单位164" in second and "测试单位164" not in page
+    last = f"测试单位{100 + PAGE_SIZE + 14}"
+    assert last in second and last not in page
     # The matrix numbers its rows across pages.
-    assert re.search(r"<td>51</td><th scope=\"row\"", second)
+    assert re.search(rf"<td>{PAGE_SIZE + 1}</td><th scope=\"row\"", second)
 
 
 def test_the_submitted_matrix_pages_too(world, personas):
     reviewer = personas["lead_reviewer"]
-    _reviewed_units(world, reviewer, 0, 59)
+    _reviewed_units(world, reviewer, 0, PAGE_SIZE + 9)  # PAGE_SIZE + 10 with unit_a
     complete_review(world["round"], world["unit_a"], reviewer)
     submission = services.category_submission_for(round=world["round"],
                                                    lead_department=world["lead_a"])
@@ -69,7 +72,7 @@ def test_the_submitted_matrix_pages_too(world, personas):
     response = client.get(url)
     page = response.content.decode()
     assert response.context["matrix_from_snapshot"] is True
-    assert _rows(page) == (50, 50)
+    assert _rows(page) == (PAGE_SIZE, PAGE_SIZE)
     second = client.get(url + "?page=2").content.decode()
     assert _rows(second) == (10, 10)
-    assert "测试单位158" in second.split('id="grade-matrix"')[1]
+    assert f"测试单位{100 + PAGE_SIZE + 8}" in second.split('id="grade-matrix"')[1]

@@ -263,7 +263,7 @@ def test_the_checklist_shows_a_page_of_gaps_and_no_list_of_units(world, personas
     _units_with_cadres(world, 0, 5)
     client.get(reverse(URL))
     before = _page_queries(client)
-    _units_with_cadres(world, 5, 60)
+    _units_with_cadres(world, 5, PAGE_SIZE + 10)  # two pages of gaps
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse(URL))
     assert len(queries) == before, (before, len(queries))
@@ -272,8 +272,9 @@ def test_the_checklist_shows_a_page_of_gaps_and_no_list_of_units(world, personas
     assert "增补单位12" not in page.split('id="coverage"')[0]  # no option per unit
     assert "gpage=2" in page
     second = client.get(reverse(URL), {"gpage": 2}).content.decode()
-    assert "增补单位64：未选派驻村第一书记" in second
-    assert "增补单位63：干部63（" in second and "不足两年" in second
+    last = PAGE_SIZE + 14
+    assert f"增补单位{last}：未选派驻村第一书记" in second
+    assert f"增补单位{last - 1}：干部{last - 1}（" in second and "不足两年" in second
     # The units chosen in the database are those the gaps are found for.
     units = Unit.objects.filter(active=True)
     with_gaps = {g.unit.pk for g in cadre_coverage_gaps(world["round"], units)}

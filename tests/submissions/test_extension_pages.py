@@ -40,16 +40,16 @@ def test_the_extension_page_shows_one_page_of_extensions_and_no_list_of_units(
     client = login(office)
     _extended_units(world, office, 0, 5)
     before, _page = _get(client)
-    _extended_units(world, office, 5, 60)
+    _extended_units(world, office, 5, PAGE_SIZE + 10)  # two pages
     after, page = _get(client)
     assert after == before, (before, after)
     assert page.count("材料补充") == PAGE_SIZE
     assert "增补单位0<" not in page  # no option per unit
     assert "第 1/2 页" in page and "page=2" in page
     _count, second = _get(client, page=2)
-    assert "第 2/2 页" in second and second.count("材料补充") == 65 - PAGE_SIZE
+    assert "第 2/2 页" in second and second.count("材料补充") == 15
     # The latest first: the page shows the last units extended, the next page the first.
-    assert "增补单位64" in page and "增补单位0<" in second
+    assert f"增补单位{PAGE_SIZE + 14}" in page and "增补单位0<" in second
 
 
 def test_the_office_names_the_unit_by_its_code(world, personas, login):
