@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kaohe.lib.middleware.RequestSizeLimitMiddleware",
+    # A GET reads a repeated answer (the current round, whether results are out) once.
+    "kaohe.lib.memo.ReadOnceMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -950,10 +950,10 @@ def _unit_code(world, persona):
     return {"unit_code": "A001"}
 
 
-def _unit_a_pk():
+def _unit_a_username():
     from kaohe.directory.models import Unit
 
-    return matrix_user(Unit.objects.get(code="A001")).pk
+    return matrix_user(Unit.objects.get(code="A001")).username
 
 
 API_ANONYMOUS = {"api:v1:openapi-json": 200, "api:v1:openapi-view": 200,
@@ -971,7 +971,7 @@ BEARER_ONLY = {
 ROUTES.update({
     "api:tokens": ("get", None, None, _allowed(SECURITY_ADMIN)),
     # 200: the page with the token, shown once.
-    "api:token_issue": ("post", None, {"user": Deferred(_unit_a_pk), "name": "矩阵签发"},
+    "api:token_issue": ("post", None, {"user": Deferred(_unit_a_username), "name": "矩阵签发"},
                         _allowed(SECURITY_ADMIN)),
     "api:token_revoke": ("post", _api_token, None, _allowed(SECURITY_ADMIN, ok=302)),
     **{route: ("get", None, None, lambda p, status=status: status)

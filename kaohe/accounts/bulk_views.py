@@ -17,7 +17,7 @@ from kaohe.documents.models import ExportStatus
 from kaohe.lib import paging
 from kaohe.lib.http import stored_attachment_response
 
-PAGE_SIZE = paging.ROWS  # units the opening page lists at once (issue 19)
+PAGE_SIZE = paging.ROWS  # units or accounts the bulk pages list at once (issue 19)
 
 
 @capability_required(MANAGE_ACCOUNTS)
@@ -54,14 +54,17 @@ def bulk_roles(request):
         else:
             messages.info(request, _("没有待授予角色的账户。"))
         return redirect("accounts:bulk_roles")
-    return render(request, "accounts/bulk_roles.html",
-                  {"openings": list(bulk.openings_without_role())})
+    # The accounts waiting, a page at a time (issue 19); the POST grants them all.
+    page = Paginator(bulk.openings_without_role(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/bulk_roles.html", {"openings": page, "page": page})
 
 
 @capability_required(MANAGE_ACCOUNTS)
 def credential_letters(request):
+    # The accounts waiting, a page at a time (issue 19); one letter file covers them all.
+    page = Paginator(bulk.openings_without_letter(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/credential_letters.html", {
-        "pending": list(bulk.openings_without_letter()),
+        "pending": page, "page": page,
         "without_role": bulk.openings_without_role().count(),
         "exports": bulk.letters_of(request.user)[:20],
     })

@@ -25,6 +25,7 @@ from kaohe.grading.models import (
     ResultSummary,
 )
 from kaohe.grading.vocabulary import Grade
+from kaohe.lib.memo import per_request
 
 
 class _Final(TypedDict):
@@ -49,6 +50,7 @@ def released_result_set(round_: Round | int) -> ResultSet | None:
     return result_set
 
 
+@per_request
 def released_version(round_: Round | int) -> ResultSet | None:
     """The released version without its snapshots, its seal not checked: for pages that only
     ask whether results are out or which version's letters are in force (issue 19). What is
@@ -59,6 +61,7 @@ def released_version(round_: Round | int) -> ResultSet | None:
             .defer(*SNAPSHOTS).first())
 
 
+@per_request
 def approved_result_set(round_: Round | int | None) -> ResultSet | None:
     """The newest approved or released version (what the office prepares letters and papers
     from), with its correction and the version that corrects; the snapshots of both stay

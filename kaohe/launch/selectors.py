@@ -19,6 +19,7 @@ from kaohe.launch.models import (
     TrainingSession,
 )
 from kaohe.lib import clock
+from kaohe.lib.memo import per_request
 
 
 def ranked_lead_departments():
@@ -38,6 +39,7 @@ def get_lead_department_for_user(user, pk) -> LeadDepartment:
         raise Http404 from None
 
 
+@per_request
 def step_due(round, code: str):
     step = round.steps.filter(code=code).first()
     return step.due if step is not None else None

@@ -7,9 +7,11 @@ from typing import Any
 from django.db.models import Count, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.directory.models import Unit
 from kaohe.grading.engine import GRADE_LABELS, Grade
 from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
 from kaohe.grading.selectors import released_grade_for, released_version
+from kaohe.lib.memo import per_request
 from kaohe.outcomes.models import (
     Dispatch,
     DispatchKind,
@@ -19,6 +21,7 @@ from kaohe.outcomes.models import (
     RectificationReport,
     Summons,
 )
+from kaohe.rounds.models import Round
 
 
 def results_sent_to_org_department(round_) -> ResultSet | None:
@@ -85,15 +88,22 @@ FEEDBACK_SNAPSHOTS = tuple(f"{path}__{field}" for path in ("result_set", "replac
                            for field in SNAPSHOTS)
 
 
+@per_request
 def released_feedback(round_, unit):
     """The unit's letter of the released version in force, or None before release. Its grade
     is the released one: release checked the version's seal before any letter was shown,
     and letters of a released version are never changed; the page does not load and
     re-hash the version's snapshots on every view (issue 19)."""
-    return (Feedback.objects.filter(round=round_, result_set__round=round_,
-                                    result_set__status=ResultSetStatus.RELEASED, unit=unit)
-            .select_related("result_set", "replaces__result_set")
-            .defer(*FEEDBACK_SNAPSHOTS).first())
+    feedback = (Feedback.objects.filter(round=round_, result_set__round=round_,
+                                        result_set__status=ResultSetStatus.RELEASED, unit=unit)
+                .select_related("result_set", "replaces__result_set")
+                .defer(*FEEDBACK_SNAPSHOTS).first())
+    if feedback is not None:  # the round and unit asked about: not read again
+        if isinstance(round_, Round):
+            feedback.round = round_
+        if isinstance(unit, Unit):
+            feedback.unit = unit
+    return feedback
 
 
 def released_grade_and_letter(round_, unit) -> tuple[str | None, Feedback | None]:
@@ -109,6 +119,7 @@ def released_grade_and_letter(round_, unit) -> tuple[str | None, Feedback | None
     return released_grade_for(round_, unit), None
 
 
+@per_request
 def unit_results_round(unit):
     """The round whose released result the unit sees on its own page: the newest started
     round (active or closed) with a released letter for it. Starting the next round does not
@@ -174,6 +185,7 @@ class TrackerState(TextChoices):
     OVERDUE = "overdue", _("逾期未报")
 
 
+@per_request
 def results_released(round_) -> bool:
     """Whether the round's results are released, answered from the index: in SQLite a
     version's row holds its snapshots (megabytes) before its other columns, and reading

@@ -3,9 +3,11 @@ import json
 
 from django.http import Http404
 
+from kaohe.lib.memo import per_request
 from kaohe.rounds.models import Round, RoundStatus
 
 
+@per_request
 def current_round() -> Round | None:
     """The newest active round: the one every page works on by default.
 

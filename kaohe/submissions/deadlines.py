@@ -4,6 +4,7 @@ extension the office granted; and whether a submission came after the step's due
 import datetime
 
 from kaohe.lib import clock
+from kaohe.lib.memo import per_request
 from kaohe.submissions.models import Extension
 
 
@@ -17,6 +18,7 @@ def _party(*, unit=None, province=None, lead_department=None) -> dict | None:
     return None
 
 
+@per_request
 def extension_for(step, *, unit=None, province=None, lead_department=None) -> Extension | None:
     """The extension that sets the party's deadline (the latest one), if any."""
     party = _party(unit=unit, province=province, lead_department=lead_department)

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from kaohe.accounts.scope import CADRES, PROVINCIAL_REPORTS, SELF_REPORTS, Scope
-from kaohe.launch.selectors import refined_answers_for_report, refined_items_by_indicator
+from kaohe.rounds.models import Round
 from kaohe.submissions.models import (
     FirstSecretary,
     ProvincialReport,
@@ -15,7 +15,7 @@ from kaohe.submissions.models import (
     SecondedCadre,
     SelfReport,
 )
-from kaohe.submissions.services.slots import self_report_gaps, self_report_slots
+from kaohe.submissions.services.slots import ReportReads, self_report_gaps, self_report_slots
 
 # Who reads which report or cadre: kaohe.accounts.scope. Reviewers see a report while it
 # stands submitted, never a draft in progress (a returned report is back with its unit until
@@ -30,9 +30,12 @@ def self_reports_visible_to(user, *, round):
 
 def get_self_report_for_user(user, pk, *, round) -> SelfReport:
     try:
-        return self_reports_visible_to(user, round=round).get(pk=pk)
+        report = self_reports_visible_to(user, round=round).get(pk=pk)
     except SelfReport.DoesNotExist:
         raise Http404 from None
+    if isinstance(round, Round):
+        report.round = round  # the round it was found in: not read again
+    return report
 
 
 def provincial_reports_visible_to(user, *, round):
@@ -45,9 +48,12 @@ def provincial_reports_visible_to(user, *, round):
 
 def get_provincial_report_for_user(user, pk, *, round) -> ProvincialReport:
     try:
-        return provincial_reports_visible_to(user, round=round).get(pk=pk)
+        report = provincial_reports_visible_to(user, round=round).get(pk=pk)
     except ProvincialReport.DoesNotExist:
         raise Http404 from None
+    if isinstance(round, Round):
+        report.round = round  # the round it was found in: not read again
+    return report
 
 
 def cadres_visible_to(user, *, round):
@@ -66,16 +72,18 @@ def late_self_reports(round, units):
 def self_report_sections(report):
     """The report's areas with their slots, answers and attached evidence, for the page."""
     slots = self_report_slots(report)
-    answers = {(a.indicator_id, a.county_id): a.text for a in report.answers.all()}
+    read = ReportReads.of(report, attachments=report.attachments.select_related(
+        "evidence", "requirement"))
+    answers = read.answers
     attached = defaultdict(list)
-    for att in report.attachments.select_related("evidence", "requirement"):
+    for att in read.attachments:
         attached[(att.indicator_id, att.county_id, att.requirement_id)].append(att)
-    gaps = self_report_gaps(report, slots)
+    gaps = self_report_gaps(report, slots, read=read)
     missing = {(g.slot.key, g.requirement.pk if g.requirement else None) for g in gaps
                if g.refined_item is None}
     # The lead department's refined items (kaohe.launch), shown once under their indicator.
-    refined = refined_items_by_indicator(report)
-    refined_texts = refined_answers_for_report(report)
+    refined = dict(read.refined)
+    refined_texts = read.refined_texts
     refined_missing = {g.refined_item.pk for g in gaps if g.refined_item is not None}
     sections: list[dict[str, Any]] = []
     by_area: dict[int, dict[str, Any]] = {}

@@ -350,3 +350,53 @@ def test_the_sysadmins_home_counts_the_units_without_account_and_reads_twenty(
     assert f"尚无账户的中央单位（{waiting}）" in page
     assert f"另有 {waiting - 20} 个" in page
     assert f"从未登录的账户（{bulk.never_signed_in().count()}）" in page
+
+
+def test_the_role_and_letter_pages_list_one_page_of_accounts_and_act_on_them_all(
+        personas, world, login):
+    """Issue 19: the accounts waiting for a role, and for a letter, are counted and shown a
+    page at a time in the same queries however many; one act still covers them all."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kaohe.accounts.bulk_views import PAGE_SIZE
+    from kaohe.directory.models import Category
+
+    category = Category.objects.get(code="enterprises")
+
+    def units(start, n):
+        for i in range(start, start + n):
+            Unit.objects.create(code=f"E{i:03d}", name=f"测试企业{i}", category=category)
+        bulk.accounts_open(actor=personas["system_admin"])
+
+    def get(client, url, **params):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    security = login(personas["security_admin"])
+    roles = reverse("accounts:bulk_roles")
+    units(0, 5)
+    before, _page = get(security, roles)
+    units(5, PAGE_SIZE + 10)
+    after, page = get(security, roles)
+    assert after == before, (before, after)
+    waiting = bulk.openings_without_role().count()
+    assert waiting > PAGE_SIZE + 14
+    assert page.count("accounts/users/") <= PAGE_SIZE + 5  # a page of rows (and the menu)
+    assert f"为这{waiting}个账户授予角色" in page and "page=2" in page
+    _count, last = get(security, roles, page=-(-waiting // PAGE_SIZE))
+    assert f"测试企业{PAGE_SIZE + 14}" in last
+
+    sysadmin = login(personas["system_admin"])
+    before, _page = get(sysadmin, LETTERS)
+    units(PAGE_SIZE + 15, 30)
+    after, page = get(sysadmin, LETTERS)
+    assert after == before, (before, after)
+    pending = bulk.openings_without_letter().count()
+    assert f"待生成通知书的账户（{pending}个）" in page and "page=2" in page
+    assert page.count("测试企业") <= PAGE_SIZE
+    security = login(personas["security_admin"])  # one client: signed in again
+    assert security.post(roles).status_code == 302
+    assert not bulk.openings_without_role().exists()

@@ -61,7 +61,7 @@ def test_a_write_with_a_token_needs_no_csrf_token(tokens, settings):
 def test_tokens_are_stored_hashed_and_shown_once(client, personas):
     client.force_login(personas["security_admin"])
     response = client.post(reverse("api:token_issue"),
-                           {"user": personas["province"].pk, "name": "贵州省扶贫系统"})
+                           {"user": personas["province"].username, "name": "贵州省扶贫系统"})
     assert response.status_code == 200
     token = ApiToken.objects.get()
     page = response.content.decode()
@@ -128,3 +128,19 @@ def test_the_schema_and_its_page_are_served_without_anything_from_elsewhere(clie
     assert "/api/v1/openapi.json" in html and "/api/v1/unit/report" in html
     assert "cdn" not in html.lower() and "<script src=\"http" not in html
     assert "Content-Security-Policy" in page.headers
+
+
+def test_a_token_is_issued_only_for_an_active_account_of_its_roles_named(client, personas):
+    """The account is named by its username (no list of every account on the page): an
+    unknown name, another role's account or a disabled one is refused, nothing issued."""
+    client.force_login(personas["security_admin"])
+    page = client.get(reverse("api:tokens")).content.decode()
+    assert personas["province"].username not in page  # no option per account
+    disabled = personas["unit"]
+    disabled.is_active = False
+    disabled.save(update_fields=["is_active"])
+    for name in ("nobody", personas["lead_reviewer"].username, disabled.username, ""):
+        response = client.post(reverse("api:token_issue"), {"user": name, "name": "x"})
+        assert response.status_code == 400, name
+        assert "没有这个用户名的中央单位、省级扶贫部门" in response.content.decode() or not name
+    assert not ApiToken.objects.exists()

@@ -4,6 +4,8 @@ refined item of the lead department) measured against them. Reads only; the page
 offline workbook, the API and the submission itself all count gaps here.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -81,24 +83,40 @@ def self_report_slots(report: SelfReport) -> list[Slot]:
     return slots
 
 
-def self_report_gaps(report: SelfReport, slots: list[Slot] | None = None) -> list[Gap]:
+@dataclass
+class ReportReads:
+    """What a self-report's page and its gaps both read of the report, read once."""
+
+    answers: dict[tuple[int, int | None], str]
+    attachments: list
+    refined: dict[int, list]
+    refined_texts: dict[int, str]
+
+    @classmethod
+    def of(cls, report: SelfReport, *, attachments=None) -> ReportReads:
+        return cls(
+            answers={(a.indicator_id, a.county_id): a.text for a in report.answers.all()},
+            attachments=list(attachments if attachments is not None
+                             else report.attachments.all()),
+            refined=launch_selectors.refined_items_by_indicator(report),
+            refined_texts=launch_selectors.refined_answers_for_report(report),
+        )
+
+
+def self_report_gaps(report: SelfReport, slots: list[Slot] | None = None, *,
+                     read: ReportReads | None = None) -> list[Gap]:
     """What the unit still owes against the evidence basis of the indicators it reports.
 
     Indicators whose data the county provides (effectiveness, satisfaction) may be
-    described but are not required of the unit.
+    described but are not required of the unit. ``read``: the report's answers, evidence
+    and refined items when the caller has read them already (the report's page).
     """
     slots = slots if slots is not None else self_report_slots(report)
-    answered = {
-        (a.indicator_id, a.county_id)
-        for a in report.answers.all() if a.text.strip()
-    }
-    attached = {
-        (a.indicator_id, a.county_id, a.requirement_id) for a in report.attachments.all()
-    }
-    refined = launch_selectors.refined_items_by_indicator(report)
-    refined_answered = {pk for pk, text in
-                        launch_selectors.refined_answers_for_report(report).items()
-                        if text.strip()}
+    read = read if read is not None else ReportReads.of(report)
+    answered = {key for key, text in read.answers.items() if text.strip()}
+    attached = {(a.indicator_id, a.county_id, a.requirement_id) for a in read.attachments}
+    refined = dict(read.refined)  # popped below, an indicator at a time
+    refined_answered = {pk for pk, text in read.refined_texts.items() if text.strip()}
     gaps: list[Gap] = []
     for slot in slots:
         if slot.indicator.source != Source.UNIT:
