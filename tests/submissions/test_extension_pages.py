@@ -73,3 +73,35 @@ def test_the_office_may_name_the_unit_by_its_full_name(world, personas, login):
         "step": "self_report", "unit_code": world["unit_b"].name, "until": "2018-01-20",
         "reason": "机构调整", "back": "extensions"})
     assert Extension.objects.get().unit == world["unit_b"]
+
+
+def test_the_overview_shows_a_page_of_late_units_and_the_latest_extensions(
+        world, personas, login, settings):
+    """Issue 19: the deadline overview lists a page of the units that have not submitted,
+    and the latest extensions with their count and a link to all of them, in the same
+    queries however many there are."""
+    from kaohe.submissions.views.deadlines import PAGE_SIZE
+
+    settings.KAOHE_TODAY = "2017-12-20"
+    office = personas["office"]
+    client = login(office)
+    url = reverse("submissions:deadlines")
+
+    def get(**params):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    _extended_units(world, office, 0, 5)
+    before, _page = get()
+    _extended_units(world, office, 5, PAGE_SIZE + 10)  # two pages, none submitted
+    after, page = get()
+    assert after == before, (before, after)
+    assert f"已准予的延期（{PAGE_SIZE + 15}项）" in page
+    assert page.count("材料补充") == PAGE_SIZE
+    assert reverse("submissions:extensions") in page.split("已准予的延期")[1]
+    late = page.split("未提交自评报告的单位")[1].split("省级总结报告")[0]
+    assert late.count('name="unit"') == PAGE_SIZE and "page=2" in late
+    _count, last = get(page=2)
+    assert "第 2/2 页" in last

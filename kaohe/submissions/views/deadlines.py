@@ -44,8 +44,10 @@ def deadline_overview(request: AuthenticatedRequest) -> HttpResponse:
     late_units = late_self_reports(round_, units).select_related("category").annotate(
         extension_until=_latest_extension(self_step, "unit")
     ).order_by("category__order", "code")
+    # A page of the units late, and the latest extensions (all on the extension page).
+    page = Paginator(late_units, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"round": round_, "self_step": self_step, "prov_step": prov_step,
-               "late_units": late_units,
+               "late_units": page, "page": page,
                "can_extend": has_capability(request.user, MANAGE_DEADLINES),
                "extension_form": ExtensionForm()}
     if Scope.of(request.user).sees_all(UNITS):  # the office: every province, every extension
@@ -63,8 +65,11 @@ def deadline_overview(request: AuthenticatedRequest) -> HttpResponse:
              "submitted": submitted.get(row["county__province"], 0)}
             for row in expected.order_by("county__province__code")
         ]
-        context["extensions"] = Extension.objects.filter(step__round=round_).select_related(
-            "step", "unit", "province", "granted_by")
+        extensions = Extension.objects.filter(step__round=round_)
+        context["extensions"] = extensions.select_related(
+            "step", "unit", "province", "lead_department", "granted_by").order_by(
+            "-created_at", "-pk")[:PAGE_SIZE]
+        context["extension_count"] = extensions.count()
     return render(request, "submissions/deadlines.html", context)
 
 
