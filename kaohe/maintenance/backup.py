@@ -58,7 +58,7 @@ from pathlib import Path, PurePosixPath
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 
 from kaohe.lib import storage
 
@@ -445,6 +445,9 @@ MARKER_TABLE = "kaohe_restore_marker"
 # PostgreSQL advisory locks: one restore at a time (held by the restoring process), and
 # the database step's transaction (held by psql until it commits or rolls back).
 _LOCK_RESTORE, _LOCK_DATABASE_STEP = 0x6B616F6865_01, 0x6B616F6865_02
+# How long the outcome of a killed restore's database step is waited for (its psql may
+# still be committing or rolling back); then the operator is told, nothing is guessed.
+STEP_WAIT_SECONDS = 300
 _JOURNAL_NAME = re.compile(r"[0-9a-f]{32}\.json")
 _ROWS = "KAOHE-ROWS "
 
@@ -807,8 +810,17 @@ def _marker() -> str | None:
             if connection.vendor == "postgresql":
                 # psql may still be running a database step whose process was killed: it
                 # holds this lock until its transaction ends; the outcome is known after.
-                cursor.execute("SELECT pg_advisory_lock(%s), pg_advisory_unlock(%s)",
-                               [_LOCK_DATABASE_STEP, _LOCK_DATABASE_STEP])
+                cursor.execute("SELECT set_config('lock_timeout', %s, false)",
+                               [f"{STEP_WAIT_SECONDS}s"])
+                try:
+                    cursor.execute("SELECT pg_advisory_lock(%s), pg_advisory_unlock(%s)",
+                                   [_LOCK_DATABASE_STEP, _LOCK_DATABASE_STEP])
+                except OperationalError:
+                    raise BackupError(
+                        f"上一次恢复的数据库步骤（psql）在 {STEP_WAIT_SECONDS} 秒内仍未结束，"
+                        "请等待它结束或终止它后重试 kaohe restore --recover。 (The database "
+                        "step of an earlier restore is still running; wait for it or stop "
+                        "its psql, then run kaohe restore --recover again.)") from None
             if MARKER_TABLE not in connection.introspection.table_names(cursor):
                 return None
             cursor.execute(f"SELECT id FROM {MARKER_TABLE}")  # noqa: S608 - a constant

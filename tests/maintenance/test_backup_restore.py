@@ -545,3 +545,27 @@ def test_the_restore_lock_is_free_as_soon_as_a_step_has_let_it_go():
     for _ in range(100):
         with backups._restore_lock():
             pass
+
+
+@pytest.mark.django_db(transaction=True)  # the recovery closes its connection
+def test_recovery_waits_for_a_killed_restores_psql_for_a_while_not_for_ever(monkeypatch):
+    """The recovery learns a killed restore's outcome once its psql lets the database
+    step's lock go; a psql that never ends gets the operator a clear message, not a hang."""
+    import psycopg
+    from django.db import connection
+
+    from kaohe.maintenance import backup as backups
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the database step's lock is PostgreSQL's (SQLite's step is a file)")
+    settings = connection.settings_dict
+    holder = psycopg.connect(host=settings["HOST"] or None, port=settings["PORT"] or None,
+                             user=settings["USER"], dbname=settings["NAME"], autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", [backups._LOCK_DATABASE_STEP])
+        monkeypatch.setattr(backups, "STEP_WAIT_SECONDS", 1)
+        with pytest.raises(backups.BackupError, match="仍未结束"):
+            backups._marker()
+    finally:
+        holder.close()
+    assert backups._marker() is None  # once let go, the outcome is read at once
