@@ -16,7 +16,9 @@ and drop them: what no server can beat on this machine with this client.
 The two alternate, RUNS times each, in this one process (so that a machine getting busier
 or the page cache weighs on both alike), and the medians count: throughput ratio = median
 time to the null server / median time to Kaohe (target ≥ 0.80); peak RSS growth of the
-worker over its size after a warm-up upload (target ≤ 64 MiB). Every upload is checked:
+worker over its size after a warm-up upload (target ≤ 64 MiB). The CPU seconds each server
+spends per GiB (all its threads) are reported beside the times: what the code costs, less
+sensitive than the times to what else the machine runs. Every upload is checked:
 the server's SHA-256 and the stored file's (or object's) must be the source's. Prints
 {"P3": {...}} and, given a path, writes the same JSON there. Everything it made is
 removed at the end.
@@ -216,7 +218,7 @@ class LocalFiles:
 STORES = {"local": LocalFiles, "s3": S3Bucket}
 
 
-def measure(storage: str, null_endpoint: str) -> dict:
+def measure(storage: str, null_endpoint: str, null_pid: int) -> dict:
     site = Site(f"upload-{storage}", KAOHE_TODAY="2017-12-15")  # self-reports are open
     store = None
     try:
@@ -244,12 +246,17 @@ def measure(storage: str, null_endpoint: str) -> dict:
 
         load_before = load_average()
         kaohe_times, null_times = [], []
+        kaohe_cpu, null_cpu = [], []
         sampler = RssSampler(worker.pid)
         sampler.start()
         for _run in range(RUNS):
+            before = _cpu_seconds(null_pid)
             null_times.append(tus_upload(null_endpoint, {}, source, "x")[1])
+            null_cpu.append(_cpu_seconds(null_pid) - before)
+            before = _cpu_seconds(worker.pid)
             evidence_id, seconds = tus_upload(endpoint, headers, source, "1GiB.mp4")
             kaohe_times.append(seconds)
+            kaohe_cpu.append(_cpu_seconds(worker.pid) - before)
             recorded = json.loads(site.shell(EVIDENCE % evidence_id).strip().splitlines()[-1])
             if recorded["sha256"] != source_sha or store.take(FILE_BYTES) != source_sha:
                 raise RuntimeError("the stored file or its recorded SHA-256 differs")
@@ -269,6 +276,12 @@ def measure(storage: str, null_endpoint: str) -> dict:
         "kaohe_mib_per_s": round(FILE_BYTES / kaohe_s / 1024**2, 1),
         "tuspy_to_null_server_mib_per_s": round(FILE_BYTES / null_s / 1024**2, 1),
         "throughput_ratio": round(ratio, 3),
+        # CPU seconds the server spent per GiB (all its threads): what the code costs,
+        # whatever else the machine runs meanwhile.
+        "kaohe_cpu_seconds_per_gib": round(statistics.median(kaohe_cpu) * 1024**3
+                                           / FILE_BYTES, 2),
+        "null_server_cpu_seconds_per_gib": round(statistics.median(null_cpu) * 1024**3
+                                                 / FILE_BYTES, 2),
         "baseline_rss_mib": round(baseline / 1024**2, 1),
         "peak_rss_mib": round(sampler.peak / 1024**2, 1),
         "peak_rss_growth_mib": round(growth, 1),
@@ -276,6 +289,11 @@ def measure(storage: str, null_endpoint: str) -> dict:
         "load_average_before": load_before,
         "load_average_after": load_average(),
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def warm_memory(size: int) -> dict:
@@ -315,7 +333,7 @@ def main() -> None:
     try:
         for storage in STORAGES:
             try:
-                result = measure(storage, null_endpoint)
+                result = measure(storage, null_endpoint, null_server.pid)
             except Exception as exc:  # one storage failing must not hide the other
                 result = {"error": f"{type(exc).__name__}: {exc}"[-2000:]}
                 met[f"{storage}_ran"] = False
