@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from kaohe.directory.models import Category, Pairing, Unit
@@ -13,7 +13,6 @@ from kaohe.submissions.models import (
     ProvincialReport,
     ReportStatus,
     SecondedCadre,
-    SelfReport,
 )
 
 
@@ -29,36 +28,83 @@ class StepProgress:
             return None
         return round(100 * (self.done or 0) / self.total)
 
+    @property
+    def due_display(self) -> str:
+        """The deadline as the page writes it (Y年n月j日), without a date filter per row."""
+        due = self.step.due
+        return f"{due.year}年{due.month}月{due.day}日"
 
-def step_progress(round_, units, province=None) -> list[StepProgress]:
-    """Done / total per step, counted only over the units (and province) the viewer may see."""
+
+@dataclass(frozen=True)
+class Tally:
+    """Active units of one category whose self-report of the round is in one status."""
+
+    category_id: int
+    ranked: bool
+    lead_department_id: int
+    report_status: str | None       # None: no self-report yet
+    units: int
+
+
+def unit_tallies(round_, units) -> list[Tally]:
+    """The active ones of the units counted by category and by the status of their
+    self-report in the round: one grouped query (a unit has one report a round), which the
+    step and category progress both read (issue 19)."""
+    rows = (
+        units.filter(active=True).order_by()
+        .annotate(report=FilteredRelation("self_reports",
+                                          condition=Q(self_reports__round=round_)))
+        .values_list("category_id", "category__ranked", "category__lead_department_id",
+                     "report__status")
+        .annotate(n=Count("pk"))
+    )
+    return [Tally(*row) for row in rows]
+
+
+def step_progress(round_, units, province=None, *, steps=None, statuses=None,
+                  actors=None, tallies=None) -> list[StepProgress]:
+    """Done / total per step, counted only over the units (and province) the viewer may see.
+
+    ``actors``: only the steps of those actors (their counts alone are made). ``steps`` (the
+    round's steps), ``statuses`` (those of its result sets) and ``tallies`` (unit_tallies of
+    the same units) may be given by a caller that has read them already (issue 19).
+    """
+    steps = list(round_.steps.all()) if steps is None else list(steps)
+    if actors is not None:
+        steps = [step for step in steps if step.actor in actors]
+    codes = {step.code for step in steps}
     units = units.filter(active=True)
-    pairings = Pairing.objects.filter(round=round_, unit__in=units)
-    reports = ProvincialReport.objects.filter(round=round_, unit__in=units,
-                                              status=ReportStatus.SUBMITTED)
-    if province is not None:
-        pairings = pairings.filter(county__province=province)
-        reports = reports.filter(province=province)
-    counts = {
-        "self_report": (
-            SelfReport.objects.filter(round=round_, unit__in=units,
-                                      status=ReportStatus.SUBMITTED).count(),
-            units.count(),
-        ),
-        "provincial_report": (
+    counts: dict[str, tuple[int | None, int | None]] = {}
+    if codes & {"self_report", "review", "rectification"} and tallies is None:
+        tallies = unit_tallies(round_, units)
+    if "self_report" in codes:
+        counts["self_report"] = (
+            sum(t.units for t in tallies if t.report_status == ReportStatus.SUBMITTED),
+            sum(t.units for t in tallies),
+        )
+    if "provincial_report" in codes:
+        pairings = Pairing.objects.filter(round=round_, unit__in=units)
+        reports = ProvincialReport.objects.filter(round=round_, unit__in=units,
+                                                  status=ReportStatus.SUBMITTED)
+        if province is not None:
+            pairings = pairings.filter(county__province=province)
+            reports = reports.filter(province=province)
+        counts["provincial_report"] = (
             reports.count(),
             pairings.values("county__province_id", "unit_id").distinct().count(),
-        ),
-        # Office-run steps, the same for every viewer: lead departments with team and
-        # plan filed, and the lead departments' staff trained.
-        "launch": launch_progress(round_),
-        "training": training_progress(round_),
-        **_later_steps(round_, units),
-    }
-    return [StepProgress(step, *counts.get(step.code, (None, None))) for step in round_.steps.all()]
+        )
+    # Office-run steps, the same for every viewer: lead departments with team and plan
+    # filed, and the lead departments' staff trained.
+    if "launch" in codes:
+        counts["launch"] = launch_progress(round_)
+    if "training" in codes:
+        counts["training"] = training_progress(round_)
+    if codes & {"review", "deliberation", "feedback", "rectification"}:
+        counts.update(_later_steps(round_, units, tallies, codes, statuses))
+    return [StepProgress(step, *counts.get(step.code, (None, None))) for step in steps]
 
 
-def _later_steps(round_, units) -> dict:
+def _later_steps(round_, units, tallies, codes, statuses) -> dict:
     """Steps 4-7, counted over what the viewer may see: the lead departments of the visible
     units, whether a result set went to / came back from the leading group, rectification
     reports of the visible ranked units once results are released."""
@@ -66,58 +112,63 @@ def _later_steps(round_, units) -> dict:
     from kaohe.outcomes.models import RectificationReport
     from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 
-    ranked = units.filter(category__ranked=True)
-    leads = ranked.values("category__lead_department").distinct()
-    statuses = set(ResultSet.objects.filter(round=round_).values_list("status", flat=True))
+    if statuses is None:
+        statuses = set(ResultSet.objects.filter(round=round_).values_list("status", flat=True))
     released = ResultSetStatus.RELEASED in statuses
-    return {
-        "review": (
-            CategorySubmission.objects.filter(
-                round=round_, lead_department__in=leads,
-                status=CategorySubmissionStatus.SUBMITTED).count(),
-            leads.count(),
-        ),
+    counts: dict[str, tuple[int | None, int | None]] = {
         "deliberation": (
-            int(bool(statuses & {ResultSetStatus.SUBMITTED, ResultSetStatus.APPROVED,
-                                 ResultSetStatus.RELEASED})), 1,
+            int(bool(set(statuses) & {ResultSetStatus.SUBMITTED, ResultSetStatus.APPROVED,
+                                      ResultSetStatus.RELEASED})), 1,
         ),
         "feedback": (int(released), 1),
-        "rectification": (
-            (RectificationReport.objects.filter(round=round_, unit__in=ranked,
-                                                submitted_at__isnull=False).count(),
-             ranked.count())
-            if released else (None, None)
-        ),
+        "rectification": (None, None),
     }
-
-
-def category_progress(round_, units=None):
-    """Per category: units, self-reports submitted and in draft, provincial reports."""
-    units = units if units is not None else Unit.objects.all()
-    units = units.filter(active=True)
-    submitted = SelfReport.objects.filter(round=round_, status=ReportStatus.SUBMITTED)
-    drafts = SelfReport.objects.filter(round=round_).exclude(status=ReportStatus.SUBMITTED)
-    rows = (
-        Category.objects.filter(units__in=units).distinct()
-        .annotate(
-            unit_count=Count("units", filter=Q(units__in=units), distinct=True),
-            submitted=Count("units__self_reports",
-                            filter=Q(units__self_reports__in=submitted, units__in=units),
-                            distinct=True),
-            drafts=Count("units__self_reports",
-                         filter=Q(units__self_reports__in=drafts, units__in=units),
-                         distinct=True),
+    if "review" in codes:
+        leads = {t.lead_department_id for t in tallies if t.ranked}
+        counts["review"] = (
+            CategorySubmission.objects.filter(
+                round=round_, lead_department__in=leads,
+                status=CategorySubmissionStatus.SUBMITTED).count() if leads else 0,
+            len(leads),
         )
-        .annotate(not_started=F("unit_count") - F("submitted") - F("drafts"))
-        .select_related("lead_department")
-        .order_by("order")
-    )
-    return list(rows)
+    if "rectification" in codes and released:
+        counts["rectification"] = (
+            RectificationReport.objects.filter(round=round_,
+                                               unit__in=units.filter(category__ranked=True),
+                                               submitted_at__isnull=False).count(),
+            sum(t.units for t in tallies if t.ranked),
+        )
+    return counts
+
+
+def category_progress(round_, units=None, *, tallies=None):
+    """Per category: units, self-reports submitted and in draft (``tallies``: unit_tallies of
+    the same units, if read already)."""
+    units = units if units is not None else Unit.objects.all()
+    if tallies is None:
+        tallies = unit_tallies(round_, units)
+    counts: dict[int, dict[str, int]] = {}
+    for t in tallies:
+        row = counts.setdefault(t.category_id, {"units": 0, "submitted": 0, "drafts": 0})
+        row["units"] += t.units
+        if t.report_status == ReportStatus.SUBMITTED:
+            row["submitted"] += t.units
+        elif t.report_status is not None:
+            row["drafts"] += t.units
+    rows = list(Category.objects.filter(pk__in=counts).select_related("lead_department")
+                .order_by("order"))
+    for category in rows:
+        row = counts[category.pk]
+        # The attributes the annotations gave before (the pages and the API read them).
+        for name, value in (("unit_count", row["units"]), ("submitted", row["submitted"]),
+                            ("drafts", row["drafts"]),
+                            ("not_started", row["units"] - row["submitted"] - row["drafts"])):
+            setattr(category, name, value)
+    return rows
 
 
 def unit_progress(round_, units):
     """Units with their self-report status and provincial reports submitted / expected."""
-    report = SelfReport.objects.filter(round=round_, unit=OuterRef("pk"))
     expected = (
         Pairing.objects.filter(round=round_, unit=OuterRef("pk"))
         .values("unit").annotate(n=Count("county__province", distinct=True)).values("n")
@@ -127,12 +178,14 @@ def unit_progress(round_, units):
                                         status=ReportStatus.SUBMITTED)
         .values("unit").annotate(n=Count("pk")).values("n")
     )
+    # The round's self-report joined (one a unit and round), not two subqueries (issue 19).
     return units.annotate(
-        self_report_status=Subquery(report.values("status")[:1]),
-        self_report_submitted_at=Subquery(report.values("submitted_at")[:1]),
+        round_self_report=FilteredRelation("self_reports",
+                                           condition=Q(self_reports__round=round_)),
+        self_report_status=F("round_self_report__status"),
+        self_report_submitted_at=F("round_self_report__submitted_at"),
         provinces_expected=Subquery(expected),
         provinces_received=Subquery(received),
-        has_pairing=Exists(Pairing.objects.filter(round=round_, unit=OuterRef("pk"))),
     )
 
 

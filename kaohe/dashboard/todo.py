@@ -77,6 +77,17 @@ class TimelineNode:
     def is_current(self) -> bool:
         return self.state == "current"
 
+    # The dates as the page writes them, not by a date filter per step (issue 19).
+    @property
+    def due_display(self) -> str:
+        """The deadline of a node of one step (Y年n月j日)."""
+        return _day(self.steps[0].due)
+
+    @property
+    def step_dates(self) -> list[tuple[str, str]]:
+        """Each step's name and deadline (n月j日), for a node of several."""
+        return [(s.name, f"{s.due.month}月{s.due.day}日") for s in self.steps]
+
 
 @dataclass
 class Panel:
@@ -84,6 +95,10 @@ class Panel:
     current: Step | None = None     # the step the round is at
     timeline: list[TimelineNode] = field(default_factory=list)
     today: datetime.date | None = None
+    # What the panel read of the round, for the rest of the home page (issue 19): its steps
+    # and the statuses of its live result sets; None when not read.
+    steps: list[Step] | None = None
+    result_statuses: set[str] | None = None
 
     @property
     def current_node(self) -> TimelineNode | None:
@@ -103,6 +118,7 @@ class _Stage:
     today: datetime.date
     latest: ResultSet | None        # the newest live result set (snapshots deferred)
     released: ResultSet | None      # the released version in force
+    versions: list[ResultSet] = field(default_factory=list)  # the live ones, newest first
 
     @property
     def results_out(self) -> bool:
@@ -127,7 +143,7 @@ def _stage(round_: Round) -> _Stage:
     # A version computed after release belongs to a correction: it is the one in play.
     latest = versions[0] if versions else None
     return _Stage(round=round_, steps={s.code: s for s in round_.steps.all()},
-                  today=clock.today(), latest=latest, released=released)
+                  today=clock.today(), latest=latest, released=released, versions=versions)
 
 
 # The current step -------------------------------------------------------------------------
@@ -216,7 +232,9 @@ def panel_for(user: User, round_: Round | None) -> Panel:
         return panel
     stage = _stage(round_)
     panel.current = current_step(round_, stage)
-    panel.timeline = timeline(round_, panel.current, list(stage.steps.values()))
+    panel.steps = list(stage.steps.values())
+    panel.result_statuses = {v.status for v in stage.versions}
+    panel.timeline = timeline(round_, panel.current, panel.steps)
     if round_.status != RoundStatus.ACTIVE:
         return panel  # a closed round is read-only; one being prepared asks nothing yet
     items = [item for capability, duties in DUTIES if has_capability(user, capability)

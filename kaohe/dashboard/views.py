@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from kaohe.accounts.capabilities import (
@@ -21,11 +23,13 @@ from kaohe.accounts.capabilities import (
     has_capability,
 )
 from kaohe.accounts.models import Role, User
-from kaohe.accounts.scope import Scope
+from kaohe.accounts.scope import Reach, Scope
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors, todo
+from kaohe.directory.models import Unit
 from kaohe.directory.selectors import units_visible_to
+from kaohe.grading.models import ResultSetStatus
 from kaohe.lib import paging
 from kaohe.outcomes.selectors import (
     released_grade_and_letter,
@@ -58,30 +62,48 @@ def healthz(request):
 def home(request):
     user = request.user
     round_ = chosen_round()
+    if user.unit_id is not None:
+        # The unit's account: its unit read once with what the page shows of it (issue 19).
+        user.unit = Unit.objects.select_related("category__lead_department").get(
+            pk=user.unit_id)
+    panel = todo.panel_for(user, round_)
+    # A unit's released results: for its reminder and its own results (read once).
+    unit_results = (released_results_of(user.unit)
+                    if Scope.of(user).reach is Reach.UNIT else None)
+    released = (None if panel.result_statuses is None
+                else ResultSetStatus.RELEASED in panel.result_statuses)
     context = {"round": round_, "steps": [], "role_label": user.get_role_display(),
-               "reminder": reminder_for(user, round_),
+               "reminder": reminder_for(user, round_, steps=panel.steps, released=released,
+                                        unit_results=unit_results),
                # What is due from this user, first on every home page (issue 21).
-               "todo": todo.panel_for(user, round_)}
+               "todo": panel}
     overview = has_capability(user, VIEW_PROGRESS)
+    actors = None if overview else _actors_for(user)
+    reviewer = not overview and not has_capability(user, CHECK_CADRES) and (
+        has_capability(user, REVIEW_UNITS) or has_capability(user, INSPECT_MILITARY))
+    visible = tallies = None
     if round_ is not None:
         visible = units_visible_to(user, round=round_)
-        actors = _actors_for(user)
-        context["steps"] = [
-            p for p in selectors.step_progress(round_, visible, Scope.of(user).province_id)
-            if overview or p.step.actor in actors
-        ]
+        if overview or reviewer:
+            # Read once for the steps and the categories (issue 19).
+            tallies = selectors.unit_tallies(round_, visible)
+        # Only the steps the user follows are counted (the administrators follow none).
+        if actors is None or actors:
+            context["steps"] = selectors.step_progress(
+                round_, visible, Scope.of(user).province_id, steps=panel.steps,
+                statuses=panel.result_statuses, actors=actors, tallies=tallies)
     if overview:
         template = "dashboard/home_overview.html"
-        context.update(_overview(request, round_))
+        context.update(_overview(request, round_, visible, tallies))
     elif has_capability(user, CHECK_CADRES):
         template = "dashboard/home_org_department.html"
         context.update(_org_department(round_))
-    elif has_capability(user, REVIEW_UNITS) or has_capability(user, INSPECT_MILITARY):
+    elif reviewer:
         template = "dashboard/home_reviewer.html"
-        context.update(_reviewer(request, round_))
+        context.update(_reviewer(request, round_, visible, tallies))
     elif has_capability(user, EDIT_SELF_REPORT):
         template = "dashboard/home_unit.html"
-        context.update(_unit(request, round_))
+        context.update(_unit(request, round_, unit_results))
     elif has_capability(user, EDIT_PROVINCIAL_REPORT):
         template = "dashboard/home_province.html"
         context["units"] = (
@@ -98,11 +120,10 @@ def _actors_for(user) -> set[str]:
             if has_capability(user, capability) for actor in actors}
 
 
-def _overview(request, round_):
+def _overview(request, round_, units, tallies):
     if round_ is None:
         return {}
-    units = units_visible_to(request.user, round=round_)
-    categories = selectors.category_progress(round_, units)
+    categories = selectors.category_progress(round_, units, tallies=tallies)
     chart = {
         "categories": [c.name for c in categories],
         "submitted": [c.submitted for c in categories],
@@ -116,7 +137,7 @@ def _overview(request, round_):
         unit_rows = unit_rows.filter(self_report_status__isnull=True)
     elif status in ReportStatus.values:
         unit_rows = unit_rows.filter(self_report_status=status)
-    page = Paginator(unit_rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _unit_page(request, unit_rows)
     return {
         "categories": categories,
         "chart": chart,
@@ -126,15 +147,34 @@ def _overview(request, round_):
     }
 
 
-def _reviewer(request, round_):
+def _reviewer(request, round_, units, tallies):
     if round_ is None:
         return {}
-    units = units_visible_to(request.user, round=round_)
-    categories = selectors.category_progress(round_, units)
-    page = Paginator(selectors.unit_progress(round_, units), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    categories = selectors.category_progress(round_, units, tallies=tallies)
+    page = _unit_page(request, selectors.unit_progress(round_, units))
     return {"categories": categories, "page": page}
+
+
+def _unit_page(request, unit_rows):
+    """The page of the unit table, each row with its link and submission time made here
+    rather than by a tag per row in the template (issue 19)."""
+    page = Paginator(unit_rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    desk, detail = _url_of_pk("reviews:desk"), _url_of_pk("directory:unit_detail")
+    # A lead department's ranked units open at the review desk.
+    reviews = request.user.role == Role.LEAD_REVIEWER
+    for unit in page:
+        unit.link = (desk if reviews and unit.category.ranked else detail)(unit.pk)
+        at = unit.self_report_submitted_at
+        unit.submitted_display = localtime(at).strftime("%Y-%m-%d %H:%M") if at else "—"
+    return page
+
+
+def _url_of_pk(name):
+    """The URL of the route taking one pk, for any pk: reversed once, then filled in."""
+    marker = "987654321"
+    url = reverse(name, args=[int(marker)])
+    head, tail = url.split(marker, 1)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _org_department(round_):
@@ -146,17 +186,22 @@ def _org_department(round_):
             "results_received": results_sent_to_org_department(round_) is not None}
 
 
-def _unit(request, round_):
+def _unit(request, round_, released=None):
     unit = request.user.unit
+    if released is None:
+        released = released_results_of(unit)
     # Its released results of the other rounds, beside this round's report (issue 16).
-    results = [r for r in released_results_of(unit) if r["round"] != round_]
+    results = [r for r in released if r["round"] != round_]
     if round_ is None:
         return {"unit": unit, "results": results}
     report = SelfReport.objects.filter(round=round_, unit=unit).first()
     pairings = unit.pairings.filter(round=round_).select_related("county", "county__province")
     # The released letter's grade: the version's snapshots are not loaded and re-hashed on
-    # every view (issue 19; release checked the seal, letters of it never change).
-    grade, feedback = released_grade_and_letter(round_, unit)
+    # every view (issue 19; release checked the seal, letters of it never change). This
+    # round's letter, if listed with the released results, is not read twice.
+    this_round = next((r["feedback"] for r in released if r["round"] == round_), None)
+    grade, feedback = ((this_round.grade, this_round) if this_round is not None
+                       else released_grade_and_letter(round_, unit))
     return {"unit": unit, "report": report, "pairings": pairings, "results": results,
             "released_grade": Grade(grade).label if grade else None,
             # A released correction that changed this unit's result: the unit is told here.

@@ -133,6 +133,12 @@ def document_for(user, round_, identifier: str, key: str, fmt: str):
     return exporter, exporter.get_object(user, round_, key)
 
 
+# What the sign-off desk shows of a paper and of the accounts that signed or withdrew it.
+_DESK_FIELDS = ("object_key", "doc_number", "issued_on", "signer", "signed_at", "withdrawn_at",
+                "withdraw_reason", "signed_by__username", "signed_by__full_name",
+                "withdrawn_by__username", "withdrawn_by__full_name")
+
+
 def signable(user, round_, *, pages: dict[str, str | None] | None = None,
              per_page: int = 50) -> list[dict]:
     """Each kind of paper the office may sign off in the round: one page of its papers, each
@@ -152,14 +158,17 @@ def signable(user, round_, *, pages: dict[str, str | None] | None = None,
         if isinstance(objects, QuerySet):
             order = objects.query.order_by or objects.model._meta.ordering
             objects = objects.order_by(*order, "pk")
-        page = Paginator(objects, per_page).get_page((pages or {}).get(exporter.identifier))
+        # The page's rows read as the documents pages list them: the unit's name, not the
+        # letter's texts and version (issue 19).
+        page = Paginator(_as_listed(objects), per_page).get_page(
+            (pages or {}).get(exporter.identifier))
         shown = list(page.object_list)
         keys = [exporter.object_key(o) for o in shown]
         signed: dict[str, SignOff] = {}
         withdrawn: dict[str, list[SignOff]] = {}
         papers = SignOff.objects.filter(identifier=exporter.identifier, object_key__in=keys
-                                        ).select_related("signed_by", "withdrawn_by"
-                                                         ).defer("content").order_by("pk")
+                                        ).select_related("signed_by", "withdrawn_by").only(
+            *_DESK_FIELDS).order_by("pk")
         for paper in papers if keys else []:
             if paper.withdrawn:
                 withdrawn.setdefault(paper.object_key, []).append(paper)

@@ -107,12 +107,12 @@ def launch_status(round, leads=None) -> list[LeadLaunch]:
 
 def launch_progress(round) -> tuple[int, int]:
     """Lead departments with both their team and their plan filed, of the six."""
-    leads = ranked_lead_departments()
-    done = leads.filter(
-        Exists(TeamFiling.objects.filter(round=round, lead_department=OuterRef("pk"))),
-        Exists(CategoryPlan.objects.filter(round=round, lead_department=OuterRef("pk"))),
-    ).count()
-    return done, leads.count()
+    # One query: each lead department with whether both are filed (issue 19).
+    filed = list(ranked_lead_departments().annotate(
+        team=Exists(TeamFiling.objects.filter(round=round, lead_department=OuterRef("pk"))),
+        plan=Exists(CategoryPlan.objects.filter(round=round, lead_department=OuterRef("pk"))),
+    ).values_list("pk", "team", "plan"))
+    return sum(1 for _pk, team, plan in filed if team and plan), len(filed)
 
 
 # Refined innovation items ------------------------------------------------------------------
@@ -164,8 +164,9 @@ def _attended(round):
 
 
 def training_progress(round) -> tuple[int, int]:
-    staff = lead_staff()
-    return staff.filter(Exists(_attended(round))).count(), staff.count()
+    counts = lead_staff().aggregate(staff=Count("pk"),
+                                    trained=Count("pk", filter=Exists(_attended(round))))
+    return counts["trained"], counts["staff"]
 
 
 def untrained_staff(round):

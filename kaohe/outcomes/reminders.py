@@ -1,5 +1,7 @@
 """The rectification report's reminder: due within two weeks, overdue, or sent back."""
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 
 from kaohe.lib import clock
@@ -8,14 +10,17 @@ from kaohe.outcomes.selectors import unit_results_round
 from kaohe.rounds.models import RoundStatus
 from kaohe.submissions import deadlines
 
+_LOOK_UP = object()
 
-def rectification_reminder(unit, *, remind_days: int):
+
+def rectification_reminder(unit, *, remind_days: int, results_round: Any = _LOOK_UP):
     """(round, message, days left, urgent) for the unit's rectification report, or None.
 
     Due: the results of the round are released and the report is not submitted, with at
     most `remind_days` left (or past the deadline). Sent back: some item was found 整改不到位
-    and the unit has not submitted again (no deadline; urgent)."""
-    round_ = unit_results_round(unit)
+    and the unit has not submitted again (no deadline; urgent). ``results_round``: the
+    unit's unit_results_round, if the caller has it (None: none)."""
+    round_ = unit_results_round(unit) if results_round is _LOOK_UP else results_round
     if round_ is None or round_.status == RoundStatus.CLOSED:
         return None
     report = RectificationReport.objects.filter(round=round_, unit=unit).first()

@@ -1,7 +1,9 @@
 """Reads about results: a unit's over the years, and what was sent to the organization
 department."""
 
+import datetime
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, TextChoices
@@ -254,12 +256,39 @@ def tracked_units(round_, units, *, step, released: bool):
                               ).order_by("category__order", "code")
 
 
-def tracker_state_counts(tracked) -> dict[str, int]:
-    """How many of the tracked units (tracked_units) are in each state: one query."""
-    counts = {s.value: 0 for s in TrackerState}
-    for row in tracked.order_by().values("state").annotate(n=Count("pk")):
-        counts[row["state"]] = row["n"]
-    return counts
+@dataclass(frozen=True)
+class TrackedUnit:
+    """One tracked unit's state and what filters and rows need of it (tracker_summary)."""
+
+    pk: int
+    state: str
+    category_id: int
+    lead_department_id: int | None
+    items_total: int
+    extended_until: datetime.date | None
+
+
+def tracker_summary(tracked) -> list[TrackedUnit]:
+    """Every tracked unit (tracked_units) in the tracker's order, in one query: the page
+    counts, filters and pages these (issue 19: compiling the states' query costs more than
+    running it, so it is compiled once, not for the counts and again for the page)."""
+    return [TrackedUnit(*row) for row in tracked.values_list(
+        "pk", "state", "category_id", "category__lead_department_id", "items_total",
+        "extended_until")]
+
+
+def tracked_page_units(units, summaries: list[TrackedUnit]) -> list:
+    """The units of these summaries (e.g. one page of them), in their order, each with the
+    ``state``, ``items_total`` and ``extended_until`` tracker_rows reads: one query."""
+    by_pk = units.select_related("category", "category__lead_department").in_bulk(
+        [s.pk for s in summaries])
+    page = []
+    for summary in summaries:
+        unit = by_pk[summary.pk]
+        unit.state, unit.items_total = summary.state, summary.items_total
+        unit.extended_until = summary.extended_until
+        page.append(unit)
+    return page
 
 
 def tracker_categories(units) -> list:

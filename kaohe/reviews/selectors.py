@@ -154,21 +154,26 @@ def _two_years_after(day: datetime.date) -> datetime.date:
 def units_with_cadre_gaps(round, units: QuerySet) -> QuerySet:
     """The units among ``units`` that cadre_coverage_gaps finds a gap for, chosen in the
     database (issue 19: the checklist shows a page of them, not every unit's gaps)."""
+    # Uncorrelated subqueries of unit ids: the same units as correlated EXISTS, at a
+    # fraction of the cost of building the query (issue 19).
     cadres = SecondedCadre.objects.filter(round=round, withdrawn_at__isnull=True)
-    uncovered = Pairing.objects.filter(round=round, unit=OuterRef("pk")).exclude(
-        Exists(cadres.filter(unit=OuterRef("unit"), county=OuterRef("county"))))
-    secretary = FirstSecretary.objects.filter(round=round, unit=OuterRef("pk"),
-                                              withdrawn_at__isnull=True)
-    # A tenure ending before the same day two years on (1 March after a 29 February).
-    short = cadres.filter(unit=OuterRef("pk"), end__isnull=False).annotate(
-        years=ExtractYear("end") - ExtractYear("start"), end_month=ExtractMonth("end"),
-        start_month=ExtractMonth("start"), end_day=ExtractDay("end"),
-        start_day=ExtractDay("start"),
-    ).filter(Q(years__lt=2) | Q(years=2, end_month__lt=F("start_month"))
-             | Q(years=2, end_month=F("start_month"), end_day__lt=F("start_day")))
-    paired = Pairing.objects.filter(round=round, unit=OuterRef("pk"))
-    return units.filter(Exists(paired)).filter(
-        Exists(uncovered) | ~Exists(secretary) | Exists(short)).order_by("code", "pk")
+    pairings = Pairing.objects.filter(round=round)
+    uncovered = pairings.exclude(
+        Exists(cadres.filter(unit=OuterRef("unit"), county=OuterRef("county")))).values("unit_id")
+    secretary = FirstSecretary.objects.filter(round=round, withdrawn_at__isnull=True
+                                              ).values("unit_id")
+
+    def day(field: str):  # yyyymmdd as a number: comparable as dates are
+        return ExtractYear(field) * 10000 + ExtractMonth(field) * 100 + ExtractDay(field)
+
+    # A tenure ending before the same day two years on (1 March after a 29 February: no
+    # day lies between the 29th of a February two years on, which does not exist, and 1
+    # March).
+    short = cadres.filter(end__isnull=False).alias(end_day=day("end"), start_day=day("start")
+                                                   ).filter(end_day__lt=F("start_day") + 20000
+                                                            ).values("unit_id")
+    return units.filter(pk__in=pairings.values("unit_id")).filter(
+        Q(pk__in=uncovered) | ~Q(pk__in=secretary) | Q(pk__in=short)).order_by("code", "pk")
 
 
 def cadre_coverage_gaps(round, units) -> list[CoverageGap]:
@@ -178,10 +183,13 @@ def cadre_coverage_gaps(round, units) -> list[CoverageGap]:
     where the end is recorded (挂职年限一般两年以上). Withdrawn records cover nothing."""
     units = {u.pk: u for u in units}
     pairings = (Pairing.objects.filter(round=round, unit_id__in=units)
-                .select_related("county").order_by("county__code"))
+                .select_related("county").only("unit_id", "county__code", "county__name")
+                .order_by("county__code"))
     cadres = (SecondedCadre.objects.filter(round=round, unit_id__in=units,
                                            withdrawn_at__isnull=True)
-              .select_related("county").order_by("county__code", "start", "pk"))
+              .select_related("county").only("unit_id", "name", "start", "end", "county__code",
+                                             "county__name")
+              .order_by("county__code", "start", "pk"))
     with_secretary = set(FirstSecretary.objects.filter(
         round=round, unit_id__in=units, withdrawn_at__isnull=True).values_list("unit_id",
                                                                                flat=True))

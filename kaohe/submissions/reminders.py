@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kaohe.accounts.scope import Reach, Scope
 from kaohe.lib import clock
+from kaohe.rounds.models import Step
 from kaohe.submissions import deadlines
 from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
 
@@ -20,20 +21,31 @@ class Reminder:
     urgent: bool
 
 
-def reminder_for(user, round_) -> Reminder | None:
+def reminder_for(user, round_, *, steps=None, released=None,
+                 unit_results=None) -> Reminder | None:
     """The reminder a unit or province user sees on the home page, if any. A unit is also
     reminded of its rectification report (kaohe.outcomes.reminders); once a round's results
     are released its self-report is no longer asked for, and of two reminders the one due
-    sooner is given."""
-    reminder = _report_reminder(user, round_)
+    sooner is given. What the caller has read already may be given (issue 19): ``steps``,
+    the round's steps; ``released``, whether its results are released; ``unit_results``,
+    the unit's released results (kaohe.outcomes.selectors.released_results_of)."""
+    reminder = _report_reminder(user, round_, steps)
     if Scope.of(user).reach is not Reach.UNIT:
         return reminder
     from kaohe.grading.selectors import released_version
     from kaohe.outcomes.reminders import rectification_reminder
 
-    if round_ is not None and released_version(round_) is not None:
+    if released is None:
+        released = round_ is not None and released_version(round_) is not None
+    if round_ is not None and released:
         reminder = None
-    rectification = rectification_reminder(user.unit, remind_days=REMIND_DAYS)
+    if unit_results is None:
+        rectification = rectification_reminder(user.unit, remind_days=REMIND_DAYS)
+    else:
+        # Its newest released result's round is the one it rectifies (unit_results_round).
+        rectification = rectification_reminder(
+            user.unit, remind_days=REMIND_DAYS,
+            results_round=unit_results[0]["round"] if unit_results else None)
     if rectification is None:
         return reminder
     _round, message, days, urgent = rectification
@@ -42,19 +54,28 @@ def reminder_for(user, round_) -> Reminder | None:
     return Reminder(message, days, urgent)
 
 
-def _report_reminder(user, round_) -> Reminder | None:
+def _step(round_, code, steps):
+    if steps is None:
+        return round_.steps.get(code=code)
+    step = next((s for s in steps if s.code == code), None)
+    if step is None:
+        raise Step.DoesNotExist(code)
+    return step
+
+
+def _report_reminder(user, round_, steps=None) -> Reminder | None:
     if round_ is None:
         return None
     reach = Scope.of(user).reach
     if reach is Reach.UNIT:
-        step = round_.steps.get(code="self_report")
+        step = _step(round_, "self_report", steps)
         done = SelfReport.objects.filter(round=round_, unit=user.unit,
                                          status=ReportStatus.SUBMITTED).exists()
         due = deadlines.deadline_for(step, unit=user.unit)
         what = _("本单位自评报告")
         counts = None
     elif reach is Reach.PROVINCE:
-        step = round_.steps.get(code="provincial_report")
+        step = _step(round_, "provincial_report", steps)
         expected = (round_.pairings.filter(county__province=user.province)
                     .values("unit").distinct().count())
         submitted = ProvincialReport.objects.filter(

@@ -19,6 +19,7 @@ from kaohe.accounts.capabilities import (
 )
 from kaohe.directory.selectors import units_visible_to
 from kaohe.lib import paging
+from kaohe.lib.addresses import url_for_pk
 from kaohe.lib.http import AuthenticatedRequest, int_param, run_service, show_form_errors
 from kaohe.outcomes import services
 from kaohe.outcomes.forms import ItemReviewForm
@@ -26,10 +27,11 @@ from kaohe.outcomes.models import ItemStatus, RectificationItem, RectificationRe
 from kaohe.outcomes.selectors import (
     TrackerState,
     results_released,
+    tracked_page_units,
     tracked_units,
     tracker_categories,
     tracker_rows,
-    tracker_state_counts,
+    tracker_summary,
 )
 from kaohe.outcomes.views.common import (
     items_with_files,
@@ -48,9 +50,12 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
     units = units_visible_to(request.user, round=round_)
     step = round_.steps.get(code="rectification")
     released = results_released(round_)
-    # Counted, filtered and paged by the database (issue 19: the list grows with the units).
-    tracked = tracked_units(round_, units, step=step, released=released)
-    counts = tracker_state_counts(tracked)
+    # Every tracked unit's state from the database in one query, counted, filtered and
+    # paged here; the page's units in one more (issue 19: the list grows with the units).
+    summary = tracker_summary(tracked_units(round_, units, step=step, released=released))
+    counts = {s.value: 0 for s in TrackerState}
+    for tracked in summary:
+        counts[tracked.state] += 1
     categories = tracker_categories(units)
     leads = {c.lead_department_id: c.lead_department for c in categories
              if c.lead_department_id}
@@ -58,20 +63,23 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
     state = state if state in TrackerState.values else ""
     category = int_param(request.GET.get("category")) if request.GET.get("category") else None
     lead = int_param(request.GET.get("lead")) if request.GET.get("lead") else None
-    shown = tracked
-    if state:
-        shown = shown.filter(state=state)
-    if category is not None:
-        shown = shown.filter(category_id=category)
-    if lead is not None:
-        shown = shown.filter(category__lead_department_id=lead)
+    shown = [t for t in summary
+             if (not state or t.state == state)
+             and (category is None or t.category_id == category)
+             and (lead is None or t.lead_department_id == lead)]
     page = Paginator(shown, paging.ROWS).get_page(request.GET.get("page"))
     can_extend = has_capability(request.user, MANAGE_DEADLINES) and released
     # The leading group reads the tracker only (issue 21): no export of the lead
     # departments' working table, no extension.
     can_track = has_capability(request.user, TRACK_RECTIFICATION)
+    rows = tracker_rows(round_, tracked_page_units(units, list(page.object_list)), step=step)
+    detail_url = url_for_pk("outcomes:rectification_detail")
+    extend_url = url_for_pk("outcomes:rectification_extend")
+    for row in rows:
+        row["detail_url"], row["extend_url"] = detail_url(row["unit"].pk), extend_url(
+            row["unit"].pk)
     return render(request, "outcomes/rectification_list.html", {
-        "round": round_, "rows": tracker_rows(round_, page.object_list, step=step), "page": page,
+        "round": round_, "rows": rows, "page": page,
         "total": sum(counts.values()), "released": released,
         "step": step, "statuses": ItemStatus.choices, "counts": counts,
         "states": [(s.value, s.label, counts[s.value]) for s in TrackerState],

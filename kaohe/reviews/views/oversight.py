@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaohe.accounts.capabilities import CHECK_CADRES, INSPECT_MILITARY, capability_required
-from kaohe.directory.models import Category
+from kaohe.directory.models import Category, Unit
 from kaohe.directory.selectors import units_visible_to
 from kaohe.lib import paging
+from kaohe.lib.addresses import url_for_pk
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, int_param, run_service
 from kaohe.reviews import services
 from kaohe.reviews.forms import CadreCheckForm, InspectionForm
@@ -44,10 +45,21 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
     state = "unchecked" if request.GET.get("unchecked") == "1" else request.GET.get("state", "")
     related = ("unit", "county", "withdrawn_by", "org_check__checked_by",
                "org_check__problem__withdrawn_by")
+    # Only the columns the rows show (issue 19: three users a row, each of some 25 columns).
+    shown = ("unit__name", "county__name", "name", "withdrawn_at", "withdrawn_reason",
+             "withdrawn_by__username", "withdrawn_by__full_name",
+             "org_check__cadre_id", "org_check__secretary_id", "org_check__in_post",
+             "org_check__in_charge", "org_check__nominal_only", "org_check__discipline_issue",
+             "org_check__note", "org_check__checked_at", "org_check__checked_by__username",
+             "org_check__checked_by__full_name", "org_check__problem__withdrawn_at",
+             "org_check__problem__withdrawn_reason",
+             "org_check__problem__withdrawn_by__username",
+             "org_check__problem__withdrawn_by__full_name")
     cadres = SecondedCadre.objects.filter(round=round_, unit__in=all_units).select_related(
-        *related).order_by("unit__code", "county__code", "pk")
+        *related).only(*shown, "post", "duties", "start", "end").order_by(
+        "unit__code", "county__code", "pk")
     secretaries = FirstSecretary.objects.filter(round=round_, unit__in=all_units).select_related(
-        *related).order_by("unit__code", "county__code", "pk")
+        *related).only(*shown, "village").order_by("unit__code", "county__code", "pk")
     if unit_filter:
         units = units.filter(pk=int_param(unit_filter))
         cadres = cadres.filter(unit_id=int_param(unit_filter))
@@ -70,8 +82,13 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
     else:
         state = ""
     # The coverage gaps of one page of the units that have any (issue 19).
-    gap_units = Paginator(units_with_cadre_gaps(round_, units), PAGE_SIZE).get_page(
-        request.GET.get("gpage"))
+    # Their ids in one query, counted and paged here (the gap query is costly to run twice).
+    gap_units = Paginator(list(units_with_cadre_gaps(round_, units).values_list("pk", flat=True)),
+                          PAGE_SIZE).get_page(request.GET.get("gpage"))
+    cadre_page = Paginator(cadres, PAGE_SIZE).get_page(request.GET.get("page"))
+    secretary_page = Paginator(secretaries, PAGE_SIZE).get_page(request.GET.get("spage"))
+    _link_rows(cadre_page, "cadre")
+    _link_rows(secretary_page, "secretary")
     return render(request, "reviews/org_cadres.html", {
         "round": round_, "state": state, "unit_filter": unit_filter,
         "category_filter": category_filter,
@@ -80,11 +97,25 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
         "category_choices": Category.objects.order_by("order").values_list("code", "name"),
         "state_choices": [("unchecked", _("未核查")), ("checked", _("已核查")),
                           ("problem", _("发现问题")), ("withdrawn", _("已撤回"))],
-        "gaps": cadre_coverage_gaps(round_, gap_units.object_list), "gap_units": gap_units,
-        "cadres": Paginator(cadres, PAGE_SIZE).get_page(request.GET.get("page")),
-        "secretaries": Paginator(secretaries, PAGE_SIZE).get_page(request.GET.get("spage")),
-        "form": CadreCheckForm(),
+        "gaps": cadre_coverage_gaps(round_, Unit.objects.filter(pk__in=gap_units.object_list)),
+        "gap_units": gap_units,
+        "cadres": cadre_page, "secretaries": secretary_page,
     })
+
+
+def _link_rows(page, kind: str) -> None:
+    """Each row's check (or None) and the addresses its forms post to: its check, and the
+    withdrawal of the problem the check raised."""
+    check = url_for_pk("reviews:org_cadre_check", kind)
+    withdraw = url_for_pk("reviews:org_finding_withdraw")
+    for record in page:
+        record.check_url = check(record.pk)
+        # None when unchecked (the template's lookup of a missing reverse one-to-one costs
+        # a dir() of the record).
+        record.row_check = getattr(record, "org_check", None)
+        if record.row_check is not None and record.row_check.problem is not None:
+            problem = record.row_check.problem
+            problem.withdraw_url = withdraw(problem.pk)
 
 
 @capability_required(CHECK_CADRES)

@@ -19,6 +19,7 @@ from kaohe.accounts.capabilities import (
 from kaohe.audit.services import log_action
 from kaohe.directory.models import County, Unit
 from kaohe.lib import paging
+from kaohe.lib.addresses import url_for_pk
 from kaohe.lib.http import (
     AuthenticatedRequest,
     current_round_or_404,
@@ -59,8 +60,14 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     units = review_units_visible_to(request.user, round=round_)
     page = Paginator(review_queue(round_, units), paging.ROWS).get_page(request.GET.get("page"))
+    desk_url = url_for_pk("reviews:desk")
+    for unit in page:
+        unit.desk_url = desk_url(unit.pk)
+    # Not the snapshot (JSON of the whole category) nor the report's texts: the queue shows
+    # each submission's state only (issue 19).
     submissions = category_submissions_visible_to(request.user, round=round_).select_related(
-        "late_extension__granted_by")
+        "late_extension__granted_by").defer("snapshot", "overview", "problems", "suggestions",
+                                            "returned_reason")
     return render(request, "reviews/queue.html", {
         "round": round_, "page": page, "area_count": round_.areas.count(),
         "submissions": submissions,

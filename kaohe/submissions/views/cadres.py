@@ -35,10 +35,15 @@ def cadre_list(request: AuthenticatedRequest) -> HttpResponse:
     cadres, secretaries = cadres_visible_to(request.user, round=round_)
     # One page of each list (issue 19: the office's lists grow with the units); the page's
     # records are read once, so what is set on them below reaches the template.
-    cadres = Paginator(cadres.select_related("unit", "county", "org_check", "withdrawn_by"),
-                       PAGE_SIZE).get_page(request.GET.get("page"))
-    secretaries = Paginator(secretaries.select_related("unit", "county", "org_check",
-                                                       "withdrawn_by"),
+    # Only the columns the rows show (and whether a record is checked).
+    related = ("unit", "county", "org_check", "withdrawn_by")
+    shown = ("round", "unit__name", "county__name", "name", "start", "end", "document",
+             "withdrawn_at", "withdrawn_reason", "withdrawn_by__username",
+             "withdrawn_by__full_name", "org_check__id")
+    cadres = Paginator(cadres.select_related(*related).only(
+        *shown, "post", "duties", "in_charge_of_poverty"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    secretaries = Paginator(secretaries.select_related(*related).only(*shown, "village"),
                             PAGE_SIZE).get_page(request.GET.get("spage"))
     cadres.object_list = list(cadres.object_list)
     secretaries.object_list = list(secretaries.object_list)
