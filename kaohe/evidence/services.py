@@ -21,7 +21,6 @@ Its length (over 400 lines) is the order of the steps below, which has to be rea
 place to see that every cut is harmless.
 """
 
-import contextlib
 import fcntl
 import hashlib
 import logging
@@ -267,13 +266,12 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
 class _Receiving:
     """Copies a PATCH body into the partial file, hashing the bytes on the way.
 
-    Three things happen to every chunk, each releasing the GIL on large buffers: it is read
-    from the socket, written to the file and fed to SHA-256. The main thread reads; a writer
-    thread writes and a hasher thread hashes the chunk just read, while the main thread
-    reads the next one (P3: the three in turn kept the upload at a third of what the client
-    sends). One chunk is written and hashed at a time, in order; two are held at most.
+    Reading the socket, writing the file and SHA-256 each release the GIL on large buffers,
+    so the chunk just read is hashed in a helper thread while the main thread writes it and
+    reads the next one (one chunk hashing at a time, in order; two chunks held at most).
     `written` counts the bytes written; `digest` is None when the hash does not cover
-    exactly those bytes (a write failed), and completion then hashes the file instead.
+    exactly those bytes (a write failed after its chunk was hashed), and completion then
+    hashes the file instead.
     """
 
     def __init__(self, digest) -> None:
@@ -281,44 +279,28 @@ class _Receiving:
         self.written = 0
 
     def copy(self, body, body_length: int, f) -> None:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-write") as writer, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash") as hasher:
-            writing: tuple[Future, int] | None = None  # the chunk being written, its size
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash") as hasher:
             hashing: Future | None = None
-            received = 0
             try:
-                while received < body_length:
+                while self.written < body_length:
                     try:
-                        chunk = body.read(min(CHUNK_BYTES, body_length - received))
+                        chunk = body.read(min(CHUNK_BYTES, body_length - self.written))
                     except OSError:
                         break  # the client went away mid-body (UnreadablePostError)
                     if not chunk:
                         break
-                    received += len(chunk)
-                    if writing is not None:
-                        self._wrote(writing)
-                    writing = (writer.submit(f.write, chunk), len(chunk))
                     if self.digest is not None:
                         if hashing is not None:
                             hashing.result()
                         hashing = hasher.submit(self.digest.update, chunk)
-                if writing is not None:
-                    pending, writing = writing, None
-                    self._wrote(pending)
+                    f.write(chunk)
+                    self.written += len(chunk)
             except BaseException:
                 self.digest = None
                 raise
             finally:
-                if writing is not None:  # an error above: the chunk in flight ends first
-                    with contextlib.suppress(BaseException):
-                        self._wrote(writing)
                 if hashing is not None:
                     hashing.result()
-
-    def _wrote(self, writing: tuple[Future, int]) -> None:
-        future, size = writing
-        future.result()  # a failed write raises here, in the request's thread
-        self.written += size
 
 
 def upload_status(*, upload: Upload) -> Upload:
