@@ -11,7 +11,10 @@ by gunicorn with one worker. tuspy uploads a 1 GiB file in 64 MiB chunks
 (BENCH_P3_CHUNK_MIB; the browser's client sends 8 MiB) while the worker's RSS is sampled
 every 0.2 s. The yardstick is the same tuspy client, with the same file and chunk size,
 sending to a server in a process of its own that speaks just enough tus to take the bytes
-and drop them: what no server can beat on this machine with this client.
+and drop them: what no server can beat on this machine with this client. A third server,
+the same but writing the bytes to a file on the same file system and fsyncing it, shows
+what storing them costs here whatever the server (`storing_server_ratio`), and so how much
+of Kaohe's time is its own (`ratio_to_storing_server`).
 
 The two alternate, RUNS times each, in this one process (so that a machine getting busier
 or the page cache weighs on both alike), and the medians count: throughput ratio = median
@@ -36,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -142,13 +146,23 @@ def tus_upload(endpoint: str, headers: dict, path: Path, name: str) -> tuple[str
 
 
 class NullTusHandler(BaseHTTPRequestHandler):
-    """Just enough tus to take tuspy's bytes and drop them: the client's own ceiling."""
+    """Just enough tus to take tuspy's bytes and drop them: the client's own ceiling.
+
+    With `store` set (a directory), it writes them to a file there instead and fsyncs it
+    on the last byte, as any server that keeps an upload must at least do: what this
+    machine's file system costs, against which Kaohe's own share is seen."""
 
     protocol_version = "HTTP/1.1"
     offset = 0
+    length = 0
+    store: Path | None = None
+    file = None
 
     def do_POST(self):
         NullTusHandler.offset = 0
+        NullTusHandler.length = int(self.headers["Upload-Length"])
+        if self.store is not None:
+            NullTusHandler.file = open(self.store / "upload.part", "wb")  # noqa: SIM115
         self._answer(201, Location="/null/upload")
 
     def do_PATCH(self):
@@ -157,8 +171,16 @@ class NullTusHandler(BaseHTTPRequestHandler):
             piece = self.rfile.read(min(left, 1024 * 1024))
             if not piece:
                 break
+            if self.file is not None:
+                self.file.write(piece)
             left -= len(piece)
             NullTusHandler.offset += len(piece)
+        if self.file is not None and NullTusHandler.offset == NullTusHandler.length:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            NullTusHandler.file = None
+            (self.store / "upload.part").unlink()
         self._answer(204, **{"Upload-Offset": str(NullTusHandler.offset)})
 
     def _answer(self, status, **headers):
@@ -171,16 +193,17 @@ class NullTusHandler(BaseHTTPRequestHandler):
         pass
 
 
-def null_server_main(port: int) -> None:
+def null_server_main(port: int, store: str | None) -> None:
+    NullTusHandler.store = Path(store) if store else None
     ThreadingHTTPServer(("127.0.0.1", port), NullTusHandler).serve_forever()
 
 
-def start_null_server() -> tuple[subprocess.Popen, str]:
+def start_null_server(store: Path | None = None) -> tuple[subprocess.Popen, str]:
     """The null server in a process of its own, as gunicorn's worker is: the client does
     not share its interpreter (and lock) with the server it is measured against."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - this script
-        [sys.executable, __file__, "--null-server", str(port)], cwd=ROOT)
+        [sys.executable, __file__, "--null-server", str(port), str(store or "")], cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -218,7 +241,7 @@ class LocalFiles:
 STORES = {"local": LocalFiles, "s3": S3Bucket}
 
 
-def measure(storage: str, null_endpoint: str, null_pid: int) -> dict:
+def measure(storage: str, null_endpoint: str, null_pid: int, storing_endpoint: str) -> dict:
     site = Site(f"upload-{storage}", KAOHE_TODAY="2017-12-15")  # self-reports are open
     store = None
     try:
@@ -245,7 +268,7 @@ def measure(storage: str, null_endpoint: str, null_pid: int) -> dict:
         baseline = worker.memory_info().rss
 
         load_before = load_average()
-        kaohe_times, null_times = [], []
+        kaohe_times, null_times, storing_times = [], [], []
         kaohe_cpu, null_cpu = [], []
         sampler = RssSampler(worker.pid)
         sampler.start()
@@ -253,6 +276,7 @@ def measure(storage: str, null_endpoint: str, null_pid: int) -> dict:
             before = _cpu_seconds(null_pid)
             null_times.append(tus_upload(null_endpoint, {}, source, "x")[1])
             null_cpu.append(_cpu_seconds(null_pid) - before)
+            storing_times.append(tus_upload(storing_endpoint, {}, source, "x")[1])
             before = _cpu_seconds(worker.pid)
             evidence_id, seconds = tus_upload(endpoint, headers, source, "1GiB.mp4")
             kaohe_times.append(seconds)
@@ -270,12 +294,18 @@ def measure(storage: str, null_endpoint: str, null_pid: int) -> dict:
     kaohe_s, null_s = statistics.median(kaohe_times), statistics.median(null_times)
     growth = (sampler.peak - baseline) / 1024**2
     ratio = null_s / kaohe_s
+    storing_s = statistics.median(storing_times)
     return {
         "kaohe_seconds": [round(t, 2) for t in kaohe_times],
         "null_server_seconds": [round(t, 2) for t in null_times],
+        "storing_server_seconds": [round(t, 2) for t in storing_times],
         "kaohe_mib_per_s": round(FILE_BYTES / kaohe_s / 1024**2, 1),
         "tuspy_to_null_server_mib_per_s": round(FILE_BYTES / null_s / 1024**2, 1),
         "throughput_ratio": round(ratio, 3),
+        # What the machine's file system leaves: a server that only writes and fsyncs the
+        # bytes, to the null server; and Kaohe to that server (its own share of the time).
+        "storing_server_ratio": round(null_s / storing_s, 3),
+        "ratio_to_storing_server": round(storing_s / kaohe_s, 3),
         # CPU seconds the server spent per GiB (all its threads): what the code costs,
         # whatever else the machine runs meanwhile.
         "kaohe_cpu_seconds_per_gib": round(statistics.median(kaohe_cpu) * 1024**3
@@ -323,17 +353,20 @@ def warm_memory(size: int) -> dict:
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--null-server":
-        null_server_main(int(sys.argv[2]))
+        null_server_main(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
         return
     figures: dict = {"file_mib": FILE_BYTES // 1024**2, "chunk_mib": CHUNK_BYTES // 1024**2,
                      "runs": RUNS, "storages": list(STORAGES)}
     met = {}
     figures["memory_copy"] = warm_memory(4 * FILE_BYTES + 1024**3)
     null_server, null_endpoint = start_null_server()
+    # Written where the sites' uploads are staged (the same file system).
+    storing_dir = Path(tempfile.mkdtemp(prefix="kaohe-bench-storing-"))
+    storing_server, storing_endpoint = start_null_server(storing_dir)
     try:
         for storage in STORAGES:
             try:
-                result = measure(storage, null_endpoint, null_server.pid)
+                result = measure(storage, null_endpoint, null_server.pid, storing_endpoint)
             except Exception as exc:  # one storage failing must not hide the other
                 result = {"error": f"{type(exc).__name__}: {exc}"[-2000:]}
                 met[f"{storage}_ran"] = False
@@ -348,8 +381,10 @@ def main() -> None:
             met[f"{storage}_peak_rss_growth_mib"] = (result["peak_rss_growth_mib"]
                                                      <= TARGETS["peak_rss_growth_mib"])
     finally:
-        null_server.terminate()
-        null_server.wait(timeout=30)
+        for server in (null_server, storing_server):
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(storing_dir, ignore_errors=True)
     met["plan_size"] = FILE_BYTES == 1024**3 and RUNS >= 5
     figures["targets"] = TARGETS
     figures["met"] = met

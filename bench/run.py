@@ -150,7 +150,10 @@ def _upload_details(p3: dict) -> list[str]:
             f"- {storage}: Kaohe {run['kaohe_seconds']} s, null server "
             f"{run['null_server_seconds']} s; medians {run['kaohe_mib_per_s']} / "
             f"{run['tuspy_to_null_server_mib_per_s']} MiB/s = {run['throughput_ratio']}; "
-            f"worker RSS {run['baseline_rss_mib']} → {run['peak_rss_mib']} MiB "
+            f"a server that only stores the bytes {run.get('storing_server_seconds')} s "
+            f"({run.get('storing_server_ratio')} of the null server; Kaohe "
+            f"{run.get('ratio_to_storing_server')} of it); Kaohe's CPU "
+            f"{run.get('kaohe_cpu_seconds_per_gib')} s/GiB; worker RSS {run['baseline_rss_mib']} → {run['peak_rss_mib']} MiB "
             f"(+{run['peak_rss_growth_mib']}).")
     return lines
 

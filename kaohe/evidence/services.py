@@ -45,7 +45,7 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 from kaohe.evidence import filetypes, running_hash
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
-from kaohe.lib import clock, storage
+from kaohe.lib import clock, request_body, storage
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.selectors import current_round
 
@@ -266,12 +266,13 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
 class _Receiving:
     """Copies a PATCH body into the partial file, hashing the bytes on the way.
 
-    Reading the socket, writing the file and SHA-256 each release the GIL on large buffers,
-    so the chunk just read is hashed in a helper thread while the main thread writes it and
-    reads the next one (one chunk hashing at a time, in order; two chunks held at most).
-    `written` counts the bytes written; `digest` is None when the hash does not cover
-    exactly those bytes (a write failed after its chunk was hashed), and completion then
-    hashes the file instead.
+    The body is read straight into one of two buffers (kaohe.lib.request_body: under
+    gunicorn, from the socket). Receiving, writing the file and SHA-256 each release the
+    GIL, so the buffer just filled is hashed in a helper thread while the main thread
+    writes it and fills the other one (one buffer hashing at a time, in order: a buffer is
+    refilled only after its hash is done). `written` counts the bytes written; `digest` is
+    None when the hash does not cover exactly those bytes (a write failed after its chunk
+    was hashed), and completion then hashes the file instead.
     """
 
     def __init__(self, digest) -> None:
@@ -279,28 +280,49 @@ class _Receiving:
         self.written = 0
 
     def copy(self, body, body_length: int, f) -> None:
+        source = request_body.body_source(body)
+        size = min(CHUNK_BYTES, body_length)
+        buffers = (memoryview(bytearray(size)), memoryview(bytearray(size)))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash") as hasher:
             hashing: Future | None = None
             try:
+                turn = 0
                 while self.written < body_length:
-                    try:
-                        chunk = body.read(min(CHUNK_BYTES, body_length - self.written))
-                    except OSError:
-                        break  # the client went away mid-body (UnreadablePostError)
-                    if not chunk:
+                    view = buffers[turn][:min(size, body_length - self.written)]
+                    turn = 1 - turn
+                    filled, ended = _fill(source, view)
+                    if not filled:
                         break
+                    chunk = view[:filled]
                     if self.digest is not None:
                         if hashing is not None:
                             hashing.result()
                         hashing = hasher.submit(self.digest.update, chunk)
                     f.write(chunk)
-                    self.written += len(chunk)
+                    self.written += filled
+                    if ended:
+                        break
             except BaseException:
                 self.digest = None
                 raise
             finally:
                 if hashing is not None:
                     hashing.result()
+
+
+def _fill(source, view: memoryview) -> tuple[int, bool]:
+    """Read into view until it is full; (bytes read, whether the body ended first). The
+    client going away mid-body (UnreadablePostError, a reset, a timeout) ends it."""
+    filled = 0
+    while filled < len(view):
+        try:
+            count = source.readinto(view[filled:])
+        except OSError:
+            return filled, True
+        if not count:
+            return filled, True
+        filled += count
+    return filled, False
 
 
 def upload_status(*, upload: Upload) -> Upload:
