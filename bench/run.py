@@ -153,7 +153,8 @@ def _upload_details(p3: dict) -> list[str]:
             f"a server that only stores the bytes {run.get('storing_server_seconds')} s "
             f"({run.get('storing_server_ratio')} of the null server; Kaohe "
             f"{run.get('ratio_to_storing_server')} of it); Kaohe's CPU "
-            f"{run.get('kaohe_cpu_seconds_per_gib')} s/GiB; worker RSS {run['baseline_rss_mib']} → {run['peak_rss_mib']} MiB "
+            f"{run.get('kaohe_cpu_seconds_per_gib')} s/GiB; "
+            f"worker RSS {run['baseline_rss_mib']} → {run['peak_rss_mib']} MiB "
             f"(+{run['peak_rss_growth_mib']}).")
     return lines
 
