@@ -25,9 +25,9 @@ def _extended_units(world, office, start, n):
                                  until=datetime.date(2018, 1, 18))
 
 
-def _get(client, **params):
+def _get(client, url=URL, **params):
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(URL, params)
+        response = client.get(url, params)
     assert response.status_code == 200
     return len(queries), response.content.decode()
 
@@ -87,21 +87,15 @@ def test_the_overview_shows_a_page_of_late_units_and_the_latest_extensions(
     client = login(office)
     url = reverse("submissions:deadlines")
 
-    def get(**params):
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, params)
-        assert response.status_code == 200
-        return len(queries), response.content.decode()
-
     _extended_units(world, office, 0, 5)
-    before, _page = get()
+    before, _page = _get(client, url)
     _extended_units(world, office, 5, PAGE_SIZE + 10)  # two pages, none submitted
-    after, page = get()
+    after, page = _get(client, url)
     assert after == before, (before, after)
     assert f"已准予的延期（{PAGE_SIZE + 15}项）" in page
     assert page.count("材料补充") == PAGE_SIZE
     assert reverse("submissions:extensions") in page.split("已准予的延期")[1]
     late = page.split("未提交自评报告的单位")[1].split("省级总结报告")[0]
     assert late.count('name="unit"') == PAGE_SIZE and "page=2" in late
-    _count, last = get(page=2)
+    _count, last = _get(client, url, page=2)
     assert "第 2/2 页" in last
