@@ -235,7 +235,17 @@ class Scope:
         if self.reach is Reach.UNIT:
             return None if unit is None else Q(**{_id(unit): self.unit_id})
         if self.reach is Reach.ARMY:
-            return None if unit is None else Q(**{_join(unit, "category__ranked"): False})
+            if unit is None:
+                return None
+            from kaohe.directory.models import Category, Unit
+
+            # The records of the army's few units found by their ids (an index), not every
+            # record joined to its unit's category and scanned (issue 19: P2 at 3,100 units).
+            unranked = Category.objects.filter(ranked=False).values("pk")
+            if not unit:
+                return Q(category_id__in=unranked)
+            return Q(**{f"{_id(unit)}__in": Unit.objects.filter(
+                category_id__in=unranked).values("pk")})
         if self.reach is Reach.LEAD_DEPARTMENT:
             if lead_department is not None:
                 return Q(**{_id(lead_department): self.lead_department_id})

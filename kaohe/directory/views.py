@@ -46,17 +46,18 @@ PAGE_SIZE = paging.ROWS
 @capability_required(VIEW_UNITS)
 def unit_list(request):
     round_ = chosen_round()
-    units = units_visible_to(request.user, round=round_).annotate(
-        county_count=Count("pairings", filter=Q(pairings__round=round_))
-    ).order_by("category__order", "code")
-    categories = Category.objects.filter(pk__in=units.values("category_id"))
+    visible = units_visible_to(request.user, round=round_)
+    categories = Category.objects.filter(pk__in=visible.values("category_id"))
+    units = visible.order_by("category__order", "code")
     category = request.GET.get("category", "")
     if category:
         units = units.filter(category__code=category)
     query = request.GET.get("q", "").strip()
     if query:
         units = units.filter(Q(name__contains=query) | Q(code__icontains=query))
-    page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counties counted for the page's units only (not every unit grouped for each page).
+    page = paging.page_read_late(units, request.GET.get("page"), lambda ids: visible.filter(
+        pk__in=ids).annotate(county_count=Count("pairings", filter=Q(pairings__round=round_))))
     return render(request, "directory/unit_list.html", {
         "page": page, "categories": categories, "category": category, "q": query,
         "round": round_,
