@@ -262,7 +262,7 @@ def test_a_unit_gets_its_own_offline_workbook_marked_and_it_still_imports(world,
     user = personas["unit"]
     report = submissions.self_report_for(round=world["round"], unit=world["unit_a"])
     exporter = get_exporter("offline_templates")
-    assert exporter.objects_for(user, world["round"]) == [report]
+    assert list(exporter.objects_for(user, world["round"])) == [report]
     key = exporter.object_key(report)
     assert key == f"self-{report.pk}"
     export, workbook = _export(user, "offline_templates", exporter.get_object(
@@ -288,7 +288,7 @@ def test_a_province_gets_its_own_provincial_workbook(world, personas):
     report = submissions.provincial_report_for(round=world["round"], province=world["province_a"],
                                                unit=world["unit_a"])
     exporter = get_exporter("offline_templates")
-    assert exporter.objects_for(user, world["round"]) == [report]
+    assert list(exporter.objects_for(user, world["round"])) == [report]
     export, workbook = _export(user, "offline_templates", exporter.get_object(
         user, world["round"], f"provincial-{report.pk}"), world["round"])
     assert export.file_name == f"2017-省级总结-{world['province_a'].code}-A001.xlsx"
@@ -311,7 +311,7 @@ def test_offline_workbooks_only_for_their_own_unit_or_province(world, personas):
         with pytest.raises(Http404):
             exporter.get_object(personas[persona], round_, f"provincial-{provincial.pk}")
     for persona in ("office", "working_group", "lead_reviewer", "auditor"):
-        assert exporter.objects_for(personas[persona], round_) == []
+        assert list(exporter.objects_for(personas[persona], round_)) == []
     for key in ("", "self", f"provincial-{own.pk}x", f"other-{own.pk}"):
         with pytest.raises(Http404):
             exporter.get_object(personas["unit"], round_, key)

@@ -420,7 +420,13 @@ class OfflineTemplateExporter(Exporter):
                                      ).select_related("round").order_by("unit__code")
 
     def objects_for(self, user, round_):
-        return [*self._self_reports(user, round_), *self._provincial_reports(user, round_)]
+        # A queryset when the user fills in one kind (every role but one holding both):
+        # the documents pages then read a bounded page of it by name (issue 19).
+        own, provincial = (has_capability(user, EDIT_SELF_REPORT),
+                           has_capability(user, EDIT_PROVINCIAL_REPORT))
+        if own and provincial:
+            return [*self._self_reports(user, round_), *self._provincial_reports(user, round_)]
+        return (self._self_reports if own else self._provincial_reports)(user, round_)
 
     def get_object(self, user, round_, key):
         kind, _sep, pk = (key or "").partition("-")
