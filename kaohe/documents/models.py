@@ -172,6 +172,10 @@ class SignOff(models.Model):
             models.UniqueConstraint(fields=["year", "prefix", "number"],
                                     name="documents_signoff_number"),
         ]
+        # A document's papers, withdrawn ones included (the desk reads a page of documents'
+        # papers at once; the partial index above serves only those in force: issue 19).
+        indexes = [models.Index(fields=["identifier", "object_key"],
+                                name="documents_signoff_papers")]
 
     def __str__(self):
         return f"{self.doc_number} {self.title}"
