@@ -90,6 +90,8 @@ class Correction(models.Model):
 
 # The three JSON snapshots of a result set (0.7 MB at 310 units, decoded on every load):
 # lists and pages that only name a version defer them (issue 19).
+# Stored after the other columns on SQLite (migration 0006): reading a version's state does
+# not walk its snapshots' overflow pages.
 SNAPSHOTS = ("inputs", "method", "outputs")
 
 
