@@ -3,9 +3,9 @@ department."""
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.db import connections
 from django.db.models import Count, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
@@ -256,25 +256,37 @@ def tracked_units(round_, units, *, step, released: bool):
                               ).order_by("category__order", "code")
 
 
-@dataclass(frozen=True)
-class TrackedUnit:
-    """One tracked unit's state and what filters and rows need of it (tracker_summary)."""
+class TrackedUnit(NamedTuple):
+    """One tracked unit's state and what filters and rows need of it (tracker_summary).
+    ``extended_until`` is as the database gives it (a date, or its ISO text on SQLite):
+    tracked_page_units makes it a date for the page's units."""
 
     pk: int
     state: str
     category_id: int
     lead_department_id: int | None
     items_total: int
-    extended_until: datetime.date | None
+    extended_until: datetime.date | str | None
 
 
 def tracker_summary(tracked) -> list[TrackedUnit]:
     """Every tracked unit (tracked_units) in the tracker's order, in one query: the page
     counts, filters and pages these (issue 19: compiling the states' query costs more than
-    running it, so it is compiled once, not for the counts and again for the page)."""
-    return [TrackedUnit(*row) for row in tracked.values_list(
-        "pk", "state", "category_id", "category__lead_department_id", "items_total",
-        "extended_until")]
+    running it, so it is compiled once, not for the counts and again for the page). The
+    rows are taken as the database gives them, without Django's per-row conversions (a
+    third of the page's time at 3,100 units): only the page's dates are converted."""
+    rows = tracked.values_list("pk", "state", "category_id", "category__lead_department_id",
+                               "items_total", "extended_until")
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [TrackedUnit._make(row) for row in cursor.fetchall()]
+
+
+def _as_date(value: datetime.date | str | None) -> datetime.date | None:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
 
 
 def tracked_page_units(units, summaries: list[TrackedUnit]) -> list:
@@ -286,7 +298,7 @@ def tracked_page_units(units, summaries: list[TrackedUnit]) -> list:
     for summary in summaries:
         unit = by_pk[summary.pk]
         unit.state, unit.items_total = summary.state, summary.items_total
-        unit.extended_until = summary.extended_until
+        unit.extended_until = _as_date(summary.extended_until)
         page.append(unit)
     return page
 

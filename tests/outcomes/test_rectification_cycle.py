@@ -97,6 +97,9 @@ def test_the_office_extends_the_deadline_from_the_tracker_and_it_is_audited(
     assert (extension.unit, extension.step.code, str(extension.until)) == (
         unit, "rectification", "2018-04-30")
     assert AuditEntry.objects.filter(action="deadline.extended").count() == 1
+    # The tracker shows the extended deadline (a date read as the database gives it).
+    page = client.get(reverse("outcomes:rectification_list")).content.decode()
+    assert "2018-04-30" in page
     event = RectificationEvent.objects.get(kind=EventKind.EXTENDED)
     assert (event.actor, event.comment) == (personas["office"], "单位机构调整")
     # The unit's form is open again, and says until when and why.
