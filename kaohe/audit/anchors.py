@@ -158,7 +158,8 @@ def parse_paper(text: str) -> Anchor:
     """An anchor as printed by `kaohe audit_anchor` for paper: COUNT:HASH."""
     count, _, head = text.strip().partition(":")
     head = head.strip().replace(" ", "").lower()
-    if not count.strip().isdigit() or len(head) != 64 or not all(
+    count = count.strip()
+    if not (count.isascii() and count.isdigit()) or len(head) != 64 or not all(
             c in "0123456789abcdef" for c in head):
         raise ValueError(f"an anchor is COUNT:HASH (64 hex digits), not {text!r}")
     return Anchor(count=int(count), head=head)

@@ -120,11 +120,17 @@ def _read(data: bytes, max_rows: int, result: FiguresResult) -> list[tuple[int, 
     return found
 
 
+def _digits(text: str, most: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
 def _count(row, name, number, result):
     text = row.get(name, "").replace(",", "")
     if not text:
         return None
-    if not text.isdigit() or int(text) > PEOPLE_MAX:
+    # ASCII digits, and few: str.isdigit() also takes "²" and int() refuses thousands of
+    # digits, either a 500 where the row should be named.
+    if not _digits(text, 9) or int(text) > PEOPLE_MAX:
         result.problems.append(ImportProblem(None, number, name, _(
             "应为 0 到 %(max)d 之间的整数，而不是“%(text)s”")
             % {"max": PEOPLE_MAX, "text": text[:20]}))
@@ -143,7 +149,7 @@ def _check(rows, result) -> list[dict]:
             result.problems.append(ImportProblem(None, number, CODE, _(
                 "“%(code)s”不是832个贫困县之一") % {"code": row.get(CODE, "")[:20]}))
         year_text = row.get(YEAR, "")
-        year = int(year_text) if year_text.isdigit() else None
+        year = int(year_text) if _digits(year_text, 4) else None
         if year not in YEARS:
             result.problems.append(ImportProblem(None, number, YEAR, _(
                 "应为 %(first)d 到 %(last)d 之间的年份")
