@@ -127,3 +127,10 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
         page.get_by_role("button", name="验证").click()
     page.wait_for_url(f"{base_url}/")
     page.wait_for_load_state("networkidle")
+
+
+def follow(page, link) -> None:
+    """Click a link to another page and return once that page has loaded. Reading the page
+    straight after the click can catch it between two documents, when its content is empty."""
+    with page.expect_navigation():
+        link.click()

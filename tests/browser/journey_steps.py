@@ -2,7 +2,7 @@
 404 probes, numbered screenshots and the form interactions that repeat for every unit.
 Signing in is the shared sign_in of tests/browser/conftest.py (two factors included)."""
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.conftest import PASSWORD
 
 
@@ -20,7 +20,7 @@ def assert_not_found(page, base_url: str, *paths: str) -> None:
 def open_menu(page, menu: str, item: str) -> None:
     """Open a menu of the navigation bar and follow one of its items."""
     page.get_by_role("button", name=menu).click()
-    page.locator(".dropdown-menu.show").get_by_role("link", name=item).click()
+    follow(page, page.locator(".dropdown-menu.show").get_by_role("link", name=item))
     page.wait_for_load_state("networkidle")
 
 

@@ -9,7 +9,7 @@ from docx import Document
 
 from kaohe.documents.models import Export
 from kaohe.outcomes import services as outcomes
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.conftest import PASSWORD
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
 
@@ -23,7 +23,7 @@ def test_office_makes_all_letters_and_a_unit_downloads_its_own(
     outcomes.release(result_set=approved, actor=personas["office"])
 
     sign_in(page, live_server.url, "office", PASSWORD)
-    page.get_by_role("link", name="文书导出").click()
+    follow(page, page.get_by_role("link", name="文书导出"))
     assert "考核结果反馈函（全部）" in page.content() and "综合评议报告" in page.content()
     page.locator("#doc-feedback_letters").get_by_role("button", name="生成Word").click()
     page.wait_for_selector("text=已开始生成")
@@ -40,7 +40,7 @@ def test_office_makes_all_letters_and_a_unit_downloads_its_own(
 
     page.context.clear_cookies()
     sign_in(page, live_server.url, "unit_b", PASSWORD)
-    page.get_by_role("link", name="文书导出").click()
+    follow(page, page.get_by_role("link", name="文书导出"))
     content = page.content()
     assert "考核结果反馈函" in content and "（全部）" not in content
     assert "综合评议报告" not in content

@@ -36,7 +36,7 @@ from kaohe.outcomes.models import Feedback, RectificationReport
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 from kaohe.rounds.models import Round
 from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, follow
 from tests.browser.journey_steps import (
     People,
     Shots,
@@ -139,7 +139,7 @@ def test_a_whole_round_through_the_pages(
     settings.KAOHE_TODAY = "2018-11-10"
     page = people.at("office")
     open_menu(page, "考核准备", "考核方案")
-    page.get_by_role("link", name="2017").click()
+    follow(page, page.get_by_role("link", name="2017"))
     assert page.locator("input[name=year]").input_value() == "2018"
     page.get_by_role("button", name="复制为新年度").click()
     expect_message(page, "已复制为2018年度考核，请核对并修改。")
@@ -224,7 +224,7 @@ def test_a_whole_round_through_the_pages(
     assert Upload.objects.filter(unit=unit_a).count() == 1  # resumed, not started again
 
     # The unit registers its seconded cadre, then submits.
-    page.get_by_role("link", name="挂职干部和第一书记").click()
+    follow(page, page.get_by_role("link", name="挂职干部和第一书记"))
     page.select_option("#id_cadre-county", str(world["county_a"].pk))
     page.fill("#id_cadre-name", "王志强")
     page.fill("#id_cadre-post", "县委常委、副县长")
@@ -347,7 +347,7 @@ def test_a_whole_round_through_the_pages(
     open_menu(page, "考核评议", "分类考核")
     queue = page.content()
     assert unit_a.name in queue and unit_b.name not in queue
-    page.get_by_role("link", name=unit_a.name).first.click()
+    follow(page, page.get_by_role("link", name=unit_a.name).first)
     # The desk shows the evidence, the cadre check and the province's recommendation.
     assert page.get_by_role("link", name=big.name).count() == 1
     assert "中央组织部核查" in page.content() and "甲单位在我省六枝特区" in page.content()
@@ -361,7 +361,7 @@ def test_a_whole_round_through_the_pages(
     for _code, name, category, *_rest in NEW_UNITS:
         if category == "中央直属机关":
             open_menu(page, "考核评议", "分类考核")
-            page.get_by_role("link", name=name).first.click()
+            follow(page, page.get_by_role("link", name=name).first)
             _review(page, name, "审阅书面材料。")
     page.goto(f"{url}/reviews/categories/{world['lead_a'].pk}/")
     submit_category(page, "中央直属机关类别3家单位考核基本情况。")
@@ -373,7 +373,7 @@ def test_a_whole_round_through_the_pages(
                      f"/reports/self/{report_a.pk}/")
     for name in (unit_b.name, "测试单位戊"):
         open_menu(page, "考核评议", "分类考核")
-        page.get_by_role("link", name=name).first.click()
+        follow(page, page.get_by_role("link", name=name).first)
         _review(page, name, "审阅书面材料，个别核查。")
     page.goto(f"{url}/reviews/categories/{world['lead_b'].pk}/")
     submit_category(page, "中央企业类别2家单位考核基本情况。")
@@ -416,7 +416,7 @@ def test_a_whole_round_through_the_pages(
 
     page = people.at("leader")
     open_menu(page, "考核评议", "综合评议")
-    page.get_by_role("link", name="第1版").click()
+    follow(page, page.get_by_role("link", name="第1版"))
     page.fill("#comments", "同意考核工作组意见。")
     page.get_by_role("button", name="审定同意").click()
     expect_message(page, "已审定。")
@@ -432,7 +432,7 @@ def test_a_whole_round_through_the_pages(
     open_menu(page, "反馈整改", "沟通反馈")
     page.get_by_role("button", name="起草反馈意见").click()
     expect_message(page, "已起草5份反馈意见。")
-    page.get_by_role("link", name=unit_a.name).click()
+    follow(page, page.get_by_role("link", name=unit_a.name))
     assert PROBLEMS[unit_a.name] in page.locator("#problems").input_value()
     page.fill("#suggestions", "进一步加大督促检查力度。\n总结推广产业扶贫经验。")
     page.get_by_role("button", name="保存").click()
@@ -445,7 +445,7 @@ def test_a_whole_round_through_the_pages(
     page = people.at("unit_a")
     assert "2018年度定点扶贫工作考核等次：一般" in page.content()
     shot(page, "unit-a-home-with-grade")
-    page.get_by_role("link", name="查看反馈意见并报送整改报告").click()
+    follow(page, page.get_by_role("link", name="查看反馈意见并报送整改报告"))
     content = page.content()
     assert PROBLEMS[unit_a.name] in content and "总结推广产业扶贫经验" in content
     for other in (unit_b.name, PROBLEMS[unit_b.name], "较好", "名次", "得分"):
@@ -467,7 +467,7 @@ def test_a_whole_round_through_the_pages(
 
     page = people.at("unit_b")
     assert "2018年度定点扶贫工作考核等次：较好" in page.content()
-    page.get_by_role("link", name="查看反馈意见并报送整改报告").click()
+    follow(page, page.get_by_role("link", name="查看反馈意见并报送整改报告"))
     content = page.content()
     assert PROBLEMS[unit_b.name] in content
     for other in (unit_a.name, PROBLEMS[unit_a.name], "一般", "总结推广产业扶贫经验"):
@@ -478,13 +478,13 @@ def test_a_whole_round_through_the_pages(
     assert_not_found(page, url, f"/outcomes/rectification/{unit_a.pk}/")
     page = people.at("lead_a")
     open_menu(page, "反馈整改", "整改落实")
-    page.get_by_role("link", name=unit_a.name).first.click()
+    follow(page, page.get_by_role("link", name=unit_a.name).first)
     assert "对照反馈意见逐项整改" in page.content()
     shot(page, "lead-a-sees-rectification")
 
     # 7. The office downloads the review report and the letters ----------------------------
     page = people.at("office")
-    page.get_by_role("link", name="文书导出").click()
+    follow(page, page.get_by_role("link", name="文书导出"))
     report_row = page.locator("#doc-review_report")
     report_row.get_by_role("button", name="生成Word").first.click()
     expect_message(page, "已开始生成")
@@ -500,7 +500,7 @@ def test_a_whole_round_through_the_pages(
     shot(page, "office-documents")
     # A unit downloads its own letter and no other.
     page = people.at("unit_a")
-    page.get_by_role("link", name="文书导出").click()
+    follow(page, page.get_by_role("link", name="文书导出"))
     with page.expect_download() as download:
         page.locator("#doc-feedback_letter").get_by_role("link", name="Word").click()
     with open(download.value.path(), "rb") as handle:
@@ -535,7 +535,7 @@ def test_a_whole_round_through_the_pages(
         ("document.export", "unit_a"),
     ]
     # The first search typed into the form, the rest by the address the form produces.
-    page.get_by_role("link", name="审计日志", exact=True).click()
+    follow(page, page.get_by_role("link", name="审计日志", exact=True))
     page.fill("input[name=q]", "round.copied")
     page.get_by_role("button", name="查询").click()
     page.wait_for_url("**round.copied*")

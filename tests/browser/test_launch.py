@@ -6,7 +6,7 @@ import pytest
 
 from kaohe.accounts.models import User
 from kaohe.launch.models import CategoryPlan, TeamFiling
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +34,7 @@ def test_a_lead_department_files_its_team_and_plan_and_the_office_sees_both(
     # 1. The lead department's team member opens the launch page: its own lead department.
     _sign_in(page, live_server, "lead_a")
     page.get_by_role("button", name="考核准备").click()  # the menu in the navigation bar
-    page.get_by_role("link", name="考核启动").first.click()
+    follow(page, page.get_by_role("link", name="考核启动").first)
     page.wait_for_load_state("networkidle")
     assert f"/launch/lead/{lead.pk}/" in page.url
     assert lead.short_name in page.locator("h1").inner_text()

@@ -5,7 +5,7 @@ import pytest
 
 from kaohe.outcomes.models import ItemStatus, RectificationItem, RectificationReport
 from kaohe.outcomes.services import release
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.conftest import PASSWORD
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
 
@@ -25,7 +25,7 @@ def test_unit_reads_feedback_files_rectification_and_lead_department_accepts(
 
     _sign_in(page, live_server, "unit_b")
     assert "2017年度定点扶贫工作考核等次：较差" in page.content()
-    page.get_by_role("link", name="查看反馈意见并报送整改报告").click()
+    follow(page, page.get_by_role("link", name="查看反馈意见并报送整改报告"))
     assert "帮扶资金到位慢" in page.content()
     items = page.locator("textarea[name^=measures-]")
     assert items.count() == 3
@@ -47,7 +47,7 @@ def test_unit_reads_feedback_files_rectification_and_lead_department_accepts(
 
     _sign_in(page, live_server, "lead_b")
     page.goto(f"{live_server.url}/outcomes/rectification/")
-    page.get_by_role("link", name=world["unit_b"].name).click()
+    follow(page, page.get_by_role("link", name=world["unit_b"].name))
     page.locator("button", has_text="认定已完成").first.click()
     page.wait_for_selector("text=已记录审核意见")
     screenshot("outcomes-2-lead-department-accepts")

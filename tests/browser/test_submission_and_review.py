@@ -6,7 +6,7 @@ import pytest
 
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 from kaohe.submissions.models import ReportStatus, SelfReport
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import follow, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,7 +66,7 @@ def test_unit_submits_and_its_lead_department_reviews_and_submits_the_category(
     # 2. The lead department reads it, grades, writes the sub-report.
     _sign_in(page, live_server, "lead_a")
     page.goto(f"{live_server.url}/reviews/")
-    page.get_by_role("link", name=unit.name).click()
+    follow(page, page.get_by_role("link", name=unit.name))
     assert "党组会议专题研究" in page.content()
     assert page.get_by_role("link", name="年度工作计划.pdf").is_visible()
     for code in ("effectiveness", "leadership", "cadres", "supervision", "satisfaction",
