@@ -39,6 +39,7 @@ from kaohe.accounts.capabilities import (
 from kaohe.accounts.models import User
 from kaohe.lib import clock
 from kaohe.rounds.models import Round, RoundStatus, Step
+from kaohe.rounds.selectors import steps_of
 
 if TYPE_CHECKING:
     from kaohe.directory.models import LeadDepartment, Unit
@@ -142,7 +143,7 @@ def _stage(round_: Round) -> _Stage:
     released = next((v for v in versions if v.status == ResultSetStatus.RELEASED), None)
     # A version computed after release belongs to a correction: it is the one in play.
     latest = versions[0] if versions else None
-    return _Stage(round=round_, steps={s.code: s for s in round_.steps.all()},
+    return _Stage(round=round_, steps={s.code: s for s in steps_of(round_)},
                   today=clock.today(), latest=latest, released=released, versions=versions)
 
 
@@ -249,7 +250,7 @@ def _day(day: datetime.date) -> str:
 
 
 def _unit(user: User, stage: _Stage) -> list[Todo]:
-    from kaohe.outcomes.models import Feedback
+    from kaohe.outcomes.selectors import released_feedback
     from kaohe.submissions import deadlines
     from kaohe.submissions.models import ReportStatus, SelfReport
 
@@ -267,9 +268,10 @@ def _unit(user: User, stage: _Stage) -> list[Todo]:
                 text = _("填报本单位自评报告（附证明材料），报送牵头部门并抄送国务院扶贫办")
             items.append(stage.item("self_report", text, reverse("submissions:self_reports"),
                                     due=due))
-    if stage.results_out:
-        if Feedback.objects.filter(round=round_, unit=unit,
-                                   result_set=stage.released).exists():
+    if stage.released is not None:
+        # Its letter of the version in force (read once per page: the home page shows it).
+        feedback = released_feedback(round_, unit)
+        if feedback is not None and feedback.result_set_id == stage.released.pk:
             items += _rectification(unit, stage)
     else:
         # The previous year's rectification goes on while the next round starts.
@@ -283,7 +285,7 @@ def _unit(user: User, stage: _Stage) -> list[Todo]:
 
 
 def _rectification(unit: Unit, stage: _Stage, *, year: int | None = None) -> list[Todo]:
-    from kaohe.outcomes.models import RectificationItem, RectificationReport
+    from kaohe.outcomes.selectors import needs_revision, rectification_report_of
     from kaohe.submissions import deadlines
 
     round_ = stage.round
@@ -291,12 +293,12 @@ def _rectification(unit: Unit, stage: _Stage, *, year: int | None = None) -> lis
         return []
     url = reverse("outcomes:my_result") + f"?year={round_.year}"
     prefix = _("%(year)s年度：") % {"year": year} if year else ""
-    report = RectificationReport.objects.filter(round=round_, unit=unit).first()
+    report = rectification_report_of(round_, unit)
     if report is None or report.submitted_at is None:
         due = deadlines.deadline_for(stage.steps["rectification"], unit=unit)
         return [stage.item("rectification", prefix + _(
             "对照反馈意见形成整改报告，同时报送牵头部门和国务院扶贫办"), url, due=due)]
-    if RectificationItem.objects.filter(report=report, needs_revision=True).exists():
+    if needs_revision(report):
         return [stage.item("rectification", prefix + _(
             "整改报告有事项被认定整改不到位，请修改后重新报送"), url, done_late=False)]
     return []

@@ -5,9 +5,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kaohe.lib import clock
-from kaohe.outcomes.models import RectificationItem, RectificationReport
-from kaohe.outcomes.selectors import unit_results_round
+from kaohe.outcomes.selectors import needs_revision, rectification_report_of, unit_results_round
 from kaohe.rounds.models import RoundStatus
+from kaohe.rounds.selectors import step_of
 from kaohe.submissions import deadlines
 
 _LOOK_UP = object()
@@ -23,12 +23,12 @@ def rectification_reminder(unit, *, remind_days: int, results_round: Any = _LOOK
     round_ = unit_results_round(unit) if results_round is _LOOK_UP else results_round
     if round_ is None or round_.status == RoundStatus.CLOSED:
         return None
-    report = RectificationReport.objects.filter(round=round_, unit=unit).first()
+    report = rectification_report_of(round_, unit)
     if report is not None and report.submitted_at is not None:
-        if RectificationItem.objects.filter(report=report, needs_revision=True).exists():
+        if needs_revision(report):
             return (round_, _("整改报告有事项被认定整改不到位，请修改后重新报送。"), 0, True)
         return None
-    step = round_.steps.filter(code="rectification").first()
+    step = step_of(round_, "rectification")
     if step is None:
         return None
     due = deadlines.deadline_for(step, unit=unit)

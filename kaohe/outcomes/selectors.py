@@ -188,6 +188,19 @@ class TrackerState(TextChoices):
 
 
 @per_request
+def rectification_report_of(round_, unit) -> RectificationReport | None:
+    """The unit's rectification report of the round, if it has begun one (the to-do panel
+    and the reminder of one home page both ask: read once per page view)."""
+    return RectificationReport.objects.filter(round=round_, unit=unit).first()
+
+
+@per_request
+def needs_revision(report) -> bool:
+    """Whether some item of the report was found 整改不到位 and waits for the unit."""
+    return RectificationItem.objects.filter(report=report, needs_revision=True).exists()
+
+
+@per_request
 def results_released(round_) -> bool:
     """Whether the round's results are released, answered from the index: in SQLite a
     version's row holds its snapshots (megabytes) before its other columns, and reading

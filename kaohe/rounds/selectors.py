@@ -4,7 +4,7 @@ import json
 from django.http import Http404
 
 from kaohe.lib.memo import per_request
-from kaohe.rounds.models import Round, RoundStatus
+from kaohe.rounds.models import Round, RoundStatus, Step
 
 
 @per_request
@@ -15,6 +15,18 @@ def current_round() -> Round | None:
     either, unless no round is active at all (its results stay readable)."""
     return (Round.objects.filter(status=RoundStatus.ACTIVE).order_by("-year").first()
             or Round.objects.filter(status=RoundStatus.CLOSED).order_by("-year").first())
+
+
+@per_request
+def steps_of(round_: Round) -> tuple[Step, ...]:
+    """The round's steps in the plan's order. Several parts of one page (the to-do panel,
+    the reminders, the progress table) ask for them: read once per page view (issue 19)."""
+    return tuple(Step.objects.filter(round=round_).order_by("order"))
+
+
+def step_of(round_: Round, code: str) -> Step | None:
+    """The round's step of that code, or None (from steps_of)."""
+    return next((step for step in steps_of(round_) if step.code == code), None)
 
 
 def preparation_round() -> Round | None:

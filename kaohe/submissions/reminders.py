@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from kaohe.accounts.scope import Reach, Scope
 from kaohe.lib import clock
 from kaohe.rounds.models import Step
+from kaohe.rounds.selectors import step_of
 from kaohe.submissions import deadlines
 from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
 
@@ -29,16 +30,15 @@ def reminder_for(user, round_, *, steps=None, released=None,
     sooner is given. What the caller has read already may be given (issue 19): ``steps``,
     the round's steps; ``released``, whether its results are released; ``unit_results``,
     the unit's released results (kaohe.outcomes.selectors.released_results_of)."""
-    reminder = _report_reminder(user, round_, steps)
     if Scope.of(user).reach is not Reach.UNIT:
-        return reminder
+        return _report_reminder(user, round_, steps)
     from kaohe.grading.selectors import released_version
     from kaohe.outcomes.reminders import rectification_reminder
 
     if released is None:
         released = round_ is not None and released_version(round_) is not None
-    if round_ is not None and released:
-        reminder = None
+    # Once the results are out the self-report is no longer asked for (nor read).
+    reminder = None if round_ is not None and released else _report_reminder(user, round_, steps)
     if unit_results is None:
         rectification = rectification_reminder(user.unit, remind_days=REMIND_DAYS)
     else:
@@ -55,9 +55,8 @@ def reminder_for(user, round_, *, steps=None, released=None,
 
 
 def _step(round_, code, steps):
-    if steps is None:
-        return round_.steps.get(code=code)
-    step = next((s for s in steps if s.code == code), None)
+    step = (step_of(round_, code) if steps is None
+            else next((s for s in steps if s.code == code), None))
     if step is None:
         raise Step.DoesNotExist(code)
     return step

@@ -436,3 +436,27 @@ def test_each_role_of_the_round_has_one_list_of_duties_and_administrators_none()
         duties = [builder for capability, builder in todo.DUTIES
                   if role in CAPABILITIES[capability]]
         assert len(duties) == (1 if role in CAPABILITIES[VIEW_ROUND] else 0), role
+
+
+@pytest.mark.django_db
+def test_unit_home_reads_its_steps_report_and_letter_once(client, personas, world, released):
+    """The to-do panel and the reminder of one home page ask for the same steps,
+    rectification report and letter: read once per page view (issue 19), and the page
+    still shows the report due and the letter's grade."""
+    report = outcomes.rectification_for(round=released, unit=world["unit_b"])
+    client.force_login(personas["unit_b"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert "rectification" in {item.code for item in response.context["todo"].items}
+    assert response.context["reminder"] is not None
+    # Rows read (not the progress table's counts), by table.
+    tables = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries
+              if " FROM " in q["sql"] and "COUNT(" not in q["sql"]]
+    assert tables.count('"rounds_step"') == 1
+    assert tables.count('"outcomes_rectificationreport"') == 1
+    assert tables.count('"outcomes_feedback"') == 1
+    # The self-report is not asked for once the results are out, nor read for a reminder.
+    assert not any("submissions_selfreport" in q["sql"] and "LIMIT 1" in q["sql"]
+                   and '"status" = ' in q["sql"] for q in queries)
+    assert report.submitted_at is None

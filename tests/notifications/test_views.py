@@ -113,3 +113,21 @@ def test_every_home_page_shows_the_users_unread_notices(client, personas):
     client.force_login(personas["unit_b"])
     page = client.get(reverse("home")).content.decode()
     assert "没有未读通知" in page and "测试通知1" not in page
+
+
+def test_the_home_page_counts_and_lists_the_unread_in_one_query(client, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(7):
+        _notice(personas["unit"], n)
+    _notice(personas["unit"], 8, read_at=timezone.now())
+    _notice(personas["unit_b"], 9)
+    client.force_login(personas["unit"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("home")).content.decode()
+    assert "7 条未读通知" in page
+    # The panel lists the newest five of the user's own unread.
+    assert "测试通知6：unit_a" in page and "测试通知2：unit_a" in page
+    assert "测试通知1：unit_a" not in page and "测试通知8" not in page and "unit_b" not in page
+    assert sum("notifications_notification" in q["sql"] for q in queries) == 1

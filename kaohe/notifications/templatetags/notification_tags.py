@@ -1,9 +1,9 @@
-"""The navbar's unread count and the home page's notification panel: each one query,
+"""The navbar's unread count and the home page's notification panel: one query for both,
 whatever the number of notifications."""
 
 from django import template
 
-from kaohe.notifications.selectors import unread_of
+from kaohe.notifications.selectors import unread_summary
 
 register = template.Library()
 
@@ -19,11 +19,11 @@ def _user(context):
 @register.simple_tag(takes_context=True)
 def unread_notification_count(context) -> int:
     user = _user(context)
-    return unread_of(user).count() if user is not None else 0
+    return unread_summary(user, PANEL_SIZE)[0] if user is not None else 0
 
 
 @register.inclusion_tag("notifications/_panel_items.html", takes_context=True)
 def notification_panel(context):
     user = _user(context)
-    notices = list(unread_of(user)[:PANEL_SIZE]) if user is not None else []
+    notices = unread_summary(user, PANEL_SIZE)[1] if user is not None else []
     return {"notices": notices, "request": context.get("request")}
