@@ -93,6 +93,7 @@ def body_source(body: Any) -> BodySource:
         reader = getattr(stream, "reader", None)
         unreader = getattr(reader, "unreader", None)
         if (type(stream) is Body and type(reader) is LengthReader
+                # isinstance for the type checker; `type is`: no subclass of it either
                 and isinstance(unreader, SocketUnreader) and type(unreader) is SocketUnreader
                 and hasattr(unreader, "take_buffered") and hasattr(unreader.sock, "recv_into")):
             # Django's own reads of this request would now start mid-body: refuse them

@@ -47,7 +47,7 @@ SITE = DEPLOY / "nginx" / "kaohe.conf"
 # local on Linux), so that nginx sees them apart, as it would two hosts.
 PROXY = "127.0.0.1"
 
-# The users of the deployment tests: unit-p1, unit-p2 (test_proxy), unit-t1 to unit-t4
+# The users of the deployment tests: unit-p1, unit-p2 (test_proxy), unit-t1 to unit-t5
 # (test_two_servers), each of a unit of its own in a county of the 2017 round.
 SETUP = f"""
 from kaohe.accounts.models import Role, User
@@ -55,7 +55,7 @@ from kaohe.directory.models import Category, County, Pairing, Unit
 from kaohe.rounds.models import Round
 round_ = Round.objects.get(year=2017)
 county = County.objects.order_by("code").first()
-for name in ("p1", "p2", "t1", "t2", "t3", "t4"):
+for name in ("p1", "p2", "t1", "t2", "t3", "t4", "t5"):
     unit = Unit.objects.create(code=f"D{{name.upper()}}", name=f"部署测试单位{{name}}",
                                category=Category.objects.get(code="party_organs"))
     Pairing.objects.create(round=round_, unit=unit, county=county)

@@ -208,3 +208,22 @@ def test_a_server_killed_mid_patch_leaves_the_upload_to_resume_through_the_other
                                                   len(source))]
     assert re.search(r"evidence files OK: \d+ files verified",
                      installation.kaohe("verify").stdout)
+
+
+def test_connections_the_database_dropped_cost_no_request(stack):
+    """The app servers keep their database connections between requests (DB_CONN_MAX_AGE of
+    deploy/kaohe.env.example). When PostgreSQL drops them (a restart, a failover, an
+    operator's pg_terminate_backend), the next requests open new ones: none fails."""
+    installation = stack.installation
+    if installation.is_sqlite:
+        pytest.skip("a SQLite file has no server to drop connections")
+    client = _signed_in(stack, "unit-t5")
+    for _ in range(8):  # every worker of both servers has answered and kept its connection
+        assert client.session.get(client.url("/"), timeout=30).status_code == 200
+    dropped = installation.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert dropped and all(ok for (ok,) in dropped)
+    answers = [client.session.get(client.url("/"), timeout=30) for _ in range(8)]
+    assert [answer.status_code for answer in answers] == [200] * 8
+    assert all("部署测试单位t5" in answer.text for answer in answers)
