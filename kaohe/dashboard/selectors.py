@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kaohe.directory.models import Category, Pairing, Unit
 from kaohe.launch.selectors import launch_progress, training_progress
+from kaohe.lib import paging
 from kaohe.rounds.models import Step
 from kaohe.submissions.models import (
     FirstSecretary,
@@ -189,19 +190,22 @@ def unit_progress(round_, units):
     )
 
 
-def province_reports(round_, province):
-    """The central units working in a province, with the province's report status on each."""
-    unit_ids = Pairing.objects.filter(round=round_, county__province=province).values("unit_id")
+def province_reports(round_, province, number=None):
+    """One page of the central units working in a province (``number``: the page asked
+    for), with the province's report status and its counties on each. Paged on the units'
+    bare ids, the status and counties read for the page's units only (issue 19: a province
+    hosts a tenth of the units or more)."""
+    units = Unit.objects.filter(
+        pk__in=Pairing.objects.filter(round=round_, county__province=province).values("unit_id"))
     status = ProvincialReport.objects.filter(round=round_, province=province, unit=OuterRef("pk"))
     counties = (
         Pairing.objects.filter(round=round_, county__province=province, unit=OuterRef("pk"))
         .values("unit").annotate(n=Count("pk")).values("n")
     )
-    return (
-        Unit.objects.filter(pk__in=unit_ids).select_related("category")
+    return paging.page_read_late(units, number, lambda ids: (
+        Unit.objects.filter(pk__in=ids).select_related("category")
         .annotate(report_status=Subquery(status.values("status")[:1]),
-                  county_count=Subquery(counties))
-    )
+                  county_count=Subquery(counties))))
 
 
 @dataclass

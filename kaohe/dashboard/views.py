@@ -106,9 +106,9 @@ def home(request):
         context.update(_unit(request, round_, unit_results))
     elif has_capability(user, EDIT_PROVINCIAL_REPORT):
         template = "dashboard/home_province.html"
-        context["units"] = (
-            selectors.province_reports(round_, user.province) if round_ else []
-        )
+        context["page"] = (selectors.province_reports(round_, user.province,
+                                                      request.GET.get("page"))
+                           if round_ else None)
     else:
         template = "dashboard/home_admin.html"
         context.update(_admin(request))

@@ -72,6 +72,39 @@ def test_province_home_lists_units_working_in_the_province_only(client, personas
 
 
 @pytest.mark.django_db
+def test_province_home_pages_its_units_with_their_counties_and_reports(client, personas,
+                                                                      progress):
+    """A province hosts a tenth of the units or more: its list is paged, 20 a page, each
+    unit with its counties in the province and the province's report on it."""
+    round_, province = progress["round"], progress["province_b"]
+    category = Category.objects.get(code="party_organs")
+    counties = list(County.objects.filter(province=province).order_by("code")[:2])
+    units = Unit.objects.bulk_create(
+        Unit(code=f"Y{i:04d}", name=f"云南结对单位{i:02d}", category=category) for i in range(23))
+    Pairing.objects.bulk_create(Pairing(round=round_, unit=unit, county=county)
+                                for unit in units for county in counties)
+    ProvincialReport.objects.create(round=round_, province=province, unit=units[0],
+                                    status=ReportStatus.SUBMITTED, submitted_at=timezone.now())
+    client.force_login(personas["province_b"])
+    with CaptureQueriesContext(connection) as first_queries:
+        first = client.get(reverse("home"))
+    page = first.context["page"]
+    assert (page.paginator.count, len(page.object_list)) == (25, 20)
+    html = first.content.decode()
+    assert "第 1/2 页，共 25 条" in html
+    row = next(u for u in page if u.pk == units[0].pk)
+    assert (row.county_count, row.report_status) == (2, ReportStatus.SUBMITTED)
+    with CaptureQueriesContext(connection) as second_queries:
+        second = client.get(reverse("home"), {"page": 2})
+    shown = {u.pk for u in first.context["page"]} | {u.pk for u in second.context["page"]}
+    assert len(second.context["page"].object_list) == 5
+    assert shown == {u.pk for u in units} | {progress["unit_b"].pk, progress["army"].pk}
+    assert len(second_queries) == len(first_queries)
+    # Still only the units working in the province.
+    assert "测试单位甲" not in html + second.content.decode()
+
+
+@pytest.mark.django_db
 def test_lead_department_home_counts_only_its_category(client, personas, progress):
     client.force_login(personas["lead_reviewer"])
     response = client.get(reverse("home"))
