@@ -39,9 +39,16 @@ def category_grade_matrix(round_, lead, submission, areas, rows: slice | None = 
     if (submission is not None and submission.status == CategorySubmissionStatus.SUBMITTED
             and submission.snapshot):
         items = submission.snapshot.get("units", [])
-        # The snapshot keeps no order: list its units as the category lists them.
+        # The snapshot keeps no order: list its units as the category lists them. Its units
+        # are the lead department's (read without a list of a thousand codes to bind, issue
+        # 19); one that has since left its categories is looked up by its code.
         order = {code: (category_order, code) for code, category_order in Unit.objects.filter(
-            code__in=[item["unit"] for item in items]).values_list("code", "category__order")}
+            category__lead_department=lead).values_list("code", "category__order")}
+        gone = [item["unit"] for item in items if item["unit"] not in order]
+        if gone:
+            order.update((code, (category_order, code)) for code, category_order in
+                         Unit.objects.filter(code__in=gone).values_list("code",
+                                                                        "category__order"))
         items = sorted(items, key=lambda item: order.get(item["unit"], (0, item["unit"])))
         if rows is not None:
             items = items[rows]

@@ -76,3 +76,35 @@ def test_the_submitted_matrix_pages_too(world, personas):
     second = client.get(url + "?page=2").content.decode()
     assert _rows(second) == (10, 10)
     assert f"测试单位{100 + PAGE_SIZE + 8}" in second.split('id="grade-matrix"')[1]
+
+
+def test_the_submitted_matrix_keeps_the_categorys_order_and_a_unit_that_left(world, personas):
+    """The snapshot keeps no order: its rows follow the category's order (category, code),
+    read without binding every unit's code; a unit moved to another lead department's
+    category after the submission stays in the matrix, placed by its category now."""
+    from kaohe.directory.models import Category, Unit
+    from kaohe.reviews.selectors import category_grade_matrix
+
+    reviewer, round_ = personas["lead_reviewer"], world["round"]
+    for code in ("A300", "A100", "A200"):
+        unit = second_unit_a(world, code=code, name=f"测试单位{code}")
+        complete_review(round_, unit, reviewer)
+    complete_review(round_, world["unit_a"], reviewer)
+    submission = services.category_submission_for(round=round_, lead_department=world["lead_a"])
+    write_category_report(submission, reviewer)
+    services.category_submit(submission=submission, actor=reviewer)
+    submission.refresh_from_db()
+    areas = list(round_.areas.all())
+    rows, from_snapshot = category_grade_matrix(round_, world["lead_a"], submission, areas)
+    codes = [row[0] for row in rows]
+    assert from_snapshot and codes == sorted(codes) and {"A100", "A200", "A300"} <= set(codes)
+    enterprises = Category.objects.get(code="enterprises")
+    assert enterprises.order > Category.objects.get(code="party_organs").order
+    Unit.objects.filter(code="A100").update(category=enterprises)
+    with CaptureQueriesContext(connection) as queries:
+        rows, _ = category_grade_matrix(round_, world["lead_a"], submission, areas)
+    assert [row[0] for row in rows] == [c for c in codes if c != "A100"] + ["A100"]
+    # Only the unit that left is looked up by its code.
+    bound = [q["sql"].split('"directory_unit"."code" IN (', 1)[1].split(")", 1)[0]
+             for q in queries if '"directory_unit"."code" IN (' in q["sql"]]
+    assert bound == ["'A100'"]
