@@ -295,7 +295,10 @@ class ResultRow(models.Model):
             models.UniqueConstraint(fields=["result_set", "seq"], name="result_row_seq"),
         ]
         indexes = [models.Index(fields=["result_set", "category", "seq"],
-                                name="result_row_category")]
+                                name="result_row_category"),
+                   # The units the engine left pending (ties), listed on the version's page.
+                   models.Index(fields=["result_set", "grade", "seq"],
+                                name="result_row_grade")]
 
     def __str__(self) -> str:
         return f"{self.result_set_id} {self.unit_code} {self.grade}"

@@ -409,3 +409,20 @@ def test_a_unit_of_a_changed_old_version_still_sees_its_letter(released, persona
     assert '<strong class="me-auto ms-1">较差</strong>' in page  # the letter's grade
     assert not ResultRow.objects.filter(result_set=released).exists()
     assert AuditEntry.objects.filter(action="grading.result_set.seal_broken").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
+def test_the_units_left_pending_are_found_through_their_index(mixed, personas):
+    """The version's page lists the units the engine left pending: read through the
+    (version, grade, seq) index, not by walking every row of the version (4.7 ms of the
+    page at 3,100 units)."""
+    result_set = services.result_set_compute(round=mixed["round"],
+                                             actor=personas["working_group"])
+    pending = selectors.result_rows(result_set).filter(grade="pending")
+    assert [row.unit_code for row in pending] == ["M003", "M004", "M009"]
+    sql, params = pending.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert any("USING INDEX result_row_grade (result_set_id=? AND grade=?)" in line
+               for line in plan), plan
