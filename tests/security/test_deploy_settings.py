@@ -209,3 +209,15 @@ def test_https_responses_carry_hsts_and_secure_httponly_cookies(client, personas
     assert signed_in.status_code == 302
     session = signed_in.cookies["sessionid"]
     assert session["secure"] and session["httponly"]
+
+
+def test_the_wsgi_application_loads_its_views_then_freezes_what_it_holds(tmp_path):
+    """kaohe.wsgi, as gunicorn loads it: the views are imported before the first request
+    and the objects of the loaded program are frozen, so that the garbage collector's full
+    collections walk only what requests make (their pauses were most of its time)."""
+    script = ("import gc, sys; import kaohe.wsgi; "
+              "print(gc.get_freeze_count() > 50000, 'kaohe.reviews.views.oversight' in sys.modules,"
+              " callable(kaohe.wsgi.application))")
+    result = _run([sys.executable, "-c", script], _production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True"]
