@@ -131,7 +131,8 @@ def test_the_key_page_of_every_role_has_no_serious_violation(demo, live_server, 
     unit = lead.lead_department.categories.first().units.order_by("code").first()
     audit.check(reverse("reviews:desk", kwargs={"unit_pk": unit.pk}))
     sign_in(axe_page, base, "orgdept", DEMO_PASSWORD)
-    audit.check(reverse("reviews:org_cadres"))
+    for tab in ("cadres", "secretaries", "coverage"):
+        audit.check(reverse("reviews:org_cadres") + f"?show={tab}")
     sign_in(axe_page, base, "military", DEMO_PASSWORD)
     audit.check(reverse("reviews:military"))
 
@@ -158,4 +159,4 @@ def test_the_key_page_of_every_role_has_no_serious_violation(demo, live_server, 
     axe_page.screenshot(path=str(ARTIFACTS / "axe-leader-result-set.png"), full_page=True)
 
     assert audit.found == [], "\n".join(audit.found)
-    assert len(audit.checked) == 12
+    assert len(audit.checked) == 14

@@ -8,7 +8,7 @@ from django.urls import reverse
 from kaohe.audit.models import AuditEntry
 from kaohe.grading.services import engine_inputs
 from kaohe.reviews import services
-from kaohe.reviews.models import FindingSource, MajorIncident, SeriousProblem
+from kaohe.reviews.models import CadreCheck, FindingSource, MajorIncident, SeriousProblem
 from kaohe.reviews.selectors import review_queue
 from kaohe.submissions.models import SecondedCadre
 from tests.reviews.conftest import matrix_problem, second_unit_a
@@ -102,7 +102,12 @@ def test_the_org_department_withdraws_through_its_checklist(world, personas, org
     org_problem.refresh_from_db()
     assert org_problem.withdrawn_at is None
 
-    assert client.post(url, {"reason": "复核后确认在岗"}).status_code == 302
+    response = client.post(url, {"reason": "复核后确认在岗", "back": "show=cadres&page=1"})
+    assert response.status_code == 302
+    # Back to the row of the check that raised it, on the tab and page it was posted from.
+    check = CadreCheck.objects.get(problem=org_problem)
+    assert response.url == (f"{reverse('reviews:org_cadres')}?show=cadres&page=1"
+                            f"#cadre-{check.cadre_id}")
     org_problem.refresh_from_db()
     assert org_problem.withdrawn_reason == "复核后确认在岗"
     page = client.get(reverse("reviews:org_cadres")).content.decode()

@@ -60,9 +60,11 @@ def test_nothing_is_pre_ticked_for_an_unchecked_record(world, personas):
     cadre = _cadre(world, world["unit_a"], world["county_a"], "王五")
     secretary = _secretary(world, world["unit_a"], world["county_a"], "赵六")
 
-    page = _client(personas["org_department"]).get(reverse(URL)).content.decode()
+    client = _client(personas["org_department"])
+    cadres = client.get(reverse(URL)).content.decode()
+    secretaries = client.get(reverse(URL), {"show": "secretaries"}).content.decode()
 
-    for anchor in (f"cadre-{cadre.pk}", f"secretary-{secretary.pk}"):
+    for page, anchor in ((cadres, f"cadre-{cadre.pk}"), (secretaries, f"secretary-{secretary.pk}")):
         row = _row(page, anchor)
         assert "未核查" in row
         assert "checked" not in row
@@ -113,14 +115,17 @@ def test_filters_by_unit_and_by_category(world, personas):
     _secretary(world, world["unit_b"], world["county_b"], "乙单位书记")
     client = _client(personas["org_department"])
 
-    by_unit = client.get(reverse(URL), {"unit": world["unit_a"].pk}).content.decode()
-    by_category = client.get(reverse(URL),
-                             {"category": world["unit_b"].category.code}).content.decode()
+    def tab(show, **filters):
+        return client.get(reverse(URL), {"show": show, **filters}).content.decode()
+
+    by_unit = tab("cadres", unit=world["unit_a"].pk)
+    by_category = tab("cadres", category=world["unit_b"].category.code)
     everything = client.get(reverse(URL)).content.decode()
 
     assert "甲单位干部" in by_unit and "乙单位干部" not in by_unit
-    assert "乙单位书记" not in by_unit
-    assert "乙单位干部" in by_category and "乙单位书记" in by_category
+    assert "乙单位书记" not in tab("secretaries", unit=world["unit_a"].pk)
+    assert "乙单位干部" in by_category
+    assert "乙单位书记" in tab("secretaries", category=world["unit_b"].category.code)
     assert "甲单位干部" not in by_category
     assert "甲单位干部" in everything and "乙单位干部" in everything
 
@@ -205,8 +210,9 @@ def test_the_page_lists_the_gaps_and_filters_them(world, personas, two_county_un
     _cadre(world, world["unit_a"], world["county_a"], "王五")
     client = _client(personas["org_department"])
 
-    page = client.get(reverse(URL)).content.decode()
-    only_b = client.get(reverse(URL), {"unit": world["unit_b"].pk}).content.decode()
+    page = client.get(reverse(URL), {"show": "coverage"}).content.decode()
+    only_b = client.get(reverse(URL), {"show": "coverage", "unit": world["unit_b"].pk}
+                        ).content.decode()
 
     assert "覆盖情况" in page
     for text in _gap_texts(world):
@@ -217,18 +223,19 @@ def test_the_page_lists_the_gaps_and_filters_them(world, personas, two_county_un
     assert world["unit_b"].name + "：未选派驻村第一书记" in only_b
 
 
-def _page_queries(client):
+def _page_queries(client, show="cadres"):
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse(URL)).status_code == 200
+        assert client.get(reverse(URL), {"show": show}).status_code == 200
     return len(queries)
 
 
-def test_the_page_queries_do_not_grow_with_the_units(world, personas):
+@pytest.mark.parametrize("show", ["cadres", "secretaries", "coverage"])
+def test_the_page_queries_do_not_grow_with_the_units(world, personas, show):
     client = _client(personas["org_department"])
     _cadre(world, world["unit_a"], world["county_a"], "王五")
     _secretary(world, world["unit_a"], world["county_a"], "赵六")
     client.get(reverse(URL))  # warm caches (session, round)
-    before = _page_queries(client)
+    before = _page_queries(client, show)
 
     for n in range(2, 8):
         unit = second_unit_a(world, code=f"A00{n}", name=f"测试单位{n}")
@@ -237,7 +244,7 @@ def test_the_page_queries_do_not_grow_with_the_units(world, personas):
         _secretary(world, unit, world["county_a"], f"书记{n}")
         _check(cadre, personas["org_department"], nominal_only=True, raise_problem=True)
 
-    assert _page_queries(client) == before
+    assert _page_queries(client, show) == before
 
 
 # One page of everything (issue 19: 89 ms at 310 units, 501 ms at 3,100) -----------------
@@ -262,16 +269,16 @@ def test_the_checklist_shows_a_page_of_gaps_and_no_list_of_units(world, personas
     client = _client(personas["org_department"])
     _units_with_cadres(world, 0, 5)
     client.get(reverse(URL))
-    before = _page_queries(client)
+    before = _page_queries(client, "coverage")
     _units_with_cadres(world, 5, PAGE_SIZE + 10)  # two pages of gaps
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse(URL))
+        response = client.get(reverse(URL), {"show": "coverage"})
     assert len(queries) == before, (before, len(queries))
     page = response.content.decode()
     assert page.count("：未选派驻村第一书记") == PAGE_SIZE  # a page of units with gaps
     assert "增补单位12" not in page.split('id="coverage"')[0]  # no option per unit
-    assert "gpage=2" in page
-    second = client.get(reverse(URL), {"gpage": 2}).content.decode()
+    assert "show=coverage&page=2" in page.replace("&amp;", "&")
+    second = client.get(reverse(URL), {"show": "coverage", "page": 2}).content.decode()
     last = PAGE_SIZE + 14
     assert f"增补单位{last}：未选派驻村第一书记" in second
     assert f"增补单位{last - 1}：干部{last - 1}（" in second and "不足两年" in second
@@ -281,11 +288,12 @@ def test_the_checklist_shows_a_page_of_gaps_and_no_list_of_units(world, personas
     assert set(units_with_cadre_gaps(world["round"], units).values_list("pk", flat=True)
                ) == with_gaps
     # A unit is chosen by its code; the old ?unit=<id> still filters.
-    by_code = client.get(reverse(URL), {"unit_code": "Z007"}).content.decode()
+    by_code = client.get(reverse(URL), {"show": "coverage", "unit_code": "Z007"}
+                         ).content.decode()
     assert "增补单位7：未选派驻村第一书记" in by_code and "增补单位8：" not in by_code
     assert 'value="Z007"' in by_code
     unit = Unit.objects.get(code="Z009")
-    by_id = client.get(reverse(URL), {"unit": unit.pk}).content.decode()
+    by_id = client.get(reverse(URL), {"show": "coverage", "unit": unit.pk}).content.decode()
     assert "增补单位9：未选派驻村第一书记" in by_id and "增补单位8：" not in by_id
 
 
@@ -307,3 +315,81 @@ def test_the_gap_query_agrees_on_tenures_around_two_years(world, personas):
         python = bool(cadre_coverage_gaps(world["round"], units))
         database = units_with_cadre_gaps(world["round"], units).exists()
         assert python == database == short, (start, end)
+
+
+# One list a tab; back where the form was posted from (issue 19) ---------------------------
+
+
+def test_each_tab_shows_its_own_list_and_keeps_the_filters(world, personas, two_county_unit):
+    _cadre(world, world["unit_a"], world["county_a"], "甲单位干部")
+    _secretary(world, world["unit_a"], world["county_a"], "甲单位书记")
+    client = _client(personas["org_department"])
+
+    cadres = client.get(reverse(URL)).content.decode()
+    secretaries = client.get(reverse(URL), {"show": "secretaries"}).content.decode()
+    coverage = client.get(reverse(URL), {"show": "coverage"}).content.decode()
+
+    assert "甲单位干部" in cadres and "甲单位书记" not in cadres
+    assert "未向" not in cadres and 'id="coverage"' not in cadres
+    assert "甲单位书记" in secretaries and "甲单位干部" not in secretaries
+    assert 'id="coverage"' in coverage and "甲单位干部" not in coverage
+    assert "org_cadre_check" not in coverage and 'name="in_post"' not in coverage
+    # An unknown tab is the first one.
+    assert "甲单位干部" in client.get(reverse(URL), {"show": "x"}).content.decode()
+    # The tabs keep the filters, not the page.
+    filtered = client.get(reverse(URL), {"category": world["unit_a"].category.code,
+                                         "state": "unchecked", "page": "2"})
+    strip = re.search(r'<ul class="nav nav-tabs.*?</ul>', filtered.content.decode(), re.S)
+    tabs = re.findall(r'href="([^"]*)"', strip.group(0))
+    assert len(tabs) == 3
+    for address in tabs:
+        address = address.replace("&amp;", "&")
+        assert f"category={world['unit_a'].category.code}" in address
+        assert "state=unchecked" in address and "page=" not in address
+
+
+def test_a_check_returns_to_the_tab_filters_and_page_it_was_posted_from(world, personas):
+    from kaohe.reviews.views.oversight import PAGE_SIZE
+
+    secretaries = [_secretary(world, world["unit_a"], world["county_a"], f"书记{n:02d}")
+                   for n in range(PAGE_SIZE + 3)]
+    client = _client(personas["org_department"])
+    query = {"show": "secretaries", "category": world["unit_a"].category.code, "page": "2"}
+    page = client.get(reverse(URL), query).content.decode()
+    record = secretaries[PAGE_SIZE + 1]
+    row = _row(page, f"secretary-{record.pk}")
+    back = re.search(r'name="back" value="([^"]*)"', row).group(1).replace("&amp;", "&")
+
+    response = client.post(reverse("reviews:org_cadre_check", args=["secretary", record.pk]),
+                           {"in_post": "on", "in_charge": "on", "note": "", "back": back})
+
+    assert CadreCheck.objects.filter(secretary=record).exists()
+    address = response.url
+    assert address.startswith(reverse(URL) + "?") and address.endswith(f"#secretary-{record.pk}")
+    for key, value in query.items():
+        assert f"{key}={value}" in address
+    followed = client.get(address.split("#")[0]).content.decode()
+    assert "已核查" in _row(followed, f"secretary-{record.pk}")
+
+
+def test_the_way_back_carries_only_the_checklists_own_parameters(world, personas):
+    cadre = _cadre(world, world["unit_a"], world["county_a"], "王五")
+    client = _client(personas["org_department"])
+    hostile = "next=https://evil.example/&show=cadres&state=<script>&page=" + "9" * 80
+
+    response = client.post(reverse("reviews:org_cadre_check", args=["cadre", cadre.pk]),
+                           {"in_post": "on", "in_charge": "on", "back": hostile})
+    missing = client.post(reverse("reviews:org_cadre_check", args=["secretary", 0]),
+                          {"in_post": "on", "back": hostile})
+
+    assert response.url.startswith(reverse(URL) + "?")
+    assert "evil" not in response.url and "next" not in response.url
+    assert "9" * 80 not in response.url  # no overlong value is carried either
+    assert "state=%3Cscript%3E" in response.url  # encoded; the page ignores an unknown state
+    assert client.get(response.url.split("#")[0]).status_code == 200
+    assert missing.status_code == 404
+    # Posted without any way back (an older page): the record's own tab.
+    secretary = _secretary(world, world["unit_a"], world["county_a"], "赵六")
+    bare = client.post(reverse("reviews:org_cadre_check", args=["secretary", secretary.pk]),
+                       {"in_post": "on", "in_charge": "on"})
+    assert bare.url == f"{reverse(URL)}?show=secretaries#secretary-{secretary.pk}"

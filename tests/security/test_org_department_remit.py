@@ -97,6 +97,10 @@ def test_no_page_or_export_of_the_org_department_shows_a_provinces_grade_or_evid
     # The pages of its remit are there (else the search below would pass vacuously).
     assert {"home", "submissions:cadres", "reviews:org_cadres", "documents:index"} <= set(seen)
     assert "矩阵干部" in seen["reviews:org_cadres"]
+    for tab in ("secretaries", "coverage"):  # the checklist's other tabs
+        response = client.get(reverse("reviews:org_cadres"), {"show": tab})
+        assert response.status_code == 200
+        seen[f"reviews:org_cadres?show={tab}"] = _body(response)
     round_ = world["round"]
     for item in _offered(org, round_):
         exporter = item["exporter"]
@@ -136,7 +140,8 @@ def test_the_org_department_checks_every_units_cadres(client, world, personas, s
     matrix_cadre(world, world["unit_b"], "cadre")
     client.force_login(personas["org_department"])
     page = _body(client.get(reverse("reviews:org_cadres")))
-    assert "测试单位甲" in page and "测试单位乙" in page and "矩阵书记" in page
+    secretaries = _body(client.get(reverse("reviews:org_cadres"), {"show": "secretaries"}))
+    assert "测试单位甲" in page and "测试单位乙" in page and "矩阵书记" in secretaries
     listed = _body(client.get(reverse("submissions:cadres")))
     assert "测试单位乙" in listed
     home = _body(client.get(reverse("home")))

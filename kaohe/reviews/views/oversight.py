@@ -5,7 +5,7 @@ units."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from kaohe.lib.addresses import url_for_pk
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, int_param, run_service
 from kaohe.reviews import services
 from kaohe.reviews.forms import CadreCheckForm, InspectionForm
-from kaohe.reviews.models import FindingSource, MilitaryInspection, SeriousProblem
+from kaohe.reviews.models import CadreCheck, FindingSource, MilitaryInspection, SeriousProblem
 from kaohe.reviews.selectors import cadre_coverage_gaps, units_with_cadre_gaps
 from kaohe.reviews.views.units import _withdraw
 from kaohe.submissions.models import FirstSecretary, SecondedCadre
@@ -27,14 +27,21 @@ from kaohe.submissions.models import FirstSecretary, SecondedCadre
 PAGE_SIZE = paging.ROWS  # rows of each list on the checklist (issue 19)
 
 
+# The checklist's tabs: the seconded cadres, the first secretaries, the coverage gaps. One
+# list a page (issue 19: the three together cost a page of 40 forms and the gap queries).
+TABS = ("cadres", "secretaries", "coverage")
+# What the checklist's address may carry back after a check or a withdrawal.
+KEPT = ("show", "unit", "unit_code", "category", "state", "page")
+
+
 @capability_required(CHECK_CADRES)
 def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
-    """The organization department's checklist: every cadre and first secretary with its
-    checked or unchecked state, filtered by unit, category and state, and the coverage gaps
-    the plan implies. Queries stay constant in the number of units."""
+    """The organization department's checklist, one tab at a time: every cadre, or every
+    first secretary, with its checked or unchecked state, filtered by unit, category and
+    state; or the coverage gaps the plan implies. Queries stay constant in the number of
+    units."""
     round_ = current_round_or_404()
     all_units = units_visible_to(request.user, round=round_)
-    units = all_units.filter(active=True)
     unit_filter = request.GET.get("unit", "")
     # A unit is named by its code (the page lists no units, issue 19); ?unit=<id> still works.
     unit_code = request.GET.get("unit_code", "").strip()
@@ -43,9 +50,68 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
                           or -1)
     category_filter = request.GET.get("category", "")
     state = "unchecked" if request.GET.get("unchecked") == "1" else request.GET.get("state", "")
-    related = ("unit", "county", "withdrawn_by", "org_check__checked_by",
-               "org_check__problem__withdrawn_by")
-    # Only the columns the rows show (issue 19: three users a row, each of some 25 columns).
+    if state not in CHECK_STATES:
+        state = ""
+    show = request.GET.get("show", "")
+    if show not in TABS:
+        show = "cadres"
+    context = {
+        "round": round_, "show": show, "unit_filter": unit_filter,
+        "category_filter": category_filter, "state": state,
+        "unit_code": unit_code or (all_units.filter(pk=int_param(unit_filter)).values_list(
+            "code", flat=True).first() if unit_filter else ""),
+        "category_choices": Category.objects.order_by("order").values_list("code", "name"),
+        "state_choices": [("unchecked", _("未核查")), ("checked", _("已核查")),
+                          ("problem", _("发现问题")), ("withdrawn", _("已撤回"))],
+        "tabs": _tabs(request, show),
+        # Where a row's form sends the user back to: this tab, filters and page.
+        "back": _kept_query({**request.GET.dict(), "show": show, "state": state}),
+    }
+    if show == "coverage":
+        units = all_units.filter(active=True)
+        if unit_filter:
+            units = units.filter(pk=int_param(unit_filter))
+        if category_filter:
+            units = units.filter(category__code=category_filter)
+        # The gaps of one page of the units that have any: their ids in one query, counted
+        # and paged here (the gap query is costly to run twice).
+        gap_units = Paginator(list(units_with_cadre_gaps(round_, units).values_list(
+            "pk", flat=True)), PAGE_SIZE).get_page(request.GET.get("page"))
+        context.update(gap_units=gap_units, gaps=cadre_coverage_gaps(
+            round_, Unit.objects.filter(pk__in=gap_units.object_list)))
+    else:
+        kind = "cadre" if show == "cadres" else "secretary"
+        records = _checklist(kind, round_, all_units)
+        if unit_filter:
+            records = records.filter(unit_id=int_param(unit_filter))
+        if category_filter:
+            records = records.filter(unit__category__code=category_filter)
+        if state:
+            records = records.filter(CHECK_STATES[state][kind])
+        page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+        _link_rows(page, kind)
+        context["page"] = page
+    return render(request, "reviews/org_cadres.html", context)
+
+
+_PROBLEM = (Q(org_check__in_post=False) | Q(org_check__nominal_only=True)
+            | Q(org_check__discipline_issue=True))
+# Per state, the records in it: a cadre not in charge of poverty alleviation is a problem
+# too (a first secretary has no such duty).
+CHECK_STATES = {
+    "unchecked": {"cadre": Q(org_check__isnull=True), "secretary": Q(org_check__isnull=True)},
+    "checked": {"cadre": Q(org_check__isnull=False), "secretary": Q(org_check__isnull=False)},
+    "problem": {"cadre": _PROBLEM | Q(org_check__in_charge=False), "secretary": _PROBLEM},
+    "withdrawn": {"cadre": Q(withdrawn_at__isnull=False),
+                  "secretary": Q(withdrawn_at__isnull=False)},
+}
+
+
+def _checklist(kind: str, round_, units):
+    """The round's cadres (``kind`` "cadre") or first secretaries of the units, with their
+    checks, reading only the columns the rows show (issue 19: three users a row, each of
+    some 25 columns)."""
+    model = SecondedCadre if kind == "cadre" else FirstSecretary
     shown = ("unit__name", "county__name", "name", "withdrawn_at", "withdrawn_reason",
              "withdrawn_by__username", "withdrawn_by__full_name",
              "org_check__cadre_id", "org_check__secretary_id", "org_check__in_post",
@@ -55,52 +121,11 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
              "org_check__problem__withdrawn_reason",
              "org_check__problem__withdrawn_by__username",
              "org_check__problem__withdrawn_by__full_name")
-    cadres = SecondedCadre.objects.filter(round=round_, unit__in=all_units).select_related(
-        *related).only(*shown, "post", "duties", "start", "end").order_by(
+    own = ("post", "duties", "start", "end") if kind == "cadre" else ("village",)
+    return model.objects.filter(round=round_, unit__in=units).select_related(
+        "unit", "county", "withdrawn_by", "org_check__checked_by",
+        "org_check__problem__withdrawn_by").only(*shown, *own).order_by(
         "unit__code", "county__code", "pk")
-    secretaries = FirstSecretary.objects.filter(round=round_, unit__in=all_units).select_related(
-        *related).only(*shown, "village").order_by("unit__code", "county__code", "pk")
-    if unit_filter:
-        units = units.filter(pk=int_param(unit_filter))
-        cadres = cadres.filter(unit_id=int_param(unit_filter))
-        secretaries = secretaries.filter(unit_id=int_param(unit_filter))
-    if category_filter:
-        units = units.filter(category__code=category_filter)
-        cadres = cadres.filter(unit__category__code=category_filter)
-        secretaries = secretaries.filter(unit__category__code=category_filter)
-    problem = (Q(org_check__in_post=False) | Q(org_check__nominal_only=True)
-               | Q(org_check__discipline_issue=True))
-    states = {
-        "unchecked": (Q(org_check__isnull=True), Q(org_check__isnull=True)),
-        "checked": (Q(org_check__isnull=False), Q(org_check__isnull=False)),
-        "problem": (problem | Q(org_check__in_charge=False), problem),
-        "withdrawn": (Q(withdrawn_at__isnull=False), Q(withdrawn_at__isnull=False)),
-    }
-    if state in states:
-        cadres = cadres.filter(states[state][0])
-        secretaries = secretaries.filter(states[state][1])
-    else:
-        state = ""
-    # The coverage gaps of one page of the units that have any (issue 19).
-    # Their ids in one query, counted and paged here (the gap query is costly to run twice).
-    gap_units = Paginator(list(units_with_cadre_gaps(round_, units).values_list("pk", flat=True)),
-                          PAGE_SIZE).get_page(request.GET.get("gpage"))
-    cadre_page = Paginator(cadres, PAGE_SIZE).get_page(request.GET.get("page"))
-    secretary_page = Paginator(secretaries, PAGE_SIZE).get_page(request.GET.get("spage"))
-    _link_rows(cadre_page, "cadre")
-    _link_rows(secretary_page, "secretary")
-    return render(request, "reviews/org_cadres.html", {
-        "round": round_, "state": state, "unit_filter": unit_filter,
-        "category_filter": category_filter,
-        "unit_code": unit_code or (all_units.filter(pk=int_param(unit_filter)).values_list(
-            "code", flat=True).first() if unit_filter else ""),
-        "category_choices": Category.objects.order_by("order").values_list("code", "name"),
-        "state_choices": [("unchecked", _("未核查")), ("checked", _("已核查")),
-                          ("problem", _("发现问题")), ("withdrawn", _("已撤回"))],
-        "gaps": cadre_coverage_gaps(round_, Unit.objects.filter(pk__in=gap_units.object_list)),
-        "gap_units": gap_units,
-        "cadres": cadre_page, "secretaries": secretary_page,
-    })
 
 
 def _link_rows(page, kind: str) -> None:
@@ -118,6 +143,45 @@ def _link_rows(page, kind: str) -> None:
             problem.withdraw_url = withdraw(problem.pk)
 
 
+def _kept_query(query) -> str:
+    """The checklist's own parameters of a query (a QueryDict or dict), encoded again: what
+    a form posts back, and what the redirect after it may carry (nothing else)."""
+    kept = QueryDict(mutable=True)
+    for key in KEPT:
+        value = query.get(key, "")
+        if value and len(value) <= 50:
+            kept[key] = value
+    return kept.urlencode()
+
+
+def _tabs(request: AuthenticatedRequest, show: str) -> list[dict]:
+    """The three tabs, each keeping the filters (not the page)."""
+    filters = QueryDict(mutable=True)
+    for key in ("unit", "unit_code", "category", "state"):
+        if request.GET.get(key):
+            filters[key] = request.GET[key]
+    labels = {"cadres": _("挂职扶贫干部"), "secretaries": _("驻村第一书记"),
+              "coverage": _("覆盖情况")}
+    base = reverse("reviews:org_cadres")
+    tabs = []
+    for key, label in labels.items():
+        query = filters.copy()
+        query["show"] = key
+        tabs.append({"key": key, "label": label, "url": f"{base}?{query.urlencode()}",
+                     "active": key == show})
+    return tabs
+
+
+def _back_to_checklist(request: AuthenticatedRequest, kind: str, anchor: str) -> str:
+    """The checklist as the form was posted from (its tab, filters and page, as posted in
+    ``back``), at the row's anchor."""
+    query = QueryDict(_kept_query(QueryDict(request.POST.get("back", ""))), mutable=True)
+    if query.get("show") not in TABS:
+        query["show"] = "cadres" if kind == "cadre" else "secretaries"
+    address = f"{reverse('reviews:org_cadres')}?{query.urlencode()}"
+    return f"{address}#{anchor}" if anchor else address
+
+
 @capability_required(CHECK_CADRES)
 @require_POST
 def org_finding_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -126,7 +190,13 @@ def org_finding_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse
     problem = get_object_or_404(SeriousProblem, pk=pk, round=round_,
                                 source=FindingSource.ORG_DEPARTMENT)
     _withdraw(request, problem)
-    return redirect("reviews:org_cadres")
+    # Back to the row of the check that raised it.
+    check = CadreCheck.objects.filter(problem=problem).values("cadre_id", "secretary_id").first()
+    if check and check["cadre_id"]:
+        kind, anchor = "cadre", f"cadre-{check['cadre_id']}"
+    else:
+        kind, anchor = "secretary", f"secretary-{check['secretary_id']}" if check else ""
+    return redirect(_back_to_checklist(request, kind, anchor))
 
 
 @capability_required(CHECK_CADRES)
@@ -148,7 +218,7 @@ def org_cadre_check(request: AuthenticatedRequest, kind: str, pk: int) -> HttpRe
     else:
         messages.error(request, f"{record.name}：" + "；".join(
             " ".join(map(str, errors)) for errors in form.errors.values()))
-    return redirect(f"{reverse('reviews:org_cadres')}#{kind}-{pk}")
+    return redirect(_back_to_checklist(request, kind, f"{kind}-{pk}"))
 
 
 # Military inspection --------------------------------------------------------------------
