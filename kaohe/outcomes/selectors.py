@@ -5,8 +5,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from django.db import connections
-from django.db.models import Count, Q, TextChoices
+from django.db.models import Count, FilteredRelation, Max, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.directory.models import Unit
@@ -208,98 +207,72 @@ def results_released(round_) -> bool:
     return ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).exists()
 
 
-def tracked_units(round_, units, *, step, released: bool):
-    """The ranked units of `units`, in the tracker's order, each annotated with its report's
-    first submission (``report_submitted_at``), its items (``items_total``,
-    ``items_accepted``, ``items_rejected``), its latest extension (``extended_until``) and
-    its ``state``: all computed by the database, so that the tracker counts, filters and
-    pages any number of units in a fixed number of queries (issue 19). ``step`` is the
-    round's rectification step (or None)."""
-    from django.db.models import (
-        Case,
-        CharField,
-        DateField,
-        F,
-        IntegerField,
-        OuterRef,
-        Subquery,
-        Value,
-        When,
-    )
-    from django.db.models.functions import Coalesce
-
-    from kaohe.lib import clock
-    from kaohe.submissions.models import Extension
-
-    today = clock.today()
-    items = RectificationItem.objects.filter(report__round=round_, report__unit=OuterRef("pk"))
-
-    def count(condition=None):
-        tally = items.values("report__unit").annotate(
-            n=Count("pk", filter=condition) if condition is not None else Count("pk"))
-        return Coalesce(Subquery(tally.values("n"), output_field=IntegerField()), 0)
-
-    extended = (Subquery(Extension.objects.filter(step=step, unit=OuterRef("pk"))
-                         .order_by("-until").values("until")[:1], output_field=DateField())
-                if step is not None else Value(None, output_field=DateField()))
-    annotated = units.filter(category__ranked=True).select_related(
-        "category", "category__lead_department").annotate(
-        report_submitted_at=Subquery(RectificationReport.objects.filter(
-            round=round_, unit=OuterRef("pk")).values("submitted_at")[:1]),
-        items_total=count(),
-        items_accepted=count(Q(status=ItemStatus.DONE, reviewed_by__isnull=False,
-                               needs_revision=False)),
-        items_rejected=count(Q(status=ItemStatus.NOT_ACCEPTED) | Q(needs_revision=True)),
-        extended_until=extended,
-    )
-    whens = []
-    if released and step is not None and today > step.due:
-        # Past the deadline: the step's, or the latest extension's when later.
-        whens.append(When(Q(report_submitted_at__isnull=True)
-                          & (Q(extended_until__isnull=True) | Q(extended_until__lt=today)),
-                          then=Value(TrackerState.OVERDUE.value)))
-    whens += [
-        When(report_submitted_at__isnull=True, then=Value(TrackerState.NOT_SUBMITTED.value)),
-        When(items_rejected__gt=0, then=Value(TrackerState.NOT_ACCEPTED.value)),
-        When(Q(items_total__gt=0) & Q(items_accepted=F("items_total")),
-             then=Value(TrackerState.ACCEPTED.value)),
-    ]
-    return annotated.annotate(state=Case(*whens, default=Value(TrackerState.SUBMITTED.value),
-                                         output_field=CharField())
-                              ).order_by("category__order", "code")
-
-
 class TrackedUnit(NamedTuple):
-    """One tracked unit's state and what filters and rows need of it (tracker_summary).
-    ``extended_until`` is as the database gives it (a date, or its ISO text on SQLite):
-    tracked_page_units makes it a date for the page's units."""
+    """One tracked unit's state and what filters and rows need of it (tracker_summary)."""
 
     pk: int
     state: str
     category_id: int
     lead_department_id: int | None
     items_total: int
-    extended_until: datetime.date | str | None
+    extended_until: datetime.date | None
 
 
-def tracker_summary(tracked) -> list[TrackedUnit]:
-    """Every tracked unit (tracked_units) in the tracker's order, in one query: the page
-    counts, filters and pages these (issue 19: compiling the states' query costs more than
-    running it, so it is compiled once, not for the counts and again for the page). The
-    rows are taken as the database gives them, without Django's per-row conversions (a
-    third of the page's time at 3,100 units): only the page's dates are converted."""
-    rows = tracked.values_list("pk", "state", "category_id", "category__lead_department_id",
-                               "items_total", "extended_until")
-    sql, params = rows.query.sql_with_params()
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [TrackedUnit._make(row) for row in cursor.fetchall()]
+def tracker_state(*, submitted_at, items_total: int, items_accepted: int,
+                  items_rejected: int, extended_until: datetime.date | None, step,
+                  released: bool, today: datetime.date) -> TrackerState:
+    """A tracked unit's state: overdue once results are out and the step's deadline (or
+    the unit's latest extension, when later) has passed with no report; not submitted;
+    not accepted while any item is rejected or sent back; accepted once every item is;
+    otherwise submitted."""
+    if submitted_at is None:
+        overdue = (released and step is not None and today > step.due
+                   and (extended_until is None or extended_until < today))
+        return TrackerState.OVERDUE if overdue else TrackerState.NOT_SUBMITTED
+    if items_rejected > 0:
+        return TrackerState.NOT_ACCEPTED
+    if items_total > 0 and items_accepted == items_total:
+        return TrackerState.ACCEPTED
+    return TrackerState.SUBMITTED
 
 
-def _as_date(value: datetime.date | str | None) -> datetime.date | None:
-    if value is None or isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(value)
+def tracker_summary(round_, units, *, step, released: bool) -> list[TrackedUnit]:
+    """Every ranked unit of `units` in the tracker's order with its state (tracker_state),
+    in two queries whatever the number of units: the units with their report's first
+    submission and its items counted, grouped by the database, and the latest extension of
+    each unit for the step (few). The page counts, filters and pages these (issue 19: the
+    states decided in SQL made a query whose compilation cost 4 ms a page view). ``step``
+    is the round's rectification step (or None)."""
+    from kaohe.lib import clock
+    from kaohe.submissions.models import Extension
+
+    today = clock.today()
+    item = "report__items"
+    accepted = Q(**{f"{item}__status": ItemStatus.DONE, f"{item}__reviewed_by__isnull": False,
+                    f"{item}__needs_revision": False})
+    rejected = Q(**{f"{item}__status": ItemStatus.NOT_ACCEPTED}) | Q(
+        **{f"{item}__needs_revision": True})
+    rows = (units.filter(category__ranked=True).order_by()
+            .annotate(report=FilteredRelation("rectifications",
+                                              condition=Q(rectifications__round=round_)))
+            .values_list("pk", "category_id", "category__lead_department_id",
+                         "report__submitted_at")
+            .annotate(total=Count(item), accepted=Count(item, filter=accepted),
+                      rejected=Count(item, filter=rejected))
+            .order_by("category__order", "code"))
+    extended: dict[int, datetime.date] = {}
+    if step is not None:
+        extended = dict(Extension.objects.filter(step=step, unit__isnull=False)
+                        .values_list("unit_id").annotate(until=Max("until")).order_by())
+    summary = []
+    for pk, category_id, lead_id, submitted_at, total, n_accepted, n_rejected in rows:
+        until = extended.get(pk)
+        state = tracker_state(submitted_at=submitted_at, items_total=total,
+                              items_accepted=n_accepted, items_rejected=n_rejected,
+                              extended_until=until, step=step, released=released,
+                              today=today)
+        summary.append(TrackedUnit(pk, state.value, category_id, lead_id, total, until))
+    return summary
 
 
 def tracked_page_units(units, summaries: list[TrackedUnit]) -> list:
@@ -311,23 +284,22 @@ def tracked_page_units(units, summaries: list[TrackedUnit]) -> list:
     for summary in summaries:
         unit = by_pk[summary.pk]
         unit.state, unit.items_total = summary.state, summary.items_total
-        unit.extended_until = _as_date(summary.extended_until)
+        unit.extended_until = summary.extended_until
         page.append(unit)
     return page
 
 
-def tracker_categories(units) -> list:
-    """The categories of the ranked units among `units` (the tracker's category filter),
-    with their lead departments, in their order."""
+def tracker_categories(summary: list[TrackedUnit]) -> list:
+    """The categories of the tracked units (tracker_summary), for the tracker's category
+    filter, with their lead departments, in their order."""
     from kaohe.directory.models import Category
 
-    return list(Category.objects.filter(
-        pk__in=units.filter(category__ranked=True).values("category_id"))
-        .select_related("lead_department").order_by("order"))
+    return list(Category.objects.filter(pk__in={t.category_id for t in summary})
+                .select_related("lead_department").order_by("order"))
 
 
 def tracker_rows(round_, units, *, step) -> list[dict]:
-    """The tracker's rows of these tracked units (tracked_units, e.g. one page of them):
+    """The tracker's rows of these tracked units (tracked_page_units, e.g. one page):
     report, item counts by status, deadline and state, in two more queries."""
     units = list(units)
     reports = {r.unit_id: r for r in RectificationReport.objects.filter(
@@ -360,7 +332,7 @@ def rectification_tracker(round_, units) -> list[dict]:
     (with the latest extension) and state, in a fixed number of queries (the exported
     tracker; the page shows one page of tracked_units through tracker_rows)."""
     step = round_.steps.filter(code="rectification").first()
-    tracked = tracked_units(round_, units, step=step, released=results_released(round_))
-    return tracker_rows(round_, tracked, step=step)
+    summary = tracker_summary(round_, units, step=step, released=results_released(round_))
+    return tracker_rows(round_, tracked_page_units(units, summary), step=step)
 
 

@@ -28,7 +28,6 @@ from kaohe.outcomes.selectors import (
     TrackerState,
     results_released,
     tracked_page_units,
-    tracked_units,
     tracker_categories,
     tracker_rows,
     tracker_summary,
@@ -52,11 +51,11 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
     released = results_released(round_)
     # Every tracked unit's state from the database in one query, counted, filtered and
     # paged here; the page's units in one more (issue 19: the list grows with the units).
-    summary = tracker_summary(tracked_units(round_, units, step=step, released=released))
+    summary = tracker_summary(round_, units, step=step, released=released)
     counts = {s.value: 0 for s in TrackerState}
     for tracked in summary:
         counts[tracked.state] += 1
-    categories = tracker_categories(units)
+    categories = tracker_categories(summary)
     leads = {c.lead_department_id: c.lead_department for c in categories
              if c.lead_department_id}
     state = request.GET.get("state", "")
