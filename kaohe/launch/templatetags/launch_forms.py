@@ -5,17 +5,19 @@ by Django."""
 
 from django import forms, template
 from django.forms.boundfield import BoundField
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
 
-def _attrs(attrs: dict) -> SafeString:
-    """As django/forms/widgets/attrs.html writes them."""
-    return format_html_join("", "{}", (
-        (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value)),)
-        for name, value in attrs.items() if value is not False))
+def _attrs(attrs: dict) -> str:
+    """As django/forms/widgets/attrs.html writes them (escaped; joined as plain text: a
+    format_html a value cost more than the rest of the row)."""
+    return "".join(
+        f" {conditional_escape(name)}" if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items() if value is not False)
 
 
 @register.filter
@@ -29,18 +31,19 @@ def plain_widget(field: BoundField) -> SafeString:
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    name = conditional_escape(context["name"])
     if isinstance(widget, forms.Select):
         options = []
         for group_name, group_choices, _index in context["optgroups"]:
             if group_name:  # not offered by the rows; Django's markup otherwise
                 return field.as_widget()
-            options += [(str(option["value"]), _attrs(option["attrs"]), option["label"])
-                        for option in group_choices]
-        return format_html('<select name="{}"{}>{}\n</select>', context["name"],
-                           _attrs(context["attrs"]),
-                           format_html_join("", '\n  <option value="{}"{}>{}</option>\n',
-                                            options))
+            options += [f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                        f'{_attrs(option["attrs"])}>{conditional_escape(option["label"])}'
+                        f'</option>\n' for option in group_choices]
+        return mark_safe(  # noqa: S308 - every part escaped above
+            f'<select name="{name}"{_attrs(context["attrs"])}>{"".join(options)}\n</select>')
     value = context["value"]
-    shown = format_html(' value="{}"', str(value)) if value is not None else ""
-    return format_html('<input type="{}" name="{}"{}{}>', context["type"], context["name"],
-                       shown, _attrs(context["attrs"]))
+    shown = f' value="{conditional_escape(str(value))}"' if value is not None else ""
+    return mark_safe(  # noqa: S308 - every part escaped above
+        f'<input type="{conditional_escape(context["type"])}" name="{name}"{shown}'
+        f'{_attrs(context["attrs"])}>')
