@@ -8,6 +8,7 @@ from django.db.models.functions import Cast
 
 from kaohe.documents.base import get_exporter
 from kaohe.documents.models import SignOff
+from kaohe.lib import paging
 
 
 def documents_offered(user, round_) -> list[tuple]:
@@ -28,8 +29,9 @@ def documents_offered(user, round_) -> list[tuple]:
 
 
 # The most objects of one document the documents page names in a list; more are chosen on a
-# page of their own, searched and paginated (issue 19: the page grew with the units).
-OFFER_LIMIT = 50
+# page of their own, searched and paginated (issue 19: the page grew with the units). A
+# page's worth, as every list shows: the page reads no more rows than it could list.
+OFFER_LIMIT = paging.ROWS
 
 
 def documents_offered_briefly(user, round_, *, limit: int = OFFER_LIMIT) -> list[dict]:

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kaohe.documents.exporters import outcomes as letters
+from kaohe.documents.selectors import OFFER_LIMIT
 from kaohe.grading.models import ResultSet
 from kaohe.outcomes.models import Feedback
 from tests.documents.conftest import released  # noqa: F401 - a fixture used here
@@ -98,10 +99,11 @@ def test_the_choose_page_pages_searches_and_links_to_the_documents(
     _letters(world, released, _more_units(world, 60), personas["office"])
     url = reverse("documents:choose", args=["feedback_letter"])
     first = client.get(url + "?year=2017").content.decode()
-    assert first.count('href="/documents/feedback_letter/') == 50 * 2  # Word and PDF
-    assert "第 1/2 页" in first and "year=2017&page=2" in first
-    second = client.get(url + "?year=2017&page=2").content.decode()
-    assert second.count('href="/documents/feedback_letter/') == 12 * 2
+    per_page = OFFER_LIMIT  # 62 letters: 20, 20, 20 and 2
+    assert first.count('href="/documents/feedback_letter/') == per_page * 2  # Word and PDF
+    assert "第 1/4 页" in first and "year=2017&page=2" in first
+    last = client.get(url + "?year=2017&page=4").content.decode()
+    assert last.count('href="/documents/feedback_letter/') == (62 - 3 * per_page) * 2
     found = client.get(url, {"year": "2017", "q": "测试企业59"}).content.decode()
     letter = Feedback.objects.get(unit__name="测试企业59")
     make = reverse("documents:make", args=["feedback_letter", letter.pk, "docx"])
