@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -132,12 +131,18 @@ def _overview(request, round_, units, tallies):
         "labels": {"submitted": _("已提交"), "drafts": _("填报中"), "not_started": _("未开始")},
     }
     status = request.GET.get("status", "")
-    unit_rows = selectors.unit_progress(round_, units)
+    # The active units, as the categories and steps count them (an inactive unit is no
+    # longer assessed); counted from the tallies already read.
+    unit_rows = selectors.unit_progress(round_, units.filter(active=True))
     if status == "none":
         unit_rows = unit_rows.filter(self_report_status__isnull=True)
+        count = sum(t.units for t in tallies if t.report_status is None)
     elif status in ReportStatus.values:
         unit_rows = unit_rows.filter(self_report_status=status)
-    page = _unit_page(request, unit_rows)
+        count = sum(t.units for t in tallies if t.report_status == status)
+    else:
+        status, count = "", sum(t.units for t in tallies)
+    page = _unit_page(request, unit_rows, count)
     return {
         "categories": categories,
         "chart": chart,
@@ -151,14 +156,17 @@ def _reviewer(request, round_, units, tallies):
     if round_ is None:
         return {}
     categories = selectors.category_progress(round_, units, tallies=tallies)
-    page = _unit_page(request, selectors.unit_progress(round_, units))
+    page = _unit_page(request, selectors.unit_progress(round_, units.filter(active=True)),
+                      sum(t.units for t in tallies))
     return {"categories": categories, "page": page}
 
 
-def _unit_page(request, unit_rows):
-    """The page of the unit table, each row with its link and submission time made here
-    rather than by a tag per row in the template (issue 19)."""
-    page = Paginator(unit_rows, PAGE_SIZE).get_page(request.GET.get("page"))
+def _unit_page(request, unit_rows, count: int):
+    """The page of the unit table (``count``: its rows, as the tallies counted them), each
+    row with its link and submission time made here rather than by a tag per row in the
+    template (issue 19)."""
+    page = paging.CountedPaginator(unit_rows, PAGE_SIZE, count=count).get_page(
+        request.GET.get("page"))
     desk, detail = _url_of_pk("reviews:desk"), _url_of_pk("directory:unit_detail")
     # A lead department's ranked units open at the review desk.
     reviews = request.user.role == Role.LEAD_REVIEWER

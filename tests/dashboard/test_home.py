@@ -53,6 +53,48 @@ def test_office_can_filter_units_by_report_status(client, personas, progress):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["office", "lead_reviewer"])
+def test_the_unit_table_lists_the_active_units_its_figures_count(client, personas, progress,
+                                                                persona):
+    """The table's units are those the steps and categories count: an inactive unit is no
+    longer assessed. Its pager counts them from the tallies the page reads anyway (issue
+    19: no count query of its own), for each status filter."""
+    extra = [Unit.objects.create(code=f"X{n:03d}", name=f"增补单位{n}",
+                                 category=progress["unit_b"].category) for n in range(22)]
+    Unit.objects.filter(pk=progress["unit_b"].pk).update(active=False)
+    client.force_login(personas[persona])
+    everyone = Unit.objects.filter(active=True)
+    if persona == "lead_reviewer":
+        everyone = everyone.filter(category__lead_department=personas[persona].lead_department)
+    expected = {
+        "": everyone.count(),
+        "none": everyone.exclude(self_reports__round=progress["round"]).count(),
+        "submitted": everyone.filter(self_reports__round=progress["round"],
+                                     self_reports__status=ReportStatus.SUBMITTED).count(),
+        "draft": 0,
+    }
+    for status, count in expected.items():
+        if status and persona == "lead_reviewer":
+            continue  # the lead department's table has no status filter
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"), {"status": status} if status else {})
+        page = response.context["page"]
+        assert page.paginator.count == count, status
+        shown = {u.pk for u in page}
+        assert progress["unit_b"].pk not in shown
+        assert not any(q["sql"].startswith('SELECT COUNT(*) FROM "directory_unit" LEFT OUTER')
+                       for q in queries)
+        if count > 20:
+            last = client.get(reverse("home"), {"page": 2, **({"status": status} if status
+                                                               else {})}).context["page"]
+            assert len(last.object_list) == count - 20
+            assert not shown & {u.pk for u in last}
+    if persona == "office":  # the added units are listed, over two pages
+        assert extra[0].pk in {u.pk for u in client.get(reverse("home")).context["page"]} | {
+            u.pk for u in client.get(reverse("home"), {"page": 2}).context["page"]}
+
+
+@pytest.mark.django_db
 def test_unit_home_shows_only_its_own_report_and_counties(client, personas, progress):
     client.force_login(personas["unit_b"])
     html = client.get(reverse("home")).content.decode()
