@@ -5,6 +5,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from django.db import connections
 from django.db.models import Count, FilteredRelation, Max, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
@@ -264,8 +265,14 @@ def tracker_summary(round_, units, *, step, released: bool) -> list[TrackedUnit]
     if step is not None:
         extended = dict(Extension.objects.filter(step=step, unit__isnull=False)
                         .values_list("unit_id").annotate(until=Max("until")).order_by())
+    # Taken as the database gives them, without Django's per-row conversions (a third of
+    # the page's time at 3,100 units): of the report's time only whether it is set counts.
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        raw = cursor.fetchall()
     summary = []
-    for pk, category_id, lead_id, submitted_at, total, n_accepted, n_rejected in rows:
+    for pk, category_id, lead_id, submitted_at, total, n_accepted, n_rejected in raw:
         until = extended.get(pk)
         state = tracker_state(submitted_at=submitted_at, items_total=total,
                               items_accepted=n_accepted, items_rejected=n_rejected,

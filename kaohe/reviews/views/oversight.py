@@ -63,9 +63,9 @@ def org_cadres(request: AuthenticatedRequest) -> HttpResponse:
         "category_choices": Category.objects.order_by("order").values_list("code", "name"),
         "state_choices": [("unchecked", _("未核查")), ("checked", _("已核查")),
                           ("problem", _("发现问题")), ("withdrawn", _("已撤回"))],
-        "tabs": _tabs(request, show),
+        "tabs": _tabs(request, show, state),
         # Where a row's form sends the user back to: this tab, filters and page.
-        "back": _kept_query({**request.GET.dict(), "show": show, "state": state}),
+        "back": _kept_query(request.GET, show=show, state=state),
     }
     if show == "coverage":
         units = all_units.filter(active=True)
@@ -143,42 +143,36 @@ def _link_rows(page, kind: str) -> None:
             problem.withdraw_url = withdraw(problem.pk)
 
 
-def _kept_query(query) -> str:
-    """The checklist's own parameters of a query (a QueryDict or dict), encoded again: what
-    a form posts back, and what the redirect after it may carry (nothing else)."""
+def _kept_query(query, **override: str) -> str:
+    """The checklist's own parameters of a query (a QueryDict or dict; ``override`` wins,
+    an empty value drops the parameter), encoded again: what a tab links to, what a form
+    posts back, and what the redirect after it may carry (nothing else)."""
     kept = QueryDict(mutable=True)
     for key in KEPT:
-        value = query.get(key, "")
+        value = override.get(key, query.get(key, ""))
         if value and len(value) <= 50:
             kept[key] = value
     return kept.urlencode()
 
 
-def _tabs(request: AuthenticatedRequest, show: str) -> list[dict]:
+def _tabs(request: AuthenticatedRequest, show: str, state: str) -> list[dict]:
     """The three tabs, each keeping the filters (not the page)."""
-    filters = QueryDict(mutable=True)
-    for key in ("unit", "unit_code", "category", "state"):
-        if request.GET.get(key):
-            filters[key] = request.GET[key]
     labels = {"cadres": _("挂职扶贫干部"), "secretaries": _("驻村第一书记"),
               "coverage": _("覆盖情况")}
     base = reverse("reviews:org_cadres")
-    tabs = []
-    for key, label in labels.items():
-        query = filters.copy()
-        query["show"] = key
-        tabs.append({"key": key, "label": label, "url": f"{base}?{query.urlencode()}",
-                     "active": key == show})
-    return tabs
+    return [{"key": key, "label": label, "active": key == show,
+             "url": f"{base}?{_kept_query(request.GET, show=key, state=state, page='')}"}
+            for key, label in labels.items()]
 
 
 def _back_to_checklist(request: AuthenticatedRequest, kind: str, anchor: str) -> str:
     """The checklist as the form was posted from (its tab, filters and page, as posted in
     ``back``), at the row's anchor."""
-    query = QueryDict(_kept_query(QueryDict(request.POST.get("back", ""))), mutable=True)
-    if query.get("show") not in TABS:
-        query["show"] = "cadres" if kind == "cadre" else "secretaries"
-    address = f"{reverse('reviews:org_cadres')}?{query.urlencode()}"
+    posted = QueryDict(request.POST.get("back", ""))
+    show = posted.get("show", "")
+    if show not in TABS:
+        show = "cadres" if kind == "cadre" else "secretaries"
+    address = f"{reverse('reviews:org_cadres')}?{_kept_query(posted, show=show)}"
     return f"{address}#{anchor}" if anchor else address
 
 
