@@ -9,6 +9,7 @@ from kaohe.dashboard import views as dashboard_views
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("healthz", dashboard_views.healthz, name="healthz"),
+    path("progress/", dashboard_views.unit_progress, name="unit_progress"),
     path(
         "accounts/login/",
         accounts_views.LoginView.as_view(),

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -19,6 +20,7 @@ from kaohe.accounts.capabilities import (
     REVIEW_UNITS,
     VIEW_AUDIT_LOG,
     VIEW_PROGRESS,
+    capability_required,
     has_capability,
 )
 from kaohe.accounts.models import Role, User
@@ -26,10 +28,11 @@ from kaohe.accounts.scope import Reach, Scope
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors, todo
-from kaohe.directory.models import Unit
+from kaohe.directory.models import Category, Unit
 from kaohe.directory.selectors import units_visible_to
 from kaohe.grading.models import ResultSetStatus
 from kaohe.lib import paging
+from kaohe.lib.http import current_round_or_404
 from kaohe.outcomes.selectors import (
     released_grade_and_letter,
     released_results_of,
@@ -120,6 +123,9 @@ def _actors_for(user) -> set[str]:
 
 
 def _overview(request, round_, units, tallies):
+    """The round at a glance: the steps (counted by the caller) and the categories, each
+    category's figures linking to its units on the unit progress page, which lists them
+    one by one (issue 19: the overview counts, the list pages)."""
     if round_ is None:
         return {}
     categories = selectors.category_progress(round_, units, tallies=tallies)
@@ -130,26 +136,43 @@ def _overview(request, round_, units, tallies):
         "not_started": [c.not_started for c in categories],
         "labels": {"submitted": _("已提交"), "drafts": _("填报中"), "not_started": _("未开始")},
     }
+    totals = {name: sum(getattr(c, name) for c in categories)
+              for name in ("unit_count", "submitted", "drafts", "not_started")}
+    return {"categories": categories, "chart": chart, "totals": totals}
+
+
+# The unit progress page's status filter, beside the report's own statuses: no report yet,
+# and a report begun but not submitted (in draft or returned: the overview's 填报中).
+NO_REPORT, UNSUBMITTED = "none", "unsubmitted"
+
+
+@capability_required(VIEW_PROGRESS)
+def unit_progress(request):
+    """Every active unit with its self-report's status and the provincial reports on it,
+    filtered by category and status, a page at a time (the overview's figures link here)."""
+    round_ = current_round_or_404()
+    units = units_visible_to(request.user, round=round_).filter(active=True)
+    categories = list(Category.objects.filter(units__in=units).distinct().order_by("order"))
+    category = next((c for c in categories if c.code == request.GET.get("category")), None)
+    if category is not None:
+        units = units.filter(category=category)
+    rows = selectors.unit_progress(round_, units)
     status = request.GET.get("status", "")
-    # The active units, as the categories and steps count them (an inactive unit is no
-    # longer assessed); counted from the tallies already read.
-    unit_rows = selectors.unit_progress(round_, units.filter(active=True))
-    if status == "none":
-        unit_rows = unit_rows.filter(self_report_status__isnull=True)
-        count = sum(t.units for t in tallies if t.report_status is None)
+    if status == NO_REPORT:
+        rows = rows.filter(self_report_status__isnull=True)
+    elif status == UNSUBMITTED:
+        rows = rows.filter(self_report_status__in=[ReportStatus.DRAFT, ReportStatus.RETURNED])
     elif status in ReportStatus.values:
-        unit_rows = unit_rows.filter(self_report_status=status)
-        count = sum(t.units for t in tallies if t.report_status == status)
+        rows = rows.filter(self_report_status=status)
     else:
-        status, count = "", sum(t.units for t in tallies)
-    page = _unit_page(request, unit_rows, count)
-    return {
-        "categories": categories,
-        "chart": chart,
-        "page": page,
-        "status": status,
-        "status_choices": [("none", _("未开始")), *ReportStatus.choices],
-    }
+        status = ""
+    return render(request, "dashboard/unit_progress.html", {
+        "round": round_,
+        "page": _unit_page(request, rows.order_by("category__order", "code")),
+        "categories": categories, "category": category, "status": status,
+        "status_choices": [(NO_REPORT, _("未开始")),
+                           (UNSUBMITTED, _("填报中（含已退回修改）")), *ReportStatus.choices],
+    })
 
 
 def _reviewer(request, round_, units, tallies):
@@ -157,16 +180,17 @@ def _reviewer(request, round_, units, tallies):
         return {}
     categories = selectors.category_progress(round_, units, tallies=tallies)
     page = _unit_page(request, selectors.unit_progress(round_, units.filter(active=True)),
-                      sum(t.units for t in tallies))
+                      count=sum(t.units for t in tallies))
     return {"categories": categories, "page": page}
 
 
-def _unit_page(request, unit_rows, count: int):
-    """The page of the unit table (``count``: its rows, as the tallies counted them), each
-    row with its link and submission time made here rather than by a tag per row in the
-    template (issue 19)."""
-    page = paging.CountedPaginator(unit_rows, PAGE_SIZE, count=count).get_page(
-        request.GET.get("page"))
+def _unit_page(request, unit_rows, *, count: int | None = None):
+    """The page of the unit table (``count``: its rows, if the tallies counted them
+    already), each row with its link and submission time made here rather than by a tag
+    per row in the template (issue 19)."""
+    paginator = (Paginator(unit_rows, PAGE_SIZE) if count is None
+                 else paging.CountedPaginator(unit_rows, PAGE_SIZE, count=count))
+    page = paginator.get_page(request.GET.get("page"))
     desk, detail = _url_of_pk("reviews:desk"), _url_of_pk("directory:unit_detail")
     # A lead department's ranked units open at the review desk.
     reviews = request.user.role == Role.LEAD_REVIEWER

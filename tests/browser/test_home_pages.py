@@ -34,6 +34,19 @@ def test_office_signs_in_and_sees_the_round_overview_with_its_chart(
     page.wait_for_selector("#category-chart canvas")
     assert page.locator("table").first.get_by_text("单位自评").is_visible()
     screenshot("office-home")
+    # A category's figure opens its units, filtered, on the unit progress page.
+    row = page.locator("tr", has_text="中央企业").first
+    submitted = int(row.locator("td").nth(3).inner_text())
+    with page.expect_navigation():
+        row.locator("td").nth(3).get_by_role("link").click()
+    assert "考核工作总览" not in page.locator("h1").inner_text()
+    assert page.locator("h1").inner_text().startswith("分单位进度")
+    assert page.locator("#progress-category").input_value() == "enterprises"
+    assert page.locator("#progress-status").input_value() == "submitted"
+    listed = page.locator("main tbody tr")
+    assert listed.count() == min(submitted, 20)
+    assert listed.first.get_by_text("已提交").is_visible()
+    screenshot("office-unit-progress")
 
 
 def test_unit_signs_in_and_sees_its_own_home_page(demo, live_server, page, screenshot):

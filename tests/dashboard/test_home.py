@@ -23,7 +23,7 @@ def progress(world):
 
 
 @pytest.mark.django_db
-def test_office_home_shows_progress_per_step_category_and_unit(client, personas, progress):
+def test_office_home_shows_progress_per_step_and_category(client, personas, progress):
     client.force_login(personas["office"])
     response = client.get(reverse("home"))
     html = response.content.decode()
@@ -39,59 +39,116 @@ def test_office_home_shows_progress_per_step_category_and_unit(client, personas,
     chart = response.context["chart"]
     assert chart["submitted"][chart["categories"].index("中央直属机关")] == 1
     assert 'id="category-chart"' in html
-    assert "测试单位甲" in html and "测试单位乙" in html
+    # The overview counts; its figures open the units on the unit progress page.
+    assert "测试单位甲" not in html and "page" not in response.context
+    progress_url = reverse("unit_progress")
+    for query in ("category=party_organs", "category=party_organs&amp;status=submitted",
+                  "category=enterprises&amp;status=unsubmitted",
+                  "category=enterprises&amp;status=none"):
+        assert f'href="{progress_url}?{query}"' in html
+    # The totals row: all three active units, one submitted, one in draft, one not begun.
+    assert response.context["totals"] == {"unit_count": 3, "submitted": 1, "drafts": 1,
+                                          "not_started": 1}
+    assert f'href="{progress_url}?status=none">1</a>' in html
 
 
 @pytest.mark.django_db
-def test_office_can_filter_units_by_report_status(client, personas, progress):
+@pytest.mark.parametrize("persona", ["working_group", "leading_group"])
+def test_the_overview_home_of_every_overview_role_links_the_unit_progress(client, personas,
+                                                                         progress, persona):
+    client.force_login(personas[persona])
+    html = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("unit_progress")}"' in html  # the menu and the category card
+
+
+def _listed(client, **query):
+    response = client.get(reverse("unit_progress"), query)
+    assert response.status_code == 200
+    return response, {u.name for u in response.context["page"]}
+
+
+@pytest.mark.django_db
+def test_unit_progress_filters_units_by_report_status_and_category(client, personas, progress):
     client.force_login(personas["office"])
-    html = client.get(reverse("home"), {"status": "submitted"}).content.decode()
-    assert "测试单位甲" in html
-    assert "测试单位乙" not in html
-    html = client.get(reverse("home"), {"status": "none"}).content.decode()
-    assert "测试部队" in html and "测试单位甲" not in html
+    assert _listed(client, status="none")[1] == {"测试部队"}  # no report begun
+    SelfReport.objects.create(round=progress["round"], unit=progress["army"],
+                              status=ReportStatus.RETURNED)
+    assert _listed(client, status="none")[1] == set()
+    response, everyone = _listed(client)
+    assert everyone == {"测试单位甲", "测试单位乙", "测试部队"}
+    html = response.content.decode()
+    assert "1/1" in html  # unit A: one provincial report of one expected
+    assert _listed(client, status="submitted")[1] == {"测试单位甲"}
+    assert _listed(client, status="draft")[1] == {"测试单位乙"}
+    assert _listed(client, status="returned")[1] == {"测试部队"}
+    # 填报中 on the overview counts drafts and returned reports alike.
+    assert _listed(client, status="unsubmitted")[1] == {"测试单位乙", "测试部队"}
+    assert _listed(client, category="enterprises")[1] == {"测试单位乙"}
+    assert _listed(client, category="enterprises", status="submitted")[1] == set()
+    # An unknown filter value filters nothing, and says so by selecting nothing.
+    response, listed = _listed(client, status="<b>x</b>", category="nope")
+    assert listed == everyone
+    assert (response.context["status"], response.context["category"]) == ("", None)
+    assert "<b>x</b>" not in response.content.decode()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("persona", ["office", "lead_reviewer"])
-def test_the_unit_table_lists_the_active_units_its_figures_count(client, personas, progress,
-                                                                persona):
-    """The table's units are those the steps and categories count: an inactive unit is no
-    longer assessed. Its pager counts them from the tallies the page reads anyway (issue
-    19: no count query of its own), for each status filter."""
+def test_unit_progress_lists_the_active_units_the_overview_counts(client, personas, progress):
+    """The list's units are those the steps and categories count: an inactive unit is no
+    longer assessed. Each filter's count is the overview's figure, over pages of 20."""
     extra = [Unit.objects.create(code=f"X{n:03d}", name=f"增补单位{n}",
                                  category=progress["unit_b"].category) for n in range(22)]
     Unit.objects.filter(pk=progress["unit_b"].pk).update(active=False)
-    client.force_login(personas[persona])
-    everyone = Unit.objects.filter(active=True)
-    if persona == "lead_reviewer":
-        everyone = everyone.filter(category__lead_department=personas[persona].lead_department)
-    expected = {
-        "": everyone.count(),
-        "none": everyone.exclude(self_reports__round=progress["round"]).count(),
-        "submitted": everyone.filter(self_reports__round=progress["round"],
-                                     self_reports__status=ReportStatus.SUBMITTED).count(),
-        "draft": 0,
-    }
-    for status, count in expected.items():
-        if status and persona == "lead_reviewer":
-            continue  # the lead department's table has no status filter
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("home"), {"status": status} if status else {})
-        page = response.context["page"]
-        assert page.paginator.count == count, status
-        shown = {u.pk for u in page}
-        assert progress["unit_b"].pk not in shown
-        assert not any(q["sql"].startswith('SELECT COUNT(*) FROM "directory_unit" LEFT OUTER')
-                       for q in queries)
+    client.force_login(personas["office"])
+    enterprises = next(c for c in client.get(reverse("home")).context["categories"]
+                       if c.code == "enterprises")
+    for query, count in (({}, Unit.objects.filter(active=True).count()),
+                         ({"category": "enterprises"}, enterprises.unit_count),
+                         ({"category": "enterprises", "status": "none"},
+                          enterprises.not_started),
+                         ({"status": "unsubmitted"}, 0)):
+        response, shown = _listed(client, **query)
+        assert response.context["page"].paginator.count == count, query
+        assert "测试单位乙" not in shown
         if count > 20:
-            last = client.get(reverse("home"), {"page": 2, **({"status": status} if status
-                                                               else {})}).context["page"]
-            assert len(last.object_list) == count - 20
-            assert not shown & {u.pk for u in last}
-    if persona == "office":  # the added units are listed, over two pages
-        assert extra[0].pk in {u.pk for u in client.get(reverse("home")).context["page"]} | {
-            u.pk for u in client.get(reverse("home"), {"page": 2}).context["page"]}
+            _, rest = _listed(client, **query, page=2)
+            assert len(rest) == count - 20 and not shown & rest
+            assert extra[21].name in shown | rest
+            html = response.content.decode()
+            assert "page=2" in html and all(f"{k}={v}" in html for k, v in query.items())
+
+
+@pytest.mark.django_db
+def test_unit_progress_query_count_does_not_grow_with_units(client, personas, progress):
+    client.force_login(personas["office"])
+    _add_units(progress, 10)
+    with CaptureQueriesContext(connection) as small:
+        _listed(client, status="submitted")
+    _add_units(progress, 120)
+    with CaptureQueriesContext(connection) as large:
+        _listed(client, status="submitted")
+    assert len(large) == len(small)
+
+
+@pytest.mark.django_db
+def test_lead_department_home_lists_its_active_units(client, personas, progress):
+    """The lead department's table lists the active units of its categories, as its
+    figures count them; its pager counts them from the tallies the page reads anyway (issue
+    19: no count query of its own)."""
+    extra = [Unit.objects.create(code=f"X{n:03d}", name=f"增补单位{n}",
+                                 category=progress["unit_a"].category) for n in range(22)]
+    Unit.objects.filter(pk=extra[0].pk).update(active=False)
+    client.force_login(personas["lead_reviewer"])
+    lead = personas["lead_reviewer"].lead_department
+    count = Unit.objects.filter(active=True, category__lead_department=lead).count()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("home")).context["page"]
+    assert page.paginator.count == count
+    assert not any(q["sql"].startswith('SELECT COUNT(*) FROM "directory_unit" LEFT OUTER')
+                   for q in queries)
+    shown = {u.pk for u in page} | {u.pk for u in
+                                   client.get(reverse("home"), {"page": 2}).context["page"]}
+    assert len(shown) == count and extra[0].pk not in shown
 
 
 @pytest.mark.django_db

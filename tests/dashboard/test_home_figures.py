@@ -35,7 +35,7 @@ def _row(html, name):
 def test_unit_table_shows_local_submission_time_and_links_to_the_unit(client, personas,
                                                                        reports):
     client.force_login(personas["office"])
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("unit_progress")).content.decode()
     row_a, row_b = _row(html, "测试单位甲"), _row(html, "测试单位乙")
     assert "<td>2017-12-31 00:05</td>" in row_a
     assert "<td>—</td>" in row_b and "已退回修改" in row_b
