@@ -112,7 +112,8 @@ def _index_status(persona):
 # route -> (method, kwargs(world, persona), data, expected(persona) -> status)
 ROUTES = {
     "home": ("get", None, None, _allowed(ALL_DATA | ADMINS)),
-    "unit_progress": ("get", None, None, _allowed(OVERVIEW)),
+    "unit_progress": ("get", None, None,
+                      _allowed(OVERVIEW | {"lead_reviewer", "military_inspector"})),
     "accounts:user_list": ("get", None, None, _allowed({"system_admin", "security_admin"})),
     # Every signed-in user: the second-factor pages send a verified user (the test client's
     # sign-in is complete) or one whose role needs none on to the home page.

@@ -17,6 +17,7 @@ R = TypeVar("R")
 Req = TypeVar("Req", bound=HttpRequest)
 
 VIEW_PROGRESS = "view_progress"          # the round's progress across all units
+VIEW_UNIT_PROGRESS = "view_unit_progress"  # each unit's reports, within scope (分单位进度)
 MANAGE_ROUNDS = "manage_rounds"          # create, copy and edit rounds
 VIEW_METHOD = "view_method"              # the comprehensive evaluation method (internal)
 MANAGE_DIRECTORY = "manage_directory"    # import units and pairings, mark deep poverty
@@ -77,6 +78,9 @@ _DATA_ROLES: set[str] = {
 
 CAPABILITIES: dict[str, set[str]] = {
     VIEW_PROGRESS: {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP},
+    # The overview's and the reviewers' figures open their units there, as far as they see.
+    VIEW_UNIT_PROGRESS: {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP,
+                         Role.LEAD_REVIEWER, Role.MILITARY_INSPECTOR},
     MANAGE_ROUNDS: {Role.OFFICE},
     VIEW_METHOD: {Role.OFFICE, Role.WORKING_GROUP, Role.LEADING_GROUP},
     MANAGE_DIRECTORY: {Role.OFFICE},

@@ -20,6 +20,7 @@ from kaohe.accounts.capabilities import (
     REVIEW_UNITS,
     VIEW_AUDIT_LOG,
     VIEW_PROGRESS,
+    VIEW_UNIT_PROGRESS,
     capability_required,
     has_capability,
 )
@@ -146,10 +147,11 @@ def _overview(request, round_, units, tallies):
 NO_REPORT, UNSUBMITTED = "none", "unsubmitted"
 
 
-@capability_required(VIEW_PROGRESS)
+@capability_required(VIEW_UNIT_PROGRESS)
 def unit_progress(request):
-    """Every active unit with its self-report's status and the provincial reports on it,
-    filtered by category and status, a page at a time (the overview's figures link here)."""
+    """Every active unit the user sees (the overview: all; a lead department: its
+    categories') with its self-report's status and the provincial reports on it, filtered
+    by category and status, a page at a time (the home pages' figures link here)."""
     round_ = current_round_or_404()
     units = units_visible_to(request.user, round=round_).filter(active=True)
     categories = list(Category.objects.filter(units__in=units).distinct().order_by("order"))
@@ -178,19 +180,13 @@ def unit_progress(request):
 def _reviewer(request, round_, units, tallies):
     if round_ is None:
         return {}
-    categories = selectors.category_progress(round_, units, tallies=tallies)
-    page = _unit_page(request, selectors.unit_progress(round_, units.filter(active=True)),
-                      count=sum(t.units for t in tallies))
-    return {"categories": categories, "page": page}
+    return {"categories": selectors.category_progress(round_, units, tallies=tallies)}
 
 
-def _unit_page(request, unit_rows, *, count: int | None = None):
-    """The page of the unit table (``count``: its rows, if the tallies counted them
-    already), each row with its link and submission time made here rather than by a tag
-    per row in the template (issue 19)."""
-    paginator = (Paginator(unit_rows, PAGE_SIZE) if count is None
-                 else paging.CountedPaginator(unit_rows, PAGE_SIZE, count=count))
-    page = paginator.get_page(request.GET.get("page"))
+def _unit_page(request, unit_rows):
+    """The page of the unit table, each row with its link and submission time made here
+    rather than by a tag per row in the template (issue 19)."""
+    page = Paginator(unit_rows, PAGE_SIZE).get_page(request.GET.get("page"))
     desk, detail = _url_of_pk("reviews:desk"), _url_of_pk("directory:unit_detail")
     # A lead department's ranked units open at the review desk.
     reviews = request.user.role == Role.LEAD_REVIEWER

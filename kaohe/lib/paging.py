@@ -6,7 +6,6 @@ exports still cover every row; only the screen is paged.
 """
 
 from collections.abc import Callable, Iterable
-from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -30,17 +29,3 @@ def page_read_late(queryset: QuerySet[Any], number: str | None,
     rows = {row.pk: row for row in read(ids)}
     page.object_list = [rows[pk] for pk in ids]
     return page
-
-
-# Paginator[Any] would need django_stubs_ext at run time.
-class CountedPaginator(Paginator):  # type: ignore[type-arg]
-    """A paginator told how many rows its list has (counted already, e.g. by a grouped
-    query the page reads anyway), so that it asks the database only for the page."""
-
-    def __init__(self, object_list: Any, per_page: int, *, count: int, **kwargs: Any):
-        super().__init__(object_list, per_page, **kwargs)
-        self._count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._count

@@ -131,24 +131,40 @@ def test_unit_progress_query_count_does_not_grow_with_units(client, personas, pr
 
 
 @pytest.mark.django_db
-def test_lead_department_home_lists_its_active_units(client, personas, progress):
-    """The lead department's table lists the active units of its categories, as its
-    figures count them; its pager counts them from the tallies the page reads anyway (issue
-    19: no count query of its own)."""
+@pytest.mark.parametrize("persona", ["lead_reviewer", "military_inspector"])
+def test_a_reviewer_lists_the_active_units_of_its_categories_only(client, personas, progress,
+                                                                 persona):
+    """A lead department's (the army inspector's) home counts its categories' units; its
+    figures open them on the unit progress page, which lists its units and no other."""
+    user = personas[persona]
+    client.force_login(user)
+    home = client.get(reverse("home"))
+    codes = [c.code for c in home.context["categories"]]
+    assert "page" not in home.context
+    html = home.content.decode()
+    for code in codes:
+        assert f'href="{reverse("unit_progress")}?category={code}&amp;status=none"' in html
+    units = Unit.objects.filter(active=True, category__code__in=codes)
+    response, listed = _listed(client)
+    assert listed == {u.name for u in units} and listed
+    assert [c.code for c in response.context["categories"]] == codes
+    # Another category's code in the query lists nothing of it.
+    other = Category.objects.exclude(code__in=codes).filter(units__isnull=False).first()
+    assert _listed(client, category=other.code)[1] == listed
+
+
+@pytest.mark.django_db
+def test_unit_progress_pages_a_lead_departments_units(client, personas, progress):
     extra = [Unit.objects.create(code=f"X{n:03d}", name=f"增补单位{n}",
                                  category=progress["unit_a"].category) for n in range(22)]
     Unit.objects.filter(pk=extra[0].pk).update(active=False)
     client.force_login(personas["lead_reviewer"])
     lead = personas["lead_reviewer"].lead_department
     count = Unit.objects.filter(active=True, category__lead_department=lead).count()
-    with CaptureQueriesContext(connection) as queries:
-        page = client.get(reverse("home")).context["page"]
-    assert page.paginator.count == count
-    assert not any(q["sql"].startswith('SELECT COUNT(*) FROM "directory_unit" LEFT OUTER')
-                   for q in queries)
-    shown = {u.pk for u in page} | {u.pk for u in
-                                   client.get(reverse("home"), {"page": 2}).context["page"]}
-    assert len(shown) == count and extra[0].pk not in shown
+    first, shown = _listed(client)
+    assert first.context["page"].paginator.count == count > 20
+    shown |= _listed(client, page=2)[1]
+    assert len(shown) == count and extra[0].name not in shown
 
 
 @pytest.mark.django_db
@@ -207,8 +223,8 @@ def test_province_home_pages_its_units_with_their_counties_and_reports(client, p
 def test_lead_department_home_counts_only_its_category(client, personas, progress):
     client.force_login(personas["lead_reviewer"])
     response = client.get(reverse("home"))
-    html = response.content.decode()
     assert [c.code for c in response.context["categories"]] == ["party_organs"]
+    html = client.get(reverse("unit_progress")).content.decode()
     assert "测试单位甲" in html and "测试单位乙" not in html
 
 
@@ -294,7 +310,8 @@ def test_province_home_counts_only_its_own_reports(client, personas, progress):
 
 
 @pytest.mark.django_db
-def test_lead_department_home_links_its_units_to_the_review_desk(client, personas, progress):
+def test_lead_department_unit_list_links_its_units_to_the_review_desk(client, personas,
+                                                                    progress):
     client.force_login(personas["lead_reviewer"])
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("unit_progress")).content.decode()
     assert reverse("reviews:desk", args=[progress["unit_a"].pk]) in html

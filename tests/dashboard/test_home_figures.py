@@ -45,7 +45,7 @@ def test_unit_table_shows_local_submission_time_and_links_to_the_unit(client, pe
 @pytest.mark.django_db
 def test_lead_department_links_only_its_ranked_units_to_the_desk(client, personas, reports):
     client.force_login(personas["lead_reviewer"])
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("unit_progress")).content.decode()
     assert f'href="{reverse("reviews:desk", args=[reports["unit_a"].pk])}"' in html
     assert reverse("directory:unit_detail", args=[reports["unit_a"].pk]) not in html
 
