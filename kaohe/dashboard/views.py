@@ -97,13 +97,13 @@ def home(request):
                 statuses=panel.result_statuses, actors=actors, tallies=tallies)
     if overview:
         template = "dashboard/home_overview.html"
-        context.update(_overview(request, round_, visible, tallies))
+        context.update(_overview(round_, visible, tallies))
     elif has_capability(user, CHECK_CADRES):
         template = "dashboard/home_org_department.html"
         context.update(_org_department(round_))
     elif reviewer:
         template = "dashboard/home_reviewer.html"
-        context.update(_reviewer(request, round_, visible, tallies))
+        context.update(_reviewer(round_, visible, tallies))
     elif has_capability(user, EDIT_SELF_REPORT):
         template = "dashboard/home_unit.html"
         context.update(_unit(request, round_, unit_results))
@@ -123,7 +123,7 @@ def _actors_for(user) -> set[str]:
             if has_capability(user, capability) for actor in actors}
 
 
-def _overview(request, round_, units, tallies):
+def _overview(round_, units, tallies):
     """The round at a glance: the steps (counted by the caller) and the categories, each
     category's figures linking to its units on the unit progress page, which lists them
     one by one (issue 19: the overview counts, the list pages)."""
@@ -177,7 +177,7 @@ def unit_progress(request):
     })
 
 
-def _reviewer(request, round_, units, tallies):
+def _reviewer(round_, units, tallies):
     if round_ is None:
         return {}
     return {"categories": selectors.category_progress(round_, units, tallies=tallies)}

@@ -58,7 +58,8 @@ def test_the_overview_home_of_every_overview_role_links_the_unit_progress(client
                                                                          progress, persona):
     client.force_login(personas[persona])
     html = client.get(reverse("home")).content.decode()
-    assert f'href="{reverse("unit_progress")}"' in html  # the menu and the category card
+    for query in ("", "?status=none", "?category=party_organs&amp;status=submitted"):
+        assert f'href="{reverse("unit_progress")}{query}"' in html
 
 
 def _listed(client, **query):
@@ -119,8 +120,10 @@ def test_unit_progress_lists_the_active_units_the_overview_counts(client, person
 
 
 @pytest.mark.django_db
-def test_unit_progress_query_count_does_not_grow_with_units(client, personas, progress):
-    client.force_login(personas["office"])
+@pytest.mark.parametrize("persona", ["office", "lead_reviewer", "military_inspector"])
+def test_unit_progress_query_count_does_not_grow_with_units(client, personas, progress,
+                                                            persona):
+    client.force_login(personas[persona])
     _add_units(progress, 10)
     with CaptureQueriesContext(connection) as small:
         _listed(client, status="submitted")
