@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from kaohe.demo.builder import DEMO_PASSWORD, build_demo
 from tests.browser.conftest import sign_in
@@ -63,5 +64,5 @@ def test_wrong_password_shows_a_chinese_error(demo, live_server, page, screensho
     page.fill("#id_username", "office")
     page.fill("#id_password", "wrong-password")
     page.click("button[type=submit]")
-    assert page.get_by_text("用户名或密码不正确，请重新输入。").is_visible()
+    expect(page.get_by_text("用户名或密码不正确，请重新输入。")).to_be_visible()
     screenshot("login-error")

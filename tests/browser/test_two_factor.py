@@ -6,6 +6,7 @@ import base64
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from kaohe.accounts.services import enrolment_code_issue
 from kaohe.audit.models import AuditEntry
@@ -38,7 +39,7 @@ def test_first_sign_in_binds_an_authenticator_then_codes_are_asked(
     assert page.locator("#secret").count() == 0
     page.fill("#id_enrolment_code", "ABCD-EFGH-JKMN")
     page.get_by_role("button", name="下一步").click()
-    assert page.get_by_text("绑定码不正确、已使用或已过期").is_visible()
+    expect(page.get_by_text("绑定码不正确、已使用或已过期")).to_be_visible()
     screenshot("two-factor-enrolment-code")
     page.fill("#id_enrolment_code", code.lower())
     page.get_by_role("button", name="下一步").click()
@@ -72,7 +73,7 @@ def test_first_sign_in_binds_an_authenticator_then_codes_are_asked(
     right = _code_for(device.bin_key, drift=device.drift, last_t=device.last_t)
     page.fill("#id_code", f"{(int(right) + 1) % 1_000_000:06d}")
     page.get_by_role("button", name="验证").click()
-    assert page.get_by_text("验证码不正确或已使用过").is_visible()
+    expect(page.get_by_text("验证码不正确或已使用过")).to_be_visible()
     screenshot("two-factor-wrong-code")
 
     # django-otp holds the next check back for a second after a wrong code.
