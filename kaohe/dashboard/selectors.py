@@ -168,8 +168,15 @@ def category_progress(round_, units=None, *, tallies=None):
     return rows
 
 
-def unit_progress(round_, units):
-    """Units with their self-report status and provincial reports submitted / expected."""
+# Unit progress's status filter, beside the report's own statuses: no report yet, and a
+# report begun but not submitted (in draft or returned: the overview's 填报中).
+NO_REPORT, UNSUBMITTED = "none", "unsubmitted"
+PROGRESS_STATUSES = frozenset({NO_REPORT, UNSUBMITTED, *ReportStatus.values})
+
+
+def unit_progress(round_, units, status=""):
+    """Units with their self-report status and provincial reports submitted / expected;
+    ``status`` (one of ``PROGRESS_STATUSES``) keeps the units at that step only."""
     expected = (
         Pairing.objects.filter(round=round_, unit=OuterRef("pk"))
         .values("unit").annotate(n=Count("county__province", distinct=True)).values("n")
@@ -180,7 +187,7 @@ def unit_progress(round_, units):
         .values("unit").annotate(n=Count("pk")).values("n")
     )
     # The round's self-report joined (one a unit and round), not two subqueries (issue 19).
-    return units.annotate(
+    rows = units.annotate(
         round_self_report=FilteredRelation("self_reports",
                                            condition=Q(self_reports__round=round_)),
         self_report_status=F("round_self_report__status"),
@@ -188,6 +195,13 @@ def unit_progress(round_, units):
         provinces_expected=Subquery(expected),
         provinces_received=Subquery(received),
     )
+    if status == NO_REPORT:
+        return rows.filter(self_report_status__isnull=True)
+    if status == UNSUBMITTED:
+        return rows.filter(self_report_status__in=[ReportStatus.DRAFT, ReportStatus.RETURNED])
+    if status in ReportStatus.values:
+        return rows.filter(self_report_status=status)
+    return rows
 
 
 def province_reports(round_, province, number=None):

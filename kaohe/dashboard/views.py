@@ -142,11 +142,6 @@ def _overview(round_, units, tallies):
     return {"categories": categories, "chart": chart, "totals": totals}
 
 
-# The unit progress page's status filter, beside the report's own statuses: no report yet,
-# and a report begun but not submitted (in draft or returned: the overview's 填报中).
-NO_REPORT, UNSUBMITTED = "none", "unsubmitted"
-
-
 @capability_required(VIEW_UNIT_PROGRESS)
 def unit_progress(request):
     """Every active unit the user sees (the overview: all; a lead department: its
@@ -158,22 +153,26 @@ def unit_progress(request):
     category = next((c for c in categories if c.code == request.GET.get("category")), None)
     if category is not None:
         units = units.filter(category=category)
-    rows = selectors.unit_progress(round_, units)
     status = request.GET.get("status", "")
-    if status == NO_REPORT:
-        rows = rows.filter(self_report_status__isnull=True)
-    elif status == UNSUBMITTED:
-        rows = rows.filter(self_report_status__in=[ReportStatus.DRAFT, ReportStatus.RETURNED])
-    elif status in ReportStatus.values:
-        rows = rows.filter(self_report_status=status)
-    else:
+    if status not in selectors.PROGRESS_STATUSES:
         status = ""
+    rows = selectors.unit_progress(round_, units, status=status)
+    page = Paginator(rows.order_by("category__order", "code"), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    # Each row's link and submission time made here rather than by a tag per row in the
+    # template (issue 19); a lead department's ranked units open at the review desk.
+    desk, detail = _url_of_pk("reviews:desk"), _url_of_pk("directory:unit_detail")
+    reviews = request.user.role == Role.LEAD_REVIEWER
+    for unit in page:
+        unit.link = (desk if reviews and unit.category.ranked else detail)(unit.pk)
+        at = unit.self_report_submitted_at
+        unit.submitted_display = localtime(at).strftime("%Y-%m-%d %H:%M") if at else "—"
     return render(request, "dashboard/unit_progress.html", {
-        "round": round_,
-        "page": _unit_page(request, rows.order_by("category__order", "code")),
+        "round": round_, "page": page,
         "categories": categories, "category": category, "status": status,
-        "status_choices": [(NO_REPORT, _("未开始")),
-                           (UNSUBMITTED, _("填报中（含已退回修改）")), *ReportStatus.choices],
+        "status_choices": [(selectors.NO_REPORT, _("未开始")),
+                           (selectors.UNSUBMITTED, _("填报中（含已退回修改）")),
+                           *ReportStatus.choices],
     })
 
 
@@ -181,20 +180,6 @@ def _reviewer(round_, units, tallies):
     if round_ is None:
         return {}
     return {"categories": selectors.category_progress(round_, units, tallies=tallies)}
-
-
-def _unit_page(request, unit_rows):
-    """The page of the unit table, each row with its link and submission time made here
-    rather than by a tag per row in the template (issue 19)."""
-    page = Paginator(unit_rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    desk, detail = _url_of_pk("reviews:desk"), _url_of_pk("directory:unit_detail")
-    # A lead department's ranked units open at the review desk.
-    reviews = request.user.role == Role.LEAD_REVIEWER
-    for unit in page:
-        unit.link = (desk if reviews and unit.category.ranked else detail)(unit.pk)
-        at = unit.self_report_submitted_at
-        unit.submitted_display = localtime(at).strftime("%Y-%m-%d %H:%M") if at else "—"
-    return page
 
 
 def _url_of_pk(name):

@@ -171,6 +171,19 @@ def test_unit_progress_pages_a_lead_departments_units(client, personas, progress
 
 
 @pytest.mark.django_db
+def test_page_links_keep_other_query_keys_encoded(client, personas, progress):
+    """A key or value holding "&", "=" or "#" stays one parameter in the next page's link."""
+    for n in range(22):
+        Unit.objects.create(code=f"X{n:03d}", name=f"增补单位{n}",
+                            category=progress["unit_a"].category)
+    client.force_login(personas["office"])
+    response = client.get(reverse("unit_progress"), {"a&b=c": "d&e#f", "category": "party_organs"})
+    html = response.content.decode()
+    assert 'href="?a%26b%3Dc=d%26e%23f&category=party_organs&page=2"' in html
+    assert "a&amp;b=c" not in html and "d&amp;e" not in html
+
+
+@pytest.mark.django_db
 def test_unit_home_shows_only_its_own_report_and_counties(client, personas, progress):
     client.force_login(personas["unit_b"])
     html = client.get(reverse("home")).content.decode()
