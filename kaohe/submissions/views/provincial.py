@@ -87,9 +87,12 @@ def provincial_index(request: AuthenticatedRequest) -> HttpResponse:
             "closed_message": ("" if is_open else services.provincial_closed_message(
                 step, province)),
         })
-    reports = provincial_reports_visible_to(request.user, round=round_).select_related(
-        "late_extension__granted_by").order_by("province__code", "unit__code")
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    reports = provincial_reports_visible_to(request.user, round=round_).order_by(
+        "province__code", "unit__code")
+    # Sorted and cut on bare ids, the page's rows read after (issue 19).
+    page = paging.page_read_late(reports, request.GET.get("page"), lambda ids: (
+        ProvincialReport.objects.filter(pk__in=ids).select_related(
+            "unit__category", "province", "late_extension__granted_by")), per_page=PAGE_SIZE)
     return render(request, "submissions/provincial_list.html",
                   {"round": round_, "reports": page, "page": page})
 

@@ -6,7 +6,6 @@ to its unit, and the versions kept at each submission.
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,12 +50,16 @@ def self_report_index(request: AuthenticatedRequest) -> HttpResponse:
     if has_capability(request.user, EDIT_SELF_REPORT):  # a unit: straight to its own report
         report = services.self_report_for(round=round_, unit=_own_unit(request))
         return redirect("submissions:self_report", pk=report.pk)
-    reports = self_reports_visible_to(request.user, round=round_).select_related(
-        "late_extension__granted_by").order_by("unit__category__order", "unit__code")
+    reports = self_reports_visible_to(request.user, round=round_).order_by(
+        "unit__category__order", "unit__code")
     status = request.GET.get("status", "")
     if status in ReportStatus.values:
         reports = reports.filter(status=status)
-    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Sorted and cut on bare ids; the page's rows read after (issue 19: sorting every
+    # report with its unit's and extension's columns grew with the units).
+    page = paging.page_read_late(reports, request.GET.get("page"), lambda ids: (
+        SelfReport.objects.filter(pk__in=ids).select_related(
+            "unit__category", "late_extension__granted_by")), per_page=PAGE_SIZE)
     return render(request, "submissions/self_report_list.html",
                   {"round": round_, "reports": page, "page": page, "status": status,
                    "statuses": ReportStatus.choices})
