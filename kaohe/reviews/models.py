@@ -223,6 +223,11 @@ class CategorySubmission(models.Model):
     # The number of units in the snapshot, written with it: pages that count a category's
     # units do not read (or have the database parse) the snapshot. None before submission.
     unit_count = models.PositiveIntegerField(null=True, blank=True)
+    # The snapshot's grade matrix without its reasons, written with it: [[unit code, unit
+    # name, {area code: grade}], ...]. The category's page shows 20 units of it at a time
+    # and does not decode every unit's reasons to do so (issue 19: 1.3 MB for a category
+    # of 1,050 units). None before submission.
+    grade_rows = models.JSONField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=0)
 
     class Meta:

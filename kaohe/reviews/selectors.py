@@ -36,24 +36,25 @@ def category_grade_matrix(round_, lead, submission, areas, rows: slice | None = 
     from kaohe.reviews.models import CategorySubmissionStatus
     from kaohe.reviews.services import category_units
 
-    if (submission is not None and submission.status == CategorySubmissionStatus.SUBMITTED
-            and submission.snapshot):
-        items = submission.snapshot.get("units", [])
+    items = (_submitted_grade_rows(submission)
+             if submission is not None
+             and submission.status == CategorySubmissionStatus.SUBMITTED else None)
+    if items is not None:
         # The snapshot keeps no order: list its units as the category lists them. Its units
         # are the lead department's (read without a list of a thousand codes to bind, issue
         # 19); one that has since left its categories is looked up by its code.
         order = {code: (category_order, code) for code, category_order in Unit.objects.filter(
             category__lead_department=lead).values_list("code", "category__order")}
-        gone = [item["unit"] for item in items if item["unit"] not in order]
+        gone = [code for code, _name, _grades in items if code not in order]
         if gone:
             order.update((code, (category_order, code)) for code, category_order in
                          Unit.objects.filter(code__in=gone).values_list("code",
                                                                         "category__order"))
-        items = sorted(items, key=lambda item: order.get(item["unit"], (0, item["unit"])))
+        items = sorted(items, key=lambda item: order.get(item[0], (0, item[0])))
         if rows is not None:
             items = items[rows]
-        return [[item["unit"], item["name"], *(item["grades"].get(a.code, "") for a in areas)]
-                for item in items], True
+        return [[code, name, *(grades.get(a.code, "") for a in areas)]
+                for code, name, grades in items], True
     ordered = category_units(round_, lead).order_by("category__order", "code")
     units = list(ordered[rows] if rows is not None else ordered)
     grades = {}
@@ -62,6 +63,19 @@ def category_grade_matrix(round_, lead, submission, areas, rows: slice | None = 
         grades[review.unit_id] = {g.area_id: g.grade for g in review.area_grades.all()}
     return [[unit.code, unit.name, *(grades.get(unit.pk, {}).get(a.pk, "") for a in areas)]
             for unit in units], False
+
+
+def grade_rows_of(snapshot: dict) -> list[list]:
+    """A category snapshot's grade matrix: [unit code, unit name, {area code: grade}]."""
+    return [[item["unit"], item["name"], item["grades"]] for item in snapshot.get("units", [])]
+
+
+def _submitted_grade_rows(submission) -> list[list] | None:
+    """The submitted grade matrix; None when nothing was snapshotted (the live grades)."""
+    if submission.grade_rows is not None:
+        return submission.grade_rows
+    # A snapshot stored without its rows (before they were written with it).
+    return grade_rows_of(submission.snapshot) if submission.snapshot else None
 
 
 def review_units_visible_to(user, *, round):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kaohe.audit.services import log_action
 from kaohe.lib import clock
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus, Review
+from kaohe.reviews.selectors import grade_rows_of
 from kaohe.reviews.services.guards import (
     ConflictError,
     LockedError,
@@ -143,6 +144,7 @@ def category_submit(*, submission: CategorySubmission, actor: User) -> CategoryS
     submission.returned_reason = ""
     submission.snapshot = _category_snapshot(submission.round, submission.lead_department)
     submission.unit_count = len(submission.snapshot["units"])
+    submission.grade_rows = grade_rows_of(submission.snapshot)
     submission.save()
     log_action("review.category.submitted", actor=actor, target=submission,
                data={"units": submission.unit_count})

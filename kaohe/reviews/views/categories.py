@@ -43,7 +43,9 @@ PAGE_SIZE = paging.ROWS  # rows a list shows at once (issue 19: lists grow with 
 def category(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
     round_ = current_round_or_404()
     lead = get_object_or_404(review_lead_departments_visible_to(request.user), pk=lead_pk)
-    submission = CategorySubmission.objects.filter(round=round_, lead_department=lead).first()
+    # Its grade matrix is read from grade_rows: the snapshot (every unit's reasons) is not.
+    submission = CategorySubmission.objects.defer("snapshot").filter(
+        round=round_, lead_department=lead).first()
     # One page of the category's units, and the same page of its grade matrix (issue 19:
     # a category has hundreds of units at scale; the exported report has them all).
     page = Paginator(review_queue(round_, services.category_units(round_, lead)),
