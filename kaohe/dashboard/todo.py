@@ -345,8 +345,10 @@ def _lead_department(user: User, stage: _Stage) -> list[Todo]:
         return []
     items: list[Todo] = []
     if not stage.results_out:
-        submission = CategorySubmission.objects.filter(round=round_,
-                                                       lead_department=lead).first()
+        # Its state, not the grades it submitted (issue 19: the snapshot of a category of
+        # 1,050 units is 1.3 MB).
+        submission = CategorySubmission.objects.filter(
+            round=round_, lead_department=lead).only("status", "returned_reason").first()
         if submission is not None and submission.status == CategorySubmissionStatus.SUBMITTED:
             return items
         # Steps 一 to 四 are the lead department's until its results are submitted.

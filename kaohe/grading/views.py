@@ -63,7 +63,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     # Each category's units as counted when it was submitted: its snapshot of every unit's
     # grades (1.2 MB for a category at 3,100 units) stays unread, by Python and database.
     submissions = {s.lead_department_id: s for s in CategorySubmission.objects.filter(
-        round=round_).defer("snapshot")}
+        round=round_).without_grades()}
     leads = [(lead, submissions.get(lead.pk)) for lead in lead_departments_ranked()]
     return render(request, "grading/index.html", {
         "round": round_, "leads": leads,

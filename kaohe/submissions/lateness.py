@@ -146,7 +146,7 @@ def _review_rows(round_, step, extensions, category, today):
     # Whether and when it was submitted; not the grades it submitted (its snapshot).
     submissions = {s.lead_department_id: _Submission(s) for s in CategorySubmission.objects
                    .filter(round=round_).select_related("late_extension__granted_by")
-                   .defer("snapshot")}
+                   .without_grades()}
     rows = (_row(step, extensions, lead.pk, submissions.get(lead.pk), today, party=lead.name,
                  code=lead.code, province="",
                  category="、".join(c.name for c in lead.categories.all() if c.ranked))
@@ -285,7 +285,7 @@ def _provincial_page(round_, step, extensions, pairs, today):
 def _review_page(round_, step, extensions, leads, today):
     submissions = {s.lead_department_id: _Submission(s) for s in CategorySubmission.objects
                    .filter(round=round_, lead_department__in=leads)
-                   .select_related("late_extension__granted_by").defer("snapshot")}
+                   .select_related("late_extension__granted_by").without_grades()}
     return [_row(step, extensions, lead.pk, submissions.get(lead.pk), today, party=lead.name,
                  code=lead.code, province="",
                  category="、".join(c.name for c in lead.categories.all() if c.ranked))

@@ -77,3 +77,19 @@ def test_the_migration_fills_the_rows_of_the_snapshots_already_submitted(mixed, 
     assert submitted.grade_rows == [[u["unit"], u["name"], u["grades"]]
                                     for u in submitted.snapshot["units"]]
     assert draft.grade_rows is None  # nothing submitted: no rows
+
+
+@pytest.mark.parametrize(("persona", "route"), [
+    ("lead_reviewer", "home"), ("working_group", "grading:index"), ("office", "reviews:queue"),
+    ("office", "submissions:late_list"),
+])
+def test_pages_that_show_a_categorys_state_read_none_of_its_grades(mixed, personas, client,
+                                                                   persona, route):
+    """Whether and when a category was submitted, not what it submitted: neither the
+    snapshot nor its grade rows are read."""
+    client.force_login(personas[persona])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse(route)).status_code == 200
+    reads = [q["sql"] for q in queries if 'FROM "reviews_categorysubmission"' in q["sql"]]
+    assert reads, route
+    assert not [sql for sql in reads if "snapshot" in sql or "grade_rows" in sql], route

@@ -134,8 +134,8 @@ def progress_rows(scope: RoundScope) -> list[list]:
     units = scope.units.filter(active=True).select_related("category__lead_department")
     area_count = round_.areas.count()
     progress = {u.pk: u for u in unit_progress(round_, units)}
-    submissions = {s.lead_department_id: s.status
-                   for s in CategorySubmission.objects.filter(round=round_)}
+    submissions = dict(CategorySubmission.objects.filter(round=round_).values_list(
+        "lead_department_id", "status"))
     rows = []
     for unit in review_queue(round_, units):
         extra = progress[unit.pk]

@@ -66,8 +66,8 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     # Not the snapshot (JSON of the whole category) nor the report's texts: the queue shows
     # each submission's state only (issue 19).
     submissions = category_submissions_visible_to(request.user, round=round_).select_related(
-        "late_extension__granted_by").defer("snapshot", "overview", "problems", "suggestions",
-                                            "returned_reason")
+        "late_extension__granted_by").without_grades().defer(
+        "overview", "problems", "suggestions", "returned_reason")
     return render(request, "reviews/queue.html", {
         "round": round_, "page": page, "area_count": round_.areas.count(),
         "submissions": submissions,
