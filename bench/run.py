@@ -113,21 +113,23 @@ def _queries_details(p2: dict) -> list[str]:
     lines = ["", f"## P2: queries and time per page, {small} and {large:,} units", "",
              f"Every role's menu pages and the first detail page of each kind they link to, "
              f"crawled at each stage; queries of one request (the fewer of two), time the "
-             f"median of {p2['repeats']}+ requests alternating between the scales. Target: "
+             f"median of {p2['repeats']}+ requests alternating between the scales, both "
+             f"on one core (the process's CPU time beside it). Target: "
              f"queries identical, time at {large:,} ≤ {p2['time_ratio']}× time at {small}. "
              f"{p2['pages_measured']} pages: queries met {p2['pages_queries_met']}, time met "
              f"{p2['pages_time_met']}, found at one scale only {p2['pages_at_one_scale_only']}"
              f". Setup seconds: {p2['setup_seconds']}.", "",
              f"| stage | role | page | path ({small}) | queries {small} / {large} | "
-             f"ms {small} / {large} | ratio | queries | time |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"ms {small} / {large} | CPU ms {small} / {large} | ratio | queries | time |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in p2["pages"].values():
         note = "; ".join(f"{n}: {e}" for n, e in row.get("errors", {}).items())
         lines.append(
             f"| {row['stage']} | {row['role']} | {row['kind']}{'' if row['menu'] else ' (detail)'}"
             f" | `{row.get(f'path_{small}') or row.get(f'path_{large}')}` | "
             f"{row[f'queries_{small}']} / {row[f'queries_{large}']} | "
-            f"{row[f'ms_{small}']} / {row[f'ms_{large}']} | {row['ratio']} | "
+            f"{row[f'ms_{small}']} / {row[f'ms_{large}']} | "
+            f"{row.get(f'cpu_ms_{small}')} / {row.get(f'cpu_ms_{large}')} | {row['ratio']} | "
             f"{_yes(row['queries_met'])} | {_yes(row['time_met'])}{f' ({note})' if note else ''} |")
     if p2.get("skipped"):
         lines += ["", "Links not measured (not pages): " + "; ".join(
