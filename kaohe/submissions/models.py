@@ -67,6 +67,11 @@ class SelfReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "unit"], name="self_report_unique"),
         ]
+        indexes = [
+            # The round's reports counted by status without reading their rows (the
+            # overview's progress, issue 19: each row holds the summary and its gaps).
+            models.Index(fields=["round", "status", "unit"], name="selfreport_round_status"),
+        ]
         verbose_name = _("自评报告")
 
     def __str__(self):
