@@ -484,7 +484,7 @@ def _office(user: User, stage: _Stage) -> list[Todo]:
     from kaohe.directory.models import Pairing, Unit
     from kaohe.launch.models import TrainingSession, WorkingGroupMember
     from kaohe.launch.selectors import launch_progress
-    from kaohe.outcomes.models import Dispatch, DispatchKind, RectificationReport
+    from kaohe.outcomes.models import Dispatch, DispatchKind, Feedback, RectificationReport
     from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
     from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
 
@@ -505,8 +505,10 @@ def _office(user: User, stage: _Stage) -> list[Todo]:
                 items.append(stage.item(
                     f"dispatch_{kind.value}", str(kind.label), reverse("outcomes:dispatches"),
                     done_late=False, detail=_("报送后在“报送记录”中登记报送日期和文号")))
-        ranked = Unit.objects.filter(active=True, category__ranked=True,
-                                     feedback__result_set=stage.released).distinct()
+        # The ranked units given feedback, found by their ids (not a DISTINCT over every
+        # unit joined to its letters).
+        ranked = Unit.objects.filter(active=True, category__ranked=True, pk__in=Feedback.objects
+                                     .filter(result_set=stage.released).values("unit_id"))
         missing = ranked.count() - RectificationReport.objects.filter(
             round=round_, unit__in=ranked, submitted_at__isnull=False).count()
         if missing > 0 and "rectification" in stage.steps:
