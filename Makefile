@@ -99,7 +99,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 # They take about two hours on a quiet 2-core machine: P2 builds the demo at 3,100 units and
 # crawls every role's pages at two stages, P6 runs the rush at the realistic rate (10
 # minutes) on the PostgreSQL of BENCH_POSTGRES_URL. Short trials: BENCH_P2_SCALES=40,80,
-# BENCH_P1_UNITS=40, BENCH_P3_MIB=64, BENCH_P5_UNITS=40, BENCH_RUSH_UNITS=20 (bench/*.py).
+# BENCH_P2_ONLY="home|reviews:category" (P2 on some pages), BENCH_P1_UNITS=40,
+# BENCH_P3_MIB=64, BENCH_P5_UNITS=40, BENCH_RUSH_UNITS=20 (bench/*.py).
 # `python bench/run.py bench/report P1,P2` runs only those.
 bench: setup
 	$(BIN)/python bench/run.py bench/report
