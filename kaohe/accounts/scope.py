@@ -138,10 +138,6 @@ POLICIES: tuple[Policy, ...] = (
 )
 
 
-def _join(path: str, field: str) -> str:
-    return f"{path}__{field}" if path else field
-
-
 def _id(path: str) -> str:
     """The lookup of the primary key at the end of a path ("" is the model itself)."""
     return f"{path}_id" if path else "pk"
