@@ -4,6 +4,7 @@ staged file again when it did not (another app server, a restart, a tail lost in
 
 import hashlib
 import io
+import os
 import uuid
 
 import pytest
@@ -192,7 +193,7 @@ def test_a_failed_write_leaves_no_hash_of_bytes_not_written(monkeypatch):
     """A chunk is hashed while it is written: if the write fails, the hash holds bytes the
     file does not, so it is dropped (completion hashes the file instead)."""
     monkeypatch.setattr(services, "CHUNK_BYTES", 10)
-    receiving = services._Receiving(hashlib.sha256())
+    receiving = services._Receiving(hashlib.sha256(), start=0)
     partial = _FailingFile(fail_at=3)
     with pytest.raises(OSError):
         receiving.copy(io.BytesIO(b"x" * 50), 50, partial)
@@ -209,8 +210,33 @@ def test_a_client_gone_midway_keeps_the_hash_of_what_arrived(monkeypatch):
                 raise OSError("client went away")
             return super().read(size)
 
-    receiving = services._Receiving(hashlib.sha256())
+    receiving = services._Receiving(hashlib.sha256(), start=0)
     partial = io.BytesIO()
     receiving.copy(Cut(bytes(range(50))), 50, partial)
     assert receiving.written == 30 and partial.getvalue() == bytes(range(30))
     assert receiving.digest.hexdigest() == hashlib.sha256(bytes(range(30))).hexdigest()
+
+
+def test_received_bytes_are_handed_to_the_disk_as_they_arrive(monkeypatch, tmp_path):
+    """Every WRITEBACK_BYTES the kernel is asked to write the range just received, so the
+    fsync on the last byte waits for the tail only: the ranges follow one another from
+    where the PATCH starts, and the file holds every byte."""
+    monkeypatch.setattr(services, "CHUNK_BYTES", 10)
+    monkeypatch.setattr(services, "WRITEBACK_BYTES", 25)
+    advised = []
+
+    def advise(fd, offset, length, advice):
+        assert advice == os.POSIX_FADV_DONTNEED
+        # Flushed before it is advised: the bytes of the range are in the file.
+        assert os.fstat(fd).st_size >= offset + length
+        advised.append((offset, length))
+
+    monkeypatch.setattr(services.os, "posix_fadvise", advise)
+    path = tmp_path / "partial"
+    path.write_bytes(b"a" * 7)
+    with open(path, "r+b") as f:
+        f.seek(7)
+        receiving = services._Receiving(hashlib.sha256(), start=7)
+        receiving.copy(io.BytesIO(bytes(range(100))), 100, f)
+    assert path.read_bytes() == b"a" * 7 + bytes(range(100))
+    assert advised == [(7, 30), (37, 30), (67, 30)]

@@ -119,7 +119,7 @@ def test_an_upload_receives_the_same_bytes_and_hash_through_either_path(sockets,
     body, _reader, _unreader = _gunicorn_body(server, received=BODY[100:4000],
                                               held=BODY[:100])
     for request in (_request(body, len(BODY)), io.BytesIO(BODY)):
-        receiving = services._Receiving(hashlib.sha256())
+        receiving = services._Receiving(hashlib.sha256(), start=0)
         partial = io.BytesIO()
         receiving.copy(request, len(BODY), partial)
         assert partial.getvalue() == BODY and receiving.written == len(BODY)
