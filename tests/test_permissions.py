@@ -939,13 +939,29 @@ ROUTES.update({
 # and are reachable without signing in; ninja's root answers 404.
 def _api_token(world, persona):
     from kaohe.api.models import ApiToken
-    from kaohe.api.services import token_issue
+    from kaohe.api.services import token_activate, token_authorize
 
     token = ApiToken.objects.filter(name="矩阵令牌").first()
     if token is None:
-        token, _raw = token_issue(user=matrix_user(world["unit_a"]), name="矩阵令牌",
-                                  actor=None)
+        holder = matrix_user(world["unit_a"])
+        token = token_authorize(user=holder, name="矩阵令牌", actor=None)
+        token, _raw = token_activate(token=token, actor=holder)
     return {"pk": token.pk}
+
+
+def _own_pending_token(world, persona):
+    """A token authorized for the persona's own account, not yet activated (made directly:
+    the service authorizes tokens for the token roles only)."""
+    from kaohe.accounts.models import User
+    from kaohe.api.models import ApiToken
+
+    user = User.objects.filter(username=PERSONA_USERNAMES[persona]).first() or \
+        User.objects.create(username="office", role=Role.OFFICE)
+    token, _created = ApiToken.objects.get_or_create(user=user, name="矩阵待生成")
+    return {"pk": token.pk}
+
+
+TOKEN_HOLDERS = {"unit", "province", "office"}
 
 
 def _unit_code(world, persona):
@@ -972,9 +988,14 @@ BEARER_ONLY = {
 }
 ROUTES.update({
     "api:tokens": ("get", None, None, _allowed(SECURITY_ADMIN)),
-    # 200: the page with the token, shown once.
-    "api:token_issue": ("post", None, {"user": Deferred(_unit_a_username), "name": "矩阵签发"},
-                        _allowed(SECURITY_ADMIN)),
+    # 302 to the list: authorized; the holder makes the token.
+    "api:token_authorize": ("post", None, {"user": Deferred(_unit_a_username),
+                                           "name": "矩阵授权"},
+                            _allowed(SECURITY_ADMIN, ok=302)),
+    "api:my_tokens": ("get", None, None, _allowed(TOKEN_HOLDERS)),
+    # 200: the page with the token, shown once, to its holder.
+    "api:token_activate": ("post", _own_pending_token, None, _allowed(TOKEN_HOLDERS)),
+    "api:my_token_revoke": ("post", _own_pending_token, None, _allowed(TOKEN_HOLDERS, ok=302)),
     "api:token_revoke": ("post", _api_token, None, _allowed(SECURITY_ADMIN, ok=302)),
     **{route: ("get", None, None, lambda p, status=status: status)
        for route, status in API_ANONYMOUS.items()},

@@ -67,6 +67,7 @@ ISSUE_ENROLMENT_CODE = "issue_enrolment_code"    # the code a user needs to enro
 MANAGE_ACCOUNTS = "manage_accounts"      # system admin: create data accounts, contact, on/off
 VIEW_SETTINGS = "view_settings"          # system admin: the effective security settings
 MANAGE_ROLES = "manage_roles"            # security admin: grant roles and scopes
+USE_API_TOKENS = "use_api_tokens"        # activate the API tokens authorized for oneself
 UNLOCK_ACCOUNTS = "unlock_accounts"      # security admin: lift a sign-in lockout
 VIEW_SECURITY_POLICY = "view_security_policy"    # security admin: passwords, lockout, 2FA
 EXPORT_AUDIT_LOG = "export_audit_log"    # auditor: the log as CSV (itself audited)
@@ -148,6 +149,8 @@ CAPABILITIES: dict[str, set[str]] = {
     MANAGE_ACCOUNTS: {Role.SYSTEM_ADMIN},
     VIEW_SETTINGS: {Role.SYSTEM_ADMIN},
     MANAGE_ROLES: {Role.SECURITY_ADMIN},
+    # The accounts an organization's system may act as (kaohe.api), each by its holder.
+    USE_API_TOKENS: {Role.UNIT, Role.PROVINCE, Role.OFFICE},
     UNLOCK_ACCOUNTS: {Role.SECURITY_ADMIN},
     VIEW_SECURITY_POLICY: {Role.SECURITY_ADMIN},
     EXPORT_AUDIT_LOG: {Role.AUDITOR},

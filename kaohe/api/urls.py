@@ -1,4 +1,5 @@
-"""URLs of the api app: the token pages of the security administrator, and version 1 of
+"""URLs of the api app: the token pages of the security administrator and of the accounts
+tokens act as, and version 1 of
 the API under ``v1/`` (its schema at ``v1/openapi.json``, its page at ``v1/docs``).
 
 The API answers bearer tokens, not sessions: its views are exempt from the login
@@ -51,7 +52,10 @@ def _api_patterns() -> tuple[list[URLResolver | URLPattern], str, str]:
 app_name = "api"
 urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
-    path("tokens/new/", views.token_issue, name="token_issue"),
+    path("tokens/new/", views.token_authorize, name="token_authorize"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("tokens/mine/", views.my_tokens, name="my_tokens"),
+    path("tokens/mine/<int:pk>/activate/", views.token_activate, name="token_activate"),
+    path("tokens/mine/<int:pk>/revoke/", views.my_token_revoke, name="my_token_revoke"),
     path("v1/", _api_patterns()),
 ]

@@ -152,14 +152,20 @@ ACTION_LABELS = {
     "outcomes.org_results.viewed": _("查看考核结果名单"),
     "outcomes.rectification.evidence_attached": _("整改报告附上证明材料"),
     "outcomes.rectification.evidence_detached": _("整改报告移除证明材料"),
+    "outcomes.rectification.followed_correction": _("整改事项随更正后的反馈意见调整"),
     "outcomes.rectification.resubmitted": _("重新报送整改报告"),
     "outcomes.rectification.saved": _("保存整改报告"),
     "outcomes.rectification.submitted": _("报送整改报告"),
     "outcomes.released": _("向各单位反馈考核结果"),
+    "outcomes.summons.restored": _("考核结果更正后恢复约谈"),
     "outcomes.summons.updated": _("更新约谈记录"),
+    "outcomes.summons.withdrawn": _("考核结果更正后撤销约谈"),
     "notifications.reminders.sent": _("发送截止提醒"),
     # The API (kaohe.api)
+    # Issued in one step before tokens took two people; older logs keep the action.
     "api.token.issued": _("签发接口令牌"),
+    "api.token.authorized": _("授权接口令牌"),
+    "api.token.activated": _("生成接口令牌"),
     "api.token.revoked": _("吊销接口令牌"),
     # Documents, maintenance, demo
     "document.downloaded": _("下载文书"),

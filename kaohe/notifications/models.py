@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     RELEASED = "released", _("考核结果发布")
     RECTIFICATION_ACCEPTED = "rectification_accepted", _("整改事项通过")
     RECTIFICATION_REJECTED = "rectification_rejected", _("整改事项退回")
+    API_TOKEN = "api_token", _("接口令牌授权")
 
 
 class Notification(models.Model):

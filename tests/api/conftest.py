@@ -14,11 +14,13 @@ OPEN_DAY = "2017-12-15"  # self-reports and provincial reports open until 2017-1
 
 @pytest.fixture
 def tokens(personas):
-    """persona -> raw token, issued by the security administrator."""
+    """persona -> raw token, authorized by the security administrator and activated by the
+    persona."""
     issued = {}
     for persona in ("unit", "unit_b", "province", "province_b", "office"):
-        _record, raw = services.token_issue(user=personas[persona], name=f"{persona}系统",
-                                            actor=personas["security_admin"])
+        record = services.token_authorize(user=personas[persona], name=f"{persona}系统",
+                                          actor=personas["security_admin"])
+        _record, raw = services.token_activate(token=record, actor=personas[persona])
         issued[persona] = raw
     return issued
 

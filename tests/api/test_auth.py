@@ -58,25 +58,94 @@ def test_a_write_with_a_token_needs_no_csrf_token(tokens, settings):
     assert response.status_code == 200, response.content
 
 
-def test_tokens_are_stored_hashed_and_shown_once(client, personas):
+def _authorize(client, personas, persona="province", name="贵州省扶贫系统"):
     client.force_login(personas["security_admin"])
-    response = client.post(reverse("api:token_issue"),
-                           {"user": personas["province"].username, "name": "贵州省扶贫系统"})
+    response = client.post(reverse("api:token_authorize"),
+                           {"user": personas[persona].username, "name": name})
+    assert response.status_code == 302, response.content.decode()
+    return ApiToken.objects.get(user=personas[persona], name=name)
+
+
+def test_tokens_are_stored_hashed_and_shown_once_to_their_holder(client, personas):
+    token = _authorize(client, personas)
+    # Authorized, not made: nothing the security administrator saw can call the API.
+    assert token.token_hash is None and token.prefix == "" and token.is_pending
+    listing = client.get(reverse("api:tokens")).content.decode()
+    assert "待本人生成" in listing and "kh_" not in listing
+    entry = AuditEntry.objects.get(action="api.token.authorized")
+    assert entry.actor == personas["security_admin"] and entry.data["account"] == "prov_a"
+    assert personas["province"].notifications.filter(kind="api_token").exists()
+
+    client.force_login(personas["province"])
+    mine = client.get(reverse("api:my_tokens")).content.decode()
+    assert "贵州省扶贫系统" in mine and "生成令牌" in mine
+    response = client.post(reverse("api:token_activate", kwargs={"pk": token.pk}))
     assert response.status_code == 200
-    token = ApiToken.objects.get()
+    token.refresh_from_db()
     page = response.content.decode()
     raw = page.split('<code class="kh-api-token">')[1].split("</code>")[0]
     assert raw.startswith(token.prefix) and len(raw) > 40
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw not in {token.name, token.prefix, token.token_hash}
     assert response["Cache-Control"].startswith("max-age=0")
-    # Never again: not in the list, not in the audit log.
-    listing = client.get(reverse("api:tokens")).content.decode()
-    assert token.prefix in listing and raw not in listing
-    entry = AuditEntry.objects.get(action="api.token.issued")
-    assert entry.actor == personas["security_admin"]
-    assert raw not in str(entry.data) and entry.data["account"] == "prov_a"
-    assert Api(client, raw).get("/me").status_code == 200
+    entry = AuditEntry.objects.get(action="api.token.activated")
+    assert entry.actor == personas["province"]
+    assert raw not in str(entry.data) and entry.data["prefix"] == token.prefix
+    # Never again: not on either list, and a second activation is refused.
+    assert raw not in client.get(reverse("api:my_tokens")).content.decode()
+    again = client.post(reverse("api:token_activate", kwargs={"pk": token.pk}), follow=True)
+    assert raw not in again.content.decode() and "该令牌已生成" in again.content.decode()
+    client.force_login(personas["security_admin"])
+    assert raw not in client.get(reverse("api:tokens")).content.decode()
+    assert Api(Client(), raw).get("/me").status_code == 200
+
+
+def test_the_security_administrator_alone_cannot_act_as_an_account(client, personas):
+    """security.md §26: authorizing gives the administrator no token, and the administrator
+    cannot activate it (404: not their token), nor by the service."""
+    from django.core.exceptions import ValidationError
+
+    token = _authorize(client, personas, persona="unit")
+    response = client.post(reverse("api:token_activate", kwargs={"pk": token.pk}))
+    assert response.status_code == 404
+    with pytest.raises(ValidationError):
+        services.token_activate(token=token, actor=personas["security_admin"])
+    token.refresh_from_db()
+    assert token.token_hash is None and token.activated_at is None
+    assert not AuditEntry.objects.filter(action="api.token.activated").exists()
+
+
+def test_a_holder_cannot_activate_anothers_token_or_a_revoked_one(client, personas):
+    token = _authorize(client, personas, persona="unit")
+    client.force_login(personas["unit_b"])
+    assert client.post(reverse("api:token_activate",
+                               kwargs={"pk": token.pk})).status_code == 404
+    assert client.post(reverse("api:my_token_revoke",
+                               kwargs={"pk": token.pk})).status_code == 404
+    assert "待生成" not in client.get(reverse("api:my_tokens")).content.decode()
+    client.force_login(personas["unit"])
+    assert client.post(reverse("api:my_token_revoke",
+                               kwargs={"pk": token.pk})).status_code == 302
+    response = client.post(reverse("api:token_activate", kwargs={"pk": token.pk}), follow=True)
+    assert "该令牌已吊销" in response.content.decode()
+    token.refresh_from_db()
+    assert token.token_hash is None and token.revoked_by == personas["unit"]
+
+
+def test_a_pending_token_authenticates_nothing(personas):
+    token = services.token_authorize(user=personas["unit"], name="x",
+                                     actor=personas["security_admin"])
+    assert services.token_authenticate(services.TOKEN_PREFIX) is None
+    assert not ApiToken.objects.filter(pk=token.pk, activated_at__isnull=False).exists()
+
+
+def test_the_security_administrator_cannot_authorize_a_token_for_themself(personas):
+    from django.core.exceptions import ValidationError
+
+    office = personas["office"]
+    with pytest.raises(ValidationError):
+        services.token_authorize(user=office, name="x", actor=office)
+    assert not ApiToken.objects.exists()
 
 
 def test_the_security_administrator_revokes_a_token_from_the_page(client, personas, tokens):
@@ -99,7 +168,7 @@ def test_tokens_act_only_as_a_unit_a_province_or_the_office(personas, world, rol
     scope = {"lead_department": world["lead_a"]} if role == Role.LEAD_REVIEWER else {}
     user = make_user(f"x-{role}", role, **scope)
     with pytest.raises(ValidationError):
-        services.token_issue(user=user, name="x", actor=personas["security_admin"])
+        services.token_authorize(user=user, name="x", actor=personas["security_admin"])
     assert not ApiToken.objects.filter(user=user).exists()
 
 
@@ -130,7 +199,7 @@ def test_the_schema_and_its_page_are_served_without_anything_from_elsewhere(clie
     assert "Content-Security-Policy" in page.headers
 
 
-def test_a_token_is_issued_only_for_an_active_account_of_its_roles_named(client, personas):
+def test_a_token_is_authorized_only_for_an_active_account_of_its_roles_named(client, personas):
     """The account is named by its username (no list of every account on the page): an
     unknown name, another role's account or a disabled one is refused, nothing issued."""
     client.force_login(personas["security_admin"])
@@ -140,7 +209,7 @@ def test_a_token_is_issued_only_for_an_active_account_of_its_roles_named(client,
     disabled.is_active = False
     disabled.save(update_fields=["is_active"])
     for name in ("nobody", personas["lead_reviewer"].username, disabled.username, ""):
-        response = client.post(reverse("api:token_issue"), {"user": name, "name": "x"})
+        response = client.post(reverse("api:token_authorize"), {"user": name, "name": "x"})
         assert response.status_code == 400, name
         assert "没有这个用户名的中央单位、省级扶贫部门" in response.content.decode() or not name
     assert not ApiToken.objects.exists()
