@@ -7,10 +7,12 @@ import pytest
 
 from kaohe.audit.models import AuditEntry
 from kaohe.directory.models import Category, Unit
+from kaohe.grading import services as grading
 from kaohe.reviews import services
 from kaohe.reviews.models import (
     AreaGrade,
     CadreCheck,
+    CategorySubmission,
     CategorySubmissionStatus,
     FindingSource,
     GradeSource,
@@ -23,6 +25,8 @@ from kaohe.reviews.models import (
 )
 from kaohe.rounds.models import Grade
 from kaohe.submissions.models import FirstSecretary, SecondedCadre
+from tests.grading.test_result_sets import AVERAGE_ALL, GOOD_ALL, _review, _submit_category
+from tests.outcomes.test_outcomes import _release, approved  # noqa: F401 - the fixture
 from tests.reviews.conftest import (
     AREA_CODES,
     all_grades,
@@ -455,6 +459,80 @@ def test_a_return_needs_a_reason_and_a_submitted_category(world, personas, submi
         services.category_return(submission=draft_b, actor=personas["working_group"],
                                  reason="x")
     assert fresh(draft_b).status == CategorySubmissionStatus.DRAFT
+
+
+# Returns once results are computed from the category ---------------------------------
+
+
+def _category_of_a(world):
+    return CategorySubmission.objects.get(round=world["round"], lead_department=world["lead_a"])
+
+
+def _refused_category_return(world, personas, match):
+    submission = _category_of_a(world)
+    with pytest.raises(services.ReviewError, match=match):
+        services.category_return(submission=submission, actor=personas["working_group"],
+                                 reason="请补充核查情况")
+    submission = fresh(submission)
+    assert submission.status == CategorySubmissionStatus.SUBMITTED and submission.is_locked
+    assert submission.returned_reason == ""
+    assert not AuditEntry.objects.filter(action="review.category.returned").exists()
+
+
+def _both_categories_submitted(world, personas):
+    round_ = world["round"]
+    _review(round_, world["unit_a"], personas["lead_reviewer"], GOOD_ALL)
+    _review(round_, world["unit_b"], personas["lead_reviewer_b"], AVERAGE_ALL)
+    _submit_category(round_, world["lead_a"], personas["lead_reviewer"])
+    _submit_category(round_, world["lead_b"], personas["lead_reviewer_b"])
+
+
+def test_a_category_can_be_returned_while_its_results_are_a_draft_version(world, personas):
+    _both_categories_submitted(world, personas)
+    grading.result_set_compute(round=world["round"], actor=personas["working_group"])
+    services.category_return(submission=_category_of_a(world),
+                             actor=personas["working_group"], reason="请补充核查情况")
+    assert fresh(_category_of_a(world)).status == CategorySubmissionStatus.RETURNED
+
+
+def test_a_category_cannot_be_returned_while_a_version_awaits_the_leading_group(
+        world, personas):
+    wg = personas["working_group"]
+    _both_categories_submitted(world, personas)
+    result_set = grading.result_set_compute(round=world["round"], actor=wg)
+    grading.result_set_submit(result_set=result_set, actor=wg)
+
+    _refused_category_return(world, personas, "领导小组")
+
+    # Once the leading group sends the version back, the category can be returned.
+    grading.result_set_return(result_set=result_set, actor=personas["leading_group"],
+                              comments="请核实甲单位")
+    services.category_return(submission=_category_of_a(world), actor=wg,
+                             reason="请补充核查情况")
+    assert fresh(_category_of_a(world)).status == CategorySubmissionStatus.RETURNED
+
+
+def test_a_category_cannot_be_returned_once_its_results_are_approved(
+        world, personas, approved):  # noqa: F811
+    _refused_category_return(world, personas, "审定")
+
+
+def test_a_category_cannot_be_returned_after_results_are_released(
+        world, personas, approved, settings):  # noqa: F811
+    _release(approved, personas)
+    settings.KAOHE_TODAY = "2018-03-01"
+    _refused_category_return(world, personas, "已反馈")
+
+
+def test_a_category_can_be_returned_for_an_open_correction(
+        world, personas, approved, settings):  # noqa: F811
+    _release(approved, personas)
+    settings.KAOHE_TODAY = "2018-03-01"
+    grading.correction_open(round=world["round"], actor=personas["leading_group"],
+                            reason="甲单位的等次认定有误")
+    services.category_return(submission=_category_of_a(world),
+                             actor=personas["working_group"], reason="请重新核定")
+    assert fresh(_category_of_a(world)).status == CategorySubmissionStatus.RETURNED
 
 
 def test_army_units_are_never_units_of_a_category(world):

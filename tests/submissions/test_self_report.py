@@ -4,9 +4,12 @@ import pytest
 
 from kaohe.audit.models import AuditEntry
 from kaohe.directory.models import Pairing
+from kaohe.reviews import services as reviews
 from kaohe.rounds.models import Round
 from kaohe.submissions import services
 from kaohe.submissions.models import EvidenceAttachment, ReportStatus, ReportVersion, SelfReport
+from tests.grading.test_result_sets import GOOD_ALL, _review, _submit_category
+from tests.outcomes.test_outcomes import _release, approved  # noqa: F401 - the fixture
 
 from .conftest import fill_completely, indicator, make_evidence, requirement, slot_key
 
@@ -282,6 +285,61 @@ def test_only_a_submitted_report_can_be_returned(world, personas, report_a, stat
                                     reason="退回")
     assert _state(report_a) == before
     assert not AuditEntry.objects.filter(action="self_report.returned").exists()
+
+
+# Returns once the lead department's review is locked, over or released ---------------
+
+
+def _category_a_submitted(world, personas):
+    """unit_a graded with its sub-report, and category A submitted to the working group."""
+    round_, reviewer = world["round"], personas["lead_reviewer"]
+    _review(round_, world["unit_a"], reviewer, GOOD_ALL)
+    return _submit_category(round_, world["lead_a"], reviewer)
+
+
+def _refused_return(report, personas, error, match):
+    before = _state(report)
+    with pytest.raises(error, match=match):
+        services.self_report_return(report=report, actor=personas["lead_reviewer"],
+                                    reason="请补充")
+    assert _state(report) == before
+    assert report.status == ReportStatus.SUBMITTED
+    assert not AuditEntry.objects.filter(action="self_report.returned").exists()
+
+
+def test_a_report_cannot_be_returned_once_its_category_is_submitted(world, personas,
+                                                                    report_a):
+    _submitted(world, personas, report_a)
+    assert _category_a_submitted(world, personas).is_locked
+    _refused_return(report_a, personas, services.LockedError, "已报送考核工作组")
+
+
+def test_a_report_can_be_returned_again_once_the_working_group_returns_the_category(
+        world, personas, report_a, settings):
+    _submitted(world, personas, report_a)
+    submission = _category_a_submitted(world, personas)
+    settings.KAOHE_TODAY = "2018-01-20"  # past step 四, within step 五 (01-31)
+    reviews.category_return(submission=submission, actor=personas["working_group"],
+                            reason="请补充核查情况")
+    services.self_report_return(report=report_a, actor=personas["lead_reviewer"],
+                                reason="请补充")
+    report_a.refresh_from_db()
+    assert report_a.status == ReportStatus.RETURNED
+
+
+def test_a_report_cannot_be_returned_after_the_review_deadline(world, personas, report_a,
+                                                               settings):
+    _submitted(world, personas, report_a)
+    settings.KAOHE_TODAY = "2018-01-16"  # step 四 closed on 01-15
+    _refused_return(report_a, personas, services.ClosedError, "2018-01-15")
+
+
+def test_a_report_cannot_be_returned_after_results_are_released(world, personas, report_a,
+                                                                approved, settings):  # noqa: F811
+    _submitted(world, personas, report_a)
+    _release(approved, personas)
+    settings.KAOHE_TODAY = "2018-03-01"
+    _refused_return(report_a, personas, services.SubmissionError, "已反馈")
 
 
 # Concurrent edits ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from kaohe.submissions.models import (
     SelfReport,
 )
 from kaohe.submissions.views import workbooks
+from tests.grading.test_result_sets import GOOD_ALL, _review, _submit_category
 
 from .conftest import (
     attach_approval,
@@ -331,6 +332,21 @@ def test_returning_without_a_reason_changes_nothing(world, personas, login, repo
     assert report_a.status == ReportStatus.SUBMITTED
 
 
+def test_returning_a_report_of_a_submitted_category_is_refused_with_a_message(
+        world, personas, login, report_a):
+    _submit(report_a, personas["unit"])
+    reviewer = personas["lead_reviewer"]
+    _review(world["round"], world["unit_a"], reviewer, GOOD_ALL)
+    _submit_category(world["round"], world["lead_a"], reviewer)
+    response = login(reviewer).post(url("self_report_return", pk=report_a.pk),
+                                    {"reason": "报送后退回"})
+    assert response.status_code == 302
+    assert any("已报送考核工作组" in m for m in messages_of(response))
+    report_a.refresh_from_db()
+    assert report_a.status == ReportStatus.SUBMITTED and report_a.returned_reason == ""
+    assert not AuditEntry.objects.filter(action="self_report.returned").exists()
+
+
 def test_a_lead_reviewer_of_another_category_sees_nothing(world, personas, login, report_a):
     _submit(report_a, personas["unit"])
     client = login(personas["lead_reviewer_b"])
@@ -583,6 +599,32 @@ def test_the_province_round_trips_its_workbook(world, personas, login, prov_repo
     assert prov_report.recommended_grade == Grade.FAIRLY_GOOD
     assert prov_report.approved_on == datetime.date(2017, 12, 27)
     assert prov_report.outcomes.get().satisfaction_cadres == Grade.AVERAGE
+
+
+def test_an_uploaded_workbook_beyond_the_forms_limits_imports_nothing(world, personas, login,
+                                                                     prov_report):
+    """The page's limits hold for the workbook too: each over-long text is named by its
+    sheet, row and column, and the report is left as it was."""
+    client = login(personas["province"])
+    wb = load_workbook(io.BytesIO(client.get(url("provincial_excel", pk=prov_report.pk)).content))
+    wb[offline.OUTCOME_SHEET]["I2"] = "注" * 5001
+    overall = wb[offline.OVERALL_SHEET]
+    overall["B2"], overall["B3"], overall["B4"] = "长" * 20001, "好", "理" * 5001
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    buffer.name = "省级.xlsx"
+    response = client.post(url("provincial_import", pk=prov_report.pk),
+                           {"revision": prov_report.revision, "file": buffer})
+    [message] = messages_of(response)
+    assert message.startswith("未导入任何内容")
+    for where in ("「县级情况」表第2行「说明」列：超过5000字",
+                  "「总体意见」表第2行「内容」列：超过20000字",
+                  "「总体意见」表第4行「内容」列：超过5000字"):
+        assert where in message
+    prov_report.refresh_from_db()
+    assert prov_report.revision == 0 and prov_report.work_text == ""
+    assert prov_report.recommended_grade == "" and prov_report.outcomes.get().note == ""
 
 
 # Deadlines page ------------------------------------------------------------------------

@@ -15,7 +15,12 @@ this package, which names them all.
 
 from kaohe.grading.services.corrections import correction_abandon, correction_open
 from kaohe.grading.services.inputs import engine_inputs, incident_text, problem_text, run_engine
-from kaohe.grading.services.lifecycle import GradingError, open_correction
+from kaohe.grading.services.lifecycle import (
+    GradingError,
+    before_the_leading_group,
+    open_correction,
+    results_final,
+)
 from kaohe.grading.services.rules import decision_rules, plan_words, rule_breaches, unit_names
 from kaohe.grading.services.workflow import (
     check_releasable,
@@ -29,6 +34,7 @@ from kaohe.grading.services.workflow import (
 
 __all__ = [
     "GradingError",
+    "before_the_leading_group",
     "check_releasable",
     "correction_abandon",
     "correction_open",
@@ -44,6 +50,7 @@ __all__ = [
     "result_set_release",
     "result_set_return",
     "result_set_submit",
+    "results_final",
     "rule_breaches",
     "run_engine",
     "unit_names",

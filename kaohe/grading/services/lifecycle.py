@@ -3,7 +3,8 @@
 ``_transition`` is the one place where a result set's status changes, checked against the
 model's ``TRANSITIONS`` table, kept in the version's history and in the audit log. Here too:
 the error the rules raise (``GradingError``), the versions still being worked on (``_OPEN``),
-the version in force (``_in_force``) and the open correction, and the refusals of a released
+the version in force (``_in_force``) and the open correction, whether the results are final
+(``results_final``) or a version is before the leading group, and the refusals of a released
 or closed round (``_check_round_open``).
 """
 
@@ -100,6 +101,20 @@ def _in_force(round_: Round | int) -> ResultSet | None:
 def open_correction(round_: Round | int) -> Correction | None:
     return Correction.objects.filter(round=round_, released_at__isnull=True,
                                      abandoned_at__isnull=True).first()
+
+
+def results_final(round_: Round | int) -> bool:
+    """Whether a released version is in force with no correction open: the round's results
+    are final, and nothing they were computed from may be reopened."""
+    return _in_force(round_) is not None and open_correction(round_) is None
+
+
+def before_the_leading_group(round_: Round | int) -> ResultSet | None:
+    """The version the leading group has before it (submitted) or has approved and not yet
+    released, if any: it holds the preliminary results it was computed from."""
+    return (ResultSet.objects.filter(round=round_, status__in=[ResultSetStatus.SUBMITTED,
+                                                               ResultSetStatus.APPROVED])
+            .order_by("-version").first())
 
 
 def _closed_message() -> str:

@@ -1,7 +1,9 @@
 """The preliminary results of a lead department's category: which units still stop the
 submission, the category report, and the submission to the working group as one act (with
 its sealed snapshot of every unit's grades), or its return by the working group. Once
-submitted, everything of the category is locked until it is returned.
+submitted, everything of the category is locked until it is returned; and it is returned
+only while the comprehensive review has not yet put results computed from it before the
+leading group, or released them (a correction opened by the leading group reopens it).
 """
 
 from __future__ import annotations
@@ -162,6 +164,27 @@ def _late_mark(submission: CategorySubmission) -> tuple[bool, Extension | None]:
     return deadlines.late_mark(step, lead_department=submission.lead_department)
 
 
+def _check_results_open(submission: CategorySubmission) -> None:
+    """Refuse to reopen preliminary results the comprehensive review relies on: once the
+    results are released (unless the leading group opened a correction), or while a version
+    computed from them is before the leading group or approved by it."""
+    from kaohe.grading.models import ResultSetStatus
+    from kaohe.grading.services import before_the_leading_group, results_final
+
+    if results_final(submission.round_id):
+        raise LockedError(_("本年度考核结果已反馈，不能退回初步考核结果；如需更正，须由领导小组"
+                            "提出更正并说明理由。"))
+    version = before_the_leading_group(submission.round_id)
+    if version is None:
+        return
+    if version.status == ResultSetStatus.SUBMITTED:
+        raise LockedError(_("第%(version)s版等次建议已报送领导小组审定，不能退回初步考核结果；"
+                            "如需修改，请待领导小组退回该版本。") % {"version": version.version})
+    raise LockedError(_("第%(version)s版等次建议已经领导小组审定，不能退回初步考核结果；"
+                        "如需修改，须在考核结果反馈后由领导小组提出更正。")
+                      % {"version": version.version})
+
+
 @transaction.atomic
 def category_return(*, submission: CategorySubmission, actor: User,
                     reason: str) -> CategorySubmission:
@@ -169,6 +192,7 @@ def category_return(*, submission: CategorySubmission, actor: User,
     submission = CategorySubmission.objects.select_for_update().get(pk=submission.pk)
     if not submission.is_locked:
         raise ReviewError(_("只能退回已报送的初步考核结果。"))
+    _check_results_open(submission)
     if not reason.strip():
         raise ReviewError(_("请填写退回原因。"))
     submission.status = CategorySubmissionStatus.RETURNED

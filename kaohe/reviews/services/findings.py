@@ -14,7 +14,7 @@ from kaohe.accounts.capabilities import CHECK_CADRES, has_capability
 from kaohe.accounts.scope import Scope
 from kaohe.audit.services import log_action
 from kaohe.reviews.models import FindingSource, MajorIncident, SeriousProblem
-from kaohe.reviews.services.guards import ReviewError, _check_unlocked
+from kaohe.reviews.services.guards import ReviewError, check_unlocked
 from kaohe.rounds.guards import ensure_round_writable
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def serious_problem_add(*, round: Round, unit: Unit, actor: User, kind: SeriousP
                         evidence_note: str = "") -> SeriousProblem:
     ensure_round_writable(round, error=ReviewError)
     if source != FindingSource.ORG_DEPARTMENT:
-        _check_unlocked(round, unit)
+        check_unlocked(round, unit)
     _check_county(round, unit, county)
     if kind.round_id != round.pk:
         raise ReviewError(_("突出问题类别不属于本年度考核。"))
@@ -53,7 +53,7 @@ def major_incident_add(*, round: Round, unit: Unit, actor: User, county: County 
                        description: str, source: str,
                        evidence_note: str = "") -> MajorIncident:
     ensure_round_writable(round, error=ReviewError)
-    _check_unlocked(round, unit)
+    check_unlocked(round, unit)
     _check_county(round, unit, county)
     if county is None:
         raise ReviewError(_("请选择发生重大涉贫事件的县。"))
@@ -96,7 +96,7 @@ def finding_withdraw(*, finding: SeriousProblem | MajorIncident, actor: User,
         raise ReviewError(refusal)
     if finding.source != FindingSource.ORG_DEPARTMENT:
         # The organization department records its findings whatever the category's state.
-        _check_unlocked(finding.round, finding.unit)
+        check_unlocked(finding.round, finding.unit)
     reason = finding.withdraw(actor=actor, reason=reason, error=ReviewError)
     log_action(f"review.{finding._meta.model_name}.withdrawn", actor=actor, target=finding,
                data={"reason": reason, "source": finding.source})

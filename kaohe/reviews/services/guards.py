@@ -83,7 +83,10 @@ def _check_review_open(round: Round, lead_department: LeadDepartment) -> None:
         raise ClosedError(review_closed_message(round, lead_department))
 
 
-def _check_unlocked(round: Round, unit: Unit) -> None:
+def check_unlocked(round: Round, unit: Unit) -> None:
+    """Refuse a change of what the lead department reviews of the unit once its category's
+    preliminary results are submitted (locked until the working group returns them), or
+    after the lead department's deadline (``review_deadline``)."""
     locked = CategorySubmission.objects.filter(
         round=round, lead_department_id=unit.category.lead_department_id,
         status=CategorySubmissionStatus.SUBMITTED,
@@ -99,7 +102,7 @@ def _lock_review(review: Review, revision: int | None) -> Review:
     review = Review.objects.select_for_update().select_related("unit__category").get(
         pk=review.pk
     )
-    _check_unlocked(review.round, review.unit)
+    check_unlocked(review.round, review.unit)
     if revision is not None and revision != review.revision:
         raise ConflictError(
             _("其他考核人员已修改了该单位的考核内容，请刷新页面后在最新内容上修改。")

@@ -158,12 +158,41 @@ def self_report_submit(*, report: SelfReport, actor: User, revision: int,
     return report
 
 
+def _check_review_writable(report: SelfReport) -> None:
+    """Refuse to return a report the lead department's review no longer changes: once the
+    round's results are released (unless a correction is open), once the unit's category
+    is submitted to the working group (locked until returned), or after the lead
+    department's deadline; the refusals of the review's own steps, as this app's errors.
+    Called with the report's row locked."""
+    from kaohe.grading.services import results_final
+    from kaohe.reviews import services as reviews
+    from kaohe.reviews.models import CategorySubmission
+
+    if results_final(report.round_id):
+        raise LockedError(_("本年度考核结果已反馈，不能退回自评报告；如需更正，须由领导小组"
+                            "提出更正并说明理由。"))
+    # The category's row, against its submission or return landing between the check and
+    # the return (category_submit and category_return lock it too).
+    list(CategorySubmission.objects.select_for_update().filter(
+        round_id=report.round_id, lead_department_id=report.unit.category.lead_department_id))
+    try:
+        reviews.check_unlocked(report.round, report.unit)
+    except reviews.LockedError as refusal:
+        raise LockedError(str(refusal)) from refusal
+    except reviews.ClosedError as refusal:
+        raise ClosedError(str(refusal)) from refusal
+
+
 @transaction.atomic
 def self_report_return(*, report: SelfReport, actor: User, reason: str) -> SelfReport:
+    """Return a submitted report to its unit, while the lead department's review of the
+    unit is still open (see _check_review_writable)."""
     ensure_round_writable(report.round_id, error=SubmissionError)
-    report = SelfReport.objects.select_for_update().get(pk=report.pk)
+    report = SelfReport.objects.select_for_update(of=("self",)).select_related(
+        "round", "unit__category").get(pk=report.pk)
     if report.status != ReportStatus.SUBMITTED:
         raise SubmissionError(_("只能退回已提交的自评报告。"))
+    _check_review_writable(report)
     if not reason.strip():
         raise SubmissionError(_("请填写退回原因。"))
     report.status = ReportStatus.RETURNED
