@@ -38,6 +38,7 @@ from kaohe.launch.models import CategoryPlan, Position, WorkingGroupMember
 from kaohe.lib import clock
 from kaohe.lib.http import AuthenticatedRequest, current_round_or_404, run_service
 from kaohe.rounds.models import Round
+from kaohe.rounds.services import scheme_frozen
 
 logger = logging.getLogger(__name__)
 
@@ -230,14 +231,16 @@ def plan_download(request: AuthenticatedRequest, lead_pk: int) -> FileResponse:
 
 def _innovation_page(request: AuthenticatedRequest, round_: Round, lead: LeadDepartment, *,
                      form: RefinedItemForm | None = None, status: int = 200) -> HttpResponse:
-    can_edit = has_capability(request.user, REFINE_INNOVATION)
+    # The refinement freezes with the scheme (the services refuse it): no forms then.
+    frozen = scheme_frozen(round_)
+    can_edit = has_capability(request.user, REFINE_INNOVATION) and not frozen
     items = services.innovation_items(round_)
     refined = list(selectors.refined_items_of(round_, lead))
     groups = [{"item": item, "refined": [r for r in refined if r.item_id == item.pk]}
               for item in items]
     return render(request, "launch/innovation.html", {
         "round": round_, "lead": lead, "groups": groups, "can_edit": can_edit,
-        "form": form or RefinedItemForm(items=items),
+        "frozen": frozen, "form": form or RefinedItemForm(items=items),
         "categories": lead.categories.all(),
     }, status=status)
 

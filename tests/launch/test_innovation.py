@@ -4,6 +4,8 @@ its units answer them in the self-assessment, its reviewers read the answers."""
 import pytest
 from django.urls import reverse
 
+from kaohe.audit.models import AuditEntry
+from kaohe.grading.models import ResultSet
 from kaohe.launch import services
 from kaohe.launch.models import RefinedItem, RefinedItemAnswer
 from kaohe.rounds.services import round_copy
@@ -162,3 +164,90 @@ def test_copying_the_round_carries_the_refined_items_but_not_teams(world, person
     assert all(c.item.indicator.round_id == new.pk for c in copies)
     assert {c.lead_department_id for c in copies} == {world["lead_a"].pk, world["lead_b"].pk}
     assert not new.team_filings.exists()
+
+
+# Frozen with the scheme, late after the launch step -------------------------------------
+
+
+def _freeze(round_, user):
+    """The round's first result set: from now on its scheme is frozen (mission.md)."""
+    ResultSet.objects.create(round=round_, version=1, inputs=[], method=round_.method,
+                             outputs={"results": [], "warnings": [], "counts": {}},
+                             created_by=user)
+
+
+def _refined_state(round_):
+    return sorted(RefinedItem.objects.filter(round=round_)
+                  .values_list("pk", "name", "description"))
+
+
+def test_refined_items_freeze_with_the_scheme(world, personas, refined):
+    a1, a2, _b1 = refined
+    round_ = world["round"]
+    _freeze(round_, personas["office"])
+    before = _refined_state(round_)
+    lead_reviewer = personas["lead_reviewer"]
+    with pytest.raises(services.LaunchError, match="已冻结"):
+        services.refined_item_add(round=round_, lead_department=world["lead_a"],
+                                  item=innovation_item(round_), name="审定后新增",
+                                  description="", actor=lead_reviewer)
+    with pytest.raises(services.LaunchError, match="已冻结"):
+        services.refined_item_update(refined=a1, name="审定后改名", description="",
+                                     actor=lead_reviewer)
+    with pytest.raises(services.LaunchError, match="已冻结"):
+        services.refined_item_remove(refined=a2, actor=lead_reviewer)
+    assert _refined_state(round_) == before
+
+
+def test_a_frozen_scheme_refuses_refined_items_on_the_pages_too(client, world, personas,
+                                                                 refined):
+    a1, a2, _b1 = refined
+    round_ = world["round"]
+    _freeze(round_, personas["office"])
+    before = _refined_state(round_)
+    client.force_login(personas["lead_reviewer"])
+    response = client.post(reverse("launch:refined_add", kwargs={"lead_pk": world["lead_a"].pk}),
+                           {"item": innovation_item(round_).pk, "name": "审定后新增"})
+    assert "已冻结" in response.content.decode()
+    client.post(reverse("launch:refined_edit", kwargs={"pk": a1.pk}), {"name": "审定后改名"})
+    client.post(reverse("launch:refined_remove", kwargs={"pk": a2.pk}))
+    assert _refined_state(round_) == before
+    page = client.get(reverse("launch:innovation", kwargs={"lead_pk": world["lead_a"].pk}))
+    html = page.content.decode()
+    assert a1.name in html and "已冻结" in html
+    assert reverse("launch:refined_add", kwargs={"lead_pk": world["lead_a"].pk}) not in html
+    assert reverse("launch:refined_edit", kwargs={"pk": a1.pk}) not in html
+
+
+def test_refined_items_changed_after_the_launch_deadline_are_logged_late(world, personas,
+                                                                         settings):
+    """As the teams and plans of step 1: a refinement after its due date is taken, and
+    the audit entry says it came late."""
+    round_ = world["round"]
+    settings.KAOHE_TODAY = "2017-11-20"  # the launch step's due date
+    on_time = services.refined_item_add(round=round_, lead_department=world["lead_a"],
+                                        item=innovation_item(round_), name="按期细化",
+                                        description="", actor=personas["lead_reviewer"])
+    settings.KAOHE_TODAY = "2017-11-21"
+    late = services.refined_item_add(round=round_, lead_department=world["lead_a"],
+                                     item=innovation_item(round_), name="逾期细化",
+                                     description="", actor=personas["lead_reviewer"])
+    services.refined_item_update(refined=on_time, name="逾期修改", description="",
+                                 actor=personas["lead_reviewer"])
+    services.refined_item_remove(refined=late, actor=personas["lead_reviewer"])
+    entries = [(e.action, e.data["late"]) for e in AuditEntry.objects.filter(
+        action__startswith="launch.refined_item.").order_by("pk")]
+    assert entries == [("launch.refined_item.added", False), ("launch.refined_item.added", True),
+                       ("launch.refined_item.changed", True),
+                       ("launch.refined_item.removed", True)]
+
+
+def test_refined_items_are_not_part_of_the_sealed_scheme(world, personas, refined):
+    """Frozen with the scheme, but outside the scheme hash sealed with each result set: a
+    hash over them would make `kaohe verify` report every result set sealed before they
+    were covered as computed on a changed scheme (kaohe.grading.models.ResultSet)."""
+    from kaohe.rounds.selectors import scheme_hash
+
+    before = scheme_hash(world["round"])
+    RefinedItem.objects.filter(round=world["round"]).update(name="改")
+    assert scheme_hash(world["round"]) == before

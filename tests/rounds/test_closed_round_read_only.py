@@ -13,7 +13,7 @@ from kaohe.evidence.models import Upload
 from kaohe.grading import services as grading
 from kaohe.grading.models import ResultSet
 from kaohe.launch import services as launch
-from kaohe.launch.models import Body, Position, TrainingMaterial
+from kaohe.launch.models import Body, Position, RefinedItem, TrainingMaterial
 from kaohe.launch.services import MemberEntry
 from kaohe.outcomes import services as outcomes
 from kaohe.outcomes.models import Feedback, RectificationItem, Summons
@@ -54,9 +54,9 @@ def closed(approved, personas, world, settings, tmp_path):  # noqa: F811
     member = launch.working_group_member_add(round=round_, actor=office, name="李四",
                                              organization="国务院扶贫办", post="处长",
                                              position=Position.MEMBER, body=Body.OFFICE)
-    refined = launch.refined_item_add(round=round_, lead_department=world["lead_a"],
-                                      item=innovation_item(round_), name="细化", description="",
-                                      actor=personas["lead_reviewer"])
+    # Made as a record: the refinement froze with the scheme when the results were computed.
+    refined = RefinedItem.objects.create(round=round_, lead_department=world["lead_a"],
+                                         item=innovation_item(round_), order=1, name="细化")
     session = launch.session_add(round=round_, held_on=datetime.date(2017, 11, 20),
                                  place="北京", topic="培训", actor=office)
     material = TrainingMaterial.objects.create(session=session, original_name="a.pdf",

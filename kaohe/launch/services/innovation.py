@@ -1,6 +1,7 @@
 """Refined innovation items: the sub-items of the innovation indicator that each lead
 department refines for its category, the units' answers to them and their copy into a new
-round."""
+round. The refinement is part of the round's scheme (what units answer and are graded on):
+it freezes with it, and a change after the launch step's due date is logged as late."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.launch.models import RefinedItem, RefinedItemAnswer
-from kaohe.launch.services.common import LaunchError, ensure_ranked
-from kaohe.rounds.guards import ensure_round_writable
-from kaohe.rounds.models import IndicatorItem
+from kaohe.launch.services.common import LaunchError, ensure_ranked, is_late
+from kaohe.lib import clock
+from kaohe.rounds.guards import ensure_round_writable, refusal_text
+from kaohe.rounds.models import IndicatorItem, Round
+from kaohe.rounds.services import RoundError, check_scheme_editable
 
 if TYPE_CHECKING:
     from kaohe.accounts.models import User
     from kaohe.directory.models import LeadDepartment
-    from kaohe.rounds.models import Round
     from kaohe.submissions.models import SelfReport
 
 INNOVATION_INDICATOR = 13
@@ -31,10 +33,30 @@ def innovation_items(round: Round) -> QuerySet[IndicatorItem]:
                                         indicator__number=INNOVATION_INDICATOR)
 
 
+def _check_refinable(round_id: int) -> Round:
+    """Refuse a change of the refinement once the round's scheme is frozen (its first result
+    set computed, or the round closed). The round's row is locked as for the scheme's other
+    changes, so a result set computed at the same moment comes before or after, never in
+    between. Returns the locked round."""
+    ensure_round_writable(round_id, error=LaunchError)
+    round_ = Round.objects.select_for_update().get(pk=round_id)
+    try:
+        check_scheme_editable(round_)
+    except RoundError as refusal:
+        raise LaunchError(refusal_text(refusal)) from None
+    return round_
+
+
+def _late(round_: Round) -> bool:
+    """Whether a change today comes after the launch step's due date (as the teams' and
+    the plans' filings of step 1)."""
+    return is_late(round_, "launch", clock.today())
+
+
 @transaction.atomic
 def refined_item_add(*, round: Round, lead_department: LeadDepartment, item: IndicatorItem,
                      name: str, description: str, actor: User) -> RefinedItem:
-    ensure_round_writable(round, error=LaunchError)
+    _check_refinable(round.pk)
     ensure_ranked(lead_department)
     if not innovation_items(round).filter(pk=item.pk).exists():
         raise LaunchError(_("只能细化本年度工作创新指标的子项。"))
@@ -46,14 +68,14 @@ def refined_item_add(*, round: Round, lead_department: LeadDepartment, item: Ind
                                          item=item, order=(last or 0) + 1, name=name.strip(),
                                          description=description.strip(), created_by=actor)
     log_action("launch.refined_item.added", actor=actor, target=refined,
-               data={"item": item.code, "name": refined.name})
+               data={"item": item.code, "name": refined.name, "late": _late(round)})
     return refined
 
 
 @transaction.atomic
 def refined_item_update(*, refined: RefinedItem, name: str, description: str,
                         actor: User) -> None:
-    ensure_round_writable(refined.round_id, error=LaunchError)
+    round_ = _check_refinable(refined.round_id)
     if not name.strip():
         raise LaunchError(_("请填写细化内容。"))
     changes = {}
@@ -63,17 +85,19 @@ def refined_item_update(*, refined: RefinedItem, name: str, description: str,
             setattr(refined, field, value)
     if changes:
         refined.save(update_fields=list(changes))
-        log_action("launch.refined_item.changed", actor=actor, target=refined, data=changes)
+        log_action("launch.refined_item.changed", actor=actor, target=refined,
+                   data={**changes, "late": _late(round_)})
 
 
 @transaction.atomic
 def refined_item_remove(*, refined: RefinedItem, actor: User) -> None:
     """Remove an item no unit has answered yet; answered ones would lose the unit's text."""
-    ensure_round_writable(refined.round_id, error=LaunchError)
+    round_ = _check_refinable(refined.round_id)
     if refined.answers.exclude(text="").exists():
         raise LaunchError(_("已有单位填写了该项内容，不能删除；可修改其名称和说明。"))
     log_action("launch.refined_item.removed", actor=actor, target=refined,
-               data={"item": refined.item.code, "name": refined.name})
+               data={"item": refined.item.code, "name": refined.name,
+                     "late": _late(round_)})
     refined.delete()
 
 
