@@ -19,6 +19,7 @@ from kaohe.submissions.models import (
     FindingKind,
     ProvincialAttachmentKind,
 )
+from kaohe.submissions.services.provincial import MAX_REMARK_CHARS, MAX_WORK_TEXT_CHARS
 
 GRADE_CHOICES = [("", "——"), *DECIDED_GRADES]
 YES_NO = [("", "——"), ("yes", _("是")), ("no", _("否"))]
@@ -41,12 +42,13 @@ class ExtensionForm(StyledFormMixin, forms.Form):
 
 class ProvincialReportForm(StyledFormMixin, forms.Form):
     work_text = forms.CharField(label=_("中央单位在本地开展定点扶贫情况"), required=False,
-                                widget=forms.Textarea(attrs={"rows": 6}), max_length=20000)
+                                widget=forms.Textarea(attrs={"rows": 6}),
+                                max_length=MAX_WORK_TEXT_CHARS)
     recommended_grade = forms.ChoiceField(label=_("评价等次意见"), choices=GRADE_CHOICES,
                                           required=False)
     recommendation_reason = forms.CharField(label=_("等次意见理由"), required=False,
                                             widget=forms.Textarea(attrs={"rows": 3}),
-                                            max_length=5000)
+                                            max_length=MAX_REMARK_CHARS)
     # An <input type="date"> only shows an ISO date; the locale's "2018/12/18" stays blank.
     approved_on = forms.DateField(label=_("省级领导小组审定日期"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"},
@@ -67,14 +69,14 @@ class CountyOutcomeForm(StyledFormMixin, forms.Form):
                                           choices=GRADE_CHOICES, required=False)
     satisfaction_cadres = forms.ChoiceField(label=_("对挂职扶贫干部（含第一书记）工作的满意情况"),
                                             choices=GRADE_CHOICES, required=False)
-    note = forms.CharField(label=_("说明"), required=False, max_length=5000,
+    note = forms.CharField(label=_("说明"), required=False, max_length=MAX_REMARK_CHARS,
                            widget=forms.Textarea(attrs={"rows": 2}))
     # Indicator 2, kept only for a deep-poverty county (labels: the model's fields).
     deep_funds = forms.DecimalField(min_value=0, max_value=DEEP_FUNDS_MAX, max_digits=12,
                                     decimal_places=2, required=False)
     deep_projects = forms.IntegerField(min_value=0, max_value=DEEP_PROJECTS_MAX, required=False)
     deep_cadres = forms.IntegerField(min_value=0, max_value=DEEP_CADRES_MAX, required=False)
-    deep_support = forms.CharField(required=False, max_length=5000,
+    deep_support = forms.CharField(required=False, max_length=MAX_REMARK_CHARS,
                                    widget=forms.Textarea(attrs={"rows": 2}))
 
     # Where the national figures shown beside the county come from (set by the page).

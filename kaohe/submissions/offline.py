@@ -21,9 +21,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kaohe.grading.vocabulary import AREA_GRADES, grade_label
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.lib.xlsx_reading import WorkbookLimits, WorkbookRefused, open_workbook
-from kaohe.submissions.models import CountyOutcome
+from kaohe.submissions.models import CountyOutcome, ProvincialReport
 from kaohe.submissions.services.errors import SubmissionError
-from kaohe.submissions.services.provincial import provincial_report_save
+from kaohe.submissions.services.provincial import TEXT_LIMITS, provincial_report_save
 from kaohe.submissions.services.self_report import MAX_ANSWER_CHARS, self_report_save
 from kaohe.submissions.services.slots import self_report_slots
 
@@ -45,6 +45,8 @@ _GRADE_BY_LABEL = {grade.label: grade.value for grade in AREA_GRADES}
 _YES = {"是", "yes", "y", "true", "1"}
 _NO = {"否", "no", "n", "false", "0"}
 _HEADER = (Font(bold=True), PatternFill("solid", fgColor="DDEBF7"))
+# The approval reference's column (and the web form's limit).
+_REFERENCE_MAX = ProvincialReport._meta.get_field("approval_reference").max_length
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,15 @@ def _parse_int(value, sheet, number, column, problems, field):
     return result
 
 
+def _parse_text(value, sheet, number, column, problems, limit):
+    """The cell's text, trimmed; a problem if it is longer than the web form takes (the
+    service refuses it too, without the cell)."""
+    text = value.strip() if isinstance(value, str) else _text(value)
+    if len(text) > limit:
+        problems.append(CellProblem(sheet, number, column, f"超过{limit}字"))
+    return text
+
+
 def _parse_yes_no(value, sheet, number, column, problems):
     text = _text(value).lower()
     if not text:
@@ -375,7 +386,6 @@ def _read_provincial_report(wb, by_code) -> tuple[dict, dict[int, dict]]:
                 continue
             seen[code] = number
             s = OUTCOME_SHEET
-            note = row["说明"]
             outcomes[outcome.county_id] = {
                 "planned_exit": _parse_int(row["计划脱贫人口"], s, number, "计划脱贫人口",
                                            problems, "planned_exit"),
@@ -390,7 +400,8 @@ def _read_provincial_report(wb, by_code) -> tuple[dict, dict[int, dict]]:
                 "satisfaction_cadres": _parse_grade(row["对挂职扶贫干部工作的满意情况"], s,
                                                     number, "对挂职扶贫干部工作的满意情况",
                                                     problems),
-                "note": note.strip() if isinstance(note, str) else _text(note),
+                "note": _parse_text(row["说明"], s, number, "说明", problems,
+                                    TEXT_LIMITS["note"]),
             }
     fields = {}
     if OVERALL_SHEET not in wb.sheetnames:
@@ -411,16 +422,18 @@ def _read_provincial_report(wb, by_code) -> tuple[dict, dict[int, dict]]:
             def cell(label):
                 return values[label]
 
-            _n, v = cell("中央单位在本地开展定点扶贫情况")
-            fields["work_text"] = v.strip() if isinstance(v, str) else _text(v)
+            n, v = cell("中央单位在本地开展定点扶贫情况")
+            fields["work_text"] = _parse_text(v, s, n, "内容", problems,
+                                              TEXT_LIMITS["work_text"])
             n, v = cell("评价等次意见")
             fields["recommended_grade"] = _parse_grade(v, s, n, "内容", problems)
-            _n, v = cell("等次意见理由")
-            fields["recommendation_reason"] = v.strip() if isinstance(v, str) else _text(v)
+            n, v = cell("等次意见理由")
+            fields["recommendation_reason"] = _parse_text(v, s, n, "内容", problems,
+                                                          TEXT_LIMITS["recommendation_reason"])
             n, v = cell("省级领导小组审定日期")
             fields["approved_on"] = _parse_date(v, s, n, "内容", problems)
-            _n, v = cell("审定文件或会议")
-            fields["approval_reference"] = _text(v)[:200]
+            n, v = cell("审定文件或会议")
+            fields["approval_reference"] = _parse_text(v, s, n, "内容", problems, _REFERENCE_MAX)
     if unreadable:
         raise OfflineImportError(unreadable)
     if problems:

@@ -352,6 +352,16 @@ def _missing_outcome_column(wb, world):
     return r"「县级情况」表第1行「完成年度脱贫攻坚任务」列：缺少此列"
 
 
+def _overall(name, label, value, expected):
+    def breaker(wb, world):
+        overall = wb[offline.OVERALL_SHEET]
+        rows = {overall.cell(r, 1).value: r for r in range(2, overall.max_row + 1)}
+        overall.cell(rows[label], 2, value)
+        return rf"「总体意见」表第{rows[label]}行「内容」列：{expected}"
+    breaker.__name__ = name
+    return breaker
+
+
 @pytest.mark.parametrize("breaker", [
     _set_outcome("对中央单位帮扶工作的满意情况", "很好"),
     _set_outcome("对挂职扶贫干部工作的满意情况", "good"),
@@ -362,6 +372,10 @@ def _missing_outcome_column(wb, world):
     _set_outcome("实际脱贫人口", 12.5),
     _unknown_county, _duplicate_county, _bad_date, _bad_overall_grade, _missing_overall_row,
     _missing_overall_sheet, _missing_outcome_sheet, _missing_outcome_column,
+    # The web form's limits (kaohe.submissions.services.provincial), named by cell.
+    _overall("long_work_text", "中央单位在本地开展定点扶贫情况", "长" * 20001, "超过20000字"),
+    _overall("long_reason", "等次意见理由", "长" * 5001, "超过5000字"),
+    _overall("long_reference", "审定文件或会议", "会" * 201, "超过200字"),
 ], ids=lambda f: f.__name__.lstrip("_"))
 def test_a_bad_provincial_workbook_names_the_cell_and_imports_nothing(
         world, personas, prov_report, prov_book, breaker):
@@ -371,6 +385,31 @@ def test_a_bad_provincial_workbook_names_the_cell_and_imports_nothing(
         _import_prov(prov_report, personas["province"], prov_book)
     assert _prov_state(prov_report) == before
     assert prov_report.work_text == ""
+
+
+def test_a_note_beyond_the_forms_limit_names_its_cell_and_imports_nothing(
+        world, personas, prov_report, prov_book):
+    ws = prov_book[offline.OUTCOME_SHEET]
+    ws.cell(2, _col(ws, "说明"), "注" * 5001)
+    before = _prov_state(prov_report)
+    with pytest.raises(offline.OfflineImportError,
+                       match=r"「县级情况」表第2行「说明」列：超过5000字"):
+        _import_prov(prov_report, personas["province"], prov_book)
+    assert _prov_state(prov_report) == before
+
+
+def test_texts_at_the_forms_limits_are_imported_whole(world, personas, prov_report, prov_book):
+    overall = prov_book[offline.OVERALL_SHEET]
+    rows = {overall.cell(r, 1).value: r for r in range(2, overall.max_row + 1)}
+    overall.cell(rows["中央单位在本地开展定点扶贫情况"], 2, "长" * 20000)
+    overall.cell(rows["等次意见理由"], 2, "理" * 5000)
+    ws = prov_book[offline.OUTCOME_SHEET]
+    ws.cell(2, _col(ws, "说明"), "注" * 5000)
+    _import_prov(prov_report, personas["province"], prov_book)
+    prov_report.refresh_from_db()
+    assert prov_report.work_text == "长" * 20000
+    assert prov_report.recommendation_reason == "理" * 5000
+    assert prov_report.outcomes.get().note == "注" * 5000
 
 
 def test_a_provincial_upload_that_is_not_an_xlsx_is_refused(world, personas, prov_report):

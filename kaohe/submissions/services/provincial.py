@@ -16,6 +16,7 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import County, Province, Unit
 from kaohe.evidence.models import Evidence
 from kaohe.lib import clock
+from kaohe.lib.errors import refuse_longer
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.models import Indicator, Round, SeriousProblemKind, Source, Step
 from kaohe.submissions import deadlines
@@ -59,9 +60,14 @@ def provincial_closed_message(step: Step, province: Province) -> str:
 
 
 def _check_provincial_open(round: Round, province: Province) -> None:
+    from kaohe.grading.services import results_final
+
     step = round.steps.get(code="provincial_report")
     if not deadlines.is_open(step, province=province):
         raise ClosedError(provincial_closed_message(step, province))
+    if results_final(round):
+        # Even under an extension granted before: the results no longer change.
+        raise ClosedError(_("本年度考核结果已反馈，省级总结报告不能再开始、修改或报送。"))
 
 
 @transaction.atomic
@@ -92,11 +98,41 @@ _REPORT_FIELDS = ["work_text", "recommended_grade", "recommendation_reason", "ap
 _OUTCOME_FIELDS = ["planned_exit", "actual_exit", "county_exited", "plan_met",
                    "satisfaction_unit", "satisfaction_cadres", "note", *DEEP_POVERTY_FIELDS]
 
+# The longest texts of the report, in characters: the web form's limits (its max_length),
+# held here for every path (page, offline workbook, API). The columns are unbounded text.
+MAX_WORK_TEXT_CHARS = 20_000
+MAX_REMARK_CHARS = 5_000
+TEXT_LIMITS = {"work_text": MAX_WORK_TEXT_CHARS, "recommendation_reason": MAX_REMARK_CHARS,
+               "note": MAX_REMARK_CHARS, "deep_support": MAX_REMARK_CHARS}
+
 
 def deep_poverty_indicator(round: Round) -> Indicator | None:
     """Indicator 2 of the plan (加大对深度贫困地区帮扶情况): the county-sourced indicator that
     applies to deep-poverty areas only. Its number and name come from the round's data."""
     return round.indicators.filter(source=Source.COUNTY, deep_poverty_only=True).first()
+
+
+def _check_report_values(report: ProvincialReport, values: dict[str, Any]) -> None:
+    """The report's own fields meet the form's limits and the model's bounds on every path
+    (a grade among the grades, the approval reference within its column); a refusal names
+    the field."""
+    for name, value in values.items():
+        if name not in _REPORT_FIELDS:
+            continue
+        field = ProvincialReport._meta.get_field(name)
+        assert isinstance(field, models.Field)  # the report's own columns, never a relation
+        if name in TEXT_LIMITS and isinstance(value, str):
+            refuse_longer(value, TEXT_LIMITS[name], field=str(field.verbose_name),
+                          error=SubmissionError)
+        choices = dict(field.flatchoices)
+        if choices and value not in ("", *choices):
+            raise SubmissionError(_("%(field)s应为%(choices)s之一。") % {
+                "field": field.verbose_name, "choices": "、".join(map(str, choices.values()))})
+        try:
+            field.clean(value, report)
+        except ValidationError as error:
+            raise SubmissionError(_("%(field)s：%(error)s") % {
+                "field": field.verbose_name, "error": "".join(error.messages)}) from None
 
 
 def _check_outcome_values(outcome: CountyOutcome, values: dict[str, Any]) -> None:
@@ -113,6 +149,10 @@ def _check_outcome_values(outcome: CountyOutcome, values: dict[str, Any]) -> Non
             raise SubmissionError(
                 _("%(county)s不属于深度贫困地区，不填报“%(field)s”。")
                 % {"county": county.name, "field": field.verbose_name})
+        if name in TEXT_LIMITS and isinstance(value, str):
+            refuse_longer(value, TEXT_LIMITS[name], error=SubmissionError,
+                          field=_("%(county)s：%(field)s")
+                          % {"county": county.name, "field": field.verbose_name})
         try:
             field.clean(value, outcome)
         except ValidationError as error:
@@ -130,15 +170,17 @@ def provincial_report_save(*, report: ProvincialReport, actor: User, revision: i
     ensure_round_writable(report.round_id, error=SubmissionError)
     report = ProvincialReport.objects.select_for_update().get(pk=report.pk)
     _check_provincial_editable(report, revision=revision)
-    for name in _REPORT_FIELDS:
-        if name in fields:
-            setattr(report, name, fields[name])
+    _check_report_values(report, fields)
     by_county = {o.county_id: o for o in report.outcomes.select_related("county")}
     unknown = set(outcomes) - set(by_county)
     if unknown:
         raise SubmissionError(_("提交的内容包含不属于本报告的县。"))
     for county_id, values in outcomes.items():
         _check_outcome_values(by_county[county_id], values)
+    # Everything checked: nothing is changed by a refused save.
+    for name in _REPORT_FIELDS:
+        if name in fields:
+            setattr(report, name, fields[name])
     for county_id, values in outcomes.items():
         outcome = by_county[county_id]
         for name in _OUTCOME_FIELDS:
