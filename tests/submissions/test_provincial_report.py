@@ -8,7 +8,9 @@ from kaohe.audit.models import AuditEntry
 from kaohe.directory.models import Pairing
 from kaohe.rounds.models import Grade, Round
 from kaohe.submissions import services
+from kaohe.submissions.forms import CountyOutcomeForm, ProvincialReportForm
 from kaohe.submissions.models import CountyOutcome, FindingKind, ProvincialReport, ReportStatus
+from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
 from tests.submissions.conftest import attach_approval
 
 
@@ -150,6 +152,65 @@ def test_a_save_on_a_stale_revision_is_a_conflict(world, personas, prov_report):
                                         outcomes={})
     prov_report.refresh_from_db()
     assert prov_report.work_text == "甲"
+
+
+# The form's limits hold on every path (page, offline workbook, API) -----------------------
+
+
+@pytest.mark.parametrize(("name", "limit"), [("work_text", 20000),
+                                             ("recommendation_reason", 5000)])
+def test_the_service_refuses_a_report_text_beyond_the_forms_limit(world, personas, prov_report,
+                                                                  name, limit):
+    assert ProvincialReportForm.base_fields[name].max_length == limit  # one limit, two holders
+    _save(prov_report, personas["province"], {name: "长" * limit})  # at the limit: taken
+    start = prov_report.revision
+    label = ProvincialReport._meta.get_field(name).verbose_name
+    with pytest.raises(services.SubmissionError, match=f"{label}不能超过{limit}个字"):
+        _save(prov_report, personas["province"],
+              {name: "长" * (limit + 1), "approval_reference": "不应保存"},
+              {world["county_a"].pk: _complete_outcome(note="不应保存")})
+    prov_report.refresh_from_db()
+    assert len(getattr(prov_report, name)) == limit and prov_report.revision == start
+    assert prov_report.approval_reference == "" and prov_report.outcomes.get().note == ""
+
+
+@pytest.mark.parametrize("name", ["note", "deep_support"])
+def test_the_service_refuses_a_county_text_beyond_the_forms_limit(world, personas, deep_county,
+                                                                  name):
+    assert CountyOutcomeForm(deep_poverty=True).fields[name].max_length == 5000
+    Pairing.objects.create(round=world["round"], unit=world["unit_a"], county=deep_county)
+    report = services.provincial_report_for(round=world["round"], province=world["province_b"],
+                                            unit=world["unit_a"])
+    start = report.revision
+    with pytest.raises(services.SubmissionError) as refused:
+        _save(report, personas["province_b"], {"work_text": "不应保存"},
+              {deep_county.pk: {name: "长" * 5001}})
+    message = str(refused.value)
+    label = CountyOutcome._meta.get_field(name).verbose_name
+    assert deep_county.name in message and f"{label}不能超过5000个字" in message
+    report.refresh_from_db()
+    assert report.work_text == "" and report.revision == start
+    assert getattr(report.outcomes.get(county=deep_county), name) == ""
+
+
+@pytest.mark.parametrize("grade", ["excellent", Grade.PENDING, "好"])
+def test_the_service_refuses_a_recommended_grade_that_is_not_a_grade(world, personas,
+                                                                     prov_report, grade):
+    start = prov_report.revision
+    with pytest.raises(services.SubmissionError, match="评价等次意见"):
+        _save(prov_report, personas["province"],
+              {"recommended_grade": grade, "work_text": "不应保存"})
+    prov_report.refresh_from_db()
+    assert prov_report.recommended_grade == "" and prov_report.work_text == ""
+    assert prov_report.revision == start
+
+
+def test_the_service_refuses_an_approval_reference_beyond_its_column(world, personas,
+                                                                     prov_report):
+    with pytest.raises(services.SubmissionError, match="审定文件或会议"):
+        _save(prov_report, personas["province"], {"approval_reference": "会" * 201})
+    prov_report.refresh_from_db()
+    assert prov_report.approval_reference == ""
 
 
 # Submitting ----------------------------------------------------------------------------
@@ -299,3 +360,24 @@ def test_a_finding_needs_a_description(world, personas, prov_report):
             report=prov_report, actor=personas["province"], county=world["county_a"],
             kind=FindingKind.MAJOR_INCIDENT, problem_kind=None, description="   ")
     assert not prov_report.findings.exists()
+
+
+def test_an_extension_granted_before_release_does_not_reopen_a_report_after_it(
+        world, personas, prov_report, approved, settings):  # noqa: F811
+    from kaohe.submissions.models import ProvincialReport
+    from tests.outcomes.test_outcomes import _release
+
+    settings.KAOHE_TODAY = "2018-01-10"
+    step = world["round"].steps.get(code="provincial_report")
+    services.extension_grant(step=step, actor=personas["office"],
+                             province=world["province_a"],
+                             until=datetime.date(2018, 3, 31), reason="材料补充")
+    _release(approved, personas)
+    settings.KAOHE_TODAY = "2018-03-01"
+    with pytest.raises(services.ClosedError, match="已反馈"):
+        _save(prov_report, personas["province"], {"work_text": "发布后补写"})
+    assert ProvincialReport.objects.get(pk=prov_report.pk).work_text == ""
+    with pytest.raises(services.ClosedError, match="已反馈"):
+        services.provincial_report_start(round=world["round"], province=world["province_a"],
+                                         unit=world["unit_b"], actor=personas["province"])
+    assert not ProvincialReport.objects.filter(unit=world["unit_b"]).exists()

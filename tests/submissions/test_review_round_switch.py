@@ -37,8 +37,10 @@ def test_a_form_chosen_for_2017_stays_on_2017_after_switching_back(two_years, pe
     assert page.context["round"].year == 2017
     assert 'name="kaohe_year" value="2017"' in page.content.decode()
     client.get(reverse("home"), {"year": 2018})  # another tab: back on the default
+    # 2017's results are released: its rectification may still be extended (its reports
+    # may not: tests/submissions/test_self_report.py).
     client.post(reverse("submissions:extension_grant"), {
-        "kaohe_year": "2017", "step": "self_report", "unit": world["unit_a"].pk,
+        "kaohe_year": "2017", "step": "rectification", "unit": world["unit_a"].pk,
         "until": "2019-01-20", "reason": "机构调整"})
     assert Extension.objects.get().step.round.year == 2017
 

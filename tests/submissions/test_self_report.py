@@ -1,5 +1,7 @@
 """Self-reports (step 3a): completeness check, submission, return, conflicts, bad input."""
 
+import datetime
+
 import pytest
 
 from kaohe.audit.models import AuditEntry
@@ -514,3 +516,45 @@ def test_self_report_for_returns_the_same_report(world):
     again = services.self_report_for(round=world["round"], unit=world["unit_a"])
     assert first.pk == again.pk and SelfReport.objects.count() == 1
 
+
+
+# Nothing the results were computed from reopens once they are released ------------------
+
+
+def test_no_extension_of_a_reporting_step_once_results_are_released(world, personas,
+                                                                   approved, settings):  # noqa: F811
+    from kaohe.submissions.models import Extension
+
+    _release(approved, personas)
+    settings.KAOHE_TODAY = "2018-03-01"
+    steps = {s.code: s for s in world["round"].steps.all()}
+    office = personas["office"]
+    with pytest.raises(services.SubmissionError, match="已反馈"):
+        services.extension_grant(step=steps["self_report"], actor=office, unit=world["unit_a"],
+                                 until=datetime.date(2018, 3, 15), reason="补报")
+    with pytest.raises(services.SubmissionError, match="已反馈"):
+        services.extension_grant(step=steps["provincial_report"], actor=office,
+                                 province=world["province_a"],
+                                 until=datetime.date(2018, 3, 15), reason="补报")
+    assert not Extension.objects.exists()
+    # The rectification that follows the results may still be extended.
+    services.extension_grant(step=steps["rectification"], actor=office, unit=world["unit_a"],
+                             until=datetime.date(2018, 4, 15), reason="整改任务较重")
+
+
+def test_an_extension_granted_before_release_does_not_reopen_a_report_after_it(
+        world, personas, report_a, approved, settings):  # noqa: F811
+    settings.KAOHE_TODAY = "2018-01-10"
+    step = world["round"].steps.get(code="self_report")
+    services.extension_grant(step=step, actor=personas["office"], unit=world["unit_a"],
+                             until=datetime.date(2018, 3, 31), reason="材料补充")
+    _release(approved, personas)
+    settings.KAOHE_TODAY = "2018-03-01"
+    before = _state(report_a)
+    with pytest.raises(services.ClosedError, match="已反馈"):
+        services.self_report_save(report=report_a, actor=personas["unit"],
+                                  revision=report_a.revision, summary="发布后补写", answers={})
+    with pytest.raises(services.ClosedError, match="已反馈"):
+        services.self_report_submit(report=report_a, actor=personas["unit"],
+                                    revision=report_a.revision, confirm_gaps=True)
+    assert _state(report_a) == before

@@ -31,12 +31,26 @@ def extension_grant(*, step: Step, actor: User, until: datetime.date, reason: st
         raise SubmissionError(_("延期日期应晚于原定完成时限。"))
     if not reason.strip():
         raise SubmissionError(_("请填写延期原因。"))
+    if _feeds_results(step):
+        from kaohe.grading.services import results_final
+
+        if results_final(step.round_id):
+            # A report submitted now would stand beside results that no longer change.
+            raise SubmissionError(_("本年度考核结果已反馈，“%(step)s”不能再延期；如需更正，"
+                                    "须由领导小组提出更正。") % {"step": step.name})
     extension = Extension.objects.create(step=step, until=until, reason=reason,
                                          granted_by=actor, **parties)
     log_action("deadline.extended", actor=actor, target=extension,
                data={"step": step.code, "party": str(extension.party),
                      "until": until.isoformat(), "reason": reason})
     return extension
+
+
+def _feeds_results(step: Step) -> bool:
+    """Whether the results are computed from the step's work: the steps before feedback
+    (reports, review, deliberation), not the rectification that follows it."""
+    feedback = Step.objects.filter(round_id=step.round_id, code="feedback").first()
+    return feedback is not None and step.order < feedback.order
 
 
 def extension_party(step: Step) -> str | None:

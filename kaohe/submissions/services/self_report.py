@@ -40,6 +40,11 @@ def check_self_report_editable(report: SelfReport, *, revision: int | None) -> N
         raise LockedError(_("自评报告已提交并锁定；如需修改，请联系牵头部门退回。"))
     if not deadlines.is_open(_self_report_step(report), unit=report.unit):
         raise ClosedError(_("自评报告报送已截止；如需延期，请联系国务院扶贫办。"))
+    from kaohe.grading.services import results_final
+
+    if results_final(report.round_id):
+        # Even under an extension granted before: the results no longer change.
+        raise ClosedError(_("本年度考核结果已反馈，自评报告不能再修改或报送。"))
     if revision is not None and revision != report.revision:
         raise ConflictError(_("该报告已被他人修改，请刷新页面后在最新内容上修改。"))
 
