@@ -381,7 +381,8 @@ def _lead_department(user: User, stage: _Stage) -> list[Todo]:
             items.append(stage.item("review", text, url, due=due, detail=detail))
         return items
     summons = Summons.objects.filter(round=round_, unit__in=units, held_on__isnull=True,
-                                     summoner=Summoner.LEAD_DEPARTMENT).count()
+                                     summoner=Summoner.LEAD_DEPARTMENT,
+                                     withdrawn_at__isnull=True).count()
     if summons:
         items.append(stage.item(
             "summons",

@@ -180,6 +180,13 @@ class Summons(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     updated_at = StampedDateTimeField(auto_now=True)
+    # Set when a released correction lifts the unit out of 较差 while the summons is still
+    # followed up: the record stays (closed), with the correction that ended it, and no page,
+    # to-do or notice asks for it any more. A later correction back to 较差 clears both.
+    withdrawn_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey("grading.Correction", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("撤销依据（考核结果更正）"))
 
     class Meta:
         ordering = ["round", "unit"]
@@ -187,6 +194,10 @@ class Summons(models.Model):
 
     def __str__(self):
         return f"{self.unit} · {self.get_summoner_display()}"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class DispatchKind(models.TextChoices):

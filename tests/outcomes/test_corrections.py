@@ -6,13 +6,16 @@ affected units are told, and the earlier letters stay on record."""
 import pytest
 from django.urls import reverse
 
+from kaohe.audit.models import AuditEntry
+from kaohe.dashboard import todo
 from kaohe.documents.base import get_exporter
 from kaohe.grading import models as grading_models
 from kaohe.grading import services as grading
 from kaohe.grading.models import ResultSetStatus
 from kaohe.grading.selectors import released_grade_for
 from kaohe.outcomes import services
-from kaohe.outcomes.models import Feedback
+from kaohe.outcomes.models import Feedback, RectificationReport, Summons
+from kaohe.outcomes.selectors import unit_history
 from kaohe.reviews.models import SeriousProblem
 from tests.outcomes.test_outcomes import approved  # noqa: F401 - the fixture
 
@@ -183,3 +186,128 @@ def test_an_over_long_reason_for_a_correction_is_refused_not_cut(
     assert approved.status == ResultSetStatus.RELEASED
     client.post(reverse("grading:reopen", args=[approved.pk]), {"reason": "理" * 5000})
     assert grading_models.Correction.objects.get().reason == "理" * 5000
+
+
+def _correct_b_to_average(approved, personas, world, problems=None):  # noqa: F811
+    """The released round corrected: unit_b's serious problem withdrawn, so unit_b is 一般;
+    ``problems`` is then written in its corrected letter. Returns the released correction."""
+    wg, leader, office = (personas["working_group"], personas["leading_group"],
+                          personas["office"])
+    grading.correction_open(round=world["round"], actor=leader, reason="突出问题认定有误")
+    SeriousProblem.objects.filter(unit=world["unit_b"]).delete()
+    corrected = grading.result_set_compute(round=world["round"], actor=wg)
+    grading.result_set_submit(result_set=corrected, actor=wg)
+    grading.result_set_approve(result_set=corrected, actor=leader, comments="同意更正")
+    services.feedback_prepare(result_set=corrected, actor=office)
+    if problems is not None:
+        letter = Feedback.objects.get(unit=world["unit_b"], result_set=corrected)
+        services.feedback_update(feedback=letter, actor=office, problems=problems,
+                                 suggestions=letter.suggestions)
+    services.release(result_set=corrected, actor=office)
+    assert released_grade_for(world["round"], world["unit_b"]) == "average"
+    return corrected
+
+
+def test_a_correction_out_of_poor_withdraws_the_open_summons_and_keeps_it_on_record(
+        approved, personas, world, client):  # noqa: F811
+    _release(approved, personas)
+    lead = personas["lead_reviewer_b"]
+    services.summons_update(summons=Summons.objects.get(unit=world["unit_b"]), actor=lead,
+                            follow_up="三个月内报送整改情况")
+    assert "summons" in {i.code for i in todo.panel_for(lead, world["round"]).items}
+    corrected = _correct_b_to_average(approved, personas, world)
+
+    summons = Summons.objects.get(unit=world["unit_b"])  # kept, with what was recorded
+    assert summons.withdrawn and summons.closed
+    assert summons.withdrawn_by == corrected.correction
+    assert summons.follow_up == "三个月内报送整改情况"
+    assert AuditEntry.objects.filter(action="outcomes.summons.withdrawn",
+                                     target_id=str(summons.pk)).count() == 1
+    # Nobody is asked to summon the unit any more, nor offered the notice that says 较差.
+    assert "summons" not in {i.code for i in todo.panel_for(lead, world["round"]).items}
+    assert not list(get_exporter("summons_notice").objects_for(lead, world["round"]))
+    assert not unit_history(world["unit_b"], world["round"])["open_summons"]
+    client.force_login(lead)
+    assert world["unit_b"].name not in client.get(reverse("outcomes:summons")).content.decode()
+    response = client.post(reverse("outcomes:summons_update", args=[summons.pk]),
+                           {"minutes": "改"})
+    assert response.status_code == 404
+    with pytest.raises(services.OutcomeError, match="撤销"):
+        services.summons_update(summons=summons, actor=lead, minutes="改")
+    summons.refresh_from_db()
+    assert summons.minutes == "" and summons.withdrawn
+
+
+def test_a_finished_summons_stays_as_it_was_after_a_correction(
+        approved, personas, world):  # noqa: F811
+    _release(approved, personas)
+    summons = Summons.objects.get(unit=world["unit_b"])
+    services.summons_update(summons=summons, actor=personas["lead_reviewer_b"], closed=True)
+    _correct_b_to_average(approved, personas, world)
+    summons.refresh_from_db()
+    assert summons.closed and not summons.withdrawn  # the talk and its follow-up happened
+
+
+def test_a_correction_back_to_poor_restores_the_withdrawn_summons(
+        approved, personas, world):  # noqa: F811
+    _release(approved, personas)
+    problems = list(SeriousProblem.objects.filter(unit=world["unit_b"]))
+    _correct_b_to_average(approved, personas, world)
+    wg, leader, office = (personas["working_group"], personas["leading_group"],
+                          personas["office"])
+    grading.correction_open(round=world["round"], actor=leader, reason="更正有误，恢复原等次")
+    SeriousProblem.objects.bulk_create(problems)  # the finding stands after all
+    again = grading.result_set_compute(round=world["round"], actor=wg)
+    grading.result_set_submit(result_set=again, actor=wg)
+    grading.result_set_approve(result_set=again, actor=leader, comments="同意")
+    services.release(result_set=again, actor=office)
+    assert released_grade_for(world["round"], world["unit_b"]) == "poor"
+    summons = Summons.objects.get(unit=world["unit_b"])
+    assert not summons.withdrawn and not summons.closed and summons.withdrawn_by is None
+
+
+def test_the_items_of_a_report_not_yet_submitted_follow_the_corrected_letter(
+        approved, personas, world):  # noqa: F811
+    _release(approved, personas)
+    report = services.rectification_for(round=world["round"], unit=world["unit_b"])
+    first = report.items.get(text="帮扶资金到位慢")
+    services.rectification_save(report=report, actor=personas["unit_b"], summary="",
+                                items={first.pk: {"measures": "已拨付", "status": "done"}})
+    _correct_b_to_average(approved, personas, world, problems="帮扶资金到位慢\n驻村干部轮换频繁")
+    items = list(report.items.order_by("order"))
+    assert [(i.order, i.source, i.text) for i in items] == [
+        (1, "problem", "帮扶资金到位慢"), (2, "problem", "驻村干部轮换频繁"),
+        (3, "suggestion", "加大资金投入")]
+    assert (items[0].pk, items[0].measures) == (first.pk, "已拨付")  # kept as filled in
+    entry = AuditEntry.objects.get(action="outcomes.rectification.followed_correction")
+    assert entry.data["removed"] == [{"text": "干部选派不足", "measures": ""}]
+
+
+def test_a_submitted_report_stays_as_it_was_submitted_after_a_correction(
+        approved, personas, world):  # noqa: F811
+    _release(approved, personas)
+    report = services.rectification_for(round=world["round"], unit=world["unit_b"])
+    services.rectification_save(report=report, actor=personas["unit_b"], summary="",
+                                items={i.pk: {"measures": "措施", "status": "done"}
+                                       for i in report.items.all()})
+    services.rectification_submit(report=report, actor=personas["unit_b"])
+    before = list(report.items.values_list("pk", "text"))
+    _correct_b_to_average(approved, personas, world, problems="驻村干部轮换频繁")
+    assert list(report.items.values_list("pk", "text")) == before
+
+
+def test_a_page_shown_before_a_correction_saves_nothing_into_the_corrected_items(
+        approved, personas, world, client):  # noqa: F811
+    _release(approved, personas)
+    client.force_login(personas["unit_b"])
+    page = client.get(reverse("outcomes:my_result")).content.decode()
+    letter = Feedback.objects.get(unit=world["unit_b"], corrected=False).pk
+    assert f'name="letter" value="{letter}"' in page
+    _correct_b_to_average(approved, personas, world, problems="驻村干部轮换频繁")
+    response = client.post(reverse("outcomes:my_rectification_save"),
+                           {"letter": letter, "summary": "总结", "measures-new1": "旧措施"},
+                           follow=True)
+    assert "已更正" in response.content.decode()
+    report = RectificationReport.objects.get(unit=world["unit_b"])
+    assert report.summary == "" and set(report.items.values_list("measures", flat=True)) == {""}
+    assert report.items.get(order=1).text == "驻村干部轮换频繁"

@@ -1,5 +1,7 @@
 """Feedback, rectification, summons and dispatches (steps 6 and 7)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -125,15 +127,20 @@ def test_unit_files_rectification_and_lead_department_accepts_through_the_pages(
     settings.KAOHE_TODAY = "2018-03-01"
     _release(approved, personas)
     client.force_login(personas["unit_b"])
-    client.get(reverse("outcomes:my_result"))
-    report = RectificationReport.objects.get(unit=world["unit_b"])
-    data = {"summary": "整改总结", "submit": "1"}
-    for item in report.items.all():
-        data[f"measures-{item.pk}"] = "已落实"
-        data[f"status-{item.pk}"] = "done"
+    page = client.get(reverse("outcomes:my_result")).content.decode()
+    # The form as the page names it before the report exists: each item by its order, and
+    # the letter the items come from. Its first save creates the report and submits it.
+    data = {"summary": "整改总结", "submit": "1",
+            "letter": re.search(r'name="letter" value="(\d+)"', page)[1]}
+    orders = re.findall(r'name="measures-new(\d+)"', page)
+    assert orders == ["1", "2", "3"]
+    for n in orders:
+        data[f"measures-new{n}"] = "已落实"
+        data[f"status-new{n}"] = "done"
     client.post(reverse("outcomes:my_rectification_save"), data)
-    report.refresh_from_db()
+    report = RectificationReport.objects.get(unit=world["unit_b"])
     assert report.submitted_at is not None
+    assert set(report.items.values_list("measures", "status")) == {("已落实", "done")}
     # Its lead department sees and accepts; the other lead department gets 404.
     item = report.items.first()
     client.force_login(personas["lead_reviewer"])
@@ -146,6 +153,55 @@ def test_unit_files_rectification_and_lead_department_accepts_through_the_pages(
                 {"accepted": "1", "note": ""})
     item.refresh_from_db()
     assert (item.status, item.reviewed_by) == ("done", personas["lead_reviewer_b"])
+
+
+def test_opening_the_result_page_writes_nothing_and_the_first_save_creates_the_report(
+    approved, personas, world, client, settings
+):
+    settings.KAOHE_TODAY = "2018-03-01"
+    _release(approved, personas)
+    client.force_login(personas["unit_b"])
+    for _ in range(2):
+        page = client.get(reverse("outcomes:my_result")).content.decode()
+        assert "帮扶资金到位慢" in page and "干部选派不足" in page and "加大资金投入" in page
+        assert 'name="measures-new1"' in page and 'name="status-new3"' in page
+        assert not RectificationReport.objects.filter(unit=world["unit_b"]).exists()
+    letter = Feedback.objects.get(unit=world["unit_b"]).pk
+    response = client.post(reverse("outcomes:my_rectification_save"),
+                           {"letter": letter, "summary": "总结", "measures-new2": "增派干部"})
+    assert response.status_code == 302
+    report = RectificationReport.objects.get(unit=world["unit_b"])
+    assert report.summary == "总结" and report.submitted_at is None
+    assert [(i.order, i.text, i.measures) for i in report.items.all()] == [
+        (1, "帮扶资金到位慢", ""), (2, "干部选派不足", "增派干部"), (3, "加大资金投入", "")]
+    # From now on the page names the saved items by their ids.
+    page = client.get(reverse("outcomes:my_result")).content.decode()
+    assert 'name="letter"' not in page and 'name="measures-new1"' not in page
+    assert f'name="measures-{report.items.get(order=2).pk}"' in page and "增派干部" in page
+
+
+def test_a_closed_rounds_result_page_writes_nothing_and_its_report_is_refused(
+    approved, personas, world, client
+):
+    from kaohe.rounds.services import round_close
+
+    _release(approved, personas)
+    round_close(round=world["round"], actor=personas["office"])
+    client.force_login(personas["unit_b"])
+    url = reverse("outcomes:my_result") + f"?year={world['round'].year}"
+    page = client.get(url).content.decode()
+    assert not RectificationReport.objects.filter(unit=world["unit_b"]).exists()
+    assert "只能查阅" in page and "帮扶资金到位慢" in page
+    assert 'name="measures-new1"' not in page  # nothing to fill in
+    letter = Feedback.objects.get(unit=world["unit_b"]).pk
+    response = client.post(reverse("outcomes:my_rectification_save")
+                           + f"?year={world['round'].year}",
+                           {"letter": letter, "summary": "总结", "measures-new1": "措施"},
+                           follow=True)
+    assert "只能查阅" in response.content.decode()
+    with pytest.raises(services.OutcomeError):
+        services.rectification_for(round=world["round"], unit=world["unit_b"])
+    assert not RectificationReport.objects.filter(unit=world["unit_b"]).exists()
 
 
 def test_unfinished_items_carry_into_the_next_round(approved, personas, world, settings):

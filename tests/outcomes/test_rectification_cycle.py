@@ -276,6 +276,29 @@ def test_evidence_files_go_through_the_resumable_upload_and_are_attached_to_an_i
     assert "已报送" in client.get(reverse("outcomes:my_result")).content.decode()
 
 
+def test_a_file_uploaded_before_the_first_save_creates_the_report_with_it(
+    released, personas, world, client, settings  # noqa: F811
+):
+    """The page of a unit that never saved names its items by order; the upload's attach
+    creates the report, saves the texts typed so far and attaches the file to that item."""
+    settings.KAOHE_TODAY = "2018-03-20"
+    client.force_login(personas["unit_b"])
+    page = client.get(reverse("outcomes:my_result")).content.decode()
+    assert 'data-item="new2"' in page
+    assert not RectificationReport.objects.filter(unit=world["unit_b"]).exists()
+    created, _last = _upload(client, png_bytes(), "选派文件.png")
+    letter = re.search(r'name="letter" value="(\d+)"', page)[1]
+    response = client.post(reverse("outcomes:my_rectification_attach"), {
+        "letter": letter, "summary": "", "measures-new2": "增派干部", "item": "new2",
+        "evidence": str(upload_id(created["Location"]))})
+    assert response.status_code == 302
+    report = RectificationReport.objects.get(unit=world["unit_b"])
+    item = report.items.get(order=2)
+    assert response["Location"].endswith(f"#item-{item.pk}")
+    assert (item.text, item.measures) == ("干部选派不足", "增派干部")
+    assert RectificationAttachment.objects.get().item == item
+
+
 def test_rectification_uploads_follow_the_forms_rule(report_b, personas, client, settings):
     client.force_login(personas["unit_b"])
     settings.KAOHE_TODAY = "2018-04-01"  # past the deadline, nothing sent back

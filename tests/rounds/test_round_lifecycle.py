@@ -194,7 +194,11 @@ def test_rectification_and_summons_of_2017_go_on_after_2018_starts(approved, per
     new = round_copy(source=world["round"], year=2018, actor=personas["office"])
     round_activate(round=new, actor=personas["office"])
     client.force_login(personas["unit_b"])
-    assert client.get(reverse("outcomes:my_result")).status_code == 200  # files its report
+    assert client.get(reverse("outcomes:my_result")).status_code == 200
+    # It files its report: its first save creates it (opening the page writes nothing).
+    letter = client.get(reverse("outcomes:my_result")).context["feedback"].pk
+    assert client.post(reverse("outcomes:my_rectification_save"),
+                       {"letter": letter, "summary": "整改总结"}).status_code == 302
     client.force_login(personas["lead_reviewer_b"])
     listing = client.get(reverse("outcomes:rectification_list")).content.decode()
     assert "2017" in listing and world["unit_b"].name in listing

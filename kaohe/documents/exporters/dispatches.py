@@ -135,10 +135,11 @@ class ResultsReportExporter(RoundExporter):
 
 def _summons_for(user, round_):
     """The summons by a lead department of a round whose results are out: the office all of
-    them, a lead department those of its own units."""
-    summons = Summons.objects.filter(round=round_, summoner=Summoner.LEAD_DEPARTMENT
-                                     ).select_related("round", "unit",
-                                                      "unit__category__lead_department")
+    them, a lead department those of its own units. None a correction withdrew (the unit is
+    no longer 较差)."""
+    summons = Summons.objects.filter(
+        round=round_, summoner=Summoner.LEAD_DEPARTMENT, withdrawn_at__isnull=True,
+    ).select_related("round", "unit", "unit__category__lead_department")
     if (round_ is None or not has_capability(user, MANAGE_SUMMONS)
             or not results_released(round_)):
         return summons.none()

@@ -1,6 +1,7 @@
 """Feedback (step 6): the letters drafted for the approved version, edited by the office,
 and the release of the results with them (summons records for every 较差 unit, corrected
-letters marked when a correction is released)."""
+letters marked when a correction is released, and the summons and rectification items of
+the letters it replaces brought in line)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import Unit
 from kaohe.grading import services as grading
 from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
+from kaohe.lib import clock
 from kaohe.outcomes.models import Feedback, Summons
 from kaohe.outcomes.services.common import OutcomeError
+from kaohe.outcomes.services.rectification import rectification_follow_letters
 from kaohe.reviews.models import SubReport
 from kaohe.rounds.guards import ensure_round_writable
 
@@ -105,11 +108,39 @@ def feedback_update(*, feedback: Feedback, actor: User, problems: str,
     return feedback
 
 
+def _summons_follow(result_set: ResultSet, grades: dict[str, str], actor: User) -> None:
+    """The summons follow the released grades: every 较差 unit has one in force (one a
+    correction withdrew is restored), and a summons still followed up of a unit the release
+    lifts out of 较差 is withdrawn, kept on record with the correction that ended it."""
+    poor = [code for code, grade in grades.items() if grade == "poor"]
+    for unit in Unit.objects.filter(code__in=poor):
+        summons, created = Summons.objects.get_or_create(
+            round=result_set.round, unit=unit, defaults={"updated_by": actor})
+        if not created and summons.withdrawn:
+            summons.withdrawn_at, summons.withdrawn_by, summons.closed = None, None, False
+            summons.updated_by = actor
+            summons.save()
+            log_action("outcomes.summons.restored", actor=actor, target=summons,
+                       data={"version": result_set.version})
+    lifted = [code for code, grade in grades.items() if grade != "poor"]
+    now = clock.now()
+    for summons in Summons.objects.filter(round=result_set.round, unit__code__in=lifted,
+                                          closed=False, withdrawn_at__isnull=True):
+        summons.withdrawn_at, summons.withdrawn_by_id = now, result_set.correction_id
+        summons.closed, summons.updated_by = True, actor
+        summons.save()
+        log_action("outcomes.summons.withdrawn", actor=actor, target=summons,
+                   data={"version": result_set.version,
+                         "correction": result_set.correction_id})
+
+
 @transaction.atomic
 def release(*, result_set: ResultSet, actor: User) -> ResultSet:
     """One act for the whole round: grades and feedback become visible, each to its own
     unit, and every 较差 unit gets a summons record. Releasing a correction marks the letters
-    it changes as corrected (their units are told) and keeps the earlier letters."""
+    it changes as corrected (their units are told) and keeps the earlier letters; it
+    withdraws the open summons of the units it lifts out of 较差, and the rectification
+    items not yet submitted follow the corrected letters."""
     ensure_round_writable(result_set.round_id, error=OutcomeError)
     current = ResultSet.objects.select_for_update().get(pk=result_set.pk)
     if current.status == ResultSetStatus.RELEASED:
@@ -132,11 +163,10 @@ def release(*, result_set: ResultSet, actor: User) -> ResultSet:
         Feedback.objects.filter(pk__in=[f.pk for f in changed]).update(corrected=True)
         log_action("outcomes.correction.released", actor=actor, target=result_set,
                    data={"units": [f.unit.code for f in changed]})
-    for code, grade in result_set.final_grades().items():
-        if grade == "poor":
-            unit = Unit.objects.get(code=code)
-            Summons.objects.get_or_create(round=result_set.round, unit=unit,
-                                          defaults={"updated_by": actor})
+    grades = result_set.final_grades()
+    _summons_follow(result_set, grades, actor)
+    if result_set.correction_id is not None:
+        rectification_follow_letters(result_set=result_set, actor=actor)
     log_action("outcomes.released", actor=actor, target=result_set)
     from kaohe.notifications import events
 

@@ -17,6 +17,7 @@ from kaohe.directory.models import Unit
 from kaohe.lib import clock
 from kaohe.outcomes.models import (
     EventKind,
+    Feedback,
     ItemSource,
     ItemStatus,
     RectificationAttachment,
@@ -33,6 +34,7 @@ from kaohe.submissions.models import Extension
 if TYPE_CHECKING:
     from kaohe.accounts.models import User
     from kaohe.evidence.models import Evidence
+    from kaohe.grading.models import ResultSet
     from kaohe.rounds.models import Round
 
 
@@ -40,26 +42,85 @@ def _lines(text: str) -> list[str]:
     return [line.strip(" \t-•·") for line in text.splitlines() if line.strip(" \t-•·")]
 
 
+def _letter_lines(feedback: Feedback | None) -> list[tuple[ItemSource, str]]:
+    """One (source, text) per problem and suggestion line of a letter."""
+    if feedback is None:
+        return []
+    return ([(ItemSource.PROBLEM, t) for t in _lines(feedback.problems)]
+            + [(ItemSource.SUGGESTION, t) for t in _lines(feedback.suggestions)])
+
+
+def rectification_items(*, round: Round, unit: Unit) -> list[RectificationItem]:
+    """The items a new report starts with, unsaved: one per problem and suggestion line of
+    the unit's letter in force, then the unfinished items carried over from the previous
+    round. What the unit's page shows before its first save (a GET writes nothing)."""
+    items = [(source, text, None) for source, text in _letter_lines(
+        released_feedback(round, unit))]
+    items += [(ItemSource.CARRIED, item.text, item) for item in unfinished_items(
+        round=round, unit=unit)]
+    return [RectificationItem(order=i, source=source, text=text, carried_from=origin)
+            for i, (source, text, origin) in enumerate(items, start=1)]
+
+
 @transaction.atomic
 def rectification_for(*, round: Round, unit: Unit) -> RectificationReport:
-    """The unit's report with one item per problem and suggestion line of its feedback, plus
-    the unfinished items carried over from the previous round."""
+    """The unit's report, created with its items (rectification_items) the first time it is
+    written to: by the unit's first save, or by the office's extension. A closed round's
+    report is read, never created."""
+    report = RectificationReport.objects.filter(round=round, unit=unit).first()
+    if report is not None:
+        return report
+    ensure_round_writable(round, error=OutcomeError)
     report, created = RectificationReport.objects.get_or_create(round=round, unit=unit)
     if created:
-        feedback = released_feedback(round, unit)
-        # (source, text, the earlier round's item it carries over)
-        items: list[tuple[ItemSource, str, RectificationItem | None]] = []
-        if feedback is not None:
-            items += [(ItemSource.PROBLEM, t, None) for t in _lines(feedback.problems)]
-            items += [(ItemSource.SUGGESTION, t, None) for t in _lines(feedback.suggestions)]
-        items += [(ItemSource.CARRIED, item.text, item) for item in unfinished_items(
-            round=round, unit=unit)]
-        RectificationItem.objects.bulk_create(
-            RectificationItem(report=report, order=i, source=source, text=text,
-                              carried_from=origin)
-            for i, (source, text, origin) in enumerate(items, start=1)
-        )
+        items = rectification_items(round=round, unit=unit)
+        for item in items:
+            item.report = report
+        RectificationItem.objects.bulk_create(items)
     return report
+
+
+@transaction.atomic
+def rectification_follow_letters(*, result_set: ResultSet, actor: User) -> int:
+    """When a correction is released, a report not yet submitted follows the unit's
+    corrected letter: an item whose line is still in the letter stays as the unit filled it
+    in, one whose line is gone is removed (its text and measures kept in the audit entry),
+    a new line becomes a new item, and the carried-over items come after them. A submitted
+    report stays as it was submitted. Returns the number of reports changed."""
+    letters = {f.unit_id: f for f in Feedback.objects.filter(result_set=result_set,
+                                                              corrected=True)}
+    changed = 0
+    for report in RectificationReport.objects.select_for_update().filter(
+            round_id=result_set.round_id, unit_id__in=letters, submitted_at__isnull=True):
+        items = list(report.items.all())
+        from_letter = {}
+        removed = []
+        for item in items:
+            if item.source == ItemSource.CARRIED:
+                continue
+            if (item.source, item.text) in from_letter:
+                removed.append(item)
+            else:
+                from_letter[(item.source, item.text)] = item
+        wanted = _letter_lines(letters[report.unit_id])
+        removed += [item for key, item in from_letter.items() if key not in wanted]
+        ordered = [from_letter.get((source, text)) or RectificationItem(
+            report=report, source=source, text=text) for source, text in wanted]
+        ordered += [item for item in items if item.source == ItemSource.CARRIED]
+        added = [item for item in ordered if item.pk is None]
+        if not removed and not added and [i.pk for i in ordered] == [i.pk for i in items]:
+            continue
+        RectificationItem.objects.filter(pk__in=[item.pk for item in removed]).delete()
+        for order, item in enumerate(ordered, start=1):
+            item.order = order
+            item.save()
+        changed += 1
+        log_action("outcomes.rectification.followed_correction", actor=actor, target=report,
+                   data={"version": result_set.version,
+                         "added": [item.text for item in added],
+                         "removed": [{"text": item.text, "measures": item.measures}
+                                     for item in removed]})
+    return changed
 
 
 def unfinished_items(*, round: Round, unit: Unit) -> QuerySet[RectificationItem]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.outcomes.models import Dispatch, Summons
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 @transaction.atomic
 def summons_update(*, summons: Summons, actor: User, **fields: Any) -> Summons:
     ensure_round_writable(summons.round_id, error=OutcomeError)
+    if Summons.objects.filter(pk=summons.pk, withdrawn_at__isnull=False).exists():
+        raise OutcomeError(_("该单位的考核结果已更正，不再是较差等次，约谈已撤销，不能再修改。"))
     for name in ("summoner", "summoned", "held_on", "minutes", "follow_up", "closed"):
         if name in fields:
             setattr(summons, name, fields[name])

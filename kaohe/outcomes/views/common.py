@@ -40,6 +40,12 @@ class ItemShown:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.item, name)
 
+    @property
+    def key(self) -> str:
+        """How the unit's form names the item: its id, or ``new`` and its order while the
+        report is not saved yet (its first save creates the items in that order)."""
+        return str(self.item.pk) if self.item.pk is not None else f"new{self.item.order}"
+
 
 def items_with_files(report: RectificationReport,
                      editable: Collection[int] = frozenset()) -> list[ItemShown]:

@@ -40,7 +40,9 @@ PAGE_SIZE = 20  # summons a page shows, each a form (issue 19)
 def summons_list(request: AuthenticatedRequest) -> HttpResponse:
     round_ = tracking_round_or_404()
     units = units_visible_to(request.user, round=round_)
-    summons = Summons.objects.filter(round=round_, unit__in=units).select_related(
+    # A summons a correction withdrew is kept on record only: no longer followed up here.
+    summons = Summons.objects.filter(round=round_, unit__in=units,
+                                     withdrawn_at__isnull=True).select_related(
         "unit", "unit__category", "updated_by").order_by("unit__category__order",
                                                          "unit__code", "pk")
     # One page of summons, each a form (issue 19).
@@ -56,7 +58,7 @@ def summons_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def summons_update(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     round_ = tracking_round_or_404()
-    summons = get_object_or_404(Summons, pk=pk, round=round_,
+    summons = get_object_or_404(Summons, pk=pk, round=round_, withdrawn_at__isnull=True,
                                 unit__in=units_visible_to(request.user, round=round_))
     form = SummonsForm(request.POST)
     if not form.is_valid():

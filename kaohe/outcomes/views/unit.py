@@ -3,7 +3,7 @@ report, which it fills in, attaches files to and submits (again, when sent back)
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,8 +27,13 @@ from kaohe.outcomes.models import (
     RectificationItem,
     RectificationReport,
 )
-from kaohe.outcomes.selectors import earlier_letters, released_feedback, unit_results_round
-from kaohe.outcomes.views.common import items_with_files, report_history
+from kaohe.outcomes.selectors import (
+    earlier_letters,
+    rectification_report_of,
+    released_feedback,
+    unit_results_round,
+)
+from kaohe.outcomes.views.common import ItemShown, items_with_files, report_history
 from kaohe.rounds.models import Round, RoundStatus, Step
 from kaohe.rounds.selection import explicit_round
 from kaohe.submissions import deadlines
@@ -71,7 +76,12 @@ def my_result(request: AuthenticatedRequest) -> HttpResponse:
     feedback = released_feedback(round_, unit)
     if feedback is None:
         raise Http404  # nothing of the result exists for a unit before release
-    report = services.rectification_for(round=round_, unit=unit)
+    # Read only: a unit that has not saved its report yet sees the items it will hold,
+    # unsaved; its first save creates them (a GET writes nothing, a closed round never).
+    report = rectification_report_of(round_, unit)
+    draft = report is None
+    if draft:
+        report = RectificationReport(round=round_, unit=unit)
     step = round_.steps.get(code="rectification")
     log_action("outcomes.feedback.viewed", actor=request.user, target=feedback)
     # The grade from the unit's own row of the released version (one row, not the version's
@@ -85,36 +95,83 @@ def my_result(request: AuthenticatedRequest) -> HttpResponse:
     earlier = [(letter, grade_label(letter.grade)) for letter in earlier_letters(feedback)]
     extension = deadlines.extension_for(step, unit=unit)
     closed_reason = _closed_reason(round_, report, step, unit, extension)
-    editable = set() if closed_reason else services.editable_items(report)
+    if draft:
+        items = [ItemShown(item, files=[], editable=not closed_reason)
+                 for item in services.rectification_items(round=round_, unit=unit)]
+    else:
+        items = items_with_files(report, set() if closed_reason
+                                 else services.editable_items(report))
     return render(request, "outcomes/my_result.html", {
         "round": round_, "unit": unit, "feedback": feedback,
         "grade": grade_label(row.final_grade if row is not None else feedback.grade),
         "earlier": earlier, "corrected": feedback.corrected,
-        "report": report, "items": items_with_files(report, editable),
+        "report": report, "draft": draft, "items": items,
         "statuses": [(s.value, s.label) for s in ItemStatus if s != ItemStatus.NOT_ACCEPTED],
         "deadline": deadlines.deadline_for(step, unit=unit), "extension": extension,
         "is_open": not closed_reason, "closed_reason": closed_reason,
-        "reopened": services.reopened(report), "history": report_history(report),
+        "reopened": services.reopened(report),
+        "history": report_history(report) if not draft else [],
     })
 
 
-def _my_report(request: AuthenticatedRequest) -> RectificationReport | None:
-    """The unit's report of the round it works on, or 404; None when the round is closed."""
-    round_ = explicit_round() or unit_results_round(request.user.unit)
-    if round_ is None or released_version(round_) is None:
+def _my_report(request: AuthenticatedRequest, *,
+               create: bool = True) -> RectificationReport | None:
+    """The unit's report of the round it works on, or 404; None when the round is closed.
+    The unit's first save creates it with its items (its page only reads); ``create=False``
+    gives 404 instead."""
+    unit = request.user.unit
+    round_ = explicit_round() or unit_results_round(unit)
+    if (round_ is None or released_version(round_) is None
+            or released_feedback(round_, unit) is None):
         raise Http404
-    report = get_object_or_404(RectificationReport, round=round_, unit=request.user.unit)
+    report = RectificationReport.objects.filter(round=round_, unit=unit).first()
+    if report is None and not create:
+        raise Http404
     if round_.status == RoundStatus.CLOSED:
         messages.error(request, _("%(year)s年度考核已结束，只能查阅，不能修改。")
                        % {"year": round_.year})
         return None
+    if report is None:
+        report = services.rectification_for(round=round_, unit=unit)
     return report
+
+
+def _posted(request: AuthenticatedRequest, report: RectificationReport) -> QueryDict | None:
+    """The form as posted, its fields named by item id. A page shown before the report
+    existed names its items by their order (``measures-new1``) and the letter they came
+    from: those fields go to the items of that order if the letter is still in force,
+    else None (with the message) and nothing is saved."""
+    data = request.POST.copy()
+    letter = data.pop("letter", None)
+    if letter is None:
+        return data
+    feedback = released_feedback(report.round_id, report.unit_id)
+    if feedback is None or letter[-1] != str(feedback.pk):
+        messages.error(request, _("考核结果和反馈意见已更正，整改事项随之调整，请核对后重新填写。"))
+        return None
+    for item in report.items.all():
+        for name in ("measures", "status"):
+            if f"{name}-new{item.order}" in data:
+                data[f"{name}-{item.pk}"] = data.pop(f"{name}-new{item.order}")[-1]
+    return data
+
+
+def _posted_item(report: RectificationReport, key: str | None) -> RectificationItem:
+    """The item the upload names: by id, or by order on a page shown before the report
+    existed (``new3``)."""
+    key = key or ""
+    if key.startswith("new"):
+        return get_object_or_404(RectificationItem, order=int_param(key[3:]), report=report)
+    return get_object_or_404(RectificationItem, pk=int_param(key), report=report)
 
 
 def _save_texts(request: AuthenticatedRequest, report: RectificationReport) -> bool:
     """Save what the form holds for the items the unit may change now; False (with the
     messages) when refused, and then nothing is saved."""
-    form = RectificationForm(request.POST, report=report, items=report.items.filter(
+    data = _posted(request, report)
+    if data is None:
+        return False
+    form = RectificationForm(data, report=report, items=report.items.filter(
         pk__in=services.editable_items(report)))
     if not form.is_valid():
         show_form_errors(request, form)
@@ -148,8 +205,7 @@ def my_rectification_attach(request: AuthenticatedRequest) -> HttpResponse:
     report = _my_report(request)
     if report is None:
         return redirect("outcomes:my_result")
-    item = get_object_or_404(RectificationItem, pk=int_param(request.POST.get("item")),
-                             report=report)
+    item = _posted_item(report, request.POST.get("item"))
     try:
         evidence = evidence_visible_to(request.user).get(
             pk=request.POST.get("evidence"), unit=report.unit)
@@ -165,7 +221,7 @@ def my_rectification_attach(request: AuthenticatedRequest) -> HttpResponse:
 @capability_required(VIEW_OWN_RESULT)
 @require_POST
 def my_rectification_detach(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    report = _my_report(request)
+    report = _my_report(request, create=False)
     if report is None:
         return redirect("outcomes:my_result")
     attachment = get_object_or_404(RectificationAttachment, pk=pk, report=report)
