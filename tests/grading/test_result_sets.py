@@ -327,3 +327,35 @@ def test_compare_names_the_units_whose_final_grade_differs(graded_apart, persona
     row = re.search(r"<tr><td>测试单位甲</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
     assert row is not None and row.groups() == ("较差", "一般")
     assert "测试单位乙" not in page
+
+
+def test_a_version_whose_inputs_changed_is_not_passed_on(submitted, personas, settings):
+    """A category returned after the version was computed: the version is refused at
+    submission (and a newer computed one passes); a finding added after submission stops
+    the approval."""
+    from kaohe.grading.services import GradingError
+    from kaohe.reviews.models import CategorySubmission
+    from kaohe.rounds.models import SeriousProblemKind
+
+    wg, leader = personas["working_group"], personas["leading_group"]
+    stale = services.result_set_compute(round=submitted["round"], actor=wg)
+    settings.KAOHE_TODAY = "2018-01-20"  # within step 五: the working group may return
+    reviews.category_return(
+        submission=CategorySubmission.objects.get(lead_department=submitted["lead_b"]),
+        actor=wg, reason="请补充核查情况")
+    with pytest.raises(GradingError, match="已有变化"):
+        services.result_set_submit(result_set=stale, actor=wg)
+    stale.refresh_from_db()
+    assert stale.status == ResultSetStatus.DRAFT and stale.submitted_at is None
+    _submit_category(submitted["round"], submitted["lead_b"], personas["lead_reviewer_b"])
+    fresh = services.result_set_compute(round=submitted["round"], actor=wg)
+    services.result_set_submit(result_set=fresh, actor=wg)
+    # The organization department's finding counts for the grades: it makes the version
+    # before the leading group stale as well.
+    reviews.serious_problem_add(
+        round=submitted["round"], unit=submitted["unit_a"], source=FindingSource.ORG_DEPARTMENT,
+        kind=SeriousProblemKind.objects.first(), county=None, description="干部管理问题",
+        actor=personas["org_department"])
+    with pytest.raises(GradingError, match="已有变化"):
+        services.result_set_approve(result_set=fresh, actor=leader, comments="同意")
+    assert ResultSet.objects.get(pk=fresh.pk).status == ResultSetStatus.SUBMITTED

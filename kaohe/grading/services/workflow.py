@@ -5,8 +5,10 @@ owns its transaction and audit entry and changes a status only through ``_transi
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -116,6 +118,25 @@ def _decided(final: dict[str, str]) -> dict[str, str]:
     return {unit: grade for unit, grade in final.items() if grade != "pending"}
 
 
+def _check_inputs_current(result_set: ResultSet, act: str) -> None:
+    """Refuse to pass on a version computed from preliminary results that have changed
+    since (a category returned or submitted again, a finding added or withdrawn): what the
+    leading group decides on must be what the lead departments hold now.
+
+    The round's category submissions are locked first, as returning one locks its row:
+    a return that commits meanwhile is seen here, and one that comes after sees this
+    version before the leading group (kaohe.reviews.services.category_return)."""
+    from kaohe.reviews.models import CategorySubmission
+
+    list(CategorySubmission.objects.select_for_update().filter(round_id=result_set.round_id)
+         .values_list("pk", flat=True))
+    current = json.loads(json.dumps(engine_inputs(result_set.round), cls=DjangoJSONEncoder))
+    if current != result_set.inputs:
+        raise GradingError(_("第%(version)s版生成后，各牵头部门的初步考核结果或问题认定已有变化"
+                             "（退回、重新报送或增减问题），不能%(act)s；请重新生成等次建议。")
+                           % {"version": result_set.version, "act": act})
+
+
 def _ranked_unit_count(round_: Round) -> int:
     return Unit.objects.filter(active=True, category__ranked=True).count()
 
@@ -136,6 +157,7 @@ def result_set_submit(*, result_set: ResultSet, actor: User) -> ResultSet:
             _("只有%(have)s家单位的初步考核结果，应为%(want)s家；请待各牵头部门报送后重新生成。")
             % {"have": len(result_set.inputs), "want": expected}
         )
+    _check_inputs_current(result_set, _("报送领导小组"))
     result_set.submitted_at, result_set.submitted_by = clock.now(), actor
     return _transition(result_set, "submit", actor=actor, fields=("submitted_at", "submitted_by"))
 
@@ -155,6 +177,7 @@ def result_set_approve(*, result_set: ResultSet, actor: User, comments: str = ""
     if newer.exists():
         raise GradingError(_("已有更新的版本，不能审定旧版本。"))
     _check_rules(result_set, _("审定"))
+    _check_inputs_current(result_set, _("审定"))
     # What the pages show of the version must be what is sealed: its rows are checked
     # against its snapshots here, once (and by `kaohe verify` afterwards).
     readmodel.ensure_rows(result_set)
