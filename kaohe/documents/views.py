@@ -109,6 +109,10 @@ def export_download(request, pk):
         raise Http404
     if withdrawal.withdrawn_in(export) is not None:
         raise Http404  # holds a paper withdrawn since (its withdrawal expires it too)
+    # Asked again at the door, as the worker asked before making it: its maker may have
+    # lost the right to read it since (another role, another scope).
+    selectors.document_for(request.user, export.round, export.identifier, export.object_key,
+                           export.fmt)
     stream = storage.StoredStream(export.storage_name)
     try:
         size = stream.size

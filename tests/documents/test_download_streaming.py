@@ -35,10 +35,15 @@ def stored(request, settings, tmp_path):
     return request.param
 
 
-def _export(*, made_by, identifier, data: bytes, file_name: str, content_type: str) -> Export:
+def _export(*, made_by, identifier, data: bytes, file_name: str, content_type: str,
+            round_=None, fmt: str | None = None) -> Export:
+    """A finished export of the object the download asks about again (the round, by its
+    year, for a round's document)."""
     name = default_storage.save(f"exports/{identifier}-{made_by.pk}.bin", ContentFile(data))
     return Export.objects.create(
-        identifier=identifier, fmt=file_name.rsplit(".", 1)[-1], title="t", made_by=made_by,
+        round=round_, object_key=str(round_.year) if round_ else "",
+        identifier=identifier, fmt=fmt or file_name.rsplit(".", 1)[-1], title="t",
+        made_by=made_by,
         status=ExportStatus.DONE, storage_name=name, file_name=file_name,
         content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
         expires_at=clock.now() + timedelta(hours=1))
@@ -59,7 +64,8 @@ def _assert_streamed_attachment(response, data: bytes, file_name_quoted: str):
 def test_a_bulk_export_is_streamed_to_its_maker_only(stored, world, personas, login):
     data = os.urandom(2 * MiB + 7)
     export = _export(made_by=personas["office"], identifier="feedback_letters", data=data,
-                     file_name="反馈.zip", content_type="application/zip")
+                     file_name="反馈.zip", content_type="application/zip",
+                     round_=world["round"], fmt="docx")
     url = reverse("documents:export_download", args=[export.pk])
     response = login(personas["office"]).get(url)
     assert response["Content-Type"] == "application/zip"
