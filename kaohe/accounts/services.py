@@ -95,7 +95,7 @@ def account_contact_update(*, account, actor, **contact) -> dict:
 @transaction.atomic
 def account_set_active(*, account, actor, active: bool) -> bool:
     """Disable or enable; False if it already was. Disabling ends the account's sessions
-    (kaohe.accounts.receivers)."""
+    (kaohe.accounts.receivers) and revokes its API tokens."""
     _require(actor, MANAGE_ACCOUNTS)
     stored = User.objects.select_for_update().get(pk=account.pk)
     _system_admin_scope(stored)
@@ -105,6 +105,11 @@ def account_set_active(*, account, actor, active: bool) -> bool:
     stored.save(update_fields=["is_active"])
     log_action("account.enabled" if active else "account.disabled", actor=actor,
                target=stored)
+    if not active:
+        from kaohe.api.services import tokens_revoke_of
+
+        # Enabling the account again does not bring its tokens back.
+        tokens_revoke_of(user=stored, actor=actor, reason="account.disabled")
     return True
 
 
@@ -145,7 +150,7 @@ def role_and_scope(user) -> dict:
 def account_role_change(*, account, actor, role: str, unit=None, province=None,
                         lead_department=None, is_liaison: bool = False) -> bool:
     """Grant a role and its scope (administrator roles included, never to oneself);
-    False if nothing changed."""
+    False if nothing changed. A change revokes the account's API tokens."""
     _require(actor, MANAGE_ROLES)
     if account.pk == actor.pk:
         raise PermissionDenied
@@ -160,6 +165,10 @@ def account_role_change(*, account, actor, role: str, unit=None, province=None,
     stored.save(update_fields=list(ROLE_FIELDS))
     log_action("account.role_changed", actor=actor, target=stored,
                data={"from": before, "to": after})
+    from kaohe.api.services import tokens_revoke_of
+
+    # A token acts for the organization it was authorized for, not for the new role.
+    tokens_revoke_of(user=stored, actor=actor, reason="account.role_changed")
     return True
 
 

@@ -104,6 +104,21 @@ def token_revoke(*, token: ApiToken, actor) -> ApiToken:
     return token
 
 
+def tokens_revoke_of(*, user, actor, reason: str) -> int:
+    """Revoke every token of an account (authorized or made) whose role, scope or standing
+    changed: a token carries what was authorized for the account as it was, never what
+    the account becomes (another role, an account enabled again). Returns how many."""
+    now = clock.now()
+    revoked = 0
+    for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
+        token.revoked_at, token.revoked_by = now, actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        log_action("api.token.revoked", actor=actor, target=token,
+                   data={"account": user.username, "prefix": token.prefix, "reason": reason})
+        revoked += 1
+    return revoked
+
+
 def token_authenticate(raw: str) -> ApiToken | None:
     """The token's record if it is known, not revoked, and its account active."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:

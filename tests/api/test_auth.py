@@ -213,3 +213,26 @@ def test_a_token_is_authorized_only_for_an_active_account_of_its_roles_named(cli
         assert response.status_code == 400, name
         assert "没有这个用户名的中央单位、省级扶贫部门" in response.content.decode() or not name
     assert not ApiToken.objects.exists()
+
+
+def test_a_role_change_or_disabling_revokes_the_accounts_tokens(personas, tokens, world):
+    """A token acts for what was authorized: the account made the office's, or disabled and
+    enabled again, has none left."""
+    from kaohe.accounts import services as accounts
+
+    security, system = personas["security_admin"], personas["system_admin"]
+    accounts.account_role_change(account=personas["unit"], actor=security, role=Role.OFFICE)
+    assert Api(Client(), tokens["unit"]).get("/me").status_code == 401
+    pending = services.token_authorize(user=personas["province"], name="待生成",
+                                       actor=security)
+    accounts.account_set_active(account=personas["province"], actor=system, active=False)
+    accounts.account_set_active(account=personas["province"], actor=system, active=True)
+    assert Api(Client(), tokens["province"]).get("/me").status_code == 401
+    assert not ApiToken.objects.filter(user__in=[personas["unit"], personas["province"]],
+                                       revoked_at__isnull=True).exists()
+    pending.refresh_from_db()
+    assert pending.revoked_by == system
+    assert AuditEntry.objects.filter(action="api.token.revoked",
+                                     data__reason="account.role_changed").count() == 1
+    # The others' tokens are untouched.
+    assert Api(Client(), tokens["unit_b"]).get("/me").status_code == 200
