@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kaohe.audit.models import AuditEntry
-from kaohe.audit.redaction import REDACTED_TARGET_TYPES
+from kaohe.audit.redaction import REDACTED_TARGET_TYPES, RESULT_DOCUMENTS
 from kaohe.lib.forms import StyledFormMixin
 
 
@@ -75,7 +75,12 @@ def _shown_target_contains(text: str) -> Q:
     """Match the object's name only where the auditor may see it: searching a hidden name
     (kaohe.audit.redaction) must not tell whether it contains the text. The entries' data
     is not searched at all, for the same reason."""
-    return Q(target_repr__icontains=text) & ~Q(target_type__in=REDACTED_TARGET_TYPES)
+    from kaohe.audit.models import AuditEntry
+
+    about_results = AuditEntry.objects.filter(action__startswith="document.",
+                                              data__document__in=RESULT_DOCUMENTS)
+    return (Q(target_repr__icontains=text) & ~Q(target_type__in=REDACTED_TARGET_TYPES)
+            & ~Q(pk__in=about_results.values("pk")))
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

@@ -68,6 +68,12 @@ REDACTED_TARGET_TYPES = frozenset({
 })
 
 
+# Papers made only for some grades (a summons notice only for a unit graded 较差): in an
+# entry about one, which paper it was (the object's name, number and key, its 文号 and 份号)
+# says which unit got that grade, so only its kind and the act are shown.
+RESULT_DOCUMENTS = frozenset({"summons_notice"})
+_RESULT_DOCUMENT_KEYS = frozenset({"object", "doc_number", "copy_number", "reason"})
+
 # Keys hidden even in an open action: a withdrawn paper's reason may quote the paper (a
 # unit's problems, a wrong grade), which the auditor, reaching no assessment record
 # (kaohe.accounts.scope), does not read. The entry still shows what was withdrawn and when.
@@ -108,6 +114,12 @@ def visible_data(action: str, data: Any) -> Any:
     return _hide(data, hidden_keys=hidden_keys) if isinstance(data, dict) else HIDDEN
 
 
+def about_result_document(action: str, data: Any) -> bool:
+    """Whether the entry is about a paper that exists only for some grades."""
+    return (action.startswith("document.") and isinstance(data, dict)
+            and data.get("document") in RESULT_DOCUMENTS)
+
+
 def visible_target_repr(target_type: str, target_repr: str) -> str:
     if target_type in REDACTED_TARGET_TYPES and target_repr:
         return HIDDEN
@@ -139,12 +151,16 @@ class AuditorEntry:
 
 def for_auditor(entries: Iterable[AuditEntry]) -> Iterator[AuditorEntry]:
     for entry in entries:
+        target_id = ("" if entry.target_type in UNNUMBERED_TARGET_TYPES else entry.target_id)
+        target_repr = visible_target_repr(entry.target_type, entry.target_repr)
+        data = visible_data(entry.action, entry.data)
+        if about_result_document(entry.action, entry.data):
+            target_id, target_repr = "", HIDDEN if entry.target_repr else ""
+            data = {key: HIDDEN if key in _RESULT_DOCUMENT_KEYS else value
+                    for key, value in data.items()}
         yield AuditorEntry(
             id=entry.id, created_at=entry.created_at, actor_id=entry.actor_id,
             actor_repr=entry.actor_repr, action=entry.action, target_type=entry.target_type,
-            target_id=("" if entry.target_type in UNNUMBERED_TARGET_TYPES
-                       else entry.target_id),
-            target_repr=visible_target_repr(entry.target_type, entry.target_repr),
-            data=visible_data(entry.action, entry.data), ip=entry.ip, success=entry.success,
-            prev_hash=entry.prev_hash, hash=entry.hash,
+            target_id=target_id, target_repr=target_repr, data=data, ip=entry.ip,
+            success=entry.success, prev_hash=entry.prev_hash, hash=entry.hash,
         )

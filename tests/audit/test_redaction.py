@@ -194,3 +194,28 @@ def test_the_object_of_a_finding_or_feedback_item_is_named_by_type_and_number_on
     assert (shown.target_type, shown.target_id, shown.target_repr) == (
         "outcomes.RectificationItem", "7", HIDDEN)
     assert entry.target_repr == "帮扶资金到位慢"  # the entry itself is left alone
+
+
+def test_a_summons_notice_does_not_name_its_unit_to_the_auditor(released, personas, world,
+                                                               login, client):
+    """A summons notice exists only for a unit graded 较差: the auditor sees that one was
+    exported, not which (name, number, key, 份号), and searching the name finds nothing."""
+    from kaohe.documents.base import get_exporter
+
+    key = get_exporter("summons_notice").object_key(Summons.objects.get(unit=world["unit_b"]))
+    response = login(personas["office"]).get(reverse("documents:make", kwargs={
+        "identifier": "summons_notice", "key": key, "fmt": "docx"}))
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="document.export", data__document="summons_notice")
+    assert "测试单位乙" in entry.target_repr  # stored whole: the chain covers it
+    client.logout()
+    auditor = login(personas["auditor"])
+    seen = _everything_the_auditor_sees(auditor)
+    assert "约谈通知（测试单位乙）" not in seen and "summons_notice" in seen
+    shown = next(e for e in for_auditor([entry]))
+    assert shown.target_repr == HIDDEN and shown.target_id == ""
+    assert shown.data["object"] == HIDDEN and shown.data["document"] == "summons_notice"
+    found = auditor.get(reverse("audit:list"), {"target": "测试单位乙"})
+    assert entry.pk not in [e.id for e in found.context["page"]]
+    assert AuditEntry.objects.filter(target_repr__contains="测试单位乙").exclude(
+        pk=entry.pk).exists()  # the search itself works for what may be shown
