@@ -54,8 +54,8 @@ def rectification_items(*, round: Round, unit: Unit) -> list[RectificationItem]:
     """The items a new report starts with, unsaved: one per problem and suggestion line of
     the unit's letter in force, then the unfinished items carried over from the previous
     round. What the unit's page shows before its first save (a GET writes nothing)."""
-    items = [(source, text, None) for source, text in _letter_lines(
-        released_feedback(round, unit))]
+    items: list[tuple[ItemSource, str, RectificationItem | None]] = [
+        (source, text, None) for source, text in _letter_lines(released_feedback(round, unit))]
     items += [(ItemSource.CARRIED, item.text, item) for item in unfinished_items(
         round=round, unit=unit)]
     return [RectificationItem(order=i, source=source, text=text, carried_from=origin)

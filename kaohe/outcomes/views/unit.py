@@ -78,10 +78,9 @@ def my_result(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404  # nothing of the result exists for a unit before release
     # Read only: a unit that has not saved its report yet sees the items it will hold,
     # unsaved; its first save creates them (a GET writes nothing, a closed round never).
-    report = rectification_report_of(round_, unit)
-    draft = report is None
-    if draft:
-        report = RectificationReport(round=round_, unit=unit)
+    saved = rectification_report_of(round_, unit)
+    draft = saved is None
+    report = RectificationReport(round=round_, unit=unit) if saved is None else saved
     step = round_.steps.get(code="rectification")
     log_action("outcomes.feedback.viewed", actor=request.user, target=feedback)
     # The grade from the unit's own row of the released version (one row, not the version's
@@ -120,6 +119,8 @@ def _my_report(request: AuthenticatedRequest, *,
     The unit's first save creates it with its items (its page only reads); ``create=False``
     gives 404 instead."""
     unit = request.user.unit
+    if unit is None:
+        raise Http404
     round_ = explicit_round() or unit_results_round(unit)
     if (round_ is None or released_version(round_) is None
             or released_feedback(round_, unit) is None):
