@@ -134,6 +134,7 @@ def import_units_and_pairings(*, data: bytes, round, actor, file_name: str = "")
                    data={"file": file_name, "problems": len(result.problems)})
         return result
     units = _check_units(sheets[UNITS_SHEET], result)
+    _check_category_moves(units, round, result)
     pairings = _check_pairings(sheets[PAIRINGS_SHEET], units, result)
     if not result.ok:
         log_action("directory.import.rejected", actor=actor, success=False,
@@ -148,6 +149,34 @@ def import_units_and_pairings(*, data: bytes, round, actor, file_name: str = "")
               "pairings_removed": result.pairings_removed},
     )
     return result
+
+
+def _check_category_moves(units: dict[str, dict], round, result: ImportResult) -> None:
+    """A unit's category decides which lead department reads its records in every round
+    (kaohe.accounts.scope), so a unit that took part in another started round keeps its
+    category: moving it would hand that year's reports and grades to another lead
+    department. Refused, naming the row and the years."""
+    from kaohe.rounds.models import RoundStatus
+
+    moved = {unit.code: unit for unit in Unit.objects.filter(code__in=units)
+             .select_related("category")
+             if units[unit.code].get("category") is not None
+             and unit.category_id != units[unit.code]["category"].pk}
+    if not moved:
+        return
+    years: dict[str, set[int]] = {}
+    for code, year in (Pairing.objects.filter(unit__code__in=moved).exclude(round=round)
+                       .exclude(round__status=RoundStatus.PREPARING)
+                       .values_list("unit__code", "round__year")):
+        years.setdefault(code, set()).add(year)
+    for code in sorted(years, key=lambda c: units[c]["row"]):
+        item, unit = units[code], moved[code]
+        result.problems.append(ImportProblem(
+            UNITS_SHEET, item["row"], "类别",
+            f"单位「{code}」已参加{'、'.join(f'{y}年度' for y in sorted(years[code]))}考核，"
+            f"类别不能由「{unit.category.name}」改为「{item['category'].name}」："
+            "往年的报告和等次由原类别的牵头部门审阅",
+        ))
 
 
 def _check_units(sheet: _Sheet, result: ImportResult) -> dict[str, dict]:

@@ -647,3 +647,35 @@ def test_the_designation_page_refuses_get(personas, login, plain_county):
     response = login(personas["office"]).get(
         reverse("directory:county_designation", args=[plain_county.pk]))
     assert response.status_code == 405
+
+
+def test_a_unit_that_took_part_in_another_round_keeps_its_category(world, office):
+    """Its category decides which lead department reads its records in every round: next
+    year's import may not hand 2017's reports to another lead department (a preparing
+    round does not count); nothing of the workbook is imported."""
+    from kaohe.rounds.services import round_copy
+
+    new = round_copy(source=world["round"], year=2018, actor=office)
+    unit_a = world["unit_a"]
+    before = snapshot()
+    other = Category.objects.exclude(pk=unit_a.category_id).first()
+    result = import_units_and_pairings(
+        data=workbook(units=[GOOD_UNITS[0], [unit_a.code, unit_a.name, other.name, "是"]],
+                      pairings=[["U1001", *XINGTANG], [unit_a.code, *LINGSHOU]]),
+        round=new, actor=office, file_name="2018.xlsx")
+    problem = assert_problem_at(result, UNITS_SHEET, 3, "类别")
+    assert "2017年度" in problem.message and other.name in problem.message
+    assert snapshot() == before
+    # The same unit renamed, its category kept: imported.
+    result = import_units_and_pairings(
+        data=workbook(units=[[unit_a.code, unit_a.name + "（更名）", unit_a.category.name, "是"]],
+                      pairings=[[unit_a.code, *LINGSHOU]]),
+        round=new, actor=office, file_name="2018.xlsx")
+    assert result.ok, [str(p) for p in result.problems]
+    # A unit whose only other round is still being prepared may move.
+    newcomer = Unit.objects.create(code="P001", name="新单位", category=unit_a.category)
+    Pairing.objects.create(round=new, unit=newcomer, county=County.objects.get(code=ZANHUANG[0]))
+    result = import_units_and_pairings(
+        data=workbook(units=[["P001", "新单位", other.name, "是"]], pairings=[]),
+        round=world["round"], actor=office, file_name="2017.xlsx")
+    assert result.ok, [str(p) for p in result.problems]
