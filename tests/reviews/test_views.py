@@ -24,6 +24,7 @@ from kaohe.reviews.models import (
 )
 from kaohe.rounds.models import Grade
 from kaohe.submissions.models import SecondedCadre
+from tests.grading.test_result_sets import submitted  # noqa: F401 - the fixture
 from tests.reviews.conftest import (
     AREA_CODES,
     complete_review,
@@ -588,3 +589,21 @@ def test_an_unknown_grade_is_refused_with_a_message_and_changes_nothing(world, p
 
     assert _messages(response) == ["“选派干部”的等次无效。"]
     assert not AreaGrade.objects.exists()
+
+
+def test_the_category_page_says_why_it_cannot_be_returned_instead_of_offering_it(
+        submitted, personas):  # noqa: F811
+    """While a version computed from it is before the leading group, the working group
+    reads why instead of a return form that would be refused."""
+    from kaohe.grading import services as grading
+
+    wg, lead = personas["working_group"], submitted["lead_a"]
+    page_url = reverse("reviews:category", args=[lead.pk])
+    return_url = reverse("reviews:category_return", args=[lead.pk])
+    page = _client(wg).get(page_url).content.decode()
+    assert return_url in page and "return-refusal" not in page
+    version = grading.result_set_compute(round=submitted["round"], actor=wg)
+    grading.result_set_submit(result_set=version, actor=wg)
+    page = _client(wg).get(page_url).content.decode()
+    assert return_url not in page
+    assert 'id="return-refusal"' in page and "已报送领导小组审定" in page

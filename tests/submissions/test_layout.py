@@ -19,6 +19,7 @@ SERVICE_NAMES = {
     "provincial_report_save", "provincial_report_snapshot", "provincial_report_start",
     "provincial_report_submit", "self_report_add_link", "self_report_attach",
     "self_report_detach", "self_report_for", "self_report_gaps", "self_report_return",
+    "self_report_return_refusal",
     "self_report_save", "self_report_slots", "self_report_snapshot", "self_report_submit",
 }
 

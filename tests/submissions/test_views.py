@@ -347,6 +347,19 @@ def test_returning_a_report_of_a_submitted_category_is_refused_with_a_message(
     assert not AuditEntry.objects.filter(action="self_report.returned").exists()
 
 
+def test_the_page_says_why_a_report_cannot_be_returned_instead_of_offering_it(
+        world, personas, login, report_a):
+    _submit(report_a, personas["unit"])
+    reviewer = personas["lead_reviewer"]
+    page = login(reviewer).get(url("self_report", pk=report_a.pk)).content.decode()
+    assert url("self_report_return", pk=report_a.pk) in page and "return-refusal" not in page
+    _review(world["round"], world["unit_a"], reviewer, GOOD_ALL)
+    _submit_category(world["round"], world["lead_a"], reviewer)
+    page = login(reviewer).get(url("self_report", pk=report_a.pk)).content.decode()
+    assert url("self_report_return", pk=report_a.pk) not in page
+    assert 'id="return-refusal"' in page and "已报送考核工作组" in page
+
+
 def test_a_lead_reviewer_of_another_category_sees_nothing(world, personas, login, report_a):
     _submit(report_a, personas["unit"])
     client = login(personas["lead_reviewer_b"])

@@ -18,6 +18,7 @@ from kaohe.reviews.services.category import (
     category_missing_first,
     category_report_save,
     category_return,
+    category_return_refusal,
     category_submit,
     category_units,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "category_missing_first",
     "category_report_save",
     "category_return",
+    "category_return_refusal",
     "category_submission_for",
     "category_submit",
     "category_units",

@@ -164,6 +164,18 @@ def _late_mark(submission: CategorySubmission) -> tuple[bool, Extension | None]:
     return deadlines.late_mark(step, lead_department=submission.lead_department)
 
 
+def category_return_refusal(submission: CategorySubmission | None) -> str | None:
+    """Why the category's preliminary results cannot be returned now, or None if they can:
+    what the page says in place of the return form (the return asks again, locked)."""
+    if submission is None or not submission.is_locked:
+        return _("只能退回已报送的初步考核结果。")
+    try:
+        _check_results_open(submission)
+    except ReviewError as refusal:
+        return str(refusal)
+    return None
+
+
 def _check_results_open(submission: CategorySubmission) -> None:
     """Refuse to reopen preliminary results the comprehensive review relies on: once the
     results are released (unless the leading group opened a correction), or while a version

@@ -76,8 +76,7 @@ def category(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "closed_message": ("" if locked or review_open
                            else services.review_closed_message(round_, lead)),
-        "can_return": (has_capability(request.user, RETURN_CATEGORY)
-                       and submission is not None and submission.is_locked),
+        **_return_choice(request.user, submission),
         "return_form": ReasonForm(),
     })
 
@@ -121,6 +120,15 @@ def category_submit(request: AuthenticatedRequest, lead_pk: int) -> HttpResponse
     run_service(request, services.category_submit, submission=_own_category(request, lead_pk),
                 actor=request.user, success=_("初步考核结果已报送考核工作组。"))
     return redirect("reviews:category", lead_pk=lead_pk)
+
+
+def _return_choice(user, submission) -> dict:
+    """The working group's return form, or why the results cannot be returned now."""
+    if (not has_capability(user, RETURN_CATEGORY) or submission is None
+            or not submission.is_locked):
+        return {"can_return": False, "return_refusal": None}
+    refusal = services.category_return_refusal(submission)
+    return {"can_return": refusal is None, "return_refusal": refusal}
 
 
 @capability_required(RETURN_CATEGORY)

@@ -163,12 +163,24 @@ def self_report_submit(*, report: SelfReport, actor: User, revision: int,
     return report
 
 
-def _check_review_writable(report: SelfReport) -> None:
+def self_report_return_refusal(report: SelfReport) -> str | None:
+    """Why the report cannot be returned now, or None if it can: what the page says in
+    place of the return form (the return itself asks again, under its locks)."""
+    if report.status != ReportStatus.SUBMITTED:
+        return _("只能退回已提交的自评报告。")
+    try:
+        _check_review_writable(report, lock=False)
+    except SubmissionError as refusal:
+        return str(refusal)
+    return None
+
+
+def _check_review_writable(report: SelfReport, *, lock: bool = True) -> None:
     """Refuse to return a report the lead department's review no longer changes: once the
     round's results are released (unless a correction is open), once the unit's category
     is submitted to the working group (locked until returned), or after the lead
     department's deadline; the refusals of the review's own steps, as this app's errors.
-    Called with the report's row locked."""
+    Called with the report's row locked (``lock=False``: only to tell the page)."""
     from kaohe.grading.services import results_final
     from kaohe.reviews import services as reviews
     from kaohe.reviews.models import CategorySubmission
@@ -178,8 +190,10 @@ def _check_review_writable(report: SelfReport) -> None:
                             "提出更正并说明理由。"))
     # The category's row, against its submission or return landing between the check and
     # the return (category_submit and category_return lock it too).
-    list(CategorySubmission.objects.select_for_update().filter(
-        round_id=report.round_id, lead_department_id=report.unit.category.lead_department_id))
+    if lock:
+        list(CategorySubmission.objects.select_for_update().filter(
+            round_id=report.round_id,
+            lead_department_id=report.unit.category.lead_department_id))
     try:
         reviews.check_unlocked(report.round, report.unit)
     except reviews.LockedError as refusal:

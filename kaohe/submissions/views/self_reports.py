@@ -80,8 +80,9 @@ def self_report_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "submissions/self_report.html", {
         "round": round_, "report": report, "sections": sections, "gaps": gaps,
         "can_edit": can_edit,
-        "can_return": (has_capability(request.user, RETURN_SELF_REPORT)
-                       and report.status == ReportStatus.SUBMITTED),
+        # The lead department reads why it cannot return a submitted report (the category
+        # sent on, the review over, the results released) instead of a form refused on send.
+        **_return_choice(request.user, report),
         "deadline": deadlines.deadline_for(step, unit=report.unit),
         "is_open": is_open,
         "versions": report.versions.select_related("submitted_by"),
@@ -211,6 +212,14 @@ def self_report_detach(request: AuthenticatedRequest, pk: int,
         run_service(request, services.self_report_detach, report=report, actor=request.user,
                     attachment=attachment, success=_("已移除。"))
     return _back(report, f"indicator-{attachment.indicator.number}")
+
+
+def _return_choice(user, report) -> dict:
+    """The lead department's return form, or why the report cannot be returned now."""
+    if not has_capability(user, RETURN_SELF_REPORT) or report.status != ReportStatus.SUBMITTED:
+        return {"can_return": False, "return_refusal": None}
+    refusal = services.self_report_return_refusal(report)
+    return {"can_return": refusal is None, "return_refusal": refusal}
 
 
 @capability_required(RETURN_SELF_REPORT)
