@@ -847,8 +847,10 @@ def _office_export(world, persona):
     export = Export.objects.filter(made_by=maker).first()
     if export is None:
         name = default_storage.save("exports/matrix.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18))
+        # Of the round its maker may still read (the download asks the exporter again).
         export = Export.objects.create(
             identifier="feedback_letters", fmt="docx", title="t", made_by=maker, status="done",
+            round=world["round"], object_key=str(world["round"].year),
             storage_name=name, file_name="t.zip", content_type="application/zip", size=22)
     return {"pk": export.pk}
 
