@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from kaohe.accounts import services
+from kaohe.accounts import services, twofactor
 from kaohe.accounts.admin_forms import (
     SYSTEM_ADMIN_ACCOUNT_ROLES,
     AccountCreateForm,
@@ -303,7 +303,8 @@ def user_reset_two_factor(request, pk):
 @never_cache
 @require_POST
 def user_enrolment_code(request, pk):
-    """The code the account needs to enrol an authenticator, shown in this response only
+    """The code the account needs to enrol an authenticator or, without one, to replace its
+    one-time password (twofactor.password_needs_code), shown in this response only
     (never stored in clear, never in a URL or the session)."""
     account = _other_account_or_404(request, pk)
     try:
@@ -313,13 +314,12 @@ def user_enrolment_code(request, pk):
         return redirect("accounts:admin_user_detail", pk=account.pk)
     return render(request, "accounts/admin_enrolment_code_issued.html", {
         "account": account, "code": code, "hours": settings.KAOHE_ENROLMENT_CODE_HOURS,
+        "two_factor": account.role in twofactor.TWO_FACTOR_ROLES,
     })
 
 
 def security_policy() -> dict:
     """The policy as configured: passwords, lockout, sessions, two factors."""
-    from kaohe.accounts import twofactor
-
     min_length = next((v.min_length for v in get_default_password_validators()
                        if isinstance(v, MinimumLengthValidator)), None)
     roles = [Role(role).label for role in Role if role in twofactor.TWO_FACTOR_ROLES]

@@ -9,11 +9,14 @@ three administrators kept apart (等保 三员):
    letters: a background export that issues the passwords and prints them, a page per
    account, into one PDF downloaded once (letters_request, kaohe.documents.exporters.
    credentials). The passwords exist nowhere else: not in the database, the task queue
-   or the log. The owner must change the password at the first sign-in.
+   or the log. The owner must change the password at the first sign-in;
+4. the security administrator makes the code letters the same way (code_letters_request):
+   each account's enrolment code, without which its one-time password sets no new
+   password and enrols no authenticator (twofactor.password_needs_code).
 
 The security administrator never learns a password and the system administrator never
-grants a role, so neither can alone open an account that acts in the assessment; the
-roles that need two factors also need the security administrator's enrolment code.
+learns a code nor grants a role: the holder needs both letters, so neither administrator
+can alone sign in as an account that acts in the assessment (security.md 26).
 """
 
 from __future__ import annotations
@@ -25,12 +28,20 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 
-from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, has_capability
+from kaohe.accounts.capabilities import (
+    ISSUE_ENROLMENT_CODE,
+    MANAGE_ACCOUNTS,
+    MANAGE_ROLES,
+    has_capability,
+)
 from kaohe.accounts.models import AccountOpening, User
 from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 
 LETTERS = "credential_letters"
+CODE_LETTERS = "enrolment_code_letters"
+# Who makes and takes each kind of letter.
+LETTER_MAKERS = {LETTERS: MANAGE_ACCOUNTS, CODE_LETTERS: ISSUE_ENROLMENT_CODE}
 
 
 def _require(actor, capability: str) -> None:
@@ -87,10 +98,10 @@ def openings_without_role():
             .select_related("user", "unit", "province", "lead_department").order_by("pk"))
 
 
-def _failed_batches():
+def _failed_batches(identifier: str = LETTERS):
     from kaohe.documents.models import Export, ExportStatus
 
-    return Export.objects.filter(identifier=LETTERS, status=ExportStatus.FAILED).values(
+    return Export.objects.filter(identifier=identifier, status=ExportStatus.FAILED).values(
         "object_key")
 
 
@@ -100,6 +111,24 @@ def openings_without_letter():
     return (AccountOpening.objects.filter(letter_issued_at__isnull=True, user__is_active=True,
                                           user__last_login__isnull=True)
             .filter(Q(letter_batch="") | Q(letter_batch__in=_failed_batches()))
+            .select_related("user", "unit", "province", "lead_department").order_by("pk"))
+
+
+def openings_without_code(*, actor=None):
+    """Opened accounts with their role whose enrolment code has not gone into a code letter
+    yet (a code letter export that failed gives its accounts back); never the security
+    administrator's own."""
+    found = (AccountOpening.objects.filter(code_issued_at__isnull=True, user__is_active=True,
+                                           user__last_login__isnull=True)
+             .exclude(user__role="")
+             .filter(Q(code_batch="") | Q(code_batch__in=_failed_batches(CODE_LETTERS)))
+             .select_related("user", "unit", "province", "lead_department").order_by("pk"))
+    return found.exclude(user=actor) if actor is not None else found
+
+
+def code_letter_batch(key: str):
+    """The openings claimed by one code letter export and not yet issued."""
+    return (AccountOpening.objects.filter(code_batch=key, code_issued_at__isnull=True)
             .select_related("user", "unit", "province", "lead_department").order_by("pk"))
 
 
@@ -245,15 +274,69 @@ def letters_issue(*, batch, actor, hashes: dict[int, str]) -> list[User]:
     return issued
 
 
-def letters_of(user):
-    """The letter exports the user made: the only ones they may download."""
+# -- The security administrator's code letters ----------------------------------------------
+
+def code_letters_request(*, actor):
+    """Queue the code letters of every opened account with its role and without one: a
+    worker issues their enrolment codes into one PDF, as letters_request does the
+    passwords. None when no account waits for a code letter."""
+    from kaohe.documents import services as documents
+    from kaohe.documents.base import get_exporter
+
+    _require(actor, ISSUE_ENROLMENT_CODE)
+    exporter = get_exporter(CODE_LETTERS)
+    with transaction.atomic():
+        pending = list(openings_without_code(actor=actor).select_for_update(of=("self",)))
+        if not pending:
+            return None
+        key = secrets.token_hex(8)
+        AccountOpening.objects.filter(pk__in=[o.pk for o in pending]).update(code_batch=key)
+        batch = exporter.get_object(actor, None, key)
+        return documents.request_export(actor, exporter, batch, "pdf")
+
+
+def code_letters_issue(*, batch, actor, codes: dict[int, str]) -> list[User]:
+    """Issue the enrolment codes the code letters print (each replaces the account's unused
+    ones); called by the exporter once the PDF is rendered. Refuses, issuing none, if an
+    account of the batch signed in, was disabled or lost its role since it was read."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from kaohe.accounts import services
+
+    _require(actor, ISSUE_ENROLMENT_CODE)
+    with transaction.atomic():
+        openings = list(code_letter_batch(batch.key).select_for_update(of=("self",)))
+        if sorted(o.pk for o in openings) != sorted(o.pk for o in batch.openings):
+            raise RuntimeError("the batch changed while its letters were made")
+        issued = []
+        for opening in openings:
+            account = User.objects.select_for_update().get(pk=opening.user_id)
+            if account.last_login is not None or not account.is_active or not account.role:
+                raise RuntimeError(f"{account.username} changed while its letter was made")
+            try:
+                services.enrolment_code_issue_in_letter(user=account, actor=actor,
+                                                        code=codes[opening.pk])
+            except ValidationError as refused:
+                raise RuntimeError(f"{account.username}: {' '.join(refused.messages)}") from refused
+            issued.append(account)
+        AccountOpening.objects.filter(pk__in=[o.pk for o in openings]).update(
+            code_issued_at=timezone.now())
+        log_action("account.enrolment_codes_issued", actor=actor, data={
+            "count": len(issued), "batch": batch.key,
+            "usernames": [a.username for a in issued]})
+    return issued
+
+
+def letters_of(user, identifier: str = LETTERS):
+    """The letter exports of a kind the user made: the only ones they may download."""
     from kaohe.documents.models import Export
 
-    return Export.objects.filter(identifier=LETTERS, made_by=user)
+    return Export.objects.filter(identifier=identifier, made_by=user)
 
 
 @transaction.atomic
-def letters_take(*, export_id: int, actor):
+def letters_take(*, export_id: int, actor, identifier: str = LETTERS):
     """(export, the PDF as an open kaohe.lib.storage.StoredStream with its `size`), handed
     out once to the one who made it: the file holds passwords, so it is deleted once this
     is committed, while the stream opened before still reads it. None when there is
@@ -265,8 +348,8 @@ def letters_take(*, export_id: int, actor):
     from kaohe.documents.models import ExportStatus
     from kaohe.lib import clock, storage
 
-    _require(actor, MANAGE_ACCOUNTS)
-    export = letters_of(actor).select_for_update().filter(pk=export_id).first()
+    _require(actor, LETTER_MAKERS[identifier])
+    export = letters_of(actor, identifier).select_for_update().filter(pk=export_id).first()
     if export is None or export.status != ExportStatus.DONE or not export.storage_name:
         return None
     # As the documents page: expiry is on kaohe.lib.clock, where expires_at was set.

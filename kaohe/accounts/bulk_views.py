@@ -1,6 +1,6 @@
 """Pages of the bulk accounts (kaohe.accounts.bulk): the system administrator opens the
 missing accounts and makes their credential letters; the security administrator grants
-the roles. Each act is one POST to one service."""
+the roles and makes the code letters. Each act is one POST to one service."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,7 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kaohe.accounts import bulk
-from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, MANAGE_ROLES, capability_required
+from kaohe.accounts.capabilities import (
+    ISSUE_ENROLMENT_CODE,
+    MANAGE_ACCOUNTS,
+    MANAGE_ROLES,
+    capability_required,
+)
 from kaohe.documents import services as documents
 from kaohe.documents.models import ExportStatus
 from kaohe.lib import paging
@@ -28,7 +33,7 @@ def bulk_open(request):
         if opened.created or opened.adopted:
             messages.success(request, _(
                 "已开设%(created)d个账户（未授予角色），另有%(adopted)d名考核工作小组成员待发"
-                "通知书。请安全管理员授予角色，然后生成账户开通通知书。")
+                "通知书。请安全管理员授予角色并生成绑定码通知书，然后生成账户开通通知书。")
                 % {"created": len(opened.created), "adopted": len(opened.adopted)})
         else:
             messages.info(request, _("所有中央单位和省份都已有账户，没有新开设的账户。"))
@@ -56,7 +61,36 @@ def bulk_roles(request):
         return redirect("accounts:bulk_roles")
     # The accounts waiting, a page at a time (issue 19); the POST grants them all.
     page = Paginator(bulk.openings_without_role(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "accounts/bulk_roles.html", {"openings": page, "page": page})
+    return render(request, "accounts/bulk_roles.html", {
+        "openings": page, "page": page,
+        "without_code": bulk.openings_without_code(actor=request.user).count(),
+        "exports": bulk.letters_of(request.user, bulk.CODE_LETTERS)[:20],
+        "kind": "codes",
+    })
+
+
+@capability_required(ISSUE_ENROLMENT_CODE)
+@require_POST
+def code_letters_make(request):
+    export = bulk.code_letters_request(actor=request.user)
+    if export is None:
+        messages.info(request, _("没有待生成绑定码通知书的账户。"))
+    else:
+        messages.success(request, _("已开始生成“%(title)s”，完成后可在下方下载（只能下载一次）。")
+                         % {"title": export.title})
+    return redirect("accounts:bulk_roles")
+
+
+@capability_required(ISSUE_ENROLMENT_CODE)
+def code_letters_status(request, pk):
+    return _letters_status(request, pk, bulk.CODE_LETTERS)
+
+
+@capability_required(ISSUE_ENROLMENT_CODE)
+@never_cache
+def code_letters_download(request, pk):
+    """The code letters, once, to the one who made them (they hold the codes)."""
+    return _letters_download(request, pk, bulk.CODE_LETTERS)
 
 
 @capability_required(MANAGE_ACCOUNTS)
@@ -84,11 +118,7 @@ def credential_letters_make(request):
 
 @capability_required(MANAGE_ACCOUNTS)
 def credential_letters_status(request, pk):
-    """One letter export's progress (polled by the page through htmx)."""
-    export = get_object_or_404(bulk.letters_of(request.user), pk=pk)
-    if export.status == ExportStatus.RUNNING and documents.recover_stale_exports(export_id=pk):
-        export.refresh_from_db()
-    return render(request, "accounts/_letters_row.html", {"export": export})
+    return _letters_status(request, pk, bulk.LETTERS)
 
 
 @capability_required(MANAGE_ACCOUNTS)
@@ -96,7 +126,20 @@ def credential_letters_status(request, pk):
 def credential_letters_download(request, pk):
     """The letters, once, to the one who made them: the file holds passwords, so it is
     deleted as it is handed out (kaohe.accounts.bulk.letters_take)."""
-    taken = bulk.letters_take(export_id=pk, actor=request.user)
+    return _letters_download(request, pk, bulk.LETTERS)
+
+
+def _letters_status(request, pk, identifier):
+    """One letter export's progress (polled by the page through htmx)."""
+    export = get_object_or_404(bulk.letters_of(request.user, identifier), pk=pk)
+    if export.status == ExportStatus.RUNNING and documents.recover_stale_exports(export_id=pk):
+        export.refresh_from_db()
+    return render(request, "accounts/_letters_row.html", {
+        "export": export, "kind": "codes" if identifier == bulk.CODE_LETTERS else ""})
+
+
+def _letters_download(request, pk, identifier):
+    taken = bulk.letters_take(export_id=pk, actor=request.user, identifier=identifier)
     if taken is None:
         raise Http404
     export, stream = taken

@@ -193,6 +193,10 @@ class AccountOpening(models.Model):
     # the export that claimed it, and when the password was issued into it.
     letter_batch = models.CharField(max_length=32, blank=True, db_index=True)
     letter_issued_at = models.DateTimeField(null=True, blank=True)
+    # The security administrator's letters with the account's enrolment code (the second
+    # secret a one-time password needs, security.md 26), claimed and issued the same way.
+    code_batch = models.CharField(max_length=32, blank=True, db_index=True)
+    code_issued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("批量开设的账户")

@@ -199,13 +199,15 @@ ACCEPTED = "accepted"
 
 
 def enrolment_code_refusal(user) -> str | None:
-    """Why no enrolment code can be issued for the account, or None if one can."""
+    """Why no enrolment code can be issued for the account, or None if one can: an account
+    without an authenticator needs one to enrol (a two-factor role) or to replace its
+    one-time password (any role; twofactor.password_needs_code)."""
     if not user.is_active:
         return _("该账户已停用，不能发放绑定码。")
-    if user.role not in twofactor.TWO_FACTOR_ROLES:
-        return _("该账户的角色登录时无需两步验证，不需要绑定码。")
     if twofactor.confirmed_device(user) is not None:
         return _("该账户已绑定验证器。手机丢失或更换时，请先重置双因素认证，再发放绑定码。")
+    if user.role not in twofactor.TWO_FACTOR_ROLES and not user.must_change_password:
+        return _("该账户的角色登录时无需两步验证，且未在使用一次性密码，不需要绑定码。")
     return None
 
 
@@ -230,12 +232,24 @@ def enrolment_code_issue_from_console(*, user, operator: str) -> str:
     return _issue_code(user, issued_by=None, actor_repr=f"命令行：{operator}"[:150])
 
 
-def _issue_code(user, *, issued_by, actor_repr) -> str:
+def enrolment_code_issue_in_letter(*, user, actor, code: str) -> None:
+    """A code the security administrator's code letters printed (kaohe.accounts.bulk),
+    issued once the letters are made; the caller holds the batch's locks."""
+    _require(actor, ISSUE_ENROLMENT_CODE)
+    if user.pk == actor.pk:
+        raise PermissionDenied
+    refusal = enrolment_code_refusal(user)
+    if refusal is not None:
+        raise ValidationError(refusal)
+    _issue_code(user, issued_by=actor, actor_repr=None, code=code)
+
+
+def _issue_code(user, *, issued_by, actor_repr, code: str | None = None) -> str:
     now = timezone.now()  # security timing (expiry of the code): real time, not kaohe.lib.clock
     # One valid code per account: a new one replaces any unused one.
     revoked = EnrolmentCode.objects.filter(user=user, used_at__isnull=True,
                                            revoked_at__isnull=True).update(revoked_at=now)
-    code = credentials.new_enrolment_code()
+    code = code or credentials.new_enrolment_code()
     record = EnrolmentCode.objects.create(
         user=user, code_hash=credentials.hash_enrolment_code(code), issued_by=issued_by,
         issued_by_repr=actor_repr or issued_by.get_username(), created_at=now,
@@ -386,10 +400,15 @@ def password_change(*, request, user, password: str) -> None:
     from django.contrib.auth import update_session_auth_hash
 
     one_time = user.must_change_password
+    if twofactor.password_needs_code(user) and not twofactor.enrolment_unlocked(request):
+        # The system administrator knows the one-time password: alone it sets no new one.
+        raise PermissionDenied
     user.set_password(password)
     user.must_change_password = False
     user.save()
     update_session_auth_hash(request, user)
+    if one_time:
+        twofactor.forget_enrolment(request.session)
     log_action("auth.password_changed", actor=user, target=user,
                data={"one_time": True} if one_time else None)
     session_register(user=user, session=request.session)

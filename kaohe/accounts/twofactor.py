@@ -10,7 +10,9 @@ when it does.
 Enrolling an authenticator needs an enrolment code from the security administrator (or
 the console operator), given once in the session that enrols: an account without a device
 is not trusted on first use, so a password alone (known to the system administrator after
-a reset) never enrols one.
+a reset) never enrols one. For the same reason the code is needed to replace a one-time
+password of an account without an authenticator (password_needs_code): the roles that
+sign in with a password only would otherwise be the system administrator's to take.
 """
 
 import base64
@@ -102,6 +104,18 @@ def mark_verified(request, device: TOTPDevice) -> None:
 
 def forget_verification(session) -> None:
     session.pop(DEVICE_ID_SESSION_KEY, None)
+
+
+def password_needs_code(user) -> bool:
+    """Whether replacing this account's one-time password needs the security
+    administrator's code first (security.md 26).
+
+    The system administrator who issued the one-time password knows it. An account with
+    a confirmed authenticator has a second party already (its holder's phone); one without
+    (a unit, a province, a military inspector, or any account before it enrols) would
+    otherwise be theirs to sign in as, set a password only they know and use."""
+    return bool(user.is_authenticated and user.must_change_password
+                and confirmed_device(user) is None)
 
 
 def enrolment_unlocked(request) -> bool:

@@ -21,6 +21,11 @@ urlpatterns = [
     # Accounts for every unit and province in one act (kaohe.accounts.bulk).
     path("users/bulk/", bulk_views.bulk_open, name="bulk_open"),
     path("users/bulk/roles/", bulk_views.bulk_roles, name="bulk_roles"),
+    path("users/bulk/roles/codes/new/", bulk_views.code_letters_make, name="code_letters_make"),
+    path("users/bulk/roles/codes/<int:pk>/", bulk_views.code_letters_status,
+         name="code_letters_status"),
+    path("users/bulk/roles/codes/<int:pk>/download/", bulk_views.code_letters_download,
+         name="code_letters_download"),
     path("users/bulk/letters/", bulk_views.credential_letters, name="credential_letters"),
     path("users/bulk/letters/new/", bulk_views.credential_letters_make,
          name="credential_letters_make"),

@@ -124,20 +124,23 @@ _ENROLMENT_CODE_ERROR = gettext_lazy(
     "绑定码不正确、已使用或已过期。绑定码由安全管理员发放，只能使用一次；如已失效，请联系安全管理员重新发放。")
 
 
-def _enrolment_code(request, next_url):
-    """Before the QR code: the enrolment code from the security administrator, so that a
-    password alone (known to the system administrator after a reset) enrols nothing."""
+def _enrolment_code(request, next_url, *, then="accounts:two_factor_enrol",
+                    template="accounts/two_factor_enrol_code.html"):
+    """The enrolment code from the security administrator, so that a password alone (known
+    to the system administrator after a reset) enrols nothing and, for an account without
+    an authenticator, sets no new password: before the QR code, or before the new password
+    (`then`)."""
     user = request.user
     form = EnrolmentCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = services.enrolment_code_redeem(request=request,
                                                 code=form.cleaned_data["enrolment_code"])
         if result == services.ACCEPTED:
-            return redirect(_with_next("accounts:two_factor_enrol", next_url))
+            return redirect(_with_next(then, next_url))
         if lockout.count_failure(request, user):
             return _lock_out(request, user)
         form.add_error("enrolment_code", str(_ENROLMENT_CODE_ERROR))
-    return render(request, "accounts/two_factor_enrol_code.html", {
+    return render(request, template, {
         "form": form, "next": next_url, "optional": twofactor.mode() == twofactor.OPTIONAL,
         "hours": settings.KAOHE_ENROLMENT_CODE_HOURS,
     })
@@ -178,6 +181,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = StyledPasswordChangeForm
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        # A one-time password of an account without an authenticator: the security
+        # administrator's code first (twofactor.password_needs_code).
+        user = request.user
+        if twofactor.password_needs_code(user) and not twofactor.enrolment_unlocked(request):
+            if lockout.is_locked(request, user):
+                return _lock_out(request, user)
+            return _enrolment_code(request, _next_url(request),
+                                   then="accounts:password_change",
+                                   template="accounts/password_change_code.html")
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         services.password_change(request=self.request, user=form.user,

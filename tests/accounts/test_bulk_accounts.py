@@ -52,6 +52,23 @@ def letters(personas, django_capture_on_commit_callbacks):
     return _make
 
 
+@pytest.fixture
+def code_letters(personas, django_capture_on_commit_callbacks):
+    """Request the code letters as the security administrator; the task runs on commit."""
+    def _make(actor=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            export = bulk.code_letters_request(actor=actor or personas["security_admin"])
+        if export is not None:
+            export.refresh_from_db()
+        return export
+
+    return _make
+
+
+def _code_on(page_text):
+    return re.search(r"([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", page_text).group(1)
+
+
 def _password_on(page_text):
     return re.search(r"一次性密码\s*[：:]?\s*([A-Za-z0-9]{16})", page_text).group(1)
 
@@ -143,10 +160,12 @@ def test_only_the_secadmin_grants_the_roles(personas, world, persona):
     assert not User.objects.filter(opening__isnull=False).exclude(role="").exists()
 
 
-def test_the_credential_letters_are_one_pdf_with_a_page_per_account(personas, world, letters):
+def test_the_credential_letters_are_one_pdf_with_a_page_per_account(personas, world, letters,
+                                                                    code_letters):
     bulk.accounts_open(actor=personas["system_admin"])
     bulk.roles_grant(actor=personas["security_admin"])
     export = letters()
+    codes = code_letters()
     assert export.status == ExportStatus.DONE, export.error
     openings = list(AccountOpening.objects.select_related("user", "unit", "province"))
     pages = _pages(export)
@@ -165,6 +184,9 @@ def test_the_credential_letters_are_one_pdf_with_a_page_per_account(personas, wo
     assert sign_in(them, account.username, password).status_code == 302
     response = them.get(reverse("home"))
     assert response["Location"].startswith(reverse("accounts:password_change"))
+    # With the code of the security administrator's letter, the owner sets the password.
+    code = _code_on(next(p for p in _pages(codes) if world["army"].name in p))
+    them.post(reverse("accounts:password_change"), {"enrolment_code": code})
     them.post(reverse("accounts:password_change"),
               {"old_password": password, "new_password1": NEW, "new_password2": NEW})
     assert them.get(reverse("home")).status_code == 200
@@ -390,3 +412,82 @@ def test_the_role_and_letter_pages_list_one_page_of_accounts_and_act_on_them_all
     security = login(personas["security_admin"])  # one client: signed in again
     assert security.post(roles).status_code == 302
     assert not bulk.openings_without_role().exists()
+
+
+# -- The security administrator's code letters (security.md 26) --------------------------------
+
+def test_the_credential_letter_alone_sets_no_password(personas, world, letters):
+    """The attack: the system administrator, who downloads every one-time password, signs
+    in as a unit before its owner and sets a password only they know."""
+    bulk.accounts_open(actor=personas["system_admin"])
+    bulk.roles_grant(actor=personas["security_admin"])
+    page = next(p for p in _pages(letters()) if world["army"].name in p)
+    account = User.objects.get(opening__unit=world["army"])
+    password = _password_on(page)
+    them = Client()
+    sign_in(them, account.username, password)
+    them.post(reverse("accounts:password_change"),
+              {"old_password": password, "new_password1": NEW, "new_password2": NEW})
+    account.refresh_from_db()
+    assert account.must_change_password and not account.check_password(NEW)
+    assert them.get(reverse("home"))["Location"].startswith(
+        reverse("accounts:password_change"))
+
+
+def test_the_code_letters_hold_a_code_per_account_with_a_role(personas, world, code_letters):
+    bulk.accounts_open(actor=personas["system_admin"])
+    # Before the roles are granted there is nothing to send.
+    assert code_letters() is None
+    bulk.roles_grant(actor=personas["security_admin"])
+    export = code_letters()
+    assert export.status == ExportStatus.DONE, export.error
+    openings = list(AccountOpening.objects.select_related("user"))
+    pages = _pages(export)
+    assert len(pages) == len(openings)
+    for opening in openings:
+        assert any(opening.user.username in p for p in pages)
+    assert export.code in pages[0]  # the maker's mark
+    codes = [_code_on(p) for p in pages]
+    assert len(set(codes)) == len(codes)
+    # Issued (hashed only), one valid code per account; none in the log.
+    from kaohe.accounts.models import EnrolmentCode
+    assert EnrolmentCode.objects.filter(used_at__isnull=True, revoked_at__isnull=True).count() \
+        == len(openings)
+    logged = " ".join(str(d) for d in AuditEntry.objects.values_list("data", flat=True))
+    assert not any(code in logged for code in codes)
+    assert AuditEntry.objects.get(action="account.enrolment_codes_issued").data["count"] \
+        == len(openings)
+    # Made once per account.
+    assert code_letters() is None
+
+
+@pytest.mark.parametrize("persona", ["system_admin", "auditor", "office"])
+def test_only_the_secadmin_makes_the_code_letters(personas, world, persona):
+    bulk.accounts_open(actor=personas["system_admin"])
+    bulk.roles_grant(actor=personas["security_admin"])
+    with pytest.raises(PermissionDenied):
+        bulk.code_letters_request(actor=personas[persona])
+    client = Client()
+    client.force_login(personas[persona])
+    assert client.post(reverse("accounts:code_letters_make")).status_code == 404
+    assert not Export.objects.exists()
+
+
+def test_the_code_letters_go_once_to_their_maker(personas, world, code_letters, login):
+    bulk.accounts_open(actor=personas["system_admin"])
+    bulk.roles_grant(actor=personas["security_admin"])
+    export = code_letters()
+    url = reverse("accounts:code_letters_download", kwargs={"pk": export.pk})
+    # Not the system administrator's (nor through the credential letters' door).
+    assert login(personas["system_admin"]).get(url).status_code == 404
+    assert login(personas["system_admin"]).get(reverse(
+        "accounts:credential_letters_download", kwargs={"pk": export.pk})).status_code == 404
+    secadmin = login(personas["security_admin"])
+    page = secadmin.get(reverse("accounts:bulk_roles")).content.decode()
+    assert "账户绑定码通知书" in page and url in page
+    response = secadmin.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert secadmin.get(url).status_code == 404
+    status = secadmin.get(reverse("accounts:code_letters_status", kwargs={"pk": export.pk}))
+    assert "已下载或已过期" in status.content.decode()

@@ -62,6 +62,12 @@ def _issue_code(client, account) -> str:
     return response.context["code"]
 
 
+def _redeem(client, code) -> None:
+    """Give the security administrator's code where the one-time password is replaced."""
+    response = client.post(CHANGE, {"enrolment_code": code})
+    assert response.status_code == 302 and response["Location"].startswith(CHANGE), response
+
+
 def _all_entry_data() -> str:
     return " ".join(str(data) for data in AuditEntry.objects.values_list("data", flat=True))
 
@@ -93,9 +99,11 @@ def test_the_system_admin_cannot_give_a_new_account_a_business_role(personas, lo
     entry = AuditEntry.objects.get(action="account.created")
     assert entry.data["role"] == ""
 
-    # Signed in with the one-time password, the account sees nothing.
+    # Signed in with the one-time password (and the security admin's code), the account
+    # sees nothing.
     them = Client()
     sign_in(them, "zhao", response.context["password"])
+    _redeem(them, _issue_code(login(personas["security_admin"]), account))
     them.post(CHANGE, {"old_password": response.context["password"],
                        "new_password1": NEW, "new_password2": NEW})
     assert them.get(RANKING).status_code == 404
@@ -111,6 +119,8 @@ def test_a_new_account_must_change_its_one_time_password_first(personas, login):
         assert response.status_code == 302, url
         assert response["Location"].startswith(CHANGE), url
     assert them.get(CHANGE).status_code == 200
+    _redeem(them, _issue_code(login(personas["security_admin"]),
+                              User.objects.get(username="zhao")))
     response = them.post(CHANGE, {"old_password": password, "new_password1": NEW,
                                   "new_password2": NEW})
     assert response.status_code == 302
@@ -122,6 +132,8 @@ def test_the_one_time_password_cannot_be_kept_as_the_new_one(personas, login):
     password = _create(login(personas["system_admin"])).context["password"]
     them = Client()
     sign_in(them, "zhao", password)
+    _redeem(them, _issue_code(login(personas["security_admin"]),
+                              User.objects.get(username="zhao")))
     response = them.post(CHANGE, {"old_password": password, "new_password1": password,
                                   "new_password2": password})
     assert response.status_code == 200
@@ -436,6 +448,116 @@ def test_units_follow_the_same_rules(personas, login, world):
     them = Client()
     assert sign_in(them, "unit_a", password)["Location"] == HOME
     assert them.get(HOME)["Location"].startswith(CHANGE)
+
+
+# -- A role that signs in with a password only (security.md 26) -------------------------------
+
+PASSWORD_ONLY = ["unit", "province", "military_inspector"]
+
+
+@pytest.mark.parametrize("persona", PASSWORD_ONLY)
+def test_the_system_admin_cannot_take_over_a_password_only_account(personas, login, persona):
+    """The attack: reset a unit's (province's, inspector's) password, sign in with the
+    one-time password it showed, set a password only the administrator knows, act."""
+    account = personas[persona]
+    before = User.objects.get(pk=account.pk).password
+    password = _reset_password(login(personas["system_admin"]), account)
+    attacker = Client()
+    sign_in(attacker, account.username, password)
+    # Every page sends to the password change, which asks for the security admin's code.
+    for url in (HOME, reverse("rounds:list"), CHANGE):
+        response = attacker.get(url, follow=True)
+        assert "accounts/password_change_code.html" in [t.name for t in response.templates]
+    # A hand-made POST of the password form sets nothing.
+    response = attacker.post(CHANGE, {"old_password": password, "new_password1": NEW,
+                                      "new_password2": NEW})
+    assert response.status_code == 200
+    assert "accounts/password_change_code.html" in [t.name for t in response.templates]
+    stored = User.objects.get(pk=account.pk)
+    assert stored.must_change_password and stored.password != before
+    assert stored.check_password(password) and not stored.check_password(NEW)
+    assert attacker.get(HOME)["Location"].startswith(CHANGE)
+    assert not AuditEntry.objects.filter(action="auth.password_changed").exists()
+
+
+def test_the_password_service_refuses_a_one_time_password_without_the_code(personas, login,
+                                                                           rf):
+    """The rule lives in the service: any path that replaces the password asks for it."""
+    unit = personas["unit"]
+    _reset_password(login(personas["system_admin"]), unit)
+    unit.refresh_from_db()
+    request = rf.post(CHANGE)
+    request.user = unit
+    request.session = Client().session
+    with pytest.raises(PermissionDenied):
+        services.password_change(request=request, user=unit, password=NEW)
+    unit.refresh_from_db()
+    assert unit.must_change_password and not unit.check_password(NEW)
+
+
+@pytest.mark.parametrize("persona", PASSWORD_ONLY)
+def test_the_owner_sets_the_password_with_the_security_admins_code(personas, login, persona):
+    account = personas[persona]
+    password = _reset_password(login(personas["system_admin"]), account)
+    code = _issue_code(login(personas["security_admin"]), account)
+    owner = Client()
+    sign_in(owner, account.username, password)
+    _redeem(owner, code)
+    response = owner.post(CHANGE, {"old_password": password, "new_password1": NEW,
+                                   "new_password2": NEW})
+    assert response.status_code == 302
+    assert owner.get(HOME).status_code == 200
+    account.refresh_from_db()
+    assert not account.must_change_password and account.check_password(NEW)
+    # With its own password the account needs no code; the next one-time password needs
+    # a new one (the code worked once).
+    assert "无需两步验证" in services.enrolment_code_refusal(account)
+    password = _reset_password(login(personas["system_admin"]), account)
+    again = Client()
+    sign_in(again, account.username, password)
+    assert again.post(CHANGE, {"enrolment_code": code}).status_code == 200
+    assert User.objects.get(pk=account.pk).must_change_password
+
+
+def test_a_code_given_in_one_session_does_not_open_another(personas, login):
+    """The owner's code lets the session that gave it set the password, not the system
+    administrator's session signed in with the same one-time password."""
+    unit = personas["unit"]
+    password = _reset_password(login(personas["system_admin"]), unit)
+    code = _issue_code(login(personas["security_admin"]), unit)
+    owner, attacker = Client(), Client()
+    sign_in(owner, "unit_a", password)
+    sign_in(attacker, "unit_a", password)
+    _redeem(owner, code)
+    attacker.post(CHANGE, {"old_password": password, "new_password1": NEW,
+                           "new_password2": NEW})
+    assert not User.objects.get(pk=unit.pk).check_password(NEW)
+
+
+def test_the_sysadmin_cannot_issue_the_code_for_a_password_only_account(personas, login):
+    unit = personas["unit"]
+    _reset_password(login(personas["system_admin"]), unit)
+    response = login(personas["system_admin"]).post(
+        reverse("accounts:admin_user_enrolment_code", kwargs={"pk": unit.pk}))
+    assert response.status_code == 404
+    assert not account_models.EnrolmentCode.objects.exists()
+    with pytest.raises(PermissionDenied):
+        services.enrolment_code_issue(user=unit, actor=personas["system_admin"])
+
+
+def test_no_code_for_a_password_only_account_without_a_one_time_password(personas, login):
+    unit = personas["unit"]
+    assert not unit.must_change_password
+    assert "无需两步验证" in services.enrolment_code_refusal(unit)
+    _reset_password(login(personas["system_admin"]), unit)
+    unit.refresh_from_db()
+    assert services.enrolment_code_refusal(unit) is None
+    detail = login(personas["security_admin"]).get(
+        reverse("accounts:admin_user_detail", kwargs={"pk": unit.pk})).content.decode()
+    assert "首次修改一次性密码" in detail and "发放绑定码" in detail
+    issued = login(personas["security_admin"]).post(
+        reverse("accounts:admin_user_enrolment_code", kwargs={"pk": unit.pk}))
+    assert "首次登录修改一次性密码所需的绑定码" in issued.content.decode()
 
 
 def test_the_system_admin_manages_the_accounts_they_opened(personas, login):

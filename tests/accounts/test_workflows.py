@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kaohe.accounts import bulk, services
+from kaohe.accounts import bulk, services, twofactor
 from kaohe.audit.models import AuditEntry
 from tests.conftest import PASSWORD
 
@@ -22,8 +22,9 @@ WORKFLOWS = [
     services.account_password_reset, services.account_role_change, services.account_unlock,
     services.enrolment_code_issue, services.enrolment_code_issue_from_console,
     services.reset_two_factor, services.reset_two_factor_from_console,
-    services.password_change, bulk.accounts_open, bulk.roles_grant, bulk.letters_request,
-    bulk.letters_take,
+    services.password_change, services.enrolment_code_issue_in_letter, bulk.accounts_open,
+    bulk.roles_grant, bulk.letters_request, bulk.letters_take, bulk.code_letters_request,
+    bulk.code_letters_issue,
 ]
 
 
@@ -46,7 +47,10 @@ def test_a_password_change_is_one_act_with_its_audit_entry(personas):
     unit = personas["unit"]
     unit.must_change_password = True
     unit.save(update_fields=["must_change_password"])
-    services.password_change(request=_request_of(unit), user=unit, password=NEW)
+    request = _request_of(unit)
+    # The security administrator's code, given in this session (twofactor.password_needs_code).
+    request.session[twofactor.ENROLMENT_SESSION_KEY] = {"user": unit.pk, "code": 1}
+    services.password_change(request=request, user=unit, password=NEW)
     unit.refresh_from_db()
     assert unit.check_password(NEW) and not unit.must_change_password
     entry = AuditEntry.objects.get(action="auth.password_changed")

@@ -1,8 +1,8 @@
 """Through the pages (issue 20, item 1): the system administrator opens the accounts of all
 the demo's units and provinces that have none in one act, the security administrator
-grants their roles in one act, the system administrator downloads the credential letters
-(one PDF, a page per account), and a unit signs in with its one-time password and is made
-to change it before anything else opens."""
+grants their roles in one act and downloads the code letters, the system administrator
+downloads the credential letters (one PDF, a page per account), and a unit signs in with
+its one-time password and its code and is made to change it before anything else opens."""
 
 import datetime
 import re
@@ -58,6 +58,16 @@ def test_sysadmin_opens_all_accounts_secadmin_grants_and_a_unit_changes_its_pass
                     .select_related("user", "unit").order_by("unit__code").first())
     assert unit_opening.user.role == Role.UNIT
     assert User.objects.get(pk=unit_opening.user_id).unit == unit_opening.unit
+    # ... and makes the code letters, the second secret of every account, downloaded once.
+    page.get_by_role("button", name="生成账户绑定码通知书（PDF）").click(timeout=SLOW)
+    link = page.get_by_role("link", name="下载（仅一次）")
+    link.wait_for(timeout=SLOW)
+    screenshot("bulk-accounts-2-codes")
+    with page.expect_download() as info:
+        link.click()
+    coded = next(p.extract_text() for p in PdfReader(info.value.path()).pages
+                 if unit_opening.unit.name in p.extract_text())
+    code = re.search(r"([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", coded).group(1)
 
     # 3. The system administrator makes the credential letters and downloads them once.
     sign_in(page, url, "sysadmin", DEMO_PASSWORD)
@@ -90,6 +100,11 @@ def test_sysadmin_opens_all_accounts_secadmin_grants_and_a_unit_changes_its_pass
     assert page.get_by_text("一次性密码").first.is_visible()
     page.goto(f"{url}/")
     assert urlsplit(page.url).path == "/accounts/password/"
+    # The password form opens with the security administrator's code only.
+    screenshot("bulk-accounts-4-code")
+    page.fill("#id_enrolment_code", code)
+    page.get_by_role("button", name="下一步").click()
+    page.wait_for_selector("#id_old_password")
     screenshot("bulk-accounts-4-change")
     page.fill("#id_old_password", password)
     page.fill("#id_new_password1", NEW)

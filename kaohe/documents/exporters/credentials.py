@@ -1,11 +1,15 @@
 """The credential letters (账户开通通知书): one PDF, a page per opened account, with its
 one-time password. Only the system administrator makes them (kaohe.accounts.bulk); the
 passwords are issued while the letters are made and exist nowhere but in the PDF, which
-its maker downloads once (kaohe.accounts.bulk_views)."""
+its maker downloads once (kaohe.accounts.bulk_views).
+
+The code letters (账户绑定码通知书) are the security administrator's half: each account's
+enrolment code, made and handed out the same way."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -16,7 +20,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from kaohe.accounts import bulk, credentials
-from kaohe.accounts.capabilities import MANAGE_ACCOUNTS, has_capability
+from kaohe.accounts.capabilities import ISSUE_ENROLMENT_CODE, MANAGE_ACCOUNTS, has_capability
 from kaohe.accounts.models import Role
 from kaohe.accounts.twofactor import TWO_FACTOR_ROLES
 from kaohe.documents.base import CONTENT_TYPES, Exporter, RenderedFile, register
@@ -30,23 +34,25 @@ class LetterBatch:
     openings: list
 
 
-@register
-class CredentialLetters(Exporter):
-    identifier = bulk.LETTERS
-    name = "账户开通通知书"
+class _Letters(Exporter):
+    """A PDF of secrets, a page per opened account of one batch (kaohe.accounts.bulk),
+    queued from the accounts pages, never offered on the documents page."""
+
     formats = ("pdf",)
-    capability = MANAGE_ACCOUNTS
     bulk = True
     templatable = False
 
+    @staticmethod
+    def batch(key):
+        raise NotImplementedError
+
     def objects_for(self, user, round_):
-        # Never offered on the documents page: the accounts pages queue it.
         return []
 
     def get_object(self, user, round_, key):
-        if not has_capability(user, MANAGE_ACCOUNTS):
+        if not has_capability(user, self.capability):
             raise Http404
-        openings = list(bulk.letter_batch(key))
+        openings = list(self.batch(key))
         if not openings:
             raise Http404
         return LetterBatch(key=key, actor=user, openings=openings)
@@ -59,6 +65,17 @@ class CredentialLetters(Exporter):
 
     def file_stem(self, obj):
         return f"{self.name}-{timezone.localdate():%Y%m%d}"
+
+
+@register
+class CredentialLetters(_Letters):
+    identifier = bulk.LETTERS
+    name = "账户开通通知书"
+    capability = MANAGE_ACCOUNTS
+
+    @staticmethod
+    def batch(key):
+        return bulk.letter_batch(key)
 
     def render(self, fmt, obj, mark, template=None, progress=None) -> RenderedFile:
         if fmt not in self.formats:
@@ -91,6 +108,48 @@ class CredentialLetters(Exporter):
         data = HTML(string=html).write_pdf()
         # Only now, with the letters made, do the passwords replace the unusable ones.
         bulk.letters_issue(batch=obj, actor=obj.actor, hashes=hashes)
+        if progress:
+            progress(total, total)
+        return RenderedFile(f"{self.file_stem(obj)}.pdf", CONTENT_TYPES["pdf"], data)
+
+
+@register
+class EnrolmentCodeLetters(_Letters):
+    identifier = bulk.CODE_LETTERS
+    name = "账户绑定码通知书"
+    capability = ISSUE_ENROLMENT_CODE
+
+    @staticmethod
+    def batch(key):
+        return bulk.code_letter_batch(key)
+
+    def render(self, fmt, obj, mark, template=None, progress=None) -> RenderedFile:
+        if fmt not in self.formats:
+            raise Http404
+        from weasyprint import HTML
+
+        total = len(obj.openings) + 1
+        base = getattr(settings, "KAOHE_BASE_URL", "").rstrip("/")
+        # The codes are issued once the PDF is made, so they expire a little after this.
+        expires = timezone.localtime() + timedelta(hours=settings.KAOHE_ENROLMENT_CODE_HOURS)
+        letters, codes = [], {}
+        for done, opening in enumerate(obj.openings, start=1):
+            account = opening.user
+            codes[opening.pk] = code = credentials.new_enrolment_code()
+            letters.append({
+                "target": str(opening.target), "role": Role(account.role).label,
+                "name": account.full_name, "username": account.username, "code": code,
+                "two_factor": account.role in TWO_FACTOR_ROLES, "expires": expires,
+            })
+            if progress:
+                progress(done, total)
+        html = render_to_string("accounts/enrolment_code_letters_pdf.html", {
+            "letters": letters, "sign_in": f"{base}{reverse('login')}", "mark": mark,
+            "running_head": mark_safe(_css_string(  # noqa: S308
+                f"内部资料 注意保密 · {mark.text}")) if mark else "",
+        })
+        data = HTML(string=html).write_pdf()
+        bulk.code_letters_issue(batch=obj, actor=obj.actor, codes=codes)
         if progress:
             progress(total, total)
         return RenderedFile(f"{self.file_stem(obj)}.pdf", CONTENT_TYPES["pdf"], data)
