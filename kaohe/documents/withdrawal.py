@@ -51,6 +51,27 @@ def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
     return paper
 
 
+def withdraw_papers_of(*, identifier: str, object_key: str, actor, reason: str) -> list[SignOff]:
+    """Withdraw the signed papers in force of an object whose act the workflow itself ended
+    (a summons a released correction withdrew: its notice would still summon the unit).
+    The act that ends the object is the authority, so no capability is asked here; each
+    withdrawal is recorded as the office's own is, with the reason."""
+    withdrawn = []
+    papers = SignOff.objects.select_for_update().filter(
+        identifier=identifier, object_key=object_key, withdrawn_at__isnull=True)
+    for paper in papers:
+        paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
+        paper.withdraw_reason = reason
+        paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+        expired, stopped = _expire_exports_holding(paper)
+        log_action("document.withdrawn", actor=actor, target=paper,
+                   data={"document": paper.identifier, "object": paper.object_key,
+                         "doc_number": paper.doc_number, "reason": reason,
+                         "exports_expired": expired, "exports_stopped": stopped})
+        withdrawn.append(paper)
+    return withdrawn
+
+
 def _expire_exports_holding(paper: SignOff) -> tuple[list[str], list[str]]:
     """Expire the kept bulk exports with a copy of the paper made since it was signed off
     (each confidential copy is recorded with its export), their files going once committed,

@@ -111,7 +111,11 @@ def feedback_update(*, feedback: Feedback, actor: User, problems: str,
 def _summons_follow(result_set: ResultSet, grades: dict[str, str], actor: User) -> None:
     """The summons follow the released grades: every 较差 unit has one in force (one a
     correction withdrew is restored), and a summons still followed up of a unit the release
-    lifts out of 较差 is withdrawn, kept on record with the correction that ended it."""
+    lifts out of 较差 is withdrawn, kept on record with the correction that ended it; its
+    signed notice (约谈通知) is withdrawn with it (作废, the reason saying why). A restored
+    summons does not bring a withdrawn notice back: the office signs one off anew."""
+    from kaohe.documents.withdrawal import withdraw_papers_of
+
     poor = [code for code, grade in grades.items() if grade == "poor"]
     for unit in Unit.objects.filter(code__in=poor):
         summons, created = Summons.objects.get_or_create(
@@ -132,6 +136,10 @@ def _summons_follow(result_set: ResultSet, grades: dict[str, str], actor: User) 
         log_action("outcomes.summons.withdrawn", actor=actor, target=summons,
                    data={"version": result_set.version,
                          "correction": result_set.correction_id})
+        withdraw_papers_of(
+            identifier="summons_notice", object_key=str(summons.pk), actor=actor,
+            reason=_("考核结果更正（第%(version)s版）后该单位不再为“较差”，约谈撤销，"
+                     "约谈通知随之作废。") % {"version": result_set.version})
 
 
 @transaction.atomic
