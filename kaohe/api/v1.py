@@ -494,7 +494,8 @@ def _unit_body(report) -> dict:
 
 def _own_report(request, year, *, write=False):
     """The unit's report of the round; started (as the page does) only in a round that is
-    not closed: a closed round gains no row, a read of a report never made answers 404."""
+    not closed: a closed round gains no row, a read of a report never made answers 404.
+    A unit the round does not assess (no pairing) is refused by the service with a 400."""
     user = _unit_user(request)
     round_ = _round(request, year)
     report = SelfReport.objects.filter(round=round_, unit=user.unit).first()
@@ -507,8 +508,9 @@ def _own_report(request, year, *, write=False):
     return user, report
 
 
-@api.get("/unit/report", response={200: schemas.UnitReport, **READ_ERRORS},
-         tags=["中央单位"], summary="本单位自评报告：状态、缺少的材料和截止时间")
+@api.get("/unit/report", response={200: schemas.UnitReport, 400: schemas.Error, **READ_ERRORS},
+         tags=["中央单位"], summary="本单位自评报告：状态、缺少的材料和截止时间",
+         description="本年度没有结对的定点扶贫县（不参加本年度考核）的单位返回 400。")
 def unit_report(request, filters: Query[YearQuery]):
     _user, report = _own_report(request, filters.year)
     return _unit_body(report)

@@ -1,17 +1,22 @@
 """Reads of evidence and uploads, always scoped to the user who asks.
 
-Lead reviewers read the evidence of the units in their lead department's categories and,
-of a province's evidence, only what is attached to a submitted provincial report on one of
-those units (as they read that report). The military inspector reads the evidence of the
-unranked (army) units, and likewise what the provinces attached to their reports on them.
-The organization department reads no evidence: it checks the cadres, whose list it reads
-through the submissions app.
+Evidence follows the report it was handed over with. Lead reviewers read, of the units in
+their lead department's categories, only the files attached to a self-report while it stands
+submitted (as they read that report: never a draft, nor one returned to its unit) or to a
+submitted rectification report; a file the unit keeps to itself, attached to a draft or to
+nothing, stays its own. Of a province's evidence they read only what is attached to a
+submitted provincial report on one of those units. The military inspector reads the same of
+the unranked (army) units. The office, the working group and the leading group read every
+report, drafts included (kaohe.accounts.scope.SELF_REPORTS), and so all evidence but what
+is attached only to a rectification report not yet submitted, which is its unit's own. The
+organization department reads no evidence: it checks the cadres, whose list it reads through
+the submissions app.
 """
 
 from django.db.models import Q
 from django.http import Http404
 
-from kaohe.accounts.scope import EVIDENCE, PROVINCIAL_REPORTS, Scope
+from kaohe.accounts.scope import EVIDENCE, PROVINCIAL_REPORTS, SELF_REPORTS, Reach, Scope
 from kaohe.evidence.models import Evidence, Upload
 
 
@@ -21,9 +26,44 @@ def evidence_visible_to(user):
     own = scope.condition(EVIDENCE, unit="unit", province="province")
     if own is None:
         return evidence.none()
+    if scope.reads_handed_over_only(SELF_REPORTS):
+        own &= _handed_over_unit_evidence(scope)
     if own and scope.reads_handed_over_only(PROVINCIAL_REPORTS):  # own: a limited scope
         own |= Q(pk__in=_provincial_evidence(scope))
-    return evidence.filter(own) if own else evidence
+    visible = evidence.filter(own) if own else evidence
+    if scope.reach is not Reach.UNIT:
+        # A draft rectification report is its unit's own until submitted (as the tracker
+        # and the report's pages read it: outcomes.selectors.rectification_reports_visible_to).
+        visible = visible.exclude(_in_draft_rectification_only())
+    return visible
+
+
+def _in_draft_rectification_only() -> Q:
+    """Files attached to a rectification report not yet submitted and to nothing handed
+    over: no submitted rectification report, no self-report."""
+    attached = Evidence.objects.filter
+    # Both conditions in one filter(): one join, so a file with no rectification report
+    # (whose missing report's date would read as null) is not taken for a draft's.
+    return (Q(pk__in=attached(rectification_attachments__report__isnull=False,
+                              rectification_attachments__report__submitted_at__isnull=True)
+              .values("pk"))
+            & ~Q(pk__in=attached(rectification_attachments__report__submitted_at__isnull=False)
+                 .values("pk"))
+            & ~Q(pk__in=attached(attachments__isnull=False).values("pk")))
+
+
+def _handed_over_unit_evidence(scope: Scope) -> Q:
+    """The units' evidence handed over to a reviewer: attached to a self-report of its scope
+    while that stands submitted (a draft, or a report returned to its unit, is the unit's
+    own), or to a submitted rectification report."""
+    report = "attachments__report"
+    reports = scope.condition(SELF_REPORTS, unit=f"{report}__unit",
+                              handed_over=Q(**{f"{report}__status": "submitted"}))
+    found = Q(pk__in=Evidence.objects.filter(
+        rectification_attachments__report__submitted_at__isnull=False).values("pk"))
+    if reports is not None:
+        found |= Q(pk__in=Evidence.objects.filter(reports).values("pk"))
+    return found
 
 
 def _provincial_evidence(scope: Scope):

@@ -61,3 +61,33 @@ def test_a_closed_round_is_read_only_and_gains_no_report(api_as, world):
     response = api_as("unit").put("/unit/report", {"revision": 0, "summary": "x"})
     assert response.status_code == 409 and response.json()["code"] == "round_closed"
     assert not SelfReport.objects.exists()
+
+
+@pytest.fixture
+def unpaired_api(world, client):
+    """The API as a unit the round does not assess (no pairing in 2017)."""
+    from kaohe.accounts.models import Role
+    from kaohe.api import services as api_services
+    from kaohe.directory.models import Unit
+    from tests.api.conftest import Api
+    from tests.conftest import make_user
+
+    unit = Unit.objects.create(code="A099", name="无结对单位", category=world["unit_a"].category)
+    user = make_user("unit_unpaired", Role.UNIT, unit=unit)
+    security = make_user("sec_unpaired", Role.SECURITY_ADMIN)
+    record = api_services.token_authorize(user=user, name="无结对单位系统", actor=security)
+    _record, raw = api_services.token_activate(token=record, actor=user)
+    return Api(client, raw)
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("get", "/unit/report", None),
+    ("put", "/unit/report", {"revision": 0, "summary": "总结"}),
+    ("post", "/unit/report/submit", {"revision": 0, "confirm_gaps": True}),
+])
+def test_a_unit_the_round_does_not_assess_gets_no_report(unpaired_api, method, path, body):
+    response = (unpaired_api.get(path) if body is None
+                else getattr(unpaired_api, method)(path, body))
+    assert response.status_code == 400, response.content
+    assert "没有结对的定点扶贫县" in response.json()["detail"]
+    assert not SelfReport.objects.exists()  # nothing half made

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.evidence.factories import evidence_of, use_data_dir
+from tests.evidence.factories import submitted_evidence_of, use_data_dir
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +19,10 @@ def data_dir(settings, tmp_path):
 
 @pytest.fixture
 def world_with_evidence(world, personas):
-    """The shared world plus one evidence file per owner: both units, the army, both provinces."""
+    """The shared world plus one evidence file per owner: both units, the army, both provinces
+    (the units' attached to their submitted self-reports, so that reviewers have received
+    them: tests/evidence/test_draft_evidence.py covers the drafts)."""
     return {**world, "evidence": {
-        owner: evidence_of(world, owner)
+        owner: submitted_evidence_of(world, owner)
         for owner in ("unit_a", "unit_b", "army", "province_a", "province_b")
     }}

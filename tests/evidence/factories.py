@@ -226,8 +226,27 @@ def evidence_of(world, owner: str) -> Evidence:
                          province=user.province)
 
 
+def submitted_evidence_of(world, owner: str) -> Evidence:
+    """An evidence file of world[owner] as reviewers receive it: a unit's attached to the
+    unit's self-report, which stands submitted (a province's as evidence_of makes it).
+    A unit's file attached to nothing or to a draft is its own (kaohe.evidence.selectors)."""
+    from kaohe.submissions.models import EvidenceAttachment, ReportStatus, SelfReport
+
+    evidence = evidence_of(world, owner)
+    if evidence.unit is None:
+        return evidence
+    report, _created = SelfReport.objects.get_or_create(round=world["round"], unit=evidence.unit)
+    SelfReport.objects.filter(pk=report.pk).update(
+        status=ReportStatus.SUBMITTED, submitted_at=timezone.now(),
+        submitted_by=evidence.uploaded_by)
+    EvidenceAttachment.objects.create(report=report,
+                                      indicator=world["round"].indicators.get(number=4),
+                                      evidence=evidence)
+    return evidence
+
+
 def visible_evidence_pk(world, persona: str):
-    return evidence_of(world, _OWNER_OF_VISIBLE.get(persona, "unit_a")).pk
+    return submitted_evidence_of(world, _OWNER_OF_VISIBLE.get(persona, "unit_a")).pk
 
 
 def own_upload_pk(world, persona: str):

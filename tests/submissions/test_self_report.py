@@ -558,3 +558,36 @@ def test_an_extension_granted_before_release_does_not_reopen_a_report_after_it(
         services.self_report_submit(report=report_a, actor=personas["unit"],
                                     revision=report_a.revision, confirm_gaps=True)
     assert _state(report_a) == before
+
+
+# A unit the round does not assess -------------------------------------------------------
+
+
+@pytest.fixture
+def unpaired_unit(world):
+    """A central unit of unit_a's category with no pairing in the round (no poverty county
+    that year): the round does not assess it."""
+    from kaohe.directory.models import Unit
+
+    return Unit.objects.create(code="A099", name="无结对单位", category=world["unit_a"].category)
+
+
+def test_a_unit_without_a_pairing_in_the_round_gets_no_self_report(world, unpaired_unit):
+    with pytest.raises(services.SubmissionError, match="没有结对的定点扶贫县") as refusal:
+        services.self_report_for(round=world["round"], unit=unpaired_unit)
+    assert "无结对单位" in str(refusal.value) and "2017" in str(refusal.value)
+    assert not SelfReport.objects.filter(unit=unpaired_unit).exists()
+
+
+def test_a_pairing_in_another_round_does_not_count(world, unpaired_unit):
+    other = Round.objects.create(year=2016, name="2016年度")
+    Pairing.objects.create(round=other, unit=unpaired_unit, county=world["county_a"])
+    with pytest.raises(services.SubmissionError):
+        services.self_report_for(round=world["round"], unit=unpaired_unit)
+    assert not SelfReport.objects.exists()
+
+
+def test_a_paired_unit_starts_its_report_once(world):
+    first = services.self_report_for(round=world["round"], unit=world["unit_a"])
+    assert services.self_report_for(round=world["round"], unit=world["unit_a"]) == first
+    assert SelfReport.objects.filter(unit=world["unit_a"]).count() == 1

@@ -64,6 +64,19 @@ def test_a_unit_is_sent_to_its_own_report(world, personas, login):
     assert SelfReport.objects.count() == 1
 
 
+def test_a_unit_the_round_does_not_assess_is_told_so_and_gets_no_report(world, login):
+    from kaohe.accounts.models import Role
+    from kaohe.directory.models import Unit
+    from tests.conftest import make_user
+
+    unit = Unit.objects.create(code="A099", name="无结对单位", category=world["unit_a"].category)
+    client = login(make_user("unit_unpaired", Role.UNIT, unit=unit))
+    response = client.get(url("self_reports"))
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert any("没有结对的定点扶贫县" in m for m in messages_of(response))
+    assert not SelfReport.objects.exists()
+
+
 def test_the_page_shows_the_gaps(world, personas, login, report_a):
     page = login(personas["unit"]).get(url("self_report", pk=report_a.pk)).content.decode()
     gaps = services.self_report_gaps(report_a)

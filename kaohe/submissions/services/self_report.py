@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from kaohe.accounts.models import User
 from kaohe.audit.services import log_action
-from kaohe.directory.models import Unit
+from kaohe.directory.models import Pairing, Unit
 from kaohe.launch import selectors as launch_selectors
 from kaohe.launch import services as launch_services
 from kaohe.lib import clock
@@ -50,6 +50,17 @@ def check_self_report_editable(report: SelfReport, *, revision: int | None) -> N
 
 
 def self_report_for(*, round: Round, unit: Unit) -> SelfReport:
+    """The unit's report of the round, started if need be; only a unit the round assesses
+    (paired with a county in it) starts one. A report that exists is returned as it is."""
+    report = SelfReport.objects.filter(round=round, unit=unit).first()
+    if report is not None:
+        return report
+    if not Pairing.objects.filter(round=round, unit=unit).exists():
+        # A unit without a poverty county that year is not assessed. The page and the API
+        # start reports only through here; the workbook import needs one that exists.
+        raise SubmissionError(
+            _("%(unit)s在%(year)s年度没有结对的定点扶贫县，不参加该年度考核，无需报送自评报告。")
+            % {"unit": unit.name, "year": round.year})
     report, _created = SelfReport.objects.get_or_create(round=round, unit=unit)
     return report
 

@@ -48,7 +48,11 @@ PAGE_SIZE = paging.ROWS  # rows a list shows at once (issue 19: lists grow with 
 def self_report_index(request: AuthenticatedRequest) -> HttpResponse:
     round_ = current_round_or_404()
     if has_capability(request.user, EDIT_SELF_REPORT):  # a unit: straight to its own report
-        report = services.self_report_for(round=round_, unit=_own_unit(request))
+        try:
+            report = services.self_report_for(round=round_, unit=_own_unit(request))
+        except services.SubmissionError as refusal:  # a unit the round does not assess
+            show_refusal(request, refusal)
+            return redirect("home")
         return redirect("submissions:self_report", pk=report.pk)
     reports = self_reports_visible_to(request.user, round=round_).order_by(
         "unit__category__order", "unit__code")
