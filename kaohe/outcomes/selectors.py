@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from django.db import connections
-from django.db.models import Count, FilteredRelation, Max, Q, TextChoices
+from django.db.models import Count, FilteredRelation, Max, Q, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
 
+from kaohe.accounts.scope import Reach, Scope
 from kaohe.directory.models import Unit
 from kaohe.grading.engine import GRADE_LABELS, Grade
 from kaohe.grading.models import SNAPSHOTS, ResultSet, ResultSetStatus
@@ -73,7 +74,10 @@ def unit_history(unit, current_round) -> dict:
         if row is not None:
             grades.append({"year": result_set.round.year,
                            "grade": GRADE_LABELS[Grade(row.final_grade)]})
-    open_items = RectificationItem.objects.filter(report__unit=unit).exclude(
+    # Of submitted reports only: a draft's items and statuses are the unit's own until it
+    # submits (rectification_reports_visible_to); the unit reads its draft on its own page.
+    open_items = RectificationItem.objects.filter(
+        report__unit=unit, report__submitted_at__isnull=False).exclude(
         status=ItemStatus.DONE).select_related("report__round").order_by("report__round__year")
     if current_round is not None:
         open_items = open_items.exclude(report__round=current_round, carried_from__isnull=False)
@@ -187,6 +191,34 @@ class TrackerState(TextChoices):
     OVERDUE = "overdue", _("逾期未报")
 
 
+def _readable(user, prefix: str = "") -> Q:
+    """Which rectification reports the user may read of the units it sees (``prefix``: the
+    path from the model filtered to the report): those submitted, and a unit's own, draft
+    or not. A draft is the unit's own until it submits: its summary, items, statuses and
+    files reach nobody else, who read that nothing has been submitted (as the 整改报告
+    document's policy, RECTIFICATION_REPORTS)."""
+    scope = Scope.of(user)
+    submitted = Q(**{f"{prefix}submitted_at__isnull": False})
+    if scope.reach is Reach.UNIT:
+        return submitted | Q(**{f"{prefix}unit_id": scope.unit_id})
+    return submitted
+
+
+def rectification_reports_visible_to(user, round_) -> QuerySet[RectificationReport]:
+    """The round's rectification reports the user may read: of the units it sees
+    (units_visible_to's rule), those submitted and its own unit's draft. Every page and table
+    that shows a report's content to anyone but its unit reads it through here."""
+    reports = Scope.of(user).units(RectificationReport.objects.filter(round=round_),
+                                   via="unit", round=round_)
+    return reports.filter(_readable(user))
+
+
+def readable_rectification_report(user, round_, unit) -> RectificationReport | None:
+    """The unit's report of the round if the user may read it (rectification_reports_visible_to),
+    else None: a draft looks to others as no report at all."""
+    return rectification_reports_visible_to(user, round_).filter(unit=unit).first()
+
+
 @per_request
 def rectification_report_of(round_, unit) -> RectificationReport | None:
     """The unit's rectification report of the round, if it has begun one (the to-do panel
@@ -237,13 +269,14 @@ def tracker_state(*, submitted_at, items_total: int, items_accepted: int,
     return TrackerState.SUBMITTED
 
 
-def tracker_summary(round_, units, *, step, released: bool) -> list[TrackedUnit]:
+def tracker_summary(round_, units, *, step, released: bool, user) -> list[TrackedUnit]:
     """Every ranked unit of `units` in the tracker's order with its state (tracker_state),
     in two queries whatever the number of units: the units with their report's first
     submission and its items counted, grouped by the database, and the latest extension of
     each unit for the step (few). The page counts, filters and pages these (issue 19: the
     states decided in SQL made a query whose compilation cost 4 ms a page view). ``step``
-    is the round's rectification step (or None)."""
+    is the round's rectification step (or None). Only the reports ``user`` may read count
+    (a draft of another unit is counted as no report: not submitted, no items)."""
     from kaohe.lib import clock
     from kaohe.submissions.models import Extension
 
@@ -254,8 +287,8 @@ def tracker_summary(round_, units, *, step, released: bool) -> list[TrackedUnit]
     rejected = Q(**{f"{item}__status": ItemStatus.NOT_ACCEPTED}) | Q(
         **{f"{item}__needs_revision": True})
     rows = (units.filter(category__ranked=True).order_by()
-            .annotate(report=FilteredRelation("rectifications",
-                                              condition=Q(rectifications__round=round_)))
+            .annotate(report=FilteredRelation("rectifications", condition=Q(
+                rectifications__round=round_) & _readable(user, "rectifications__")))
             .values_list("pk", "category_id", "category__lead_department_id",
                          "report__submitted_at")
             .annotate(total=Count(item), accepted=Count(item, filter=accepted),
@@ -305,12 +338,13 @@ def tracker_categories(summary: list[TrackedUnit]) -> list:
                 .select_related("lead_department").order_by("order"))
 
 
-def tracker_rows(round_, units, *, step) -> list[dict]:
+def tracker_rows(round_, units, *, step, user) -> list[dict]:
     """The tracker's rows of these tracked units (tracked_page_units, e.g. one page):
-    report, item counts by status, deadline and state, in two more queries."""
+    report (None unless ``user`` may read it), item counts by status, deadline and state,
+    in two more queries."""
     units = list(units)
-    reports = {r.unit_id: r for r in RectificationReport.objects.filter(
-        round=round_, unit_id__in=[u.pk for u in units])}
+    reports = {r.unit_id: r for r in rectification_reports_visible_to(user, round_).filter(
+        unit_id__in=[u.pk for u in units])}
     statuses = [s.value for s in ItemStatus]
     counts: dict[int, Mapping[str, Any]] = {}
     for row in (RectificationItem.objects.filter(report__in=list(reports.values()))
@@ -334,12 +368,13 @@ def tracker_rows(round_, units, *, step) -> list[dict]:
     return rows
 
 
-def rectification_tracker(round_, units) -> list[dict]:
-    """One row per ranked unit of `units`: its report, item counts by status, deadline
-    (with the latest extension) and state, in a fixed number of queries (the exported
-    tracker; the page shows one page of tracked_units through tracker_rows)."""
+def rectification_tracker(round_, units, *, user) -> list[dict]:
+    """One row per ranked unit of `units`: its report (if ``user`` may read it), item counts
+    by status, deadline (with the latest extension) and state, in a fixed number of queries
+    (the exported tracker; the page shows one page of tracked_units through tracker_rows)."""
     step = round_.steps.filter(code="rectification").first()
-    summary = tracker_summary(round_, units, step=step, released=results_released(round_))
-    return tracker_rows(round_, tracked_page_units(units, summary), step=step)
+    summary = tracker_summary(round_, units, step=step, released=results_released(round_),
+                              user=user)
+    return tracker_rows(round_, tracked_page_units(units, summary), step=step, user=user)
 
 

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from kaohe.audit.services import log_action
@@ -25,6 +26,7 @@ from kaohe.documents.base import REGISTRY
 from kaohe.grading import services as grading
 from kaohe.grading.models import ResultSet
 from kaohe.outcomes import services as outcomes
+from kaohe.outcomes.models import RectificationReport
 from kaohe.submissions import offline
 from kaohe.submissions import services as submissions
 from kaohe.submissions.models import SelfReportAnswer
@@ -98,7 +100,9 @@ def hostile_round(request, world, personas):
             SelfReportAnswer(report=report, indicator=slot.indicator, county=slot.county, text="x")
             for slot in submissions.self_report_slots(report))
         matrix_provincial_report(world, unit, submitted=False)
-        outcomes.rectification_for(round=round_, unit=unit)
+        report = outcomes.rectification_for(round=round_, unit=unit)
+        # Submitted, as stored: the tracker shows a draft's items to nobody but its unit.
+        RectificationReport.objects.filter(pk=report.pk).update(submitted_at=timezone.now())
     scrub()
     # As if the leading group had written its hostile comments before approving.
     for result_set in ResultSet.objects.exclude(seal=""):

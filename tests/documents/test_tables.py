@@ -17,7 +17,7 @@ from kaohe.documents.exporters.tables import RoundScope, progress_rows
 from kaohe.grading import services as grading
 from kaohe.grading.models import ResultSet
 from kaohe.outcomes import services as outcomes
-from kaohe.outcomes.models import ItemStatus
+from kaohe.outcomes.models import ItemStatus, RectificationReport
 from kaohe.rounds.models import Grade
 from kaohe.submissions import offline
 from kaohe.submissions import services as submissions
@@ -225,15 +225,22 @@ def test_rectification_tracker_lists_items_and_overdue_units(rectifying, persona
     rows = _values(sheet)[1:]
     a_rows = [row for row in rows if row[0] == "A001"]
     b_rows = [row for row in rows if row[0] == "B001"]
-    assert len(a_rows) == 1 and a_rows[0][5] == "未生成整改报告"
+    assert len(a_rows) == 1 and a_rows[0][5] == "尚未报送整改报告"
     assert a_rows[0][11] == datetime.datetime(2018, 4, 30) and a_rows[0][12] == "否"
+    # unit_b's draft is its own: one row that says nothing came in, and it is late.
+    assert [(r[5], r[12]) for r in b_rows] == [("尚未报送整改报告", "是")]
+    _assert_marked(workbook, user, export)
+    # Submitted (late, as stored), its items are listed.
+    submitted = datetime.datetime(2018, 4, 8, 9, 30, tzinfo=datetime.UTC)
+    RectificationReport.objects.filter(pk=rectifying.pk).update(submitted_at=submitted)
+    export, workbook = _export(user, "rectification_tracker", scope, world["round"])
+    b_rows = [row for row in _values(workbook["整改情况"])[1:] if row[0] == "B001"]
     assert [(r[3], r[4], r[5]) for r in b_rows] == [
         (1, "突出问题与不足", "帮扶资金到位慢"), (2, "突出问题与不足", "干部选派不足"),
         (3, "意见建议", "加大资金投入")]
     assert b_rows[0][6] == "已追加拨付资金" and b_rows[0][8] == "整改中"
     assert b_rows[2][8] == "整改不到位" and b_rows[2][9] == "未见成效"
-    assert all(r[10] is None and r[12] == "是" for r in b_rows)
-    _assert_marked(workbook, user, export)
+    assert all(r[10] is not None and r[12] == "否" for r in b_rows)
 
 
 def test_a_lead_department_tracks_only_its_own_units(rectifying, personas, world):

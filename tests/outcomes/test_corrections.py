@@ -280,7 +280,8 @@ def test_the_items_of_a_report_not_yet_submitted_follow_the_corrected_letter(
         (3, "suggestion", "加大资金投入")]
     assert (items[0].pk, items[0].measures) == (first.pk, "已拨付")  # kept as filled in
     entry = AuditEntry.objects.get(action="outcomes.rectification.followed_correction")
-    assert entry.data["removed"] == [{"text": "干部选派不足", "measures": ""}]
+    assert entry.data["removed"] == [{"text": "干部选派不足", "measures": "",
+                                      "evidence_note": "", "files": []}]
 
 
 def test_a_submitted_report_stays_as_it_was_submitted_after_a_correction(

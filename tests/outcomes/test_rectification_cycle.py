@@ -326,6 +326,8 @@ def test_rectification_files_are_reachable_only_within_scope(
                              unit=world["unit_b"], name="整改照片.png")
     services.rectification_attach(report=report_b, item=report_b.items.first(),
                                   evidence=evidence, actor=personas["unit_b"])
+    # Submitted: a draft's files are the unit's own (tests/outcomes/test_rectification_drafts.py).
+    _submit(client, personas, report_b)
     client.force_login(personas[persona])
     assert client.get(reverse("evidence:download", args=[evidence.pk])).status_code == status
     if status == 200 and persona in ("office", "lead_reviewer_b"):

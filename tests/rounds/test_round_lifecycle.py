@@ -12,6 +12,7 @@ from kaohe.audit.models import AuditEntry
 from kaohe.grading import services as grading
 from kaohe.grading.models import ResultSet
 from kaohe.outcomes import services as outcomes
+from kaohe.outcomes.models import RectificationReport
 from kaohe.rounds.models import Indicator, Round, RoundStatus
 from kaohe.rounds.selectors import current_round
 from kaohe.rounds.services import (
@@ -202,6 +203,14 @@ def test_rectification_and_summons_of_2017_go_on_after_2018_starts(approved, per
     client.force_login(personas["lead_reviewer_b"])
     listing = client.get(reverse("outcomes:rectification_list")).content.decode()
     assert "2017" in listing and world["unit_b"].name in listing
+    # The draft is the unit's own; once it is submitted its lead department reads it.
+    detail = client.get(reverse("outcomes:rectification_detail", args=[world["unit_b"].pk]))
+    assert detail.status_code == 200 and "整改总结" not in detail.content.decode()
+    report = RectificationReport.objects.get(unit=world["unit_b"])
+    outcomes.rectification_save(report=report, actor=personas["unit_b"], summary="整改总结",
+                                items={i.pk: {"measures": "已落实", "status": "done"}
+                                       for i in report.items.all()})
+    outcomes.rectification_submit(report=report, actor=personas["unit_b"])
     detail = client.get(reverse("outcomes:rectification_detail", args=[world["unit_b"].pk]))
     assert detail.status_code == 200 and "干部选派不足" in detail.content.decode()
     client.force_login(personas["office"])

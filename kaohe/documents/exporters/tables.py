@@ -43,8 +43,12 @@ from kaohe.grading.models import ResultSet, SealBroken
 from kaohe.grading.selectors import result_rows
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
-from kaohe.outcomes.models import ItemStatus, RectificationReport
-from kaohe.outcomes.selectors import rectification_tracker, results_released
+from kaohe.outcomes.models import ItemStatus
+from kaohe.outcomes.selectors import (
+    rectification_reports_visible_to,
+    rectification_tracker,
+    results_released,
+)
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
 from kaohe.reviews.selectors import review_queue
 from kaohe.submissions import offline
@@ -114,6 +118,7 @@ class RoundScope:
     round: Any  # a Round
     units: Any  # a Unit queryset
     label: str = ""
+    user: Any = None  # whose table it is: what it may read of the units' reports
 
 
 def _round_key_or_404(round_, key):
@@ -314,8 +319,9 @@ def rectification_rows(scope: RoundScope) -> list[list]:
     round_ = scope.round
     units = list(scope.units.filter(category__ranked=True)
                  .order_by("category__order", "code"))
-    reports = {r.unit_id: r for r in RectificationReport.objects.filter(
-        round=round_, unit__in=units).prefetch_related("items__attachments__evidence")}
+    # The reports the table's reader may read: a unit's draft is its own until submitted.
+    reports = {r.unit_id: r for r in rectification_reports_visible_to(scope.user, round_)
+               .filter(unit__in=units).prefetch_related("items__attachments__evidence")}
     step = round_.steps.filter(code="rectification").first()
     released = results_released(round_)
     extended = {}
@@ -334,7 +340,7 @@ def rectification_rows(scope: RoundScope) -> list[list]:
         tail = [_stamp(submitted), deadline, "是" if overdue else "否"]
         items = list(report.items.all()) if report else []
         if not items:
-            state = "尚无整改事项" if report else "未生成整改报告"
+            state = "尚无整改事项" if report else "尚未报送整改报告"
             rows.append([*head, None, "", state, "", "", "", "", *tail])
         for item in items:
             rows.append([
@@ -356,7 +362,7 @@ class RectificationTrackerExporter(_RoundTableExporter):
     def _scope(self, user, round_):
         # A lead department's tracker names it; the office's covers every unit.
         label = user.lead_department.name if Scope.of(user).lead_department_id else ""
-        return RoundScope(round_, units_visible_to(user, round=round_), label)
+        return RoundScope(round_, units_visible_to(user, round=round_), label, user=user)
 
     def build_xlsx(self, obj, mark):
         workbook = Workbook()
@@ -372,7 +378,7 @@ class RectificationTrackerExporter(_RoundTableExporter):
             "单位编码", "单位名称", "类别", "牵头部门", "状态", "首次报送时间", "报送次数",
             "报送截止", "事项数", "整改不到位事项",
         ], [10, 28, 20, 24, 11, 17, 9, 12, 8, 14])
-        for tracked in rectification_tracker(obj.round, obj.units):
+        for tracked in rectification_tracker(obj.round, obj.units, user=obj.user):
             unit, report = tracked["unit"], tracked["report"]
             lead = unit.category.lead_department
             _append(summary, [

@@ -84,8 +84,10 @@ def rectification_for(*, round: Round, unit: Unit) -> RectificationReport:
 def rectification_follow_letters(*, result_set: ResultSet, actor: User) -> int:
     """When a correction is released, a report not yet submitted follows the unit's
     corrected letter: an item whose line is still in the letter stays as the unit filled it
-    in, one whose line is gone is removed (its text and measures kept in the audit entry),
-    a new line becomes a new item, and the carried-over items come after them. A submitted
+    in, one whose line is gone is removed, a new line becomes a new item, and the
+    carried-over items come after them. What the unit wrote in a removed item and the files
+    it attached there are kept in the audit entry; the files themselves stay among the
+    unit's evidence (only the attachment goes: evidence is never deleted). A submitted
     report stays as it was submitted. Returns the number of reports changed."""
     letters = {f.unit_id: f for f in Feedback.objects.filter(result_set=result_set,
                                                               corrected=True)}
@@ -110,6 +112,14 @@ def rectification_follow_letters(*, result_set: ResultSet, actor: User) -> int:
         added = [item for item in ordered if item.pk is None]
         if not removed and not added and [i.pk for i in ordered] == [i.pk for i in items]:
             continue
+        files: dict[int, list[dict[str, Any]]] = {}
+        for attachment in RectificationAttachment.objects.filter(
+                item__in=removed).select_related("evidence"):
+            evidence = attachment.evidence
+            files.setdefault(attachment.item_id, []).append({
+                "evidence": str(evidence.pk), "name": evidence.original_name,
+                "size": evidence.size, "sha256": evidence.sha256})
+        # The attachments go with their items (CASCADE); the evidence they name is kept.
         RectificationItem.objects.filter(pk__in=[item.pk for item in removed]).delete()
         for order, item in enumerate(ordered, start=1):
             item.order = order
@@ -118,7 +128,9 @@ def rectification_follow_letters(*, result_set: ResultSet, actor: User) -> int:
         log_action("outcomes.rectification.followed_correction", actor=actor, target=report,
                    data={"version": result_set.version,
                          "added": [item.text for item in added],
-                         "removed": [{"text": item.text, "measures": item.measures}
+                         "removed": [{"text": item.text, "measures": item.measures,
+                                      "evidence_note": item.evidence_note,
+                                      "files": files.get(item.pk, [])}
                                      for item in removed]})
     return changed
 

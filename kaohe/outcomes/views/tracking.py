@@ -23,9 +23,10 @@ from kaohe.lib.addresses import url_for_pk
 from kaohe.lib.http import AuthenticatedRequest, int_param, run_service, show_form_errors
 from kaohe.outcomes import services
 from kaohe.outcomes.forms import ItemReviewForm
-from kaohe.outcomes.models import ItemStatus, RectificationItem, RectificationReport
+from kaohe.outcomes.models import ItemStatus, RectificationItem
 from kaohe.outcomes.selectors import (
     TrackerState,
+    readable_rectification_report,
     results_released,
     tracked_page_units,
     tracker_categories,
@@ -51,7 +52,7 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
     released = results_released(round_)
     # Every tracked unit's state from the database in one query, counted, filtered and
     # paged here; the page's units in one more (issue 19: the list grows with the units).
-    summary = tracker_summary(round_, units, step=step, released=released)
+    summary = tracker_summary(round_, units, step=step, released=released, user=request.user)
     counts = {s.value: 0 for s in TrackerState}
     for tracked in summary:
         counts[tracked.state] += 1
@@ -71,7 +72,8 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
     # The leading group reads the tracker only (issue 21): no export of the lead
     # departments' working table, no extension.
     can_track = has_capability(request.user, TRACK_RECTIFICATION)
-    rows = tracker_rows(round_, tracked_page_units(units, list(page.object_list)), step=step)
+    rows = tracker_rows(round_, tracked_page_units(units, list(page.object_list)), step=step,
+                        user=request.user)
     detail_url = url_for_pk("outcomes:rectification_detail")
     extend_url = url_for_pk("outcomes:rectification_extend")
     for row in rows:
@@ -92,13 +94,17 @@ def rectification_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @capability_required(VIEW_RECTIFICATION)
 def rectification_detail(request: AuthenticatedRequest, unit_pk: int) -> HttpResponse:
+    """One tracked unit's report as submitted; a unit that has submitted nothing (no report,
+    or a draft, which stays the unit's own) shows its deadline and that nothing came in."""
     round_ = tracking_round_or_404()
-    unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
-    report = get_object_or_404(RectificationReport, round=round_, unit=unit)
+    unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk,
+                             category__ranked=True)
+    report = readable_rectification_report(request.user, round_, unit)
     step = round_.steps.get(code="rectification")
     return render(request, "outcomes/rectification_detail.html", {
         "round": round_, "unit": unit, "report": report,
-        "items": items_with_files(report), "history": report_history(report),
+        "items": items_with_files(report) if report else [],
+        "history": report_history(report) if report else [],
         "deadline": deadlines.deadline_for(step, unit=unit),
         "extension": deadlines.extension_for(step, unit=unit),
         "can_track": has_capability(request.user, TRACK_RECTIFICATION),
@@ -128,8 +134,9 @@ def rectification_extend(request: AuthenticatedRequest, unit_pk: int) -> HttpRes
 def item_review(request: AuthenticatedRequest, unit_pk: int, item_pk: int) -> HttpResponse:
     round_ = tracking_round_or_404()
     unit = get_object_or_404(units_visible_to(request.user, round=round_), pk=unit_pk)
-    item = get_object_or_404(RectificationItem, pk=item_pk, report__unit=unit,
-                             report__round=round_)
+    # Through the reports the user may read: a draft's item does not exist for a reviewer.
+    report = readable_rectification_report(request.user, round_, unit)
+    item = get_object_or_404(RectificationItem, pk=item_pk, report=report)
     form = ItemReviewForm(request.POST)
     if not form.is_valid():
         show_form_errors(request, form)
