@@ -9,7 +9,12 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kaohe.accounts.models import Role
-from tests.evidence.factories import evidence_of, own_upload_pk, visible_evidence_pk
+from tests.evidence.factories import (
+    evidence_of,
+    own_upload_pk,
+    submitted_evidence_of,
+    visible_evidence_pk,
+)
 from tests.launch.conftest import (
     Upload,
     innovation_item_pk,
@@ -337,16 +342,23 @@ ROUTES = {
                         _allowed(OVERVIEW)),
 }
 
+
+def _handed_over(owner):
+    """A unit's file attached to its submitted self-report: what a reviewer of the unit would
+    read, so that a 404 is the scope's, not the draft's (tests/evidence)."""
+    return lambda w: {"pk": submitted_evidence_of(w, owner).pk}
+
+
 # Foreign objects: (route, kwargs(world) of an object outside the persona's scope).
 FOREIGN = {
     "lead_reviewer": [("directory:unit_detail", lambda w: {"pk": w["unit_b"].pk}),
                       ("directory:unit_detail", lambda w: {"pk": w["army"].pk}),
-                      ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_b").pk}),
-                      ("evidence:download", lambda w: {"pk": evidence_of(w, "army").pk}),
+                      ("evidence:download", _handed_over("unit_b")),
+                      ("evidence:download", _handed_over("army")),
                       ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk}),
-                      ("evidence:preview", lambda w: {"pk": evidence_of(w, "unit_b").pk})],
+                      ("evidence:preview", _handed_over("unit_b"))],
     "lead_reviewer_b": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk}),
-                        ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk})],
+                        ("evidence:download", _handed_over("unit_a"))],
     "unit": [("directory:unit_detail", lambda w: {"pk": w["unit_b"].pk}),
              ("directory:county_detail", lambda w: {"pk": w["county_b"].pk}),
              ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_b").pk}),
@@ -364,7 +376,7 @@ FOREIGN = {
                    ("directory:county_detail", lambda w: {"pk": w["county_a"].pk}),
                    ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk})],
     "military_inspector": [("directory:unit_detail", lambda w: {"pk": w["unit_a"].pk}),
-                           ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk})],
+                           ("evidence:download", _handed_over("unit_a"))],
 }
 
 
@@ -405,7 +417,7 @@ FOREIGN["org_department"] = [
     ("submissions:self_report_version", _foreign_version("unit_b")),
     ("submissions:provincial_report", _foreign_prov("unit_a")),
     ("submissions:provincial_report", _foreign_prov("unit_b")),
-    ("evidence:download", lambda w: {"pk": evidence_of(w, "unit_a").pk}),
+    ("evidence:download", _handed_over("unit_a")),
     ("evidence:download", lambda w: {"pk": evidence_of(w, "province_a").pk}),
     ("evidence:preview", lambda w: {"pk": evidence_of(w, "province_b").pk}),
 ]
@@ -503,6 +515,10 @@ def _outcome(world, unit_key, what):
         return Summons.objects.get_or_create(round=world["round"], unit=unit,
                                              defaults={"updated_by": user})[0]
     report = RectificationReport.objects.get_or_create(round=world["round"], unit=unit)[0]
+    if what == "submitted_item":  # what a tracker reviews: a draft is the unit's own
+        from django.utils import timezone
+
+        RectificationReport.objects.filter(pk=report.pk).update(submitted_at=timezone.now())
     item = RectificationItem.objects.get_or_create(report=report, order=1,
                                                    defaults={"source": "problem", "text": "t"})[0]
     return item
@@ -550,7 +566,7 @@ ROUTES.update({
         None, _allowed(OUTCOME_READERS)),
     "outcomes:item_review": (
         "post", lambda w, p: {"unit_pk": w[_unit_key(p)].pk,
-                              "item_pk": _outcome(w, _unit_key(p), "item").pk},
+                              "item_pk": _outcome(w, _unit_key(p), "submitted_item").pk},
         {"accepted": "1"}, _allowed(OUTCOME_TRACKERS, ok=302)),
     "outcomes:summons": ("get", None, None, _allowed(OUTCOME_READERS)),
     "outcomes:summons_update": (
@@ -734,24 +750,31 @@ FOREIGN["security_admin"] = [
 # Bulk accounts (issue 20): the system administrator opens them and makes the credential
 # letters (only the maker fetches them, once); the security administrator grants the roles;
 # the office keeps the liaisons' contact list.
-def _letters_export(world, persona):
-    """Credential letters made by the system administrator `sys`."""
+def _letters_export(world, persona, *, identifier="credential_letters", maker="sys",
+                    role=Role.SYSTEM_ADMIN):
+    """Credential letters made by the system administrator `sys` (or code letters made by
+    the security administrator `sec`)."""
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
     from kaohe.accounts.models import User
     from kaohe.documents.models import Export
 
-    maker = User.objects.filter(username="sys").first() or User.objects.create(
-        username="sys", role=Role.SYSTEM_ADMIN)
-    export = Export.objects.filter(made_by=maker, identifier="credential_letters").first()
+    made_by = User.objects.filter(username=maker).first() or User.objects.create(
+        username=maker, role=role)
+    export = Export.objects.filter(made_by=made_by, identifier=identifier).first()
     if export is None:
         name = default_storage.save("exports/matrix-letters.pdf", ContentFile(b"%PDF-1.7\n"))
         export = Export.objects.create(
-            identifier="credential_letters", fmt="pdf", title="t", made_by=maker,
+            identifier=identifier, fmt="pdf", title="t", made_by=made_by,
             status="done", storage_name=name, file_name="t.pdf",
             content_type="application/pdf", size=9)
     return {"pk": export.pk}
+
+
+def _code_letters_export(world, persona):
+    return _letters_export(world, persona, identifier="enrolment_code_letters", maker="sec",
+                           role=Role.SECURITY_ADMIN)
 
 
 ROUTES.update({
@@ -763,6 +786,11 @@ ROUTES.update({
                                            _allowed(SYSTEM_ADMIN)),
     "accounts:credential_letters_download": ("get", _letters_export, None,
                                              _allowed(SYSTEM_ADMIN)),
+    "accounts:code_letters_make": ("post", None, None, _allowed(SECURITY_ADMIN, ok=302)),
+    "accounts:code_letters_status": ("get", _code_letters_export, None,
+                                     _allowed(SECURITY_ADMIN)),
+    "accounts:code_letters_download": ("get", _code_letters_export, None,
+                                       _allowed(SECURITY_ADMIN)),
     "directory:liaisons": ("get", None, None, _allowed({"office"})),
     "directory:figures_import": ("get", None, None, _allowed({"office"})),
     "directory:liaison_edit": ("get", lambda w, p: {"kind": "unit", "pk": w["unit_a"].pk},
@@ -770,22 +798,34 @@ ROUTES.update({
 })
 
 
-def _other_sysadmins_letters(world):
-    """Letters made by another system administrator: never handed to `sys`."""
-    from kaohe.accounts.models import User
-    from kaohe.documents.models import Export
+def _anothers_letters(identifier, username, role):
+    """Letters made by another administrator of the same duty: never handed to the persona."""
+    def make(world):
+        from kaohe.accounts.models import User
+        from kaohe.documents.models import Export
 
-    other, _created = User.objects.get_or_create(username="sys-other",
-                                                 defaults={"role": Role.SYSTEM_ADMIN})
-    export = Export.objects.create(identifier="credential_letters", fmt="pdf", title="t",
-                                   made_by=other, status="done", storage_name="x.pdf",
-                                   file_name="t.pdf", content_type="application/pdf")
-    return {"pk": export.pk}
+        other, _created = User.objects.get_or_create(username=username,
+                                                     defaults={"role": role})
+        export = Export.objects.create(identifier=identifier, fmt="pdf", title="t",
+                                       made_by=other, status="done", storage_name="x.pdf",
+                                       file_name="t.pdf", content_type="application/pdf")
+        return {"pk": export.pk}
+
+    return make
 
 
+_other_sysadmins_letters = _anothers_letters("credential_letters", "sys-other",
+                                             Role.SYSTEM_ADMIN)
+_other_secadmins_code_letters = _anothers_letters("enrolment_code_letters", "sec-other",
+                                                  Role.SECURITY_ADMIN)
 FOREIGN["system_admin"] += [
     ("accounts:credential_letters_download", _other_sysadmins_letters),
     ("accounts:credential_letters_status", _other_sysadmins_letters),
+]
+FOREIGN.setdefault("security_admin", [])
+FOREIGN["security_admin"] += [
+    ("accounts:code_letters_download", _other_secadmins_code_letters),
+    ("accounts:code_letters_status", _other_secadmins_code_letters),
 ]
 FOREIGN.setdefault("office", [])
 FOREIGN["office"] += [

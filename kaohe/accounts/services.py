@@ -204,9 +204,11 @@ def enrolment_code_refusal(user) -> str | None:
     one-time password (any role; twofactor.password_needs_code)."""
     if not user.is_active:
         return _("该账户已停用，不能发放绑定码。")
-    if twofactor.confirmed_device(user) is not None:
+    two_factor = user.role in twofactor.TWO_FACTOR_ROLES
+    if two_factor and twofactor.confirmed_device(user) is not None:
+        # Its sign-in asks for the device: the holder sets the password after that code.
         return _("该账户已绑定验证器。手机丢失或更换时，请先重置双因素认证，再发放绑定码。")
-    if user.role not in twofactor.TWO_FACTOR_ROLES and not user.must_change_password:
+    if not two_factor and not user.must_change_password:
         return _("该账户的角色登录时无需两步验证，且未在使用一次性密码，不需要绑定码。")
     return None
 

@@ -110,12 +110,14 @@ def password_needs_code(user) -> bool:
     """Whether replacing this account's one-time password needs the security
     administrator's code first (security.md 26).
 
-    The system administrator who issued the one-time password knows it. An account with
-    a confirmed authenticator has a second party already (its holder's phone); one without
-    (a unit, a province, a military inspector, or any account before it enrols) would
-    otherwise be theirs to sign in as, set a password only they know and use."""
+    The system administrator who issued the one-time password knows it. A session that
+    gave a code of the holder's authenticator has a second party already (the holder's
+    phone); any other (a unit, a province, a military inspector, an account before it
+    enrols, even one that kept an authenticator from an earlier role, which its sign-in
+    never asks for) would otherwise be theirs to sign in as, set a password only they know
+    and use. Whether the session proved the device counts, not whether one exists."""
     return bool(user.is_authenticated and user.must_change_password
-                and confirmed_device(user) is None)
+                and not is_verified(user))
 
 
 def enrolment_unlocked(request) -> bool:

@@ -14,6 +14,7 @@ ACTION_LABELS = {
     "account.contact_changed": _("修改账号联系方式"),
     "account.created": _("创建账号"),
     "account.credentials_issued": _("生成账户开通通知书并发放一次性密码"),
+    "account.enrolment_codes_issued": _("生成账户绑定码通知书并发放绑定码"),
     "account.disabled": _("停用账号"),
     "account.enabled": _("启用账号"),
     "account.password_reset": _("重置账号密码"),

@@ -614,3 +614,39 @@ def test_the_enrolment_code_hours_come_from_the_environment(value, ok, tmp_path)
     else:
         assert result.returncode != 0
         assert "KAOHE_ENROLMENT_CODE_HOURS" in result.stderr
+
+
+def test_an_authenticator_kept_from_an_earlier_role_is_no_second_party(personas, login):
+    """A lead reviewer made a unit keeps its authenticator, which a unit's sign-in never
+    asks for: the reset password alone still sets no new one, and the owner can be given
+    the code."""
+    unit = personas["unit"]
+    TOTPDevice.objects.create(user=unit, name="phone", confirmed=True)
+    password = _reset_password(login(personas["system_admin"]), unit)
+    attacker = Client()
+    sign_in(attacker, "unit_a", password)
+    attacker.post(CHANGE, {"old_password": password, "new_password1": NEW,
+                           "new_password2": NEW})
+    assert not User.objects.get(pk=unit.pk).check_password(NEW)
+    assert attacker.get(HOME)["Location"].startswith(CHANGE)
+    code = _issue_code(login(personas["security_admin"]), unit)
+    owner = Client()
+    sign_in(owner, "unit_a", password)
+    _redeem(owner, code)
+    owner.post(CHANGE, {"old_password": password, "new_password1": NEW, "new_password2": NEW})
+    assert User.objects.get(pk=unit.pk).check_password(NEW)
+
+
+def test_a_two_factor_account_that_passed_its_device_needs_no_code(personas, login):
+    """The office's holder, after the device's code, replaces a reset password directly."""
+    office = personas["office"]
+    device = TOTPDevice.objects.create(user=office, name="phone", confirmed=True)
+    password = _reset_password(login(personas["system_admin"]), office)
+    owner = Client()
+    with time_machine.travel(NOON, tick=False):
+        sign_in(owner, "office", password)
+        owner.post(VERIFY, {"code": code_for(device)})
+        response = owner.post(CHANGE, {"old_password": password, "new_password1": NEW,
+                                       "new_password2": NEW})
+    assert response.status_code == 302
+    assert User.objects.get(pk=office.pk).check_password(NEW)

@@ -110,9 +110,9 @@ def test_every_document_quotes_the_plan_and_none_has_the_wrong_words(documents, 
     assert citation == ("《中央单位定点扶贫工作考核办法》和"
                         "《2017年中央单位定点扶贫工作考核实施方案》（国开办发〔2017〕59号）")
     # Every registered document was made (none left out because nobody was offered it),
-    # but the credential letters: they issue passwords and are made only from the
-    # accounts pages (tests/accounts/test_bulk_accounts.py), never offered here.
-    assert set(documents) == set(REGISTRY) - {"credential_letters"}
+    # but the credential and code letters: they issue passwords and codes and are made
+    # only from the accounts pages (tests/accounts/test_bulk_accounts.py), never offered.
+    assert set(documents) == set(REGISTRY) - {"credential_letters", "enrolment_code_letters"}
     expected = {
         "circular": [citation, words["summons_text"], words["leading_group_name"]],
         "feedback_letter": [citation, words["summons_text"], words["issuer_name"]],
