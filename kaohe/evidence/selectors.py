@@ -13,7 +13,7 @@ organization department reads no evidence: it checks the cadres, whose list it r
 the submissions app.
 """
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 
 from kaohe.accounts.scope import EVIDENCE, PROVINCIAL_REPORTS, SELF_REPORTS, Reach, Scope
@@ -39,16 +39,23 @@ def evidence_visible_to(user):
 
 
 def _in_draft_rectification_only() -> Q:
-    """Files attached to a rectification report not yet submitted and to nothing handed
-    over: no submitted rectification report, no self-report."""
+    """Files attached to rectification work not handed over, and to nothing that was: to a
+    report not yet submitted, or to a sent-back item (整改不到位) since the report's last
+    submission (outcomes.selectors.handed_over). Handed over: attached to an item of a
+    submitted report before its last submission, or to a self-report."""
     attached = Evidence.objects.filter
-    # Both conditions in one filter(): one join, so a file with no rectification report
-    # (whose missing report's date would read as null) is not taken for a draft's.
-    return (Q(pk__in=attached(rectification_attachments__report__isnull=False,
-                              rectification_attachments__report__submitted_at__isnull=True)
-              .values("pk"))
-            & ~Q(pk__in=attached(rectification_attachments__report__submitted_at__isnull=False)
-                 .values("pk"))
+    unsubmitted = Q(rectification_attachments__report__submitted_at__isnull=True)
+    revision = Q(rectification_attachments__item__needs_revision=True,
+                 rectification_attachments__created_at__gt=F(
+                     "rectification_attachments__report__last_submitted_at"))
+    # Each test in one filter(): one join, so a file with no rectification report (whose
+    # missing report's date would read as null) is not taken for a draft's.
+    return (Q(pk__in=attached(Q(rectification_attachments__report__isnull=False)
+                              & (unsubmitted | revision)).values("pk"))
+            & ~Q(pk__in=attached(
+                rectification_attachments__report__submitted_at__isnull=False,
+                rectification_attachments__created_at__lte=F(
+                    "rectification_attachments__report__last_submitted_at")).values("pk"))
             & ~Q(pk__in=attached(attachments__isnull=False).values("pk")))
 
 

@@ -1,5 +1,10 @@
-"""Reads about results: a unit's over the years, and what was sent to the organization
-department."""
+"""Reads about results: a unit's over the years, what was sent to the organization
+department, and the rectification reports as each reader may read them.
+
+Its length (over 400 lines) is the rectification tracker's reads beside the rule of what
+others read of a report (drafts and sent-back revisions stay the unit's): split, the
+tracker's counts and the pages' content could drift apart.
+"""
 
 import datetime
 from collections.abc import Mapping
@@ -20,6 +25,7 @@ from kaohe.outcomes.models import (
     DispatchKind,
     Feedback,
     ItemStatus,
+    RectificationAttachment,
     RectificationItem,
     RectificationReport,
     Summons,
@@ -217,6 +223,47 @@ def readable_rectification_report(user, round_, unit) -> RectificationReport | N
     """The unit's report of the round if the user may read it (rectification_reports_visible_to),
     else None: a draft looks to others as no report at all."""
     return rectification_reports_visible_to(user, round_).filter(unit=unit).first()
+
+
+class HandedOver(NamedTuple):
+    """A rectification report's summary, items and files as its unit last submitted them."""
+
+    summary: str
+    items: list[RectificationItem]
+    files: dict[int, list[RectificationAttachment]]  # by item id
+
+
+def handed_over(report: RectificationReport) -> HandedOver:
+    """The report's items and files as others read them. An item sent back (整改不到位)
+    is open to the unit again, but what the unit changes there (and in the summary) is its
+    own until it submits again: others read the summary and the item's measures as last
+    submitted (the submissions' snapshots), its status as the reviewer's verdict, and none
+    of the files attached to it since (kaohe.evidence.selectors keeps those from being
+    downloaded too)."""
+    items = list(report.items.select_related("carried_from__report__round", "reviewed_by"))
+    files: dict[int, list[RectificationAttachment]] = {}
+    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
+            "evidence"):
+        files.setdefault(attachment.item_id, []).append(attachment)
+    sent_back = [item for item in items if item.needs_revision]
+    if not sent_back:
+        return HandedOver(report.summary, items, files)
+    summary = report.summary
+    submitted: dict[int, dict] = {}  # order -> the item in its latest submission
+    for event in report.events.filter(kind__in=("submitted", "resubmitted")).order_by(
+            "at", "pk"):
+        summary = event.data.get("summary", summary)
+        for entry in event.data.get("items", []):
+            submitted[entry.get("order")] = entry
+    for item in sent_back:
+        entry = submitted.get(item.order, {})
+        item.measures = entry.get("measures", "")
+        item.evidence_note = entry.get("evidence_note", "")
+        item.status = ItemStatus.NOT_ACCEPTED
+        files[item.pk] = [a for a in files.get(item.pk, [])
+                          if report.last_submitted_at is None
+                          or a.created_at <= report.last_submitted_at]
+    return HandedOver(summary, items, files)
 
 
 @per_request

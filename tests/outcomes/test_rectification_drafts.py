@@ -193,3 +193,78 @@ def test_a_removed_item_without_files_records_none(draft, personas, world, appro
     _correct_b_to_average(approved, personas, world, problems="帮扶资金到位慢")
     entry = AuditEntry.objects.get(action="outcomes.rectification.followed_correction")
     assert [(g["text"], g["files"]) for g in entry.data["removed"]] == [("干部选派不足", [])]
+
+
+# A report sent back (整改不到位): the revision is the unit's until it submits again ---------
+
+REVISED, REVISED_FILE = "修改后的整改措施庚辛壬", "修改后佐证材料.png"
+
+
+@pytest.fixture
+def sent_back(draft, personas, world):
+    """unit_b's report submitted, its first item sent back by the office, then revised by
+    the unit (new measures, a new file) but not submitted again."""
+    services.rectification_submit(report=draft, actor=personas["unit_b"])
+    item = draft.items.order_by("order").first()
+    services.item_review(item=item, actor=personas["office"], accepted=False, note="措施不具体")
+    draft.refresh_from_db()
+    services.rectification_save(report=draft, actor=personas["unit_b"], summary=draft.summary,
+                                items={item.pk: {"measures": REVISED, "status": "in_progress"}})
+    evidence = evidence_file(round=world["round"], uploaded_by=personas["unit_b"],
+                             unit=world["unit_b"], name=REVISED_FILE)
+    services.rectification_attach(report=draft, item=item, evidence=evidence,
+                                  actor=personas["unit_b"])
+    return draft, item, evidence
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_others_read_a_sent_back_item_as_last_submitted(sent_back, personas, world, client,
+                                                         persona):
+    report, _item, revised_file = sent_back
+    client.force_login(personas[persona])
+    detail, _tracker = _pages(client, world)
+    assert REVISED not in detail and REVISED_FILE not in detail
+    assert f"{MEASURES}1" in detail and FILE in detail  # what was submitted
+    assert client.get(reverse("evidence:download",
+                              args=[revised_file.pk])).status_code == 404
+    first_file = report.attachments.exclude(evidence=revised_file).get().evidence
+    assert client.get(reverse("evidence:download", args=[first_file.pk])).status_code == 200
+    if persona in TRACKERS:
+        text = _tracker_workbook(client)
+        assert REVISED not in text and REVISED_FILE not in text and f"{MEASURES}1" in text
+        document = reverse("documents:make", args=["rectification_report", report.pk, "docx"])
+        response = client.get(document + "?year=2017")
+        assert response.status_code == 200
+        from docx import Document
+
+        body = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+        assert REVISED not in body and f"{MEASURES}1" in body
+
+
+def test_the_unit_reads_its_revision_and_submits_it(sent_back, personas, world, client):
+    report, item, revised_file = sent_back
+    client.force_login(personas["unit_b"])
+    page = client.get(reverse("outcomes:my_result")).content.decode()
+    assert REVISED in page and REVISED_FILE in page
+    assert client.get(reverse("evidence:download", args=[revised_file.pk])).status_code == 200
+    services.rectification_save(report=report, actor=personas["unit_b"], summary=report.summary,
+                                items={item.pk: {"measures": REVISED, "status": "done"}})
+    services.rectification_submit(report=report, actor=personas["unit_b"])
+    client.force_login(personas["lead_reviewer_b"])
+    detail, _tracker = _pages(client, world)
+    assert REVISED in detail and REVISED_FILE in detail
+    assert client.get(reverse("evidence:download", args=[revised_file.pk])).status_code == 200
+
+
+def test_others_read_the_summary_as_last_submitted(sent_back, personas, world, client):
+    report, item, _file = sent_back
+    services.rectification_save(report=report, actor=personas["unit_b"], summary="补充说明癸",
+                                items={})
+    client.force_login(personas["office"])
+    detail, _tracker = _pages(client, world)
+    assert "补充说明癸" not in detail and SUMMARY in detail
+    services.rectification_save(report=report, actor=personas["unit_b"], summary="补充说明癸",
+                                items={item.pk: {"measures": REVISED, "status": "done"}})
+    services.rectification_submit(report=report, actor=personas["unit_b"])
+    detail, _tracker = _pages(client, world)
+    assert "补充说明癸" in detail

@@ -13,8 +13,8 @@ from kaohe.documents.exporters.common import grade_label, office_name, paragraph
 from kaohe.documents.exporters.reports import zh
 from kaohe.documents.officialdoc import Block, Heading, OfficialDocument, Paragraph, Table
 from kaohe.lib import clock
-from kaohe.outcomes.models import ItemStatus, RectificationAttachment, RectificationReport
-from kaohe.outcomes.selectors import released_feedback, results_released
+from kaohe.outcomes.models import ItemStatus, RectificationReport
+from kaohe.outcomes.selectors import handed_over, released_feedback, results_released
 
 _STATUS: dict[str, str] = {ItemStatus.OPEN: "未整改", ItemStatus.IN_PROGRESS: "整改中",
            ItemStatus.DONE: "已完成", ItemStatus.NOT_ACCEPTED: "整改不到位"}
@@ -40,18 +40,18 @@ def rectification_document(report: RectificationReport) -> OfficialDocument:
     year = round_.year
     lead = unit.category.lead_department
     feedback = released_feedback(round_, unit)
-    items = list(report.items.all())
-    files: dict[int, list[str]] = {}
-    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
-            "evidence"):
-        files.setdefault(attachment.item_id, []).append(attachment.evidence.original_name)
+    # As handed over: a sent-back item's revision is the unit's own until submitted again.
+    shown = handed_over(report)
+    items = shown.items
+    files = {pk: [a.evidence.original_name for a in attached]
+             for pk, attached in shown.files.items()}
     grade = f"，考核等次为“{grade_label(feedback.grade)}”" if feedback else ""
     blocks: list[Block] = [
         Paragraph(f"根据{office_name(round_)}反馈的我单位{year}年度定点扶贫工作考核结果"
                   f"{grade}，我单位对照反馈的突出问题和意见建议，逐项研究制定整改措施，"
                   "认真抓好整改落实。现将整改情况报告如下。"),
         Heading(1, "整改工作总体情况"),
-        *paragraphs(report.summary),
+        *paragraphs(shown.summary),
         Heading(1, "问题整改落实情况"),
     ]
     for item in items:

@@ -45,6 +45,7 @@ from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import ItemStatus
 from kaohe.outcomes.selectors import (
+    handed_over,
     rectification_reports_visible_to,
     rectification_tracker,
     results_released,
@@ -339,13 +340,17 @@ def rectification_rows(scope: RoundScope) -> list[list]:
         head = [unit.code, unit.name, unit.category.name]
         tail = [_stamp(submitted), deadline, "是" if overdue else "否"]
         items = list(report.items.all()) if report else []
+        files = {item.pk: list(item.attachments.all()) for item in items}
+        if report is not None and any(item.needs_revision for item in items):
+            # A sent-back item as last submitted (few reports at a time are sent back).
+            _summary, items, files = handed_over(report)
         if not items:
             state = "尚无整改事项" if report else "尚未报送整改报告"
             rows.append([*head, None, "", state, "", "", "", "", *tail])
         for item in items:
             rows.append([
                 *head, item.order, zh(item.get_source_display()), item.text, item.measures,
-                "；".join([a.evidence.original_name for a in item.attachments.all()]
+                "；".join([a.evidence.original_name for a in files.get(item.pk, [])]
                          + ([item.evidence_note] if item.evidence_note else [])),
                 _ITEM_LABELS.get(item.status, item.status),
                 item.review_note, *tail,

@@ -216,7 +216,7 @@ def _snapshot(report: RectificationReport, items: list[RectificationItem]) -> di
         files.setdefault(attachment.item_id, []).append(attachment.evidence.original_name)
     return {"summary": report.summary, "items": [
         {"order": i.order, "text": i.text, "measures": i.measures, "status": i.status,
-         "files": files.get(i.pk, [])} for i in items]}
+         "evidence_note": i.evidence_note, "files": files.get(i.pk, [])} for i in items]}
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from kaohe.outcomes.models import (
     RectificationItem,
     RectificationReport,
 )
-from kaohe.outcomes.selectors import tracking_round
+from kaohe.outcomes.selectors import handed_over, tracking_round
 from kaohe.rounds.models import Round
 from kaohe.rounds.selection import explicit_round
 
@@ -47,10 +47,18 @@ class ItemShown:
         return str(self.item.pk) if self.item.pk is not None else f"new{self.item.order}"
 
 
+def report_as_handed_over(report: RectificationReport) -> tuple[str, list[ItemShown]]:
+    """The summary and items with their files as others read them (outcomes.selectors.
+    handed_over: a sent-back item's revision stays the unit's until submitted again)."""
+    shown = handed_over(report)
+    return shown.summary, [ItemShown(item, files=shown.files.get(item.pk, []), editable=False)
+                           for item in shown.items]
+
+
 def items_with_files(report: RectificationReport,
                      editable: Collection[int] = frozenset()) -> list[ItemShown]:
-    """The report's items with their files; ``editable`` holds the ids of those the unit
-    may change now."""
+    """The report's items with their files, as they stand (its unit's view); ``editable``
+    holds the ids of those the unit may change now."""
     files: dict[int, list[RectificationAttachment]] = {}
     for attachment in RectificationAttachment.objects.filter(report=report).select_related(
             "evidence"):

@@ -35,6 +35,7 @@ from kaohe.outcomes.selectors import (
 )
 from kaohe.outcomes.views.common import (
     items_with_files,
+    report_as_handed_over,
     report_history,
     tracking_round_or_404,
 )
@@ -101,9 +102,13 @@ def rectification_detail(request: AuthenticatedRequest, unit_pk: int) -> HttpRes
                              category__ranked=True)
     report = readable_rectification_report(request.user, round_, unit)
     step = round_.steps.get(code="rectification")
+    summary, items = "", []
+    if report is not None and request.user.unit_id == unit.pk:
+        summary, items = report.summary, items_with_files(report)
+    elif report is not None:  # a sent-back item as last submitted, not as being revised
+        summary, items = report_as_handed_over(report)
     return render(request, "outcomes/rectification_detail.html", {
-        "round": round_, "unit": unit, "report": report,
-        "items": items_with_files(report) if report else [],
+        "round": round_, "unit": unit, "report": report, "summary": summary, "items": items,
         "history": report_history(report) if report else [],
         "deadline": deadlines.deadline_for(step, unit=unit),
         "extension": deadlines.extension_for(step, unit=unit),
