@@ -226,19 +226,7 @@ def letters_request(*, actor):
     """Queue the credential letters of every opened account without one: the accounts are
     claimed by this export (a second request leaves them to it), and a worker issues
     their passwords into one PDF. None when no account waits for a letter."""
-    from kaohe.documents import services as documents
-    from kaohe.documents.base import get_exporter
-
-    _require(actor, MANAGE_ACCOUNTS)
-    exporter = get_exporter(LETTERS)
-    with transaction.atomic():
-        pending = list(openings_without_letter().select_for_update(of=("self",)))
-        if not pending:
-            return None
-        key = secrets.token_hex(8)
-        AccountOpening.objects.filter(pk__in=[o.pk for o in pending]).update(letter_batch=key)
-        batch = exporter.get_object(actor, None, key)
-        return documents.request_export(actor, exporter, batch, "pdf")
+    return _request_letters(actor, LETTERS, openings_without_letter(), "letter_batch")
 
 
 def letters_issue(*, batch, actor, hashes: dict[int, str]) -> list[User]:
@@ -280,17 +268,25 @@ def code_letters_request(*, actor):
     """Queue the code letters of every opened account with its role and without one: a
     worker issues their enrolment codes into one PDF, as letters_request does the
     passwords. None when no account waits for a code letter."""
+    return _request_letters(actor, CODE_LETTERS, openings_without_code(actor=actor),
+                            "code_batch")
+
+
+def _request_letters(actor, identifier: str, waiting, batch_field: str):
+    """Claim the `waiting` openings for a new batch (its key in `batch_field`) and queue
+    the export of that kind that makes their letters; None when none waits."""
     from kaohe.documents import services as documents
     from kaohe.documents.base import get_exporter
 
-    _require(actor, ISSUE_ENROLMENT_CODE)
-    exporter = get_exporter(CODE_LETTERS)
+    _require(actor, LETTER_MAKERS[identifier])
+    exporter = get_exporter(identifier)
     with transaction.atomic():
-        pending = list(openings_without_code(actor=actor).select_for_update(of=("self",)))
+        pending = list(waiting.select_for_update(of=("self",)))
         if not pending:
             return None
         key = secrets.token_hex(8)
-        AccountOpening.objects.filter(pk__in=[o.pk for o in pending]).update(code_batch=key)
+        AccountOpening.objects.filter(pk__in=[o.pk for o in pending]).update(
+            **{batch_field: key})
         batch = exporter.get_object(actor, None, key)
         return documents.request_export(actor, exporter, batch, "pdf")
 

@@ -218,12 +218,7 @@ def enrolment_code_issue(*, user, actor) -> str:
     """The security administrator issues the code `user` needs to enrol an authenticator;
     returned to be shown once. Never for oneself: one's own enrolment takes another
     security administrator or the console operator."""
-    _require(actor, ISSUE_ENROLMENT_CODE)
-    if user.pk == actor.pk:
-        raise PermissionDenied
-    refusal = enrolment_code_refusal(user)
-    if refusal is not None:
-        raise ValidationError(refusal)
+    _check_issuable(user, actor)
     return _issue_code(user, issued_by=actor, actor_repr=None)
 
 
@@ -237,13 +232,18 @@ def enrolment_code_issue_from_console(*, user, operator: str) -> str:
 def enrolment_code_issue_in_letter(*, user, actor, code: str) -> None:
     """A code the security administrator's code letters printed (kaohe.accounts.bulk),
     issued once the letters are made; the caller holds the batch's locks."""
+    _check_issuable(user, actor)
+    _issue_code(user, issued_by=actor, actor_repr=None, code=code)
+
+
+def _check_issuable(user, actor) -> None:
+    """The security administrator, for another's account that needs a code now."""
     _require(actor, ISSUE_ENROLMENT_CODE)
     if user.pk == actor.pk:
         raise PermissionDenied
     refusal = enrolment_code_refusal(user)
     if refusal is not None:
         raise ValidationError(refusal)
-    _issue_code(user, issued_by=actor, actor_repr=None, code=code)
 
 
 def _issue_code(user, *, issued_by, actor_repr, code: str | None = None) -> str:

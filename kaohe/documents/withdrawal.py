@@ -40,14 +40,7 @@ def withdraw(*, sign_off: SignOff, actor, reason: str) -> SignOff:
         if paper.withdrawn:
             raise SigningError(_("%(number)s 已作废，不能再次作废。")
                                % {"number": paper.doc_number})
-        paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
-        paper.withdraw_reason = reason
-        paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
-        expired, stopped = _expire_exports_holding(paper)
-        log_action("document.withdrawn", actor=actor, target=paper,
-                   data={"document": paper.identifier, "object": paper.object_key,
-                         "doc_number": paper.doc_number, "reason": paper.withdraw_reason,
-                         "exports_expired": expired, "exports_stopped": stopped})
+        _withdraw(paper, actor=actor, reason=reason)
     return paper
 
 
@@ -56,20 +49,24 @@ def withdraw_papers_of(*, identifier: str, object_key: str, actor, reason: str) 
     (a summons a released correction withdrew: its notice would still summon the unit).
     The act that ends the object is the authority, so no capability is asked here; each
     withdrawal is recorded as the office's own is, with the reason."""
-    withdrawn = []
-    papers = SignOff.objects.select_for_update().filter(
-        identifier=identifier, object_key=object_key, withdrawn_at__isnull=True)
+    papers = list(SignOff.objects.select_for_update().filter(
+        identifier=identifier, object_key=object_key, withdrawn_at__isnull=True))
     for paper in papers:
-        paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
-        paper.withdraw_reason = reason
-        paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
-        expired, stopped = _expire_exports_holding(paper)
-        log_action("document.withdrawn", actor=actor, target=paper,
-                   data={"document": paper.identifier, "object": paper.object_key,
-                         "doc_number": paper.doc_number, "reason": reason,
-                         "exports_expired": expired, "exports_stopped": stopped})
-        withdrawn.append(paper)
-    return withdrawn
+        _withdraw(paper, actor=actor, reason=reason)
+    return papers
+
+
+def _withdraw(paper: SignOff, *, actor, reason: str) -> None:
+    """Withdraw a locked paper in force: stamp it, expire or stop the exports holding a
+    copy, log it."""
+    paper.withdrawn_at, paper.withdrawn_by = clock.now(), actor
+    paper.withdraw_reason = reason
+    paper.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+    expired, stopped = _expire_exports_holding(paper)
+    log_action("document.withdrawn", actor=actor, target=paper,
+               data={"document": paper.identifier, "object": paper.object_key,
+                     "doc_number": paper.doc_number, "reason": reason,
+                     "exports_expired": expired, "exports_stopped": stopped})
 
 
 def _expire_exports_holding(paper: SignOff) -> tuple[list[str], list[str]]:
