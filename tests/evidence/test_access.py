@@ -54,7 +54,7 @@ def test_download_is_an_attachment_that_is_never_sniffed_or_cached(client, world
     evidence = evidence_file(round=world["round"], uploaded_by=personas["unit"],
                              unit=world["unit_a"], data=data, name="2017年 总结\"报告\".pdf",
                              content_type="application/pdf")
-    client.force_login(personas["office"])
+    client.force_login(personas["unit"])  # attached to nothing yet: its unit's own
     response, body = _download(client, evidence)
     assert body == data
     assert response["Content-Disposition"] == (
@@ -64,7 +64,7 @@ def test_download_is_an_attachment_that_is_never_sniffed_or_cached(client, world
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Length"] == "5000"
     entry = AuditEntry.objects.get(action="evidence.downloaded")
-    assert entry.actor == personas["office"]
+    assert entry.actor == personas["unit"]
     assert entry.target_id == str(evidence.pk)
 
 

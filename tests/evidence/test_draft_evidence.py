@@ -86,8 +86,8 @@ def test_a_returned_report_takes_its_evidence_back_to_the_unit(client, world, pe
 
 
 def test_a_file_attached_to_nothing_stays_the_units_own(client, world, personas):
-    """Uploaded but never attached, or attached to a draft and detached again: the
-    reviewer never received it, even once the report is submitted."""
+    """Uploaded but never attached, or attached to a draft and detached again: nobody but
+    its unit reads it, even once the report is submitted."""
     loose = evidence_of(world, "unit_a")
     report, evidence = _draft_with_file(world, personas, "unit_a")
     services.self_report_detach(report=report, actor=personas["unit"],
@@ -103,3 +103,8 @@ def test_a_file_attached_to_nothing_stays_the_units_own(client, world, personas)
     assert _status(client, reviewer, evidence) == 404
     assert _status(client, reviewer, kept) == 200
     assert {loose, evidence, kept} <= set(evidence_visible_to(personas["unit"]))
+    # Nor do the office and the leading groups, who read drafts: it is on none.
+    for centre in ("office", "working_group", "leading_group"):
+        assert _status(client, personas[centre], loose) == 404
+        assert _status(client, personas[centre], evidence) == 404
+        assert _status(client, personas[centre], kept) == 200

@@ -161,6 +161,20 @@ def test_others_cannot_download_a_file_attached_only_to_a_draft(draft, personas,
     assert client.get(reverse("evidence:download", args=[evidence.pk])).status_code == 404
 
 
+@pytest.mark.parametrize("persona", READERS)
+def test_a_file_detached_from_a_draft_stays_the_units_own(draft, personas, client, persona):
+    """Detached before submission it is attached to nothing: never handed over, so no
+    other reader downloads it by its id (the unit still does)."""
+    attachment = draft.attachments.get()
+    services.rectification_detach(report=draft, attachment=attachment,
+                                  actor=personas["unit_b"])
+    url = reverse("evidence:download", args=[attachment.evidence_id])
+    client.force_login(personas[persona])
+    assert client.get(url).status_code == 404
+    client.force_login(personas["unit_b"])
+    assert client.get(url).status_code == 200
+
+
 # A correction that removes items of a draft ---------------------------------------------
 
 
