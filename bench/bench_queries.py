@@ -129,7 +129,7 @@ class Child:
         for role, username in accounts.items():
             user = User.objects.get(username=username)
             client = Client(raise_request_exception=False)
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="kaohe.accounts.backends.ScopedModelBackend")
             device, _created = TOTPDevice.objects.get_or_create(
                 user=user, name="bench", defaults={"confirmed": True})
             session = client.session

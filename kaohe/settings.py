@@ -159,7 +159,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Axes first: a locked-out username + address is refused before its password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kaohe.accounts.backends.ScopedModelBackend",
 ]
 # Failures are counted in the database, so the lock holds across app servers sharing it.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"

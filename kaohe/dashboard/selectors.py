@@ -16,6 +16,7 @@ from kaohe.submissions.models import (
     SecondedCadre,
     SelfReport,
 )
+from kaohe.submissions.selectors import provincial_report_counts
 
 
 @dataclass
@@ -94,13 +95,12 @@ def step_progress(round_, units, province=None, *, steps=None, statuses=None,
             sum(t.units for t in tallies if t.report_status == ReportStatus.SUBMITTED),
             sum(t.units for t in tallies),
         )
-    if "provincial_report" in codes:
+    if "provincial_report" in codes and province is not None:
+        counts["provincial_report"] = provincial_report_counts(round_, province)
+    elif "provincial_report" in codes:
         pairings = Pairing.objects.filter(round=round_, unit__in=units)
         reports = ProvincialReport.objects.filter(round=round_, unit__in=units,
                                                   status=ReportStatus.SUBMITTED)
-        if province is not None:
-            pairings = pairings.filter(county__province=province)
-            reports = reports.filter(province=province)
         counts["provincial_report"] = (
             reports.count(),
             pairings.values("county__province_id", "unit_id").distinct().count(),

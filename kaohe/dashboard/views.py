@@ -29,7 +29,7 @@ from kaohe.accounts.scope import Reach, Scope
 from kaohe.audit.models import AuditEntry
 from kaohe.audit.redaction import for_auditor
 from kaohe.dashboard import selectors, todo
-from kaohe.directory.models import Category, Unit
+from kaohe.directory.models import Category
 from kaohe.directory.selectors import units_visible_to
 from kaohe.grading.models import ResultSetStatus
 from kaohe.lib import paging
@@ -65,10 +65,8 @@ def healthz(request):
 def home(request):
     user = request.user
     round_ = chosen_round()
-    if user.unit_id is not None:
-        # The unit's account: its unit read once with what the page shows of it (issue 19).
-        user.unit = Unit.objects.select_related("category__lead_department").get(
-            pk=user.unit_id)
+    # A unit's account comes with its unit, category and lead department, read with the
+    # account itself (kaohe.accounts.backends).
     panel = todo.panel_for(user, round_)
     # A unit's released results: for its reminder and its own results (read once).
     unit_results = (released_results_of(user.unit)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, F, OuterRef, Prefetch
 from django.http import Http404
 
 from kaohe.accounts.models import Role, User
@@ -19,7 +19,7 @@ from kaohe.launch.models import (
     TrainingSession,
 )
 from kaohe.lib import clock
-from kaohe.lib.memo import per_request
+from kaohe.rounds.selectors import step_of
 
 
 def ranked_lead_departments():
@@ -39,9 +39,8 @@ def get_lead_department_for_user(user, pk) -> LeadDepartment:
         raise Http404 from None
 
 
-@per_request
 def step_due(round, code: str):
-    step = round.steps.filter(code=code).first()
+    step = step_of(round, code)  # the round's steps, read once per page view
     return step.due if step is not None else None
 
 
@@ -87,7 +86,8 @@ def launch_status(round, leads=None) -> list[LeadLaunch]:
     due, today = step_due(round, "launch"), clock.today()
     filings = {f.lead_department_id: f for f in TeamFiling.objects.filter(
         round=round, lead_department__in=leads).prefetch_related(
-        Prefetch("members", queryset=TeamMember.objects.select_related("user")))}
+        Prefetch("members", queryset=TeamMember.objects.annotate(
+            username=F("user__username"))))}  # the account's name only (no User rows)
     plans = {p.lead_department_id: p for p in CategoryPlan.objects.filter(
         round=round, lead_department__in=leads)}
     refined = dict(RefinedItem.objects.filter(round=round, lead_department__in=leads)
@@ -173,10 +173,11 @@ def untrained_staff(round):
     return lead_staff().exclude(Exists(_attended(round)))
 
 
-def sessions_of(round):
-    return (TrainingSession.objects.filter(round=round)
-            .annotate(attended=Count("attendances", distinct=True))
-            .prefetch_related("materials"))
+def sessions_of(round, *, materials: bool = True):
+    """The round's training sessions with their attendance (and materials, if asked)."""
+    sessions = (TrainingSession.objects.filter(round=round)
+                .annotate(attended=Count("attendances", distinct=True)))
+    return sessions.prefetch_related("materials") if materials else sessions
 
 
 def training_visible(user) -> bool:

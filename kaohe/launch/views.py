@@ -62,7 +62,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
         "members": members,
         "leader": next((m for m in members if m.position == Position.LEADER), None),
         "trained": trained, "staff": staff,
-        "sessions": selectors.sessions_of(round_),
+        "sessions": selectors.sessions_of(round_, materials=False),
     })
 
 

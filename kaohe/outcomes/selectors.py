@@ -226,11 +226,22 @@ def readable_rectification_report(user, round_, unit) -> RectificationReport | N
 
 
 class HandedOver(NamedTuple):
-    """A rectification report's summary, items and files as its unit last submitted them."""
+    """A rectification report's summary, items and files (as they stand, or as its unit
+    last submitted them)."""
 
     summary: str
     items: list[RectificationItem]
     files: dict[int, list[RectificationAttachment]]  # by item id
+
+
+def as_it_stands(report: RectificationReport) -> HandedOver:
+    """The report's summary, items and files as they stand now: its unit's view."""
+    items = list(report.items.select_related("carried_from__report__round", "reviewed_by"))
+    files: dict[int, list[RectificationAttachment]] = {}
+    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
+            "evidence"):
+        files.setdefault(attachment.item_id, []).append(attachment)
+    return HandedOver(report.summary, items, files)
 
 
 def handed_over(report: RectificationReport) -> HandedOver:
@@ -240,14 +251,10 @@ def handed_over(report: RectificationReport) -> HandedOver:
     submitted (the submissions' snapshots), its status as the reviewer's verdict, and none
     of the files attached to it since (kaohe.evidence.selectors keeps those from being
     downloaded too)."""
-    items = list(report.items.select_related("carried_from__report__round", "reviewed_by"))
-    files: dict[int, list[RectificationAttachment]] = {}
-    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
-            "evidence"):
-        files.setdefault(attachment.item_id, []).append(attachment)
+    summary, items, files = as_it_stands(report)
     sent_back = [item for item in items if item.needs_revision]
     if not sent_back:
-        return HandedOver(report.summary, items, files)
+        return HandedOver(summary, items, files)
     summary = report.summary
     submitted: dict[int, dict] = {}  # order -> the item in its latest submission
     for event in report.events.filter(kind__in=("submitted", "resubmitted")).order_by(

@@ -10,7 +10,8 @@ from kaohe.lib import clock
 from kaohe.rounds.models import Step
 from kaohe.rounds.selectors import step_of
 from kaohe.submissions import deadlines
-from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
+from kaohe.submissions.models import ReportStatus, SelfReport
+from kaohe.submissions.selectors import provincial_report_counts
 
 REMIND_DAYS = 14
 
@@ -75,10 +76,7 @@ def _report_reminder(user, round_, steps=None) -> Reminder | None:
         counts = None
     elif reach is Reach.PROVINCE:
         step = _step(round_, "provincial_report", steps)
-        expected = (round_.pairings.filter(county__province=user.province)
-                    .values("unit").distinct().count())
-        submitted = ProvincialReport.objects.filter(
-            round=round_, province=user.province, status=ReportStatus.SUBMITTED).count()
+        submitted, expected = provincial_report_counts(round_, user.province)
         done = submitted >= expected
         due = deadlines.deadline_for(step, province=user.province)
         what = _("省级总结报告")

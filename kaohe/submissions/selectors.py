@@ -3,10 +3,12 @@
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 
 from kaohe.accounts.scope import CADRES, PROVINCIAL_REPORTS, SELF_REPORTS, Scope
+from kaohe.directory.models import Pairing, Unit
+from kaohe.lib.memo import per_request
 from kaohe.rounds.models import Round
 from kaohe.submissions.models import (
     FirstSecretary,
@@ -54,6 +56,19 @@ def get_provincial_report_for_user(user, pk, *, round) -> ProvincialReport:
     if isinstance(round, Round):
         report.round = round  # the round it was found in: not read again
     return report
+
+
+@per_request
+def provincial_report_counts(round_, province) -> tuple[int, int]:
+    """(submitted, expected): the province's summary reports on the active units working in
+    it this round, one per unit (its home page's reminder and progress both ask)."""
+    counts = Unit.objects.filter(
+        active=True,
+        pk__in=Pairing.objects.filter(round=round_, county__province=province).values("unit"),
+    ).aggregate(expected=Count("pk"), submitted=Count("pk", filter=Exists(
+        ProvincialReport.objects.filter(round=round_, province=province, unit=OuterRef("pk"),
+                                        status=ReportStatus.SUBMITTED))))
+    return counts["submitted"], counts["expected"]
 
 
 def cadres_visible_to(user, *, round):

@@ -15,7 +15,7 @@ from kaohe.outcomes.models import (
     RectificationItem,
     RectificationReport,
 )
-from kaohe.outcomes.selectors import handed_over, tracking_round
+from kaohe.outcomes.selectors import as_it_stands, handed_over, tracking_round
 from kaohe.rounds.models import Round
 from kaohe.rounds.selection import explicit_round
 
@@ -59,13 +59,9 @@ def items_with_files(report: RectificationReport,
                      editable: Collection[int] = frozenset()) -> list[ItemShown]:
     """The report's items with their files, as they stand (its unit's view); ``editable``
     holds the ids of those the unit may change now."""
-    files: dict[int, list[RectificationAttachment]] = {}
-    for attachment in RectificationAttachment.objects.filter(report=report).select_related(
-            "evidence"):
-        files.setdefault(attachment.item_id, []).append(attachment)
+    _summary, items, files = as_it_stands(report)
     return [ItemShown(item, files=files.get(item.pk, []), editable=item.pk in editable)
-            for item in report.items.select_related("carried_from__report__round",
-                                                    "reviewed_by")]
+            for item in items]
 
 
 def report_history(report: RectificationReport) -> QuerySet[RectificationEvent]:
