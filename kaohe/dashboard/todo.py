@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -510,8 +510,9 @@ def _office(user: User, stage: _Stage) -> list[Todo]:
         # unit joined to its letters).
         ranked = Unit.objects.filter(active=True, category__ranked=True, pk__in=Feedback.objects
                                      .filter(result_set=stage.released).values("unit_id"))
-        missing = ranked.count() - RectificationReport.objects.filter(
-            round=round_, unit__in=ranked, submitted_at__isnull=False).count()
+        missing = ranked.aggregate(n=Count("pk", filter=~Exists(
+            RectificationReport.objects.filter(round=round_, unit=OuterRef("pk"),
+                                               submitted_at__isnull=False))))["n"]
         if missing > 0 and "rectification" in stage.steps:
             items.append(stage.item(
                 "rectification_followup",
