@@ -27,7 +27,7 @@ from kaohe.documents.models import DocumentTemplate, Export, ExportStatus
 from kaohe.documents.starter import starter_template
 from kaohe.lib import clock, paging, storage
 from kaohe.lib.http import attachment_response, run_service, stored_attachment_response
-from kaohe.rounds.selectors import round_from_request, rounds_visible_to
+from kaohe.rounds.selectors import round_from_request, visible_rounds
 
 PAGE_SIZE = paging.ROWS  # papers of a kind the sign-off desk shows at once (issue 19)
 
@@ -53,7 +53,7 @@ def index(request):
     exports = Export.objects.filter(made_by=request.user, identifier__in=bulk)[:20]
     return render(request, "documents/index.html", {
         "round": round_, "offered": _offered(request.user, round_), "exports": exports,
-        "years": list(rounds_visible_to(request.user).values_list("year", flat=True)),
+        "years": [r.year for r in visible_rounds(request.user)],
         "can_manage_templates": has_capability(request.user, MANAGE_DOCUMENT_TEMPLATES),
         "can_sign": has_capability(request.user, SIGN_DOCUMENTS),
     })

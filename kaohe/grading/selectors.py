@@ -81,6 +81,16 @@ def approved_result_set(round_: Round | int | None) -> ResultSet | None:
     return result_set
 
 
+@per_request
+def result_set_versions(round_: Round) -> tuple[ResultSet, ...]:
+    """The round's result sets as lists name them (year, version, status): only the columns
+    before the snapshots are read (in SQLite reading a later one walks through them). The
+    documents that list them (the ranking table, the comprehensive review) share one read
+    per page view (issue 19)."""
+    return tuple(ResultSet.objects.filter(round=round_).select_related("round").only(
+        "id", "version", "status", "round", "round__year"))
+
+
 def released_grade_for(round_: Round | int, unit: Unit) -> str | None:
     """The unit's own released grade code, or None before release (or when the unit was
     not ranked): its row of the released version."""

@@ -17,12 +17,12 @@ def _link(request, year: int) -> str:
 def round_selector(request):
     from kaohe.accounts import twofactor
     from kaohe.rounds.selection import resolve
-    from kaohe.rounds.selectors import rounds_visible_to
+    from kaohe.rounds.selectors import visible_rounds
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or twofactor.must_verify(user):
         return {}
-    rounds = list(rounds_visible_to(user).order_by("-year"))
+    rounds = visible_rounds(user)
     if len(rounds) < 2:
         return {}
     try:

@@ -50,6 +50,13 @@ def rounds_visible_to(user):
     return rounds
 
 
+@per_request
+def visible_rounds(user) -> tuple[Round, ...]:
+    """The rounds the user may see, newest first: the header's year selector and a page's
+    own list of years both show them (read once per page view)."""
+    return tuple(rounds_visible_to(user).order_by("-year"))
+
+
 def visible_round(user, year: int) -> Round:
     """The round of that year if the user may see it, else 404."""
     try:

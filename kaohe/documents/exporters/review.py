@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.http import Http404
+
 from kaohe.accounts.capabilities import VIEW_RESULTS, has_capability
 from kaohe.documents.base import Exporter, one_of, register
 from kaohe.documents.charts import stacked_bars
@@ -25,7 +27,7 @@ from kaohe.documents.officialdoc import (
 )
 from kaohe.grading import engine
 from kaohe.grading.models import ResultSet
-from kaohe.grading.selectors import result_rows
+from kaohe.grading.selectors import result_rows, result_set_versions
 from kaohe.grading.vocabulary import GRADE_ORDER
 from kaohe.lib import clock
 
@@ -44,14 +46,13 @@ class ReviewReportExporter(Exporter):
 
     def objects_for(self, user, round_):
         if not has_capability(user, self.capability) or round_ is None:
-            return ResultSet.objects.none()
-        # Listed by name: only the columns before the snapshots are read (issue 19; in
-        # SQLite reading a later one walks through them), the rest for the one printed.
-        return ResultSet.objects.filter(round=round_).select_related("round").only(
-            "id", "version", "status", "round", "round__year")
+            return ()
+        return result_set_versions(round_)  # listed by name; the one printed read whole
 
     def get_object(self, user, round_, key):
-        return one_of(self.objects_for(user, round_).defer(None), key)
+        if not has_capability(user, self.capability) or round_ is None:
+            raise Http404
+        return one_of(ResultSet.objects.filter(round=round_).select_related("round"), key)
 
     def describe(self, obj):
         return f"{obj.round.year}年度第{obj.version}版"

@@ -40,7 +40,7 @@ from kaohe.documents.exporters.common import grade_label
 from kaohe.documents.exporters.reports import zh
 from kaohe.grading import engine
 from kaohe.grading.models import ResultSet, SealBroken
-from kaohe.grading.selectors import result_rows
+from kaohe.grading.selectors import result_rows, result_set_versions
 from kaohe.lib import clock
 from kaohe.lib.spreadsheets import workbook_bytes, write_row
 from kaohe.outcomes.models import ItemStatus
@@ -260,10 +260,9 @@ class RankingTableExporter(Exporter):
         return ResultSet.objects.filter(round=round_).select_related("round")
 
     def objects_for(self, user, round_):
-        # Listed by name: only the columns before the snapshots are read (issue 19; in
-        # SQLite reading a later one walks through them), the rest for the one exported.
-        return self._result_sets(user, round_).only("id", "version", "status", "round",
-                                                    "round__year")
+        if round_ is None or not has_capability(user, self.capability):
+            return ()
+        return result_set_versions(round_)  # listed by name; the one exported read whole
 
     def get_object(self, user, round_, key):
         return one_of(self._result_sets(user, round_), key)
