@@ -34,18 +34,22 @@ def evidence_visible_to(user):
     if scope.reach is not Reach.UNIT:
         # A draft rectification report is its unit's own until submitted (as the tracker
         # and the report's pages read it: outcomes.selectors.rectification_reports_visible_to),
-        # and so is a unit's file attached to nothing (never attached, or detached again).
-        visible = visible.exclude(_in_draft_rectification_only() | _attached_to_nothing())
+        # and so is a file attached to nothing (never attached, or detached again): its
+        # unit's, or its province's (a province reads its own).
+        owners = (Q(unit__isnull=False) if scope.reach is Reach.PROVINCE
+                  else Q(unit__isnull=False) | Q(province__isnull=False))
+        visible = visible.exclude(_in_draft_rectification_only()
+                                  | (owners & _attached_to_nothing()))
     return visible
 
 
 def _attached_to_nothing() -> Q:
-    """A unit's files on no self-report and no rectification report: uploaded and never
-    attached, or detached (from a draft, or from a report returned to its unit)."""
-    return (Q(unit__isnull=False)
-            & ~Q(pk__in=Evidence.objects.filter(attachments__isnull=False).values("pk"))
-            & ~Q(pk__in=Evidence.objects.filter(
-                rectification_attachments__isnull=False).values("pk")))
+    """Files on no self-report, no provincial report and no rectification report: uploaded
+    and never attached, or detached (from a draft, or from a report returned to its owner)."""
+    attached = Evidence.objects.filter
+    return (~Q(pk__in=attached(attachments__isnull=False).values("pk"))
+            & ~Q(pk__in=attached(provincial_attachments__isnull=False).values("pk"))
+            & ~Q(pk__in=attached(rectification_attachments__isnull=False).values("pk")))
 
 
 def _in_draft_rectification_only() -> Q:

@@ -228,12 +228,28 @@ def evidence_of(world, owner: str) -> Evidence:
 
 def submitted_evidence_of(world, owner: str) -> Evidence:
     """An evidence file of world[owner] as reviewers receive it: a unit's attached to the
-    unit's self-report, which stands submitted (a province's as evidence_of makes it).
-    A unit's file attached to nothing or to a draft is its own (kaohe.evidence.selectors)."""
-    from kaohe.submissions.models import EvidenceAttachment, ReportStatus, SelfReport
+    unit's self-report, which stands submitted; a province's attached to its (draft)
+    summary report on a unit working there, which the office, the working group and the
+    leading group read. A file attached to nothing, or a unit's attached to a draft only,
+    is its owner's own (kaohe.evidence.selectors)."""
+    from kaohe.directory.models import Pairing
+    from kaohe.submissions.models import (
+        EvidenceAttachment,
+        ProvincialAttachment,
+        ProvincialAttachmentKind,
+        ReportStatus,
+        SelfReport,
+    )
+    from kaohe.submissions.services import provincial_report_for
 
     evidence = evidence_of(world, owner)
     if evidence.unit is None:
+        pairing = Pairing.objects.filter(round=world["round"],
+                                         county__province=evidence.province).first()
+        report = provincial_report_for(round=world["round"], province=evidence.province,
+                                       unit=pairing.unit)
+        ProvincialAttachment.objects.create(report=report, kind=ProvincialAttachmentKind.EVIDENCE,
+                                            evidence=evidence)
         return evidence
     report, _created = SelfReport.objects.get_or_create(round=world["round"], unit=evidence.unit)
     SelfReport.objects.filter(pk=report.pk).update(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from kaohe.evidence.selectors import evidence_visible_to
 from kaohe.submissions import services
 from kaohe.submissions.models import ReportStatus
-from tests.evidence.factories import evidence_of
+from tests.evidence.factories import evidence_of, submitted_evidence_of
 
 # persona -> (status on unit_a's draft's evidence, status once the report is submitted)
 UNIT_A = {
@@ -108,3 +108,17 @@ def test_a_file_attached_to_nothing_stays_the_units_own(client, world, personas)
         assert _status(client, personas[centre], loose) == 404
         assert _status(client, personas[centre], evidence) == 404
         assert _status(client, personas[centre], kept) == 200
+
+
+def test_a_provinces_file_attached_to_nothing_stays_its_own(client, world, personas):
+    """Uploaded by a province and never attached to its summary report: no one else reads
+    it, the office and the leading groups included; attached (even to a draft) they do."""
+    loose = evidence_of(world, "province_a")
+    for persona in ("office", "working_group", "leading_group", "lead_reviewer",
+                    "province_b"):
+        assert _status(client, personas[persona], loose) == 404, persona
+    assert _status(client, personas["province"], loose) == 200
+    attached = submitted_evidence_of(world, "province_a")  # on the province's draft
+    for persona in ("office", "working_group", "leading_group", "province"):
+        assert _status(client, personas[persona], attached) == 200, persona
+    assert _status(client, personas["lead_reviewer"], attached) == 404
