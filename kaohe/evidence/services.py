@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import shutil
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,17 +44,13 @@ from kaohe.audit.services import log_action
 from kaohe.directory.models import Province, Unit
 from kaohe.evidence import filetypes, running_hash
 from kaohe.evidence.models import Evidence, EvidenceKind, Upload
-from kaohe.lib import clock, request_body, storage
+from kaohe.evidence.receiving import Receiving
+from kaohe.lib import clock, storage
 from kaohe.rounds.guards import ensure_round_writable
 from kaohe.rounds.selectors import current_round
 
 logger = logging.getLogger(__name__)
 
-CHUNK_BYTES = 1024 * 1024
-# Every so many bytes received, the kernel is asked to start writing them to the disk
-# (_Receiving.copy): the disk works while the next bytes arrive, and the fsync on the last
-# byte waits for the tail only, not for the whole file.
-WRITEBACK_BYTES = 8 * 1024 * 1024
 # Room left on the disk beyond the announced upload, so that uploads never fill it.
 _DISK_RESERVE = 512 * 1024 * 1024
 # Evidence files are stored in this folder of the default storage, named by their ids.
@@ -225,9 +220,9 @@ def upload_create(*, user, length: int, filename: str, metadata: dict) -> Upload
 def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upload:
     """Append up to body_length bytes read from body (a request) at offset.
 
-    The body is streamed in CHUNK_BYTES pieces, never held whole. A client that goes away
-    mid-body keeps what arrived: the new offset is what was written and flushed. On the last
-    byte the upload is completed, which may raise UploadRefused.
+    The body is streamed through a few buffers (kaohe.evidence.receiving), never held
+    whole. A client that goes away mid-body keeps what arrived: the new offset is what was
+    written. On the last byte the upload is completed, which may raise UploadRefused.
     """
     ensure_round_writable(upload.round_id, error=UploadRefused)
     with _locked(upload) as (upload, f):
@@ -251,7 +246,7 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
         if digest is None and upload.offset == 0:
             digest = hashlib.sha256()
         f.seek(upload.offset)
-        receiving = _Receiving(digest, start=upload.offset)
+        receiving = Receiving(digest, start=upload.offset)
         try:
             receiving.copy(body, body_length, f)
         finally:
@@ -265,92 +260,6 @@ def upload_append(*, upload: Upload, offset: int, body, body_length: int) -> Upl
             os.fsync(f.fileno())
             _finish(upload)
         return upload
-
-
-class _Receiving:
-    """Copies a PATCH body into the partial file, hashing the bytes on the way.
-
-    The body is read straight into one of two buffers (kaohe.lib.request_body: under
-    gunicorn, from the socket). Receiving, writing the file and SHA-256 each release the
-    GIL, so the buffer just filled is hashed in a helper thread while the main thread
-    writes it and fills the other one (one buffer hashing at a time, in order: a buffer is
-    refilled only after its hash is done). `written` counts the bytes written; `digest` is
-    None when the hash does not cover exactly those bytes (a write failed after its chunk
-    was hashed), and completion then hashes the file instead.
-
-    Every WRITEBACK_BYTES the bytes written are handed to the disk (`_write_back`).
-    """
-
-    def __init__(self, digest, *, start: int) -> None:
-        self.digest = digest
-        self.start = start
-        self.written = 0
-        self.written_back = 0
-
-    def copy(self, body, body_length: int, f) -> None:
-        source = request_body.body_source(body)
-        size = min(CHUNK_BYTES, body_length)
-        buffers = (memoryview(bytearray(size)), memoryview(bytearray(size)))
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash") as hasher:
-            hashing: Future | None = None
-            try:
-                turn = 0
-                while self.written < body_length:
-                    view = buffers[turn][:min(size, body_length - self.written)]
-                    turn = 1 - turn
-                    filled, ended = _fill(source, view)
-                    if not filled:
-                        break
-                    chunk = view[:filled]
-                    if self.digest is not None:
-                        if hashing is not None:
-                            hashing.result()
-                        hashing = hasher.submit(self.digest.update, chunk)
-                    f.write(chunk)
-                    self.written += filled
-                    if self.written - self.written_back >= WRITEBACK_BYTES:
-                        self._write_back(f)
-                    if ended:
-                        break
-            except BaseException:
-                self.digest = None
-                raise
-            finally:
-                if hashing is not None:
-                    hashing.result()
-
-
-    def _write_back(self, f) -> None:
-        """Start writing the bytes since the last call to the disk, without waiting.
-
-        Left to itself the kernel writes an upload's bytes back 30 s after they arrive, or
-        when dirty pages exceed a tenth of the memory: the fsync on the last byte of a 1 GiB
-        file then waited for all of it. POSIX_FADV_DONTNEED starts the writeback of the
-        range (it does not wait for it) and drops its pages once clean: nothing reads them
-        again (the hash is taken on the way). Where the call does not exist, the fsync does
-        all the work as before.
-        """
-        f.flush()
-        advise = getattr(os, "posix_fadvise", None)
-        if advise is not None:
-            advise(f.fileno(), self.start + self.written_back,
-                   self.written - self.written_back, os.POSIX_FADV_DONTNEED)
-        self.written_back = self.written
-
-
-def _fill(source, view: memoryview) -> tuple[int, bool]:
-    """Read into view until it is full; (bytes read, whether the body ended first). The
-    client going away mid-body (UnreadablePostError, a reset, a timeout) ends it."""
-    filled = 0
-    while filled < len(view):
-        try:
-            count = source.readinto(view[filled:])
-        except OSError:
-            return filled, True
-        if not count:
-            return filled, True
-        filled += count
-    return filled, False
 
 
 def upload_status(*, upload: Upload) -> Upload:

@@ -3,13 +3,11 @@ completion uses it when the same process received every byte in order, and hashe
 staged file again when it did not (another app server, a restart, a tail lost in a crash)."""
 
 import hashlib
-import io
-import os
 import uuid
 
 import pytest
 
-from kaohe.evidence import running_hash, services
+from kaohe.evidence import receiving, running_hash, services
 from kaohe.evidence.models import Evidence, Upload
 from kaohe.evidence.running_hash import RunningHashes
 from kaohe.lib import storage
@@ -166,77 +164,9 @@ def test_uploads_into_the_bucket_get_the_right_hash_either_way(client, personas,
 def test_a_body_of_many_chunks_is_hashed_in_order(unit_client, monkeypatch, file_reads):
     """The chunk just read is hashed in a helper thread while the next is read and written:
     the order of the updates must still be the order of the bytes."""
-    monkeypatch.setattr(services, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(receiving, "CHUNK_BYTES", 97)
     data = pdf_bytes(20_000)
     _created, last = tus_upload(unit_client, data, name="a.pdf", chunk=6_000)
     assert last.status_code == 204
     assert Evidence.objects.get().sha256 == hashlib.sha256(data).hexdigest()
     assert file_reads == []
-
-
-class _FailingFile(io.BytesIO):
-    """A partial file whose disk fills up at the `fail_at`-th write."""
-
-    def __init__(self, fail_at: int):
-        super().__init__()
-        self.writes = 0
-        self.fail_at = fail_at
-
-    def write(self, chunk):
-        self.writes += 1
-        if self.writes == self.fail_at:
-            raise OSError(28, "No space left on device")
-        return super().write(chunk)
-
-
-def test_a_failed_write_leaves_no_hash_of_bytes_not_written(monkeypatch):
-    """A chunk is hashed while it is written: if the write fails, the hash holds bytes the
-    file does not, so it is dropped (completion hashes the file instead)."""
-    monkeypatch.setattr(services, "CHUNK_BYTES", 10)
-    receiving = services._Receiving(hashlib.sha256(), start=0)
-    partial = _FailingFile(fail_at=3)
-    with pytest.raises(OSError):
-        receiving.copy(io.BytesIO(b"x" * 50), 50, partial)
-    assert receiving.written == 20 and partial.getvalue() == b"x" * 20
-    assert receiving.digest is None
-
-
-def test_a_client_gone_midway_keeps_the_hash_of_what_arrived(monkeypatch):
-    monkeypatch.setattr(services, "CHUNK_BYTES", 10)
-
-    class Cut(io.BytesIO):
-        def read(self, size=-1):
-            if self.tell() >= 25:
-                raise OSError("client went away")
-            return super().read(size)
-
-    receiving = services._Receiving(hashlib.sha256(), start=0)
-    partial = io.BytesIO()
-    receiving.copy(Cut(bytes(range(50))), 50, partial)
-    assert receiving.written == 30 and partial.getvalue() == bytes(range(30))
-    assert receiving.digest.hexdigest() == hashlib.sha256(bytes(range(30))).hexdigest()
-
-
-def test_received_bytes_are_handed_to_the_disk_as_they_arrive(monkeypatch, tmp_path):
-    """Every WRITEBACK_BYTES the kernel is asked to write the range just received, so the
-    fsync on the last byte waits for the tail only: the ranges follow one another from
-    where the PATCH starts, and the file holds every byte."""
-    monkeypatch.setattr(services, "CHUNK_BYTES", 10)
-    monkeypatch.setattr(services, "WRITEBACK_BYTES", 25)
-    advised = []
-
-    def advise(fd, offset, length, advice):
-        assert advice == os.POSIX_FADV_DONTNEED
-        # Flushed before it is advised: the bytes of the range are in the file.
-        assert os.fstat(fd).st_size >= offset + length
-        advised.append((offset, length))
-
-    monkeypatch.setattr(services.os, "posix_fadvise", advise)
-    path = tmp_path / "partial"
-    path.write_bytes(b"a" * 7)
-    with open(path, "r+b") as f:
-        f.seek(7)
-        receiving = services._Receiving(hashlib.sha256(), start=7)
-        receiving.copy(io.BytesIO(bytes(range(100))), 100, f)
-    assert path.read_bytes() == b"a" * 7 + bytes(range(100))
-    assert advised == [(7, 30), (37, 30), (67, 30)]
