@@ -350,6 +350,15 @@ class S3Bucket:
         self.client.delete_object(Bucket=self.bucket, Key=found[0])
         return digest.hexdigest()
 
+    def put(self, path: Path) -> float:
+        """Seconds to PUT the file at path into the bucket (the object is then removed)."""
+        started = time.perf_counter()
+        with open(path, "rb") as body:
+            self.client.put_object(Bucket=self.bucket, Key="bench-put", Body=body)
+        seconds = time.perf_counter() - started
+        self.client.delete_object(Bucket=self.bucket, Key="bench-put")
+        return seconds
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)

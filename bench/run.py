@@ -156,7 +156,10 @@ def _upload_details(p3: dict) -> list[str]:
             f"({run.get('storing_server_ratio')} of the null server; Kaohe "
             f"{run.get('ratio_to_storing_server')} of it); Kaohe's CPU "
             f"{run.get('kaohe_cpu_seconds_per_gib')} s/GiB; "
-            f"worker RSS {run['baseline_rss_mib']} → {run['peak_rss_mib']} MiB "
+            + (f"the bucket's server takes a PUT of the file in {run['bucket_put_seconds']} s "
+               f"({run['bucket_put_ratio']} of the null server: no server storing into this "
+               f"bucket can do better); " if "bucket_put_seconds" in run else "")
+            + f"worker RSS {run['baseline_rss_mib']} → {run['peak_rss_mib']} MiB "
             f"(+{run['peak_rss_growth_mib']}).")
     return lines
 
