@@ -96,7 +96,7 @@ def step_progress(round_, units, province=None, *, steps=None, statuses=None,
             sum(t.units for t in tallies),
         )
     if "provincial_report" in codes and province is not None:
-        counts["provincial_report"] = provincial_report_counts(round_, province)
+        counts["provincial_report"] = provincial_report_counts(round_, province, units)
     elif "provincial_report" in codes:
         pairings = Pairing.objects.filter(round=round_, unit__in=units)
         reports = ProvincialReport.objects.filter(round=round_, unit__in=units,

@@ -59,10 +59,11 @@ def get_provincial_report_for_user(user, pk, *, round) -> ProvincialReport:
 
 
 @per_request
-def provincial_report_counts(round_, province) -> tuple[int, int]:
-    """(submitted, expected): the province's summary reports on the active units working in
-    it this round, one per unit (its home page's reminder and progress both ask)."""
-    counts = Unit.objects.filter(
+def provincial_report_counts(round_, province, units=None) -> tuple[int, int]:
+    """(submitted, expected): the province's summary reports on the active units (of
+    `units`, by default all) working in it this round, one per unit (its home page's
+    reminder and progress both ask)."""
+    counts = (Unit.objects.all() if units is None else units).filter(
         active=True,
         pk__in=Pairing.objects.filter(round=round_, county__province=province).values("unit"),
     ).aggregate(expected=Count("pk"), submitted=Count("pk", filter=Exists(

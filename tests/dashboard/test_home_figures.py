@@ -13,7 +13,7 @@ from django.utils import timezone
 from kaohe.dashboard import selectors
 from kaohe.directory.models import Unit
 from kaohe.reviews.models import CategorySubmission, CategorySubmissionStatus
-from kaohe.submissions.models import ReportStatus, SelfReport
+from kaohe.submissions.models import ProvincialReport, ReportStatus, SelfReport
 
 
 @pytest.fixture
@@ -97,6 +97,21 @@ def test_step_progress_counts_only_the_steps_of_the_actors(reports):
         progress = selectors.step_progress(round_, Unit.objects.all(), actors={"province"})
     assert [p.step.code for p in progress] == ["provincial_report"]
     assert not any("selfreport" in q["sql"] or "launch_" in q["sql"] for q in queries)
+
+
+@pytest.mark.django_db
+def test_a_provinces_report_count_covers_only_the_units_given(reports):
+    """Yunnan has two units working in it; asked about one of them, the province's
+    summary reports count that one only (not every unit of the province)."""
+    round_, province = reports["round"], reports["province_b"]
+    ProvincialReport.objects.create(round=round_, province=province, unit=reports["unit_b"],
+                                    status=ReportStatus.SUBMITTED)
+    steps = {p.step.code: p for p in selectors.step_progress(
+        round_, Unit.objects.filter(pk=reports["unit_b"].pk), province, actors={"province"})}
+    assert (steps["provincial_report"].done, steps["provincial_report"].total) == (1, 1)
+    steps = {p.step.code: p for p in selectors.step_progress(
+        round_, Unit.objects.exclude(pk=reports["unit_b"].pk), province, actors={"province"})}
+    assert (steps["provincial_report"].done, steps["provincial_report"].total) == (0, 1)
 
 
 @pytest.mark.django_db
