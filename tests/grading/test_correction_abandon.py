@@ -126,3 +126,29 @@ def test_an_over_long_reason_for_abandoning_is_refused_not_cut(corrected, person
     correction = Correction.objects.get()
     assert correction.is_open and correction.abandon_reason == ""
     assert not AuditEntry.objects.filter(action="grading.correction.abandoned").exists()
+
+
+def test_whether_the_results_are_final_is_asked_without_reading_a_result_set(
+        approved, personas, world):  # noqa: F811
+    """Pages about one unit ask it (may this report still change?): the answer must not
+    read the result sets' snapshots, which grow with the number of units (issue 19)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    round_ = world["round"]
+
+    def final():
+        with CaptureQueriesContext(connection) as queries:
+            answer = grading.results_final(round_)
+        assert not any('"outputs"' in q["sql"] or '"inputs"' in q["sql"] for q in queries)
+        return answer
+
+    assert not final()  # approved, not released
+    version = grading.before_the_leading_group(round_)
+    assert version.pk == approved.pk and version.get_deferred_fields() >= {"outputs", "inputs"}
+    outcomes.release(result_set=approved, actor=personas["office"])
+    assert final()
+    grading.correction_open(round=round_, actor=personas["leading_group"], reason="复核")
+    assert not final()
+    grading.correction_abandon(round=round_, actor=personas["leading_group"], reason="无误")
+    assert final()

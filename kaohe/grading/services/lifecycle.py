@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
 from kaohe.grading.models import (
+    SNAPSHOTS,
     TRANSITIONS,
     Correction,
     EventAction,
@@ -105,8 +106,11 @@ def open_correction(round_: Round | int) -> Correction | None:
 
 def results_final(round_: Round | int) -> bool:
     """Whether a released version is in force with no correction open: the round's results
-    are final, and nothing they were computed from may be reopened."""
-    return _in_force(round_) is not None and open_correction(round_) is None
+    are final, and nothing they were computed from may be reopened. Asked by pages of one
+    unit: two EXISTS, no result set read (its snapshots grow with the units, issue 19)."""
+    return (ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).exists()
+            and not Correction.objects.filter(round=round_, released_at__isnull=True,
+                                              abandoned_at__isnull=True).exists())
 
 
 def before_the_leading_group(round_: Round | int) -> ResultSet | None:
@@ -114,7 +118,7 @@ def before_the_leading_group(round_: Round | int) -> ResultSet | None:
     released, if any: it holds the preliminary results it was computed from."""
     return (ResultSet.objects.filter(round=round_, status__in=[ResultSetStatus.SUBMITTED,
                                                                ResultSetStatus.APPROVED])
-            .order_by("-version").first())
+            .defer(*SNAPSHOTS).order_by("-version").first())
 
 
 def _closed_message() -> str:
