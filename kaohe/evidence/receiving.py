@@ -13,9 +13,11 @@ GiB), and the upload of 1 GiB went from 0.35 to about 0.5 of the client's ceilin
 it. O_DIRECT wants whole blocks at block-aligned offsets from block-aligned memory, so a
 buffer holds its bytes at the place within a block they have in the file: its whole blocks
 are written direct, and a part block at either end (a PATCH that starts or stops
-mid-block) through the page cache, with pwrite on the file's own descriptor. Mixing the two
-on one file is safe as no block is ever written both ways in one pass: the kernel flushes
-and drops cached pages of a range before writing it direct. Where the file system refuses
+mid-block) through the page cache, with pwrite on the file's own descriptor. The kernel
+keeps the two coherent (it flushes and drops cached pages of a range before writing it
+direct), but not in the order they reach the disk: a direct write past a cached block
+could be durable before it, so a PATCH that starts mid-block syncs that block first
+(`_write_direct`). Where the file system refuses
 O_DIRECT (tmpfs, some network file systems: the open or the first write fails with EINVAL),
 every byte goes through the page cache and every WRITEBACK_BYTES the range written is
 handed to the disk (`_write_back`), so that the fsync on the last byte waits for the tail.
@@ -62,21 +64,22 @@ class Receiving:
         partial file, open for writing) at `start`."""
         f.flush()
         self.fd = f.fileno()
-        self.direct = _open_direct(f.name)
         source = request_body.body_source(body)
-        buffers = [memoryview(mmap.mmap(-1, min(CHUNK_BYTES, body_length) + BLOCK_BYTES))
-                   for _ in range(BUFFERS)]
-        in_use: list[list[Future]] = [[] for _ in buffers]
+        in_use: list[list[Future]] = [[] for _ in range(BUFFERS)]
         received = 0
+        failure: BaseException | None = None
         try:
+            buffers = [memoryview(mmap.mmap(-1, min(CHUNK_BYTES, body_length) + BLOCK_BYTES))
+                       for _ in range(BUFFERS)]
+            self.direct = _open_direct(f.name)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-write") as writer, \
                  ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash") as hasher:
                 try:
                     turn = 0
                     while received < body_length:
                         index, turn = turn, (turn + 1) % len(buffers)
-                        for job in in_use[index]:
-                            job.result()  # a failed write stops the request here
+                        if any(job.exception() is not None for job in in_use[index]):
+                            break  # a write failed: nothing after it is written
                         buffer = buffers[index]
                         # Where the bytes sit within a block in the file: so in the buffer;
                         # a full buffer then ends on a block boundary.
@@ -95,16 +98,18 @@ class Receiving:
                         if ended:
                             break
                 finally:
-                    errors = [job.exception() for jobs in in_use for job in jobs]
-                if self.written != received:
-                    self.digest = None
-                for error in errors:
-                    if error is not None:
-                        raise error
+                    failure = next((job.exception() for jobs in in_use for job in jobs
+                                    if job.exception() is not None), None)
+                    in_use.clear()  # the futures hold the failure: no cycle through here
+            if failure is not None:
+                raise failure
+            if self.written != received:
+                self.digest = None
         except BaseException:
             self.digest = None
             raise
         finally:
+            failure = None
             if self.direct is not None:
                 os.close(self.direct)
 
@@ -130,6 +135,14 @@ class Receiving:
         last = max(end - end % BLOCK_BYTES, first)
         _pwrite_all(self.fd, chunk[:first - offset], offset)
         if last > first:
+            if first > offset:
+                # A direct write extends the file's size on the disk at once, a block
+                # written through the page cache reaches the disk at its writeback, up to
+                # 30 s later: a power cut in between would leave zeros inside the size,
+                # where bytes already acknowledged were (a previous PATCH's tail shares
+                # this block). So that block is on the disk first (one sync for a PATCH
+                # that starts mid-block, after a cut: rare).
+                os.fdatasync(self.fd)
             try:
                 _pwrite_all(direct, chunk[first - offset:last - offset], first)
             except OSError as error:
@@ -148,8 +161,8 @@ class Receiving:
         Left to itself the kernel writes an upload's bytes back 30 s after they arrive, or
         when dirty pages exceed a tenth of the memory: the fsync on the last byte of a 1 GiB
         file then waited for all of it. POSIX_FADV_DONTNEED starts the writeback of the
-        range (it does not wait for it) and drops its pages once clean: nothing reads them
-        again (the hash is taken on the way). Where the call does not exist, the fsync does
+        range (it does not wait for it) and drops the pages already clean: nothing reads
+        them again (the hash is taken on the way). Where the call does not exist, the fsync does
         all the work.
         """
         advise = getattr(os, "posix_fadvise", None)
