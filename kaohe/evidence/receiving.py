@@ -16,7 +16,7 @@ are written direct, and a part block at either end (a PATCH that starts or stops
 mid-block) through the page cache, with pwrite on the file's own descriptor. The kernel
 keeps the two coherent (it flushes and drops cached pages of a range before writing it
 direct), but not in the order they reach the disk: a direct write past a cached block
-could be durable before it, so a PATCH that starts mid-block syncs that block first
+could be durable before it, so a PATCH that starts mid-block syncs that block at once
 (`_write_direct`). Where the file system refuses
 O_DIRECT (tmpfs, some network file systems: the open or the first write fails with EINVAL),
 every byte goes through the page cache and every WRITEBACK_BYTES the range written is
@@ -133,16 +133,17 @@ class Receiving:
         end = offset + len(chunk)
         first = min(offset + (-offset % BLOCK_BYTES), end)  # the first block boundary
         last = max(end - end % BLOCK_BYTES, first)
-        _pwrite_all(self.fd, chunk[:first - offset], offset)
+        if first > offset:
+            _pwrite_all(self.fd, chunk[:first - offset], offset)
+            # A direct write extends the file's size on the disk at once, a block written
+            # through the page cache reaches the disk at its writeback, up to 30 s later:
+            # a direct write after it (in this PATCH or the next) would leave zeros inside
+            # the size after a power cut, where bytes already acknowledged were (a previous
+            # PATCH's tail shares this block). So the block goes to the disk now: one sync
+            # for a PATCH that starts mid-block, after a cut (rare). A PATCH's tail needs
+            # none: the next PATCH starts in its block, here.
+            os.fdatasync(self.fd)
         if last > first:
-            if first > offset:
-                # A direct write extends the file's size on the disk at once, a block
-                # written through the page cache reaches the disk at its writeback, up to
-                # 30 s later: a power cut in between would leave zeros inside the size,
-                # where bytes already acknowledged were (a previous PATCH's tail shares
-                # this block). So that block is on the disk first (one sync for a PATCH
-                # that starts mid-block, after a cut: rare).
-                os.fdatasync(self.fd)
             try:
                 _pwrite_all(direct, chunk[first - offset:last - offset], first)
             except OSError as error:

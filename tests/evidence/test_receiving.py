@@ -228,6 +228,16 @@ def test_a_patch_starting_mid_block_makes_that_block_durable_before_writing_dire
     _receive(tmp_path / "aligned", data, start=0)
     assert ("sync",) not in events
 
+    # One resumed mid-block that ends on a boundary writes no block direct itself, but
+    # the next PATCH does: its head is synced all the same (found by the same crash test).
+    events.clear()
+    path = tmp_path / "edge"
+    _receive(path, data[:5000], start=0)
+    _receive(path, data[5000:2 * BLOCK], start=5000)
+    assert events[-2:] == [("write", 5000, 2 * BLOCK - 5000), ("sync",)]
+    _receive(path, data[2 * BLOCK:], start=2 * BLOCK)
+    assert path.read_bytes() == data
+
 
 def test_a_failed_copy_leaves_no_descriptor_open(tmp_path, direct_io, monkeypatch):
     """Whatever fails (here the buffers cannot be had), the O_DIRECT descriptor is closed:
