@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kaohe.audit.services import log_action
@@ -94,23 +95,29 @@ def _locked(result_set: ResultSet) -> ResultSet:
         "correction").get(pk=result_set.pk)
 
 
+def _released(round_: Round | int) -> QuerySet[ResultSet]:
+    return ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED)
+
+
+def _open_corrections(round_: Round | int) -> QuerySet[Correction]:
+    return Correction.objects.filter(round=round_, released_at__isnull=True,
+                                     abandoned_at__isnull=True)
+
+
 def _in_force(round_: Round | int) -> ResultSet | None:
     """The released version units read (at most one per round)."""
-    return ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).first()
+    return _released(round_).first()
 
 
 def open_correction(round_: Round | int) -> Correction | None:
-    return Correction.objects.filter(round=round_, released_at__isnull=True,
-                                     abandoned_at__isnull=True).first()
+    return _open_corrections(round_).first()
 
 
 def results_final(round_: Round | int) -> bool:
     """Whether a released version is in force with no correction open: the round's results
     are final, and nothing they were computed from may be reopened. Asked by pages of one
     unit: two EXISTS, no result set read (its snapshots grow with the units, issue 19)."""
-    return (ResultSet.objects.filter(round=round_, status=ResultSetStatus.RELEASED).exists()
-            and not Correction.objects.filter(round=round_, released_at__isnull=True,
-                                              abandoned_at__isnull=True).exists())
+    return _released(round_).exists() and not _open_corrections(round_).exists()
 
 
 def before_the_leading_group(round_: Round | int) -> ResultSet | None:
